@@ -1,0 +1,274 @@
+"""The ``liaison`` command line (Typer).
+
+``liaison decide`` reads one JSON request or JSON lines and writes one JSON
+decision (or error object) per line, in order; it exits 0 when every line was
+valid and 2 when any was invalid (the others are still decided), 1 when the
+pack is invalid.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from liaison import __version__
+from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
+from liaison.jsonlines import read_objects
+from liaison.model.request import ActionRequest, parse_request, request_id_of
+from liaison.model.timestamps import now_utc, parse_instant
+from liaison.policy import Engine, Pack, load_pack, shipped_pack_path
+from liaison.reports.directives import (
+    directive_detail,
+    directive_summary,
+    list_text,
+    show_text,
+    status_dict,
+    status_line,
+)
+from liaison.reports.explain import explain_text
+
+app = typer.Typer(
+    help="liaison: decide, record and oversee actions that touch immigration enforcement.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+directives_app = typer.Typer(
+    help="List, show, validate the directives of a pack; see what is in force.",
+    no_args_is_help=True,
+)
+app.add_typer(directives_app, name="directives")
+
+PackOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pack", help="Directive pack folder (default: the shipped D.C. pack).", file_okay=False
+    ),
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="RFC 3339 instant with offset (default: now); requests' own `at` wins."
+    ),
+]
+InputArg = Annotated[
+    str, typer.Argument(help="File of one JSON request or JSON lines; '-' for standard input.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _pack(path: Path | None) -> Pack:
+    try:
+        return load_pack(path or shipped_pack_path("dc"))
+    except PackError as exc:
+        raise _fail(exc.message, 1) from None
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--at") from None
+
+
+def _view(engine: Engine, view: str | None) -> str:
+    try:
+        return engine.view_name(view)
+    except NotFound as exc:
+        raise typer.BadParameter(exc.message, param_hint="--view") from None
+
+
+def _open(source: str) -> TextIO:
+    if source == "-":
+        return sys.stdin
+    try:
+        return open(source, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{source}: {exc.strerror}", 2) from None
+
+
+def _error_object(raw: str, line: int, exc: InvalidRequest) -> dict[str, Any]:
+    return {"id": request_id_of(raw), "error": {**exc.to_dict(), "line": line}}
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def decide(
+    source: InputArg = "-",
+    at: AtOpt = None,
+    view: Annotated[
+        list[str] | None,
+        typer.Option("--view", help="View to decide under (repeat to compare views)."),
+    ] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Decide under every view and report disagreement.")
+    ] = False,
+    pack: PackOpt = None,
+) -> None:
+    """Decide requests (one JSON object or JSON lines); one JSON decision per line."""
+    engine = Engine(_pack(pack))
+    default_at = _instant(at)
+    views = [_view(engine, v) for v in view or []]
+    comparing = compare or len(views) > 1
+    invalid = 0
+    stream = _open(source)
+    try:
+        for line, raw in read_objects(stream):
+            try:
+                request = parse_request(raw)
+                if comparing:
+                    _emit(
+                        engine.decide_views(request, views or None, default_at=default_at).to_dict(
+                            engine.pack
+                        )
+                    )
+                else:
+                    decision = engine.decide(
+                        request, default_at=default_at, default_view=views[0] if views else None
+                    )
+                    _emit(engine.render(decision))
+            except InvalidRequest as exc:
+                invalid += 1
+                _emit(_error_object(raw, line, exc))
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    sys.stdout.flush()
+    if invalid:
+        raise typer.Exit(2)
+
+
+@app.command()
+def explain(
+    source: InputArg = "-",
+    at: AtOpt = None,
+    view: Annotated[str | None, typer.Option("--view", help="View to decide under.")] = None,
+    pack: PackOpt = None,
+) -> None:
+    """Decide requests and explain each decision for a person."""
+    engine = Engine(_pack(pack))
+    default_at = _instant(at)
+    default_view = _view(engine, view) if view else None
+    invalid = 0
+    stream = _open(source)
+    try:
+        for line, raw in read_objects(stream):
+            try:
+                request: ActionRequest = parse_request(raw)
+                decision = engine.decide(request, default_at=default_at, default_view=default_view)
+            except InvalidRequest as exc:
+                invalid += 1
+                typer.echo(f"line {line}: invalid request: {exc.message}")
+                continue
+            typer.echo("\n".join(explain_text(engine.pack, request, decision)))
+            typer.echo("")
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    if invalid:
+        raise typer.Exit(2)
+
+
+@directives_app.command("list")
+def directives_list(pack: PackOpt = None, as_json: JsonOpt = False) -> None:
+    """List every directive of the pack, oldest first."""
+    loaded = _pack(pack)
+    if as_json:
+        items = sorted(loaded.directives.values(), key=lambda d: (d.effective_from, d.id))
+        _emit({"directives": [directive_summary(d, loaded.timezone) for d in items]})
+        return
+    typer.echo("\n".join(list_text(loaded)))
+
+
+@directives_app.command("show")
+def directives_show(
+    directive_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Directive id, e.g. EO-25-005.")
+    ],
+    pack: PackOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one directive: metadata, sections with their text and policies, sources."""
+    loaded = _pack(pack)
+    try:
+        d = loaded.directive(directive_id)
+    except NotFound as exc:
+        raise _fail(exc.message, 2) from None
+    if as_json:
+        _emit(directive_detail(d, loaded.timezone))
+        return
+    typer.echo("\n".join(show_text(d, loaded.timezone)))
+
+
+@directives_app.command("in-force")
+def directives_in_force(
+    at: AtOpt = None,
+    view: Annotated[str | None, typer.Option("--view", help="View (default: the pack's).")] = None,
+    pack: PackOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which directives are in force at an instant in a view, and why (or why not) each counts."""
+    engine = Engine(_pack(pack))
+    moment = _instant(at) or now_utc()
+    name = _view(engine, view)
+    found = engine.statuses(moment, name)
+    zone = engine.pack.timezone
+    if as_json:
+        regime = engine.regime(moment, name)
+        _emit(
+            {
+                "at": engine.local(moment),
+                "view": name,
+                "in_force": list(regime.in_force),
+                "policy_version": regime.version,
+                "directives": [status_dict(s, zone) for s in found],
+            }
+        )
+        return
+    typer.echo(f"At {engine.local(moment)} in view {name!r}:")
+    typer.echo("\n".join(status_line(s, zone) for s in found))
+
+
+@directives_app.command("validate")
+def directives_validate(pack: PackOpt = None) -> None:
+    """Validate a pack completely; print every problem with file and line (exit 1 if any)."""
+    loaded = _pack(pack)
+    sections = sum(len(d.sections) for d in loaded.directives.values())
+    policies = sum(len(s.policies) for d in loaded.directives.values() for s in d.sections)
+    typer.echo(
+        f"pack {loaded.id} ({loaded.name}) is valid: {len(loaded.directives)} directives, "
+        f"{sections} sections, {policies} policies; views: {', '.join(sorted(loaded.views))} "
+        f"(default {loaded.default_view})"
+    )
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """liaison: decide, record and oversee actions that touch immigration enforcement."""
+    if version:
+        typer.echo(f"liaison {__version__}")
+        raise typer.Exit(0)
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    try:
+        app()
+    except LiaisonError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)

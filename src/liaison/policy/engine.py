@@ -1,0 +1,196 @@
+"""Deciding action requests against the directives in force (dc-pack.md, "Decision").
+
+Among the policies of the sections in force at ``at`` in the request's view,
+any matching forbid denies (all cited); otherwise any matching permit permits
+(all cited); otherwise deny with basis ``default``. Any evaluation error denies
+with basis ``error``.
+
+In-force resolution is precomputed: the pack's effective instants cut time
+into intervals within which nothing changes, so finding the regime for a
+request is a binary search. Each distinct ``policy_version`` is compiled to a
+Cedar policy set once.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import cedarpy
+
+from liaison.errors import InvalidRequest, NotFound
+from liaison.model.decision import Decision
+from liaison.model.request import ActionRequest
+from liaison.model.timestamps import now_utc, render
+from liaison.policy.compiled import CompiledPolicies, Verdict, error_verdict
+from liaison.policy.context import ContextKey, cedar_request, context_key
+from liaison.policy.directives import Pack
+from liaison.policy.in_force import Resolver, Status, boundaries, statuses
+from liaison.policy.version import policy_version
+
+
+@dataclass(frozen=True, slots=True)
+class Regime:
+    """What is in force in one view over one interval of time."""
+
+    view: str
+    statuses: tuple[Status, ...]
+    in_force: tuple[str, ...]
+    version: str
+    compiled: CompiledPolicies
+
+
+@dataclass(frozen=True, slots=True)
+class ViewComparison:
+    """One request decided under several views."""
+
+    id: str | None
+    decisions: dict[str, Decision]
+
+    @property
+    def agree(self) -> bool:
+        return len({(d.decision, d.basis) for d in self.decisions.values()}) <= 1
+
+    def to_dict(self, pack: Pack) -> dict[str, Any]:
+        zone = pack.timezone
+        return {
+            "id": self.id,
+            "agree": self.agree,
+            "views": {name: d.to_dict(zone) for name, d in self.decisions.items()},
+        }
+
+
+class Engine:
+    """Decides requests against one validated pack. Thread-safe for reading."""
+
+    def __init__(self, pack: Pack, *, cache_size: int = 65_536) -> None:
+        self.pack = pack
+        self._cache_size = cache_size
+        self._cache: dict[tuple[str, str, ContextKey], Verdict] = {}
+        self._bounds = boundaries(pack)
+        self._regimes = {name: self._build_regimes(name) for name in pack.views}
+
+    # -- in force ---------------------------------------------------------------
+
+    def _build_regimes(self, view_name: str) -> list[Regime]:
+        view = self.pack.views[view_name]
+        resolver = Resolver(self.pack, view)
+        compiled: dict[str, CompiledPolicies] = {}
+        starts = [self._bounds[0] - timedelta(microseconds=1), *self._bounds]
+        regimes: list[Regime] = []
+        for start in starts:
+            all_statuses = tuple(resolver.status(d, start) for d in sorted(self.pack.directives))
+            standing = [s for s in all_statuses if s.in_force]
+            version = policy_version(self.pack.schema_text, standing)
+            if version not in compiled:
+                compiled[version] = CompiledPolicies(self.pack, standing)
+            ids = tuple(s.directive.id for s in standing)
+            regimes.append(Regime(view_name, all_statuses, ids, version, compiled[version]))
+        return regimes
+
+    def view_name(self, view: str | None) -> str:
+        name = self.pack.default_view if view is None else view
+        if name not in self._regimes:
+            raise NotFound(
+                f"unknown view {name!r}; pack {self.pack.id} defines: "
+                + ", ".join(sorted(self._regimes))
+            )
+        return name
+
+    def regime(self, at: datetime, view: str | None = None) -> Regime:
+        return self._regimes[self.view_name(view)][bisect_right(self._bounds, at)]
+
+    def statuses(self, at: datetime, view: str | None = None) -> list[Status]:
+        """The standing of every directive at ``at`` in ``view``, with reasons."""
+        return statuses(self.pack, self.pack.views[self.view_name(view)], at)
+
+    # -- deciding -----------------------------------------------------------------
+
+    def _resolve(
+        self, request: ActionRequest, default_at: datetime | None, default_view: str | None
+    ) -> tuple[datetime, Regime]:
+        at = request.at or default_at or now_utc()
+        view = request.view or default_view
+        try:
+            return at, self.regime(at, view)
+        except NotFound as exc:
+            raise InvalidRequest("view", f"view: {exc.message}") from None
+
+    def evaluate(
+        self, regime: Regime, request: ActionRequest, *, use_cache: bool = True
+    ) -> Verdict:
+        """The verdict for ``request`` under ``regime``, through the exact cache."""
+        key = context_key(request)
+        action = request.action.value
+        cache_key = (regime.version, action, key)
+        if use_cache:
+            hit = self._cache.get(cache_key)
+            if hit is not None:
+                return hit
+        verdict = self._evaluate_uncached(regime.compiled, action, key)
+        if use_cache and not verdict.errors:
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)), None)
+            self._cache[cache_key] = verdict
+        return verdict
+
+    @staticmethod
+    def _evaluate_uncached(compiled: CompiledPolicies, action: str, key: ContextKey) -> Verdict:
+        try:
+            result = cedarpy.is_authorized(cedar_request(action, key), compiled.policy_set, [])
+            return compiled.interpret(result)
+        except Exception as exc:  # fail closed on anything the evaluator raises
+            return error_verdict(f"evaluation failed: {type(exc).__name__}: {exc}")
+
+    def decide(
+        self,
+        request: ActionRequest,
+        *,
+        default_at: datetime | None = None,
+        default_view: str | None = None,
+        use_cache: bool = True,
+    ) -> Decision:
+        """Decide one validated request. Raises ``InvalidRequest`` for an unknown view."""
+        at, regime = self._resolve(request, default_at, default_view)
+        verdict = self.evaluate(regime, request, use_cache=use_cache)
+        return Decision(
+            id=request.id,
+            decision=verdict.outcome,
+            basis=verdict.basis,
+            citations=verdict.citations,
+            view=regime.view,
+            at=at,
+            in_force=regime.in_force,
+            policy_version=regime.version,
+            errors=verdict.errors,
+        )
+
+    def decide_views(
+        self,
+        request: ActionRequest,
+        views: Sequence[str] | None = None,
+        *,
+        default_at: datetime | None = None,
+    ) -> ViewComparison:
+        """Decide ``request`` under each of ``views`` (default: every view of the pack)."""
+        names = list(views) if views else sorted(self._regimes)
+        decisions = {
+            name: self.decide(request.model_copy(update={"view": name}), default_at=default_at)
+            for name in names
+        }
+        return ViewComparison(request.id, decisions)
+
+    def render(self, decision: Decision) -> dict[str, Any]:
+        return decision.to_dict(self.pack.timezone)
+
+    def local(self, moment: datetime) -> str:
+        return render(moment, self.pack.timezone)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def cache_size(self) -> int:
+        return len(self._cache)

@@ -1,0 +1,1 @@
+"""Renderings of decisions and directives for people (and, later, oversight reports)."""
