@@ -15,7 +15,8 @@ from typing import Any
 import cedarpy
 
 from liaison.model.decision import Basis, Citation, Outcome
-from liaison.policy.cedar_policies import policy_set_json
+from liaison.model.vocabulary import Action
+from liaison.policy.cedar_policies import applies_to, context_reads, policy_set_json
 from liaison.policy.directives import Pack, Policy
 from liaison.policy.in_force import Status
 
@@ -37,6 +38,21 @@ def error_verdict(*messages: str) -> Verdict:
 DEFAULT_DENY = Verdict(Outcome.DENY, Basis.DEFAULT, ())
 
 
+@dataclass(frozen=True, slots=True)
+class ActionSlice:
+    """The policies that can apply to one action, and the context attributes they read.
+
+    Evaluating a slice with the context cut to ``reads`` gives the same answer as
+    the whole set with the whole context: policies whose action scope excludes the
+    action never match, and attributes no policy reads cannot change an outcome.
+    Cedar's cost per call grows with the size of the context, so this matters.
+    """
+
+    policies: tuple[Policy, ...]
+    policy_set: Any
+    reads: frozenset[str] | None  # None: some policy reads the whole context
+
+
 class CompiledPolicies:
     """The Cedar policy set of the sections in force, and liaison-id -> citation, resolved once."""
 
@@ -55,6 +71,12 @@ class CompiledPolicies:
                     self._citations[policy.id] = (policy, citation)
         self.policies = tuple(policies)
         self.policy_set = cedarpy.PolicySet.from_json_str(policy_set_json(self.policies))
+        self.slices = {action.value: self._slice(action.value) for action in Action}
+
+    def _slice(self, action: str) -> ActionSlice:
+        chosen = tuple(p for p in self.policies if applies_to(p, action))
+        ps = cedarpy.PolicySet.from_json_str(policy_set_json(chosen))
+        return ActionSlice(chosen, ps, context_reads(chosen))
 
     def interpret(self, result: Any) -> Verdict:
         errors = list(result.diagnostics.errors)

@@ -25,7 +25,7 @@ from liaison.errors import InvalidRequest, NotFound
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
 from liaison.model.timestamps import now_utc, render
-from liaison.policy.compiled import CompiledPolicies, Verdict, error_verdict
+from liaison.policy.compiled import ActionSlice, CompiledPolicies, Verdict, error_verdict
 from liaison.policy.context import ContextKey, cedar_request, context_key
 from liaison.policy.directives import Pack
 from liaison.policy.in_force import Resolver, Status, boundaries, statuses
@@ -123,14 +123,17 @@ class Engine:
         self, regime: Regime, request: ActionRequest, *, use_cache: bool = True
     ) -> Verdict:
         """The verdict for ``request`` under ``regime``, through the exact cache."""
-        key = context_key(request)
         action = request.action.value
+        part = regime.compiled.slices[action]
+        key = context_key(request)
+        if part.reads is not None:
+            key = tuple(item for item in key if item[0] in part.reads)
         cache_key = (regime.version, action, key)
         if use_cache:
             hit = self._cache.get(cache_key)
             if hit is not None:
                 return hit
-        verdict = self._evaluate_uncached(regime.compiled, action, key)
+        verdict = self._evaluate_uncached(regime.compiled, part, action, key)
         if use_cache and not verdict.errors:
             if len(self._cache) >= self._cache_size:
                 self._cache.pop(next(iter(self._cache)), None)
@@ -138,9 +141,11 @@ class Engine:
         return verdict
 
     @staticmethod
-    def _evaluate_uncached(compiled: CompiledPolicies, action: str, key: ContextKey) -> Verdict:
+    def _evaluate_uncached(
+        compiled: CompiledPolicies, part: ActionSlice, action: str, key: ContextKey
+    ) -> Verdict:
         try:
-            result = cedarpy.is_authorized(cedar_request(action, key), compiled.policy_set, [])
+            result = cedarpy.is_authorized(cedar_request(action, key), part.policy_set, [])
             return compiled.interpret(result)
         except Exception as exc:  # fail closed on anything the evaluator raises
             return error_verdict(f"evaluation failed: {type(exc).__name__}: {exc}")
