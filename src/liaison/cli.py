@@ -90,20 +90,61 @@ def _view(engine: Engine, view: str | None) -> str:
 
 
 def _open(source: str) -> TextIO:
+    # Undecodable bytes become lone surrogates, rejected line by line in ``_parse``
+    # rather than aborting the whole input with a traceback.
     if source == "-":
+        reconfigure = getattr(sys.stdin, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
         return sys.stdin
     try:
-        return open(source, encoding="utf-8")
+        return open(source, encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         raise _fail(f"{source}: {exc.strerror}", 2) from None
 
 
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse(raw: str) -> ActionRequest:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequest(
+            None, f"not valid UTF-8 text (undecodable byte at column {exc.start + 1})"
+        ) from None
+    return parse_request(raw)
+
+
+def _check_view(engine: Engine, request: ActionRequest) -> None:
+    """A request naming an unknown view is invalid even when views are compared."""
+    if request.view is not None:
+        try:
+            engine.view_name(request.view)
+        except NotFound as exc:
+            raise InvalidRequest("view", f"view: {exc.message}") from None
+
+
 def _error_object(raw: str, line: int, exc: InvalidRequest) -> dict[str, Any]:
-    return {"id": request_id_of(raw), "error": {**exc.to_dict(), "line": line}}
+    request_id = request_id_of(raw) if _valid_text(raw) else None
+    return {"id": request_id, "error": {**exc.to_dict(), "line": line}}
+
+
+def _printable(text: str) -> str:
+    """``text`` with any lone surrogate shown as a backslash escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    text = json.dumps(obj, ensure_ascii=False)
+    if not _valid_text(text):  # lone surrogates (from \ud800 escapes): keep them escaped
+        text = json.dumps(obj)
+    sys.stdout.write(text + "\n")
 
 
 @app.command()
@@ -129,8 +170,9 @@ def decide(
     try:
         for line, raw in read_objects(stream):
             try:
-                request = parse_request(raw)
+                request = _parse(raw)
                 if comparing:
+                    _check_view(engine, request)
                     _emit(
                         engine.decide_views(request, views or None, default_at=default_at).to_dict(
                             engine.pack
@@ -168,13 +210,13 @@ def explain(
     try:
         for line, raw in read_objects(stream):
             try:
-                request: ActionRequest = parse_request(raw)
+                request = _parse(raw)
                 decision = engine.decide(request, default_at=default_at, default_view=default_view)
             except InvalidRequest as exc:
                 invalid += 1
-                typer.echo(f"line {line}: invalid request: {exc.message}")
+                typer.echo(_printable(f"line {line}: invalid request: {exc.message}"))
                 continue
-            typer.echo("\n".join(explain_text(engine.pack, request, decision)))
+            typer.echo(_printable("\n".join(explain_text(engine.pack, request, decision))))
             typer.echo("")
     finally:
         if stream is not sys.stdin:

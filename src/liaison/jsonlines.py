@@ -12,10 +12,17 @@ def read_objects(stream: TextIO) -> Iterator[tuple[int, str]]:
 
     If the first non-blank line is a complete JSON value the input is read as
     JSON lines, streamed; otherwise the whole input is one (pretty-printed)
-    object, numbered by its first line. Blank lines are skipped.
+    object, numbered by its first line. Blank lines are skipped. A first line
+    that is not valid JSON but is followed by a line that starts a new object
+    in column 0 is a broken JSON line, not the start of a pretty-printed object:
+    the input is still read as JSON lines so that one bad line does not swallow
+    the rest. A leading byte-order mark is ignored.
     """
+    lines = enumerate(stream, start=1)
     first_no, first = 0, ""
-    for number, line in enumerate(stream, start=1):
+    for number, line in lines:
+        if number == 1:
+            line = line.removeprefix("\ufeff")
         if line.strip():
             first_no, first = number, line
             break
@@ -23,11 +30,34 @@ def read_objects(stream: TextIO) -> Iterator[tuple[int, str]]:
         return
     if _complete(first):
         yield first_no, first
-        for number, line in enumerate(stream, start=first_no + 1):
-            if line.strip():
-                yield number, line
+        yield from _non_blank(lines)
         return
-    yield first_no, first + stream.read()
+    consumed = [first]
+    if first.strip() not in ("{", "["):  # a lone brace opens a pretty-printed value
+        for number, line in lines:
+            consumed.append(line)
+            if not line.strip():
+                continue
+            if _starts_a_line(line):
+                yield first_no, first
+                yield number, line
+                yield from _non_blank(lines)
+                return
+            break
+    yield first_no, "".join(consumed) + stream.read()
+
+
+def _non_blank(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    for number, line in lines:
+        if line.strip():
+            yield number, line
+
+
+def _starts_a_line(line: str) -> bool:
+    """Whether ``line`` reads as a JSON line of its own rather than part of a value."""
+    if line[:1] == "{":
+        return True
+    return not line[:1].isspace() and _complete(line)
 
 
 def _complete(text: str) -> bool:

@@ -68,7 +68,11 @@ def status_line(status: Status, zone: tzinfo) -> str:
     mark = "IN FORCE" if status.in_force else "not in force"
     when = f" since {render(status.since, zone)}" if status.since else ""
     reason = status.reason
-    if status.standing.value in ("rescinded", "superseded", "not_yet_effective", "expired"):
+    if status.standing.value == "not_yet_effective" and status.since:
+        reason = f"{reason} (effective from {render(status.since, zone)})"
+    elif status.standing.value == "expired" and status.since:
+        reason = f"{reason} on {render(status.since, zone)}"
+    elif status.standing.value in ("rescinded", "superseded"):
         reason = f"{reason}{when}"
     elif status.in_force:
         reason = f"in force{when}"

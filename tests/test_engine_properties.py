@@ -1,0 +1,172 @@
+"""Properties of the engine over generated requests (hypothesis).
+
+- the exact decision cache never changes a decision;
+- evaluating the action's slice with the context cut to what it reads gives
+  the same answer as the whole policy set with the whole context;
+- every context the engine builds conforms to the pack's Cedar schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import cedarpy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from liaison.model import parse_request
+from liaison.model import vocabulary as v
+from liaison.model.request import ActionRequest
+from liaison.policy import Engine, load_pack, shipped_pack_path
+from liaison.policy.context import cedar_request, context_key
+
+ENGINE = Engine(load_pack(shipped_pack_path("dc")))
+START = datetime(2025, 8, 1, tzinfo=UTC)
+
+
+def _enum(kind: type[Any]) -> st.SearchStrategy[str]:
+    return st.sampled_from([m.value for m in kind])
+
+
+def _subset(kind: type[Any]) -> st.SearchStrategy[list[str]]:
+    return st.lists(_enum(kind), min_size=1, max_size=4, unique=True)
+
+
+party = st.fixed_dictionaries(
+    {
+        "agency": st.sampled_from(["ICE-ERO", "HSI", "FBI", "MSP", "X"]),
+        "type": _enum(v.RecipientType),
+    }
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> dict[str, Any]:
+    action = draw(_enum(v.Action))
+    at = START + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
+    req: dict[str, Any] = {
+        "at": at.isoformat(),
+        "view": draw(st.sampled_from(["mpd", "doj"])),
+        "actor": {"id": "o", "agency": "MPD", "role": draw(_enum(v.Role))},
+        "action": action,
+        "subject": {
+            "id": "s",
+            "custody": draw(_enum(v.Custody)),
+            "federal_criminal_charge": draw(st.booleans()),
+        },
+        "legal_process": draw(_enum(v.LegalProcess)),
+        "initiative": draw(_enum(v.Initiative)),
+    }
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "purposes": _subset(v.Purpose),
+        "data_classes": _subset(v.DataClass),
+        "recipient": party,
+        "database": _enum(v.Database),
+        "arrest_basis": _enum(v.ArrestBasis),
+        "transport": st.fixed_dictionaries({"passengers": _enum(v.Passengers)}),
+        "access": st.fixed_dictionaries(
+            {
+                "kind": _enum(v.AccessKind),
+                "detainee_requested": st.booleans(),
+                "counsel": _enum(v.Counsel),
+            }
+        ),
+        "operation": st.fixed_dictionaries(
+            {"kind": _enum(v.OperationKind), "partners": st.lists(party, min_size=1, max_size=3)}
+        ),
+        "case_number": st.sampled_from(["CCN-1", "CCN-2"]),
+        "encounter": st.fixed_dictionaries({"kind": _enum(v.EncounterKind), "id": st.just("e")}),
+    }
+    required = v.REQUIRED_BY_ACTION[v.Action(action)]
+    for name, strategy in optional.items():
+        if name in required or draw(st.booleans()):
+            req[name] = draw(strategy)
+    if action == "joint_operation" and draw(st.booleans()):
+        del req["subject"]
+    return req
+
+
+def _answer(engine: Engine, request: ActionRequest) -> tuple[Any, ...]:
+    d = engine.decide(request, use_cache=False)
+    return d.decision, d.basis, d.citations, d.errors, d.in_force, d.policy_version
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(requests(), min_size=1, max_size=6))
+def test_cached_and_uncached_decisions_are_identical(batch: list[dict[str, Any]]) -> None:
+    cached = Engine(ENGINE.pack, cache_size=4)  # tiny: exercises eviction too
+    for raw in batch + batch:  # the second pass hits the cache
+        request = parse_request(raw)
+        hit = cached.decide(request)
+        assert (
+            hit.decision,
+            hit.basis,
+            hit.citations,
+            hit.errors,
+            hit.in_force,
+            hit.policy_version,
+        ) == _answer(ENGINE, request)
+
+
+@settings(max_examples=400, deadline=None)
+@given(requests())
+def test_slices_decide_like_the_whole_policy_set(raw: dict[str, Any]) -> None:
+    request = parse_request(raw)
+    regime = ENGINE.regime(request.at or START, request.view)
+    whole = cedarpy.is_authorized(
+        cedar_request(request.action.value, context_key(request)), regime.compiled.policy_set, []
+    )
+    assert not whole.diagnostics.errors
+    expected = regime.compiled.interpret(whole)
+    got = ENGINE.decide(request, use_cache=False)
+    assert (got.decision, got.basis, got.citations) == (
+        expected.outcome,
+        expected.basis,
+        expected.citations,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(requests())
+def test_every_context_conforms_to_the_schema(raw: dict[str, Any]) -> None:
+    request = parse_request(raw)
+    regime = ENGINE.regime(request.at or START, request.view)
+    result = cedarpy.is_authorized(
+        cedar_request(request.action.value, context_key(request)),
+        regime.compiled.policy_set,
+        [],
+        schema=ENGINE.pack.schema_text,
+    )
+    assert result.diagnostics.errors == []
+    assert result.decision in (cedarpy.Decision.Allow, cedarpy.Decision.Deny)
+
+
+@pytest.mark.parametrize("view", ["mpd", "doj"])
+def test_no_generated_request_ever_errors(view: str) -> None:
+    """Smoke over every action at a fixed instant: the D.C. pack never errors at evaluation."""
+    for action in v.Action:
+        fields = v.REQUIRED_BY_ACTION[action]
+        raw: dict[str, Any] = {
+            "at": "2025-08-20T12:00:00-04:00",
+            "view": view,
+            "actor": {"id": "o", "agency": "MPD", "role": "officer"},
+            "action": action.value,
+            "subject": {"id": "s", "custody": "stopped"},
+        }
+        fill = {
+            "purposes": ["criminal_investigation"],
+            "recipient": {"agency": "FBI", "type": "federal_other"},
+            "database": "NCIC",
+            "data_classes": ["identity"],
+            "transport": {"passengers": "mpd_arrestee"},
+            "arrest_basis": "offense",
+            "access": {"kind": "interview", "detainee_requested": True, "counsel": "present"},
+            "operation": {
+                "kind": "patrol",
+                "partners": [{"agency": "FBI", "type": "federal_other"}],
+            },
+        }
+        raw.update({k: fill[k] for k in fields if k in fill})
+        assert not ENGINE.decide(parse_request(raw), use_cache=False).errors
