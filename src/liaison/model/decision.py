@@ -6,10 +6,10 @@ parsed from untrusted input, so they skip pydantic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from liaison.model.timestamps import render
 
@@ -46,9 +46,11 @@ class Citation:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome for one request, with every deciding section cited."""
+class Decision(NamedTuple):
+    """The outcome for one request, with every deciding section cited.
+
+    A NamedTuple: immutable and cheap to build on the hot path.
+    """
 
     id: str | None
     decision: Outcome
@@ -58,7 +60,7 @@ class Decision:
     at: datetime
     in_force: tuple[str, ...]
     policy_version: str
-    errors: tuple[str, ...] = field(default=())
+    errors: tuple[str, ...] = ()
 
     @property
     def permitted(self) -> bool:

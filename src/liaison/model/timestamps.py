@@ -8,7 +8,7 @@ jurisdiction's zone (America/New_York for D.C.).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 # RFC 3339 section 5.6 date-time; "T" or a space (the note in 5.6) between date and time.
 # time-secfrac is 1*DIGIT; offset minutes are 00-59 (datetime.fromisoformat would read
@@ -49,6 +49,15 @@ def render(moment: datetime, zone: tzinfo) -> str:
     local = moment.astimezone(zone)
     spec = "microseconds" if local.microsecond else "seconds"
     return local.isoformat(timespec=spec)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """The instant as whole microseconds since the Unix epoch (exact; for fast comparisons)."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def now_utc() -> datetime:

@@ -58,10 +58,14 @@ def compile_section(
     try:
         parsed = json.loads(cedarpy.policies_to_json_str(text))
     except ValueError as exc:
-        return (), [(0, f"Cedar syntax error: {exc}")]
-    if parsed.get("templates"):
-        return (), [(0, "templates (policies with ?principal/?resource slots) are not allowed")]
+        return (), [(syntax_error_offset(text, str(exc)), f"Cedar syntax error: {exc}")]
     offsets = policy_line_offsets(text)
+    if parsed.get("templates"):
+        first = min(_policy_index(pid) for pid in parsed["templates"])
+        offset = offsets[first] if 0 <= first < len(offsets) else 0
+        return (), [
+            (offset, "templates (policies with ?principal/?resource slots) are not allowed")
+        ]
     chunks = _split_texts(text, offsets)
     policies: list[Policy] = []
     problems: list[tuple[int, str]] = []
@@ -79,6 +83,32 @@ def compile_section(
             )
         )
     return tuple(policies), problems
+
+
+def _policy_index(policy_id: str) -> int:
+    """Position in the source text of the policy Cedar calls ``policy<N>`` (-1 if unknown)."""
+    match = re.fullmatch(r"policy(\d+)", policy_id)
+    return int(match.group(1)) if match else -1
+
+
+def syntax_error_offset(text: str, message: str) -> int:
+    """0-based line, within ``text``, of the Cedar syntax error ``message``.
+
+    cedarpy's parse errors carry no position: the line is the first at which a prefix of
+    ``text`` fails with the same error (an earlier prefix is merely incomplete). An error at
+    the end of the input (a missing ``;`` or ``}``) is placed on the last non-blank line.
+    """
+    lines = text.split("\n")
+    last = max((n for n, line in enumerate(lines) if line.strip()), default=0)
+    if "end of input" in message:
+        return last
+    for n in range(last + 1):
+        try:
+            cedarpy.policies_to_json_str("\n".join(lines[: n + 1]))
+        except ValueError as exc:
+            if str(exc) == message:
+                return n
+    return 0
 
 
 def _split_texts(text: str, offsets: list[int]) -> list[str]:
@@ -103,10 +133,10 @@ def validate_against_schema(text: str, schema: str) -> list[tuple[int, str]]:
     offsets = policy_line_offsets(text)
     problems: list[tuple[int, str]] = []
     for error in result.errors:
-        match = re.fullmatch(r"policy(\d+)", error.policy_id or "")
-        index = int(match.group(1)) if match else -1
+        index = _policy_index(error.policy_id or "")
         offset = offsets[index] if 0 <= index < len(offsets) else 0
-        message = re.sub(r"\bpolicy\d+\b", "this policy", error.error)
+        message = re.sub(r"for policy `policy\d+`", "for this policy", error.error)
+        message = re.sub(r"\bpolicy\d+\b", "this policy", message)
         problems.append((offset, f"Cedar validation: {message}"))
     return problems
 

@@ -9,14 +9,17 @@ not know, or a determining policy of the wrong effect, is a deny with basis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import cedarpy
 
 from liaison.model.decision import Basis, Citation, Outcome
+from liaison.model.request import ActionRequest
 from liaison.model.vocabulary import Action
 from liaison.policy.cedar_policies import applies_to, context_reads, policy_set_json
+from liaison.policy.context import readers
 from liaison.policy.directives import Pack, Policy
 from liaison.policy.in_force import Status
 
@@ -51,6 +54,7 @@ class ActionSlice:
     policies: tuple[Policy, ...]
     policy_set: Any
     reads: frozenset[str] | None  # None: some policy reads the whole context
+    readers: tuple[tuple[str, Callable[[ActionRequest], Any]], ...]
 
 
 class CompiledPolicies:
@@ -76,7 +80,8 @@ class CompiledPolicies:
     def _slice(self, action: str) -> ActionSlice:
         chosen = tuple(p for p in self.policies if applies_to(p, action))
         ps = cedarpy.PolicySet.from_json_str(policy_set_json(chosen))
-        return ActionSlice(chosen, ps, context_reads(chosen))
+        reads = context_reads(chosen)
+        return ActionSlice(chosen, ps, reads, readers(reads))
 
     def interpret(self, result: Any) -> Verdict:
         errors = list(result.diagnostics.errors)

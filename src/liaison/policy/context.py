@@ -1,14 +1,19 @@
 """The Cedar request liaison builds from an action request (docs/packs.md, "The Cedar context").
 
-``context_key`` reduces a request to exactly what policies can read, as a
-hashable value; ``context_from_key`` expands that value into the Cedar
-context. The decision cache keys on the first and the evaluator uses the
-second, so a cached decision can only ever be reused for a request whose
-Cedar input is identical.
+``context_key`` reduces a request to what policies can read, as a hashable
+value: by default every context attribute, or only the attributes a policy
+slice reads. ``context_from_key`` expands that value into the Cedar context.
+The decision cache keys on the first and the evaluator is given the second,
+so a cached decision is only ever reused for a request whose Cedar input is
+identical.
+
+Enum members are used as they are (they are ``str``); JSON renders them as
+their values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from liaison.model.request import ActionRequest
@@ -17,61 +22,99 @@ PRINCIPAL = {"type": "Liaison::Actor", "id": "actor"}
 RESOURCE = {"type": "Liaison::Subject", "id": "subject"}
 
 ContextKey = tuple[tuple[str, Any], ...]
+_ABSENT = object()
 
 
-def context_key(request: ActionRequest) -> ContextKey:
-    """Everything a policy can read about ``request``, as nested tuples of (name, value)."""
-    actor = request.actor
-    items: list[tuple[str, Any]] = [
-        (
-            "actor",
-            (("agency", actor.agency), ("role", actor.role.value))
-            + ((("unit", actor.unit),) if actor.unit is not None else ()),
-        ),
-        ("purposes", tuple(p.value for p in request.purposes or ())),
-        ("data_classes", tuple(c.value for c in request.data_classes or ())),
-        ("initiative", request.initiative.value),
-        ("legal_process", request.legal_process.value),
-        ("has_case_number", request.case_number is not None),
-    ]
-    if request.subject is not None:
-        s = request.subject
-        items.append(
-            (
-                "subject",
-                (
-                    ("custody", s.custody.value),
-                    ("federal_criminal_charge", s.federal_criminal_charge),
-                ),
-            )
-        )
-    if request.recipient is not None:
-        r = request.recipient
-        items.append(("recipient", (("agency", r.agency), ("type", r.type.value))))
-    if request.database is not None:
-        items.append(("database", request.database.value))
-    if request.arrest_basis is not None:
-        items.append(("arrest_basis", request.arrest_basis.value))
-    if request.transport is not None:
-        items.append(("transport", (("passengers", request.transport.passengers.value),)))
-    if request.access is not None:
-        a = request.access
-        items.append(
-            (
-                "access",
-                (
-                    ("kind", a.kind.value),
-                    ("detainee_requested", a.detainee_requested),
-                    ("counsel", a.counsel.value),
-                ),
-            )
-        )
-    if request.operation is not None:
-        op = request.operation
-        partners = tuple(sorted({(p.agency, p.type.value) for p in op.partners}))
-        items.append(("operation", (("kind", op.kind.value), ("partners", partners))))
-    if request.encounter is not None:
-        items.append(("encounter", (("kind", request.encounter.kind.value),)))
+def _actor(r: ActionRequest) -> Any:
+    a = r.actor
+    base = (("agency", a.agency), ("role", a.role))
+    return base if a.unit is None else (*base, ("unit", a.unit))
+
+
+def _subject(r: ActionRequest) -> Any:
+    s = r.subject
+    if s is None:
+        return _ABSENT
+    return (("custody", s.custody), ("federal_criminal_charge", s.federal_criminal_charge))
+
+
+def _recipient(r: ActionRequest) -> Any:
+    p = r.recipient
+    return _ABSENT if p is None else (("agency", p.agency), ("type", p.type))
+
+
+def _transport(r: ActionRequest) -> Any:
+    t = r.transport
+    return _ABSENT if t is None else (("passengers", t.passengers),)
+
+
+def _access(r: ActionRequest) -> Any:
+    a = r.access
+    if a is None:
+        return _ABSENT
+    return (("kind", a.kind), ("detainee_requested", a.detainee_requested), ("counsel", a.counsel))
+
+
+def _operation(r: ActionRequest) -> Any:
+    op = r.operation
+    if op is None:
+        return _ABSENT
+    partners = tuple(sorted({(p.agency, str(p.type)) for p in op.partners}))
+    types = tuple(sorted({t for _, t in partners}))
+    return (("kind", op.kind), ("partners", partners), ("partner_types", types))
+
+
+def _encounter(r: ActionRequest) -> Any:
+    e = r.encounter
+    return _ABSENT if e is None else (("kind", e.kind),)
+
+
+def _optional(name: str) -> Callable[[ActionRequest], Any]:
+    def read(r: ActionRequest) -> Any:
+        value = getattr(r, name)
+        return _ABSENT if value is None else value
+
+    return read
+
+
+# Every attribute of the Cedar context, in a fixed order, with how to read it.
+ATTRIBUTES: dict[str, Callable[[ActionRequest], Any]] = {
+    "actor": _actor,
+    "purposes": lambda r: r.purposes or (),
+    "data_classes": lambda r: r.data_classes or (),
+    "initiative": lambda r: r.initiative,
+    "legal_process": lambda r: r.legal_process,
+    "has_case_number": lambda r: r.case_number is not None,
+    "subject": _subject,
+    "recipient": _recipient,
+    "database": _optional("database"),
+    "arrest_basis": _optional("arrest_basis"),
+    "transport": _transport,
+    "access": _access,
+    "operation": _operation,
+    "encounter": _encounter,
+}
+ALL_ATTRIBUTES = tuple(ATTRIBUTES)
+
+
+def readers(names: frozenset[str] | None) -> tuple[tuple[str, Callable[[ActionRequest], Any]], ...]:
+    """The (name, reader) pairs for ``names`` (None: all), in the fixed order."""
+    return tuple((n, f) for n, f in ATTRIBUTES.items() if names is None or n in names)
+
+
+ALL_READERS = readers(None)
+
+
+def context_key(
+    request: ActionRequest,
+    attributes: tuple[tuple[str, Callable[[ActionRequest], Any]], ...] = ALL_READERS,
+) -> ContextKey:
+    """What policies reading ``attributes`` can see of ``request``, as nested tuples."""
+    items = []
+    for name, read in attributes:
+        value = read(request)
+        if value is not _ABSENT:
+            items.append((name, value))
     return tuple(items)
 
 
@@ -82,11 +125,11 @@ def context_from_key(key: ContextKey) -> dict[str, Any]:
         if name in ("purposes", "data_classes"):
             context[name] = list(value)
         elif name == "operation":
-            kind, partners = dict(value)["kind"], dict(value)["partners"]
+            fields = dict(value)
             context[name] = {
-                "kind": kind,
-                "partners": [{"agency": a, "type": t} for a, t in partners],
-                "partner_types": sorted({t for _, t in partners}),
+                "kind": fields["kind"],
+                "partners": [{"agency": a, "type": t} for a, t in fields["partners"]],
+                "partner_types": list(fields["partner_types"]),
             }
         elif isinstance(value, tuple):
             context[name] = dict(value)

@@ -24,7 +24,7 @@ import cedarpy
 from liaison.errors import InvalidRequest, NotFound
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
-from liaison.model.timestamps import now_utc, render
+from liaison.model.timestamps import micros, now_utc, render
 from liaison.policy.compiled import ActionSlice, CompiledPolicies, Verdict, error_verdict
 from liaison.policy.context import ContextKey, cedar_request, context_key
 from liaison.policy.directives import Pack
@@ -71,6 +71,7 @@ class Engine:
         self._cache_size = cache_size
         self._cache: dict[tuple[str, str, ContextKey], Verdict] = {}
         self._bounds = boundaries(pack)
+        self._bound_us = [micros(b) for b in self._bounds]
         self._regimes = {name: self._build_regimes(name) for name in pack.views}
 
     # -- in force ---------------------------------------------------------------
@@ -101,7 +102,10 @@ class Engine:
         return name
 
     def regime(self, at: datetime, view: str | None = None) -> Regime:
-        return self._regimes[self.view_name(view)][bisect_right(self._bounds, at)]
+        regimes = self._regimes.get(view or self.pack.default_view) or self._regimes[
+            self.view_name(view)
+        ]
+        return regimes[bisect_right(self._bound_us, micros(at))]
 
     def statuses(self, at: datetime, view: str | None = None) -> list[Status]:
         """The standing of every directive at ``at`` in ``view``, with reasons."""
@@ -125,9 +129,7 @@ class Engine:
         """The verdict for ``request`` under ``regime``, through the exact cache."""
         action = request.action.value
         part = regime.compiled.slices[action]
-        key = context_key(request)
-        if part.reads is not None:
-            key = tuple(item for item in key if item[0] in part.reads)
+        key = context_key(request, part.readers)
         cache_key = (regime.version, action, key)
         if use_cache:
             hit = self._cache.get(cache_key)

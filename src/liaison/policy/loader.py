@@ -52,10 +52,10 @@ def load_pack(root: Path | str) -> Pack:
     meta = read_doc(root / "pack.toml", PackDoc, problems)
     views_doc = read_doc(root / "views.toml", ViewsDoc, problems)
     schema_text = _read_schema(root / "schema.cedarschema", problems)
-    directives = _load_directives(root / "directives", schema_text, problems)
+    directives, unusable = _load_directives(root / "directives", schema_text, problems)
     zone = _zone(meta[0].timezone, root / "pack.toml", problems) if meta else None
-    views, default = _build_views(views_doc, root / "views.toml", directives, problems)
-    _check_graph(directives, problems)
+    views, default = _build_views(views_doc, root / "views.toml", directives, unusable, problems)
+    _check_graph(directives, unusable, problems)
     if problems or meta is None or zone is None or schema_text is None:
         raise PackError(problems)
     doc = meta[0]
@@ -91,14 +91,20 @@ def _zone(name: str, path: Path, problems: list[PackProblem]) -> ZoneInfo | None
 
 def _load_directives(
     folder: Path, schema: str | None, problems: list[PackProblem]
-) -> dict[str, Directive]:
+) -> tuple[dict[str, Directive], set[str]]:
+    """The pack's directives, and the ids (file names) of directive files that are unusable.
+
+    A reference to an unusable file is not reported again as dangling: its own problems are.
+    """
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     if not files:
         problems.append(PackProblem(str(folder), None, "no directive files (directives/*.toml)"))
     directives: dict[str, Directive] = {}
+    unusable: set[str] = set()
     for path in files:
         loaded = read_doc(path, DirectiveDoc, problems)
         if loaded is None:
+            unusable.add(path.stem)
             continue
         directive = _build_directive(path, *loaded, schema, problems)
         if directive.id in directives:
@@ -108,7 +114,7 @@ def _load_directives(
             )
             continue
         directives[directive.id] = directive
-    return directives
+    return directives, unusable - set(directives)
 
 
 def _build_directive(
@@ -180,7 +186,7 @@ def _content_line(text: str, key_line: int | None) -> int:
     """Line where a (multi-line) string value starting on ``key_line`` has its first character."""
     if key_line is None:
         return 1
-    raw = text.splitlines()[key_line - 1].rstrip()
+    raw = text.split("\n")[key_line - 1].rstrip()
     return key_line + 1 if raw.endswith(("'''", '"""')) else key_line
 
 
@@ -192,6 +198,7 @@ def _build_views(
     loaded: tuple[ViewsDoc, str] | None,
     path: Path,
     directives: dict[str, Directive],
+    unusable: set[str],
     problems: list[PackProblem],
 ) -> tuple[dict[str, View], str]:
     if loaded is None:
@@ -203,11 +210,11 @@ def _build_views(
         named = vdoc.recognises if vdoc.recognises is not None else (vdoc.excludes or [])
         key = "recognises" if vdoc.recognises is not None else "excludes"
         for ref in named:
-            if ref not in directives:
+            if ref not in directives and ref not in unusable:
                 problems.append(
                     PackProblem(
                         str(path),
-                        where.line_of(("views", name, key)),
+                        where.line_of_value(("views", name, key), ref),
                         f"views.{name}.{key}: no directive {ref!r} in the pack",
                     )
                 )
@@ -225,42 +232,55 @@ def _build_views(
     return views, doc.default
 
 
-def _check_graph(directives: dict[str, Directive], problems: list[PackProblem]) -> None:
-    """Dangling references, and cycles in what a directive's standing depends on."""
+def _check_graph(
+    directives: dict[str, Directive], unusable: set[str], problems: list[PackProblem]
+) -> None:
+    """Dangling references, and cycles in what a directive's standing depends on.
+
+    Every edge of the dependency graph is located at the reference that makes it, so a
+    cycle is reported at the file and line of one of its references.
+    """
     edges: dict[str, list[str]] = {d: [] for d in directives}
+    located: dict[tuple[str, str], tuple[Path, int | None]] = {}
+
+    def edge(source: str, target: str, file: Path, line: int | None) -> None:
+        edges[source].append(target)
+        located.setdefault((source, target), (file, line))
+
     for directive in directives.values():
         text = directive.file.read_text(encoding="utf-8")
         where = TomlLocator(text)
         for authority in directive.pack_authorities:
-            if authority not in directives:
+            line = where.line_of_value(("authority",), authority)
+            if authority in directives:
+                edge(directive.id, authority, directive.file, line)
+            elif authority not in unusable:
                 problems.append(
                     PackProblem(
                         str(directive.file),
-                        where.line_of(("authority",)),
+                        line,
                         f"authority: no directive {authority!r} in the pack "
                         '(use { external = "..." } for a law outside it)',
                     )
                 )
-            else:
-                edges[directive.id].append(authority)
         for ref, verb in directive.removals():
             key = "rescinds" if verb == "rescinded" else "supersedes"
+            line = where.line_of_value((key,), ref.directive)
             target = directives.get(ref.directive)
             if target is None:
-                problems.append(
-                    PackProblem(
-                        str(directive.file),
-                        where.line_of((key,)),
-                        f"{key}: no directive {ref.directive!r} in the pack",
+                if ref.directive not in unusable:
+                    problems.append(
+                        PackProblem(
+                            str(directive.file),
+                            line,
+                            f"{key}: no directive {ref.directive!r} in the pack",
+                        )
                     )
-                )
                 continue
             if ref.directive == directive.id:
                 problems.append(
                     PackProblem(
-                        str(directive.file),
-                        where.line_of((key,)),
-                        f"{key}: a directive cannot remove itself",
+                        str(directive.file), line, f"{key}: a directive cannot remove itself"
                     )
                 )
                 continue
@@ -270,19 +290,19 @@ def _check_graph(directives: dict[str, Directive], problems: list[PackProblem]) 
                     problems.append(
                         PackProblem(
                             str(directive.file),
-                            where.line_of((key,)),
+                            where.line_of_value((key,), label),
                             f"{key}: directive {ref.directive} has no section {label!r}",
                         )
                     )
             # Whether the target stands depends on whether this directive stands.
-            edges[ref.directive].append(directive.id)
+            edge(ref.directive, directive.id, directive.file, line)
     cycle = find_cycle(edges)
     if cycle:
-        first = directives[cycle[0]]
+        file, line = located[(cycle[0], cycle[1 % len(cycle)])]
         problems.append(
             PackProblem(
-                str(first.file),
-                1,
+                str(file),
+                line,
                 "cycle in authority or rescission: " + " -> ".join([*cycle, cycle[0]]),
             )
         )
