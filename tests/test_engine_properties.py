@@ -170,3 +170,30 @@ def test_no_generated_request_ever_errors(view: str) -> None:
         }
         raw.update({k: fill[k] for k in fields if k in fill})
         assert not ENGINE.decide(parse_request(raw), use_cache=False).errors
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(requests(), min_size=1, max_size=30), st.integers(1, 8))
+def test_batch_decisions_equal_single_decisions(batch: list[dict[str, Any]], size: int) -> None:
+    from liaison.errors import InvalidRequest
+
+    parsed = [parse_request(raw) for raw in batch]
+    parsed.append(parsed[0].model_copy(update={"view": "no-such-view"}))
+    engine = Engine(ENGINE.pack, cache_size=size)  # small: entries are evicted mid-batch
+    got = engine.decide_many(parsed + parsed)
+    for request, item in zip(parsed + parsed, got, strict=True):
+        if request.view == "no-such-view":
+            assert isinstance(item, InvalidRequest)
+            assert item.field == "view"
+            continue
+        assert not isinstance(item, InvalidRequest)
+        assert (
+            item.decision,
+            item.basis,
+            item.citations,
+            item.errors,
+            item.in_force,
+            item.policy_version,
+            item.id,
+            item.at,
+        ) == (*_answer(ENGINE, request), request.id, request.at)
