@@ -9,9 +9,15 @@ export PYTHONDONTWRITEBYTECODE := 1
 install:
 	@scripts/bootstrap.sh
 
+# The main job, as far as it exists today (the HTTP service arrives with issue 4):
+# validate the D.C. pack, show what was in force on 15 Aug 2025 under both views,
+# decide the worked examples of the D.C. pack and explain one decision.
 run: install
 	$(BIN)/liaison directives validate
-	$(BIN)/liaison directives in-force
+	$(BIN)/liaison directives in-force --at 2025-08-15T12:00:00-04:00 --view mpd
+	$(BIN)/liaison directives in-force --at 2025-08-15T12:00:00-04:00 --view doj
+	$(BIN)/liaison decide examples/dc-worked-examples.jsonl
+	$(BIN)/liaison explain examples/traffic-stop-share.json
 
 test: install lint typecheck unit
 
