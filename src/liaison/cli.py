@@ -18,10 +18,11 @@ import typer
 
 from liaison import __version__
 from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
-from liaison.jsonlines import read_objects
+from liaison.jsonlines import chunked, input_ready, read_objects
+from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, parse_request, request_id_of
 from liaison.model.timestamps import now_utc, parse_instant
-from liaison.policy import Engine, Pack, load_pack, shipped_pack_path
+from liaison.policy import Engine, Pack, ViewComparison, load_pack, shipped_pack_path
 from liaison.reports.directives import (
     directive_detail,
     directive_summary,
@@ -147,6 +148,58 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.write(text + "\n")
 
 
+CHUNK = 512  # requests decided together: Cedar is called once per policy slice per chunk
+
+
+def _outcomes(
+    engine: Engine,
+    requests: list[ActionRequest],
+    default_at: datetime | None,
+    views: list[str],
+    comparing: bool,
+) -> list[Decision | ViewComparison | InvalidRequest]:
+    if not comparing:
+        default_view = views[0] if views else None
+        return list(engine.decide_many(requests, default_at=default_at, default_view=default_view))
+    out: list[Decision | ViewComparison | InvalidRequest] = []
+    for request in requests:
+        try:
+            _check_view(engine, request)
+            out.append(engine.decide_views(request, views or None, default_at=default_at))
+        except InvalidRequest as exc:
+            out.append(exc)
+    return out
+
+
+def _decide_chunk(
+    engine: Engine,
+    chunk: list[tuple[int, str]],
+    default_at: datetime | None,
+    views: list[str],
+    comparing: bool,
+) -> int:
+    """Decide (line, text) pairs, write one JSON line each in order; return the invalid count."""
+    parsed: list[ActionRequest | InvalidRequest] = []
+    for _, raw in chunk:
+        try:
+            parsed.append(_parse(raw))
+        except InvalidRequest as exc:
+            parsed.append(exc)
+    valid = [p for p in parsed if isinstance(p, ActionRequest)]
+    decided = iter(_outcomes(engine, valid, default_at, views, comparing))
+    invalid = 0
+    for (line, raw), item in zip(chunk, parsed, strict=True):
+        outcome = item if isinstance(item, InvalidRequest) else next(decided)
+        if isinstance(outcome, InvalidRequest):
+            invalid += 1
+            _emit(_error_object(raw, line, outcome))
+        elif isinstance(outcome, ViewComparison):
+            _emit(outcome.to_dict(engine.pack))
+        else:
+            _emit(engine.render(outcome))
+    return invalid
+
+
 @app.command()
 def decide(
     source: InputArg = "-",
@@ -168,24 +221,8 @@ def decide(
     invalid = 0
     stream = _open(source)
     try:
-        for line, raw in read_objects(stream):
-            try:
-                request = _parse(raw)
-                if comparing:
-                    _check_view(engine, request)
-                    _emit(
-                        engine.decide_views(request, views or None, default_at=default_at).to_dict(
-                            engine.pack
-                        )
-                    )
-                else:
-                    decision = engine.decide(
-                        request, default_at=default_at, default_view=views[0] if views else None
-                    )
-                    _emit(engine.render(decision))
-            except InvalidRequest as exc:
-                invalid += 1
-                _emit(_error_object(raw, line, exc))
+        for chunk in chunked(read_objects(stream), CHUNK, input_ready(stream)):
+            invalid += _decide_chunk(engine, chunk, default_at, views, comparing)
     finally:
         if stream is not sys.stdin:
             stream.close()

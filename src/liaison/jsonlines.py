@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
-from typing import TextIO
+import os
+import select
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TextIO, TypeVar
 
 
 def read_objects(stream: TextIO) -> Iterator[tuple[int, str]]:
@@ -66,3 +70,37 @@ def _complete(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+T = TypeVar("T")
+
+
+def chunked(
+    items: Iterable[T], size: int, ready: Callable[[], bool] = lambda: True
+) -> Iterator[list[T]]:
+    """Consecutive lists of at most ``size`` items, in order.
+
+    A list is also handed on early whenever ``ready()`` says that taking the next
+    item could block, so that a caller writing one request and waiting for its
+    answer is never kept waiting for a full chunk.
+    """
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size or not ready():
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def input_ready(stream: IO[str]) -> Callable[[], bool]:
+    """A check that more of ``stream`` can be read without waiting (pipes and terminals)."""
+    try:
+        fd = stream.fileno()
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return lambda: True  # in-memory streams hold all their data already
+    if regular:
+        return lambda: True
+    return lambda: bool(select.select([fd], [], [], 0)[0])
