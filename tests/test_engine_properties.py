@@ -23,6 +23,7 @@ from liaison.policy import Engine, load_pack, shipped_pack_path
 from liaison.policy.context import cedar_request, context_key
 
 ENGINE = Engine(load_pack(shipped_pack_path("dc")))
+SMALL = Engine(ENGINE.pack, cache_size=4)  # tiny cache: every batch evicts
 START = datetime(2025, 8, 1, tzinfo=UTC)
 
 
@@ -96,7 +97,7 @@ def _answer(engine: Engine, request: ActionRequest) -> tuple[Any, ...]:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(requests(), min_size=1, max_size=6))
 def test_cached_and_uncached_decisions_are_identical(batch: list[dict[str, Any]]) -> None:
-    cached = Engine(ENGINE.pack, cache_size=4)  # tiny: exercises eviction too
+    cached = SMALL
     for raw in batch + batch:  # the second pass hits the cache
         request = parse_request(raw)
         hit = cached.decide(request)

@@ -655,3 +655,14 @@ def test_cli_validate_shipped_pack(pack: Path) -> None:
     result = CliRunner().invoke(app, ["directives", "validate", "--pack", str(pack)])
     assert result.exit_code == 0, result.output
     assert "is valid" in result.output
+
+
+def test_a_schema_that_does_not_parse_is_reported_against_the_schema_file(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(shipped_pack_path("dc"), pack)
+    (pack / "schema.cedarschema").write_text("namespace Liaison { entity Actor; not a schema }")
+    with pytest.raises(PackError) as caught:
+        load_pack(pack)
+    problems = [p for p in caught.value.problems if p.file.endswith("schema.cedarschema")]
+    assert problems
+    assert "does not parse" in problems[0].message

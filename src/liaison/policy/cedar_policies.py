@@ -125,8 +125,9 @@ def _annotation_start(lines: list[str], offset: int) -> int:
     return start
 
 
-def validate_against_schema(text: str, schema: str) -> list[tuple[int, str]]:
-    """Cedar validation errors of ``text`` as (line offset of the policy, message)."""
+def validate_against_schema(text: str, schema: Any) -> list[tuple[int, str]]:
+    """Cedar validation errors of ``text`` (against a schema text or parsed handle) as
+    (line offset of the policy, message)."""
     result = cedarpy.validate_policies(text, schema)
     if result.validation_passed:
         return []

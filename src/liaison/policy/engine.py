@@ -74,6 +74,7 @@ class Engine:
         self._cache: dict[CacheKey, Verdict] = {}
         self._bounds = boundaries(pack)
         self._bound_us = [micros(b) for b in self._bounds]
+        self._compiled: dict[str, CompiledPolicies] = {}
         self._regimes = {name: self._build_regimes(name) for name in pack.views}
 
     # -- in force ---------------------------------------------------------------
@@ -81,7 +82,7 @@ class Engine:
     def _build_regimes(self, view_name: str) -> list[Regime]:
         view = self.pack.views[view_name]
         resolver = Resolver(self.pack, view)
-        compiled: dict[str, CompiledPolicies] = {}
+        compiled = self._compiled  # shared by every view: one compilation per policy version
         starts = [self._bounds[0] - timedelta(microseconds=1), *self._bounds]
         regimes: list[Regime] = []
         for start in starts:

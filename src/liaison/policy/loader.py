@@ -10,8 +10,12 @@ and is never used.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import cedarpy
 
 from liaison.errors import PackError, PackProblem
 from liaison.policy.cedar_policies import compile_section, validate_against_schema
@@ -52,7 +56,8 @@ def load_pack(root: Path | str) -> Pack:
     meta = read_doc(root / "pack.toml", PackDoc, problems)
     views_doc = read_doc(root / "views.toml", ViewsDoc, problems)
     schema_text = _read_schema(root / "schema.cedarschema", problems)
-    directives, unusable = _load_directives(root / "directives", schema_text, problems)
+    schema = _parse_schema(schema_text, root / "schema.cedarschema", problems)
+    directives, unusable = _load_directives(root / "directives", schema, problems)
     zone = _zone(meta[0].timezone, root / "pack.toml", problems) if meta else None
     views, default = _build_views(views_doc, root / "views.toml", directives, unusable, problems)
     _check_graph(directives, unusable, problems)
@@ -80,6 +85,19 @@ def _read_schema(path: Path, problems: list[PackProblem]) -> str | None:
         return None
 
 
+def _parse_schema(text: str | None, path: Path, problems: list[PackProblem]) -> Any:
+    """The schema parsed once (a ``cedarpy.Schema`` handle), reused for every validation."""
+    if text is None:
+        return None
+    try:
+        return cedarpy.Schema.from_str(text)
+    except ValueError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        problems.append(PackProblem(str(path), line, f"Cedar schema does not parse: {exc}"))
+        return None
+
+
 def _zone(name: str, path: Path, problems: list[PackProblem]) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
@@ -90,7 +108,7 @@ def _zone(name: str, path: Path, problems: list[PackProblem]) -> ZoneInfo | None
 
 
 def _load_directives(
-    folder: Path, schema: str | None, problems: list[PackProblem]
+    folder: Path, schema: Any, problems: list[PackProblem]
 ) -> tuple[dict[str, Directive], set[str]]:
     """The pack's directives, and the ids (file names) of directive files that are unusable.
 
@@ -118,7 +136,7 @@ def _load_directives(
 
 
 def _build_directive(
-    path: Path, doc: DirectiveDoc, text: str, schema: str | None, problems: list[PackProblem]
+    path: Path, doc: DirectiveDoc, text: str, schema: Any, problems: list[PackProblem]
 ) -> Directive:
     where = TomlLocator(text)
     if doc.id != path.stem:
