@@ -142,45 +142,6 @@ def validate_against_schema(text: str, schema: Any) -> list[tuple[int, str]]:
     return problems
 
 
-class _ReadsWholeContext(Exception):
-    pass
-
-
-def _collect_reads(node: Any, reads: set[str]) -> None:
-    if isinstance(node, list):
-        for item in node:
-            _collect_reads(item, reads)
-        return
-    if not isinstance(node, dict):
-        return
-    for op in (".", "has"):
-        inner = node.get(op)
-        if isinstance(inner, dict) and inner.get("left") == {"Var": "context"}:
-            attr = inner.get("attr")
-            if not isinstance(attr, str):
-                raise _ReadsWholeContext
-            reads.add(attr)
-            return
-    if node.get("Var") == "context":
-        raise _ReadsWholeContext  # context used as a whole value: it reads everything
-    for value in node.values():
-        _collect_reads(value, reads)
-
-
-def context_reads(policies: tuple[Policy, ...]) -> frozenset[str] | None:
-    """Top-level context attributes ``policies`` can read (by access or ``has``).
-
-    None when some policy uses ``context`` as a whole, so that every attribute counts.
-    """
-    reads: set[str] = set()
-    try:
-        for policy in policies:
-            _collect_reads(policy.est.get("conditions", []), reads)
-    except _ReadsWholeContext:
-        return None
-    return frozenset(reads)
-
-
 def applies_to(policy: Policy, action: str) -> bool:
     """Whether ``policy``'s action scope can match ``action`` (policy slicing)."""
     scope = policy.est.get("action", {})

@@ -9,19 +9,18 @@ not know, or a determining policy of the wrong effect, is a deny with basis
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import cedarpy
 
 from liaison.model.decision import Basis, Citation, Outcome
-from liaison.model.request import ActionRequest
 from liaison.model.vocabulary import Action
-from liaison.policy.cedar_policies import applies_to, context_reads, policy_set_json
-from liaison.policy.context import readers
+from liaison.policy.cedar_policies import applies_to, policy_set_json
+from liaison.policy.context import Reader, readers
 from liaison.policy.directives import Pack, Policy
 from liaison.policy.in_force import Status
+from liaison.policy.reads import Reads, context_reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +52,8 @@ class ActionSlice:
 
     policies: tuple[Policy, ...]
     policy_set: Any
-    reads: frozenset[str] | None  # None: some policy reads the whole context
-    readers: tuple[tuple[str, Callable[[ActionRequest], Any]], ...]
+    reads: Reads | None  # None: some policy reads the whole context
+    readers: tuple[Reader, ...]
 
 
 class CompiledPolicies:

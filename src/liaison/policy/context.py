@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from liaison.model.request import ActionRequest
+from liaison.policy.reads import Reads
 
 PRINCIPAL = {"type": "Liaison::Actor", "id": "actor"}
 RESOURCE = {"type": "Liaison::Subject", "id": "subject"}
@@ -95,11 +96,40 @@ ATTRIBUTES: dict[str, Callable[[ActionRequest], Any]] = {
     "encounter": _encounter,
 }
 ALL_ATTRIBUTES = tuple(ATTRIBUTES)
+# Attributes whose value is a record (a tuple of (field, value) pairs in a key).
+RECORDS = frozenset(
+    {"actor", "subject", "recipient", "transport", "access", "operation", "encounter"}
+)
 
 
-def readers(names: frozenset[str] | None) -> tuple[tuple[str, Callable[[ActionRequest], Any]], ...]:
-    """The (name, reader) pairs for ``names`` (None: all), in the fixed order."""
-    return tuple((n, f) for n, f in ATTRIBUTES.items() if names is None or n in names)
+Reader = tuple[str, Callable[[ActionRequest], Any]]
+
+
+def _only(
+    read: Callable[[ActionRequest], Any], fields: frozenset[str]
+) -> Callable[[ActionRequest], Any]:
+    """A reader of a record attribute that keeps only ``fields`` (empty: presence only)."""
+
+    def pick(r: ActionRequest) -> Any:
+        value = read(r)
+        if value is _ABSENT:
+            return value
+        return tuple(pair for pair in value if pair[0] in fields)
+
+    return pick
+
+
+def readers(reads: Reads | None) -> tuple[Reader, ...]:
+    """The (name, reader) pairs for what ``reads`` names (None: everything), in fixed order."""
+    if reads is None:
+        return tuple(ATTRIBUTES.items())
+    out: list[Reader] = []
+    for name, read in ATTRIBUTES.items():
+        if name not in reads:
+            continue
+        fields = reads[name]
+        out.append((name, read if fields is None or name not in RECORDS else _only(read, fields)))
+    return tuple(out)
 
 
 ALL_READERS = readers(None)
@@ -107,7 +137,7 @@ ALL_READERS = readers(None)
 
 def context_key(
     request: ActionRequest,
-    attributes: tuple[tuple[str, Callable[[ActionRequest], Any]], ...] = ALL_READERS,
+    attributes: tuple[Reader, ...] = ALL_READERS,
 ) -> ContextKey:
     """What policies reading ``attributes`` can see of ``request``, as nested tuples."""
     items = []
@@ -118,21 +148,22 @@ def context_key(
     return tuple(items)
 
 
+def _field(name: str, value: Any) -> Any:
+    if name == "partners":
+        return [{"agency": agency, "type": kind} for agency, kind in value]
+    if name == "partner_types":
+        return list(value)
+    return value
+
+
 def context_from_key(key: ContextKey) -> dict[str, Any]:
     """The Cedar context record for a key made by ``context_key``."""
     context: dict[str, Any] = {}
     for name, value in key:
-        if name in ("purposes", "data_classes"):
-            context[name] = list(value)
-        elif name == "operation":
-            fields = dict(value)
-            context[name] = {
-                "kind": fields["kind"],
-                "partners": [{"agency": a, "type": t} for a, t in fields["partners"]],
-                "partner_types": list(fields["partner_types"]),
-            }
+        if name in RECORDS:
+            context[name] = {field: _field(field, v) for field, v in value}
         elif isinstance(value, tuple):
-            context[name] = dict(value)
+            context[name] = list(value)  # purposes, data_classes: sets
         else:
             context[name] = value
     return context

@@ -25,7 +25,13 @@ from liaison.errors import InvalidRequest, NotFound
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
 from liaison.model.timestamps import micros, now_utc, render
-from liaison.policy.compiled import ActionSlice, CompiledPolicies, Verdict, error_verdict
+from liaison.policy.compiled import (
+    DEFAULT_DENY,
+    ActionSlice,
+    CompiledPolicies,
+    Verdict,
+    error_verdict,
+)
 from liaison.policy.context import ContextKey, cedar_request, context_key
 from liaison.policy.directives import Pack
 from liaison.policy.in_force import Resolver, Status, boundaries, statuses
@@ -147,6 +153,8 @@ class Engine:
     def _evaluate_uncached(
         compiled: CompiledPolicies, part: ActionSlice, action: str, key: ContextKey
     ) -> Verdict:
+        if not part.policies:  # nothing in force can apply to this action
+            return DEFAULT_DENY
         try:
             result = cedarpy.is_authorized(cedar_request(action, key), part.policy_set, [])
             return compiled.interpret(result)
@@ -214,6 +222,9 @@ class Engine:
         verdicts: dict[CacheKey, Verdict] = {}
         for keys in groups.values():
             compiled, part = misses[keys[0]]
+            if not part.policies:  # nothing in force can apply to this action
+                verdicts.update(dict.fromkeys(keys, DEFAULT_DENY))
+                continue
             try:
                 results = cedarpy.is_authorized_batch(
                     [cedar_request(k[1], k[2]) for k in keys], part.policy_set, []
