@@ -33,7 +33,7 @@ from liaison.policy import Engine, load_pack, shipped_pack_path
 from liaison.policy.context import cedar_request, context_key
 
 sys.path.insert(0, str(Path(__file__).parent))
-from workload import requests  # noqa: E402
+from workload import requests
 
 RESULTS = Path(__file__).parent / "results"
 ROUNDS = 5
@@ -64,8 +64,10 @@ def _summary(ns: list[int]) -> dict[str, float]:
 
 def in_process(engine: Engine, reqs: list[ActionRequest]) -> dict[str, Any]:
     regimes = [engine.regime(r.at or datetime.now(UTC), r.view) for r in reqs]
-    bare_inputs = [(cedar_request(r.action.value, context_key(r)), g.compiled.policy_set)
-                   for r, g in zip(reqs, regimes, strict=True)]
+    bare_inputs = [
+        (cedar_request(r.action.value, context_key(r)), g.compiled.policy_set)
+        for r, g in zip(reqs, regimes, strict=True)
+    ]
     n = len(reqs)
 
     def bare(i: int) -> object:
@@ -112,8 +114,11 @@ def cli_batch(lines: int = 20_000) -> dict[str, Any]:
         if done.returncode != 0 or produced != lines:
             raise SystemExit(f"liaison decide failed: exit {done.returncode}, {produced} lines")
     os.unlink(path)
-    return {"lines": lines, "seconds_best": round(min(runs), 3),
-            "seconds_worst": round(max(runs), 3)}
+    return {
+        "lines": lines,
+        "seconds_best": round(min(runs), 3),
+        "seconds_worst": round(max(runs), 3),
+    }
 
 
 def main() -> None:
@@ -122,8 +127,12 @@ def main() -> None:
     result: dict[str, Any] = {
         "benchmark": "decide",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "cedarpy": _version("cedarpy")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cedarpy": _version("cedarpy"),
+        },
         "in_process": in_process(engine, reqs),
         "cli_batch": cli_batch(),
     }
