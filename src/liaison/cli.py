@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from liaison import __version__
+from liaison.cli_ledger import db_app, ledger_app, verify_bundle_command
 from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.jsonlines import chunked, input_ready, read_objects
 from liaison.model.decision import Decision
@@ -43,6 +45,9 @@ directives_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(directives_app, name="directives")
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+app.command("verify-bundle")(verify_bundle_command)
 
 PackOpt = Annotated[
     Path | None,
@@ -350,4 +355,10 @@ def run() -> None:  # pragma: no cover - console entry point
         app()
     except LiaisonError as exc:
         typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        typer.echo(
+            f"error: database: {exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}",
+            err=True,
+        )
         sys.exit(1)

@@ -1,0 +1,304 @@
+"""``liaison db`` and ``liaison ledger``: the tamper-evident ledger from the command line.
+
+The database is ``LIAISON_DATABASE_URL`` (default: SQLite ``var/liaison.db``); the
+signing key lives in ``LIAISON_KEY_DIR`` (default ``var/keys``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from liaison.errors import LiaisonError
+from liaison.ledger import merkle
+from liaison.ledger.bundle import export_bundle, verify_bundle
+from liaison.ledger.check import verify_ledger
+from liaison.ledger.entries import NewEntry
+from liaison.ledger.keys import keygen, load_signer, load_verifier, load_vkey
+from liaison.ledger.store import Ledger
+from liaison.ledger.verify import Report
+from liaison.settings import Settings
+from liaison.storage.database import open_engine
+from liaison.storage.migrate import current_revision, head_revision, upgrade
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+ledger_app = typer.Typer(
+    help="The tamper-evident ledger (RFC 6962 log, C2SP signed checkpoints).", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def open_ledger(settings: Settings | None = None) -> Ledger:
+    """The ledger of this deployment, with its signing key when one exists."""
+    s = settings or Settings()
+    return Ledger(open_engine(s.database_url), s.log_origin, load_signer(s.key_dir))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema (Alembic)."""
+    s = Settings()
+    engine = open_engine(s.database_url)
+    upgrade(engine)
+    typer.echo(
+        f"database {engine.url.render_as_string(hide_password=True)} at revision "
+        f"{current_revision(engine)} (newest {head_revision()})"
+    )
+
+
+@ledger_app.command("keygen")
+def ledger_keygen(
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+) -> None:
+    """Generate the checkpoint signing key (Ed25519) into LIAISON_KEY_DIR; print the vkey."""
+    s = Settings()
+    try:
+        skey_path, vkey_path = keygen(s.key_dir, s.log_origin, force=force)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"signing key: {skey_path} (keep it secret)")
+    typer.echo(f"verifier key: {vkey_path}")
+    typer.echo(vkey_path.read_text().strip())
+
+
+@ledger_app.command("append")
+def ledger_append(
+    source: Annotated[
+        str, typer.Argument(help="JSON lines of {kind, actor, record, personal?}; '-' for stdin.")
+    ] = "-",
+) -> None:
+    """Append entries (one JSON object per line), acknowledged once durable."""
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    entries: list[NewEntry] = []
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                entries.append(_new_entry(line, number))
+    for appended in open_ledger().append_many(entries):
+        typer.echo(
+            json.dumps(
+                {
+                    "index": appended.index,
+                    "leaf_hash": _b64(appended.leaf_hash),
+                    "size": appended.size,
+                    "root": _b64(appended.root),
+                }
+            )
+        )
+
+
+def _new_entry(line: str, number: int) -> NewEntry:
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        raise _fail(f"line {number}: not JSON ({exc})", 2) from None
+    if not isinstance(item, dict) or set(item) - {"kind", "actor", "record", "personal"}:
+        raise _fail(f"line {number}: expected an object with kind, actor, record, personal", 2)
+    kind, actor, record, personal = (item.get(k) for k in ("kind", "actor", "record", "personal"))
+    if not isinstance(kind, str) or not kind or not isinstance(actor, str) or not actor:
+        raise _fail(f"line {number}: kind and actor must be non-empty strings", 2)
+    if not isinstance(record, dict) or not (personal is None or isinstance(personal, dict)):
+        raise _fail(f"line {number}: record (and personal, if given) must be objects", 2)
+    return NewEntry(kind, record, actor, personal)
+
+
+@ledger_app.command("get")
+def ledger_get(index: Annotated[int, typer.Argument(help="Entry index.")]) -> None:
+    """Print one entry, its leaf hash and (unless erased) its personal data."""
+    try:
+        entry = open_ledger().entry(index)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(
+        json.dumps(
+            {
+                "index": entry.index,
+                "leaf_hash": _b64(entry.leaf_hash),
+                "entry": entry.document(),
+                "personal": entry.personal,
+                "erased": entry.erased,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(
+    every: Annotated[float | None, typer.Option("--every", help="Repeat every N seconds.")] = None,
+    count: Annotated[
+        int | None, typer.Option("--count", help="With --every: stop after N.")
+    ] = None,
+) -> None:
+    """Sign and keep a checkpoint of the current tree (now, or on a schedule); print it."""
+    ledger = open_ledger()
+    made = 0
+    while True:
+        try:
+            cp = ledger.checkpoint()
+        except LiaisonError as exc:
+            raise _fail(exc.message) from None
+        typer.echo(cp.note)
+        made += 1
+        if every is None or (count is not None and made >= count):
+            return
+        time.sleep(every)
+
+
+@ledger_app.command("prove-inclusion")
+def ledger_prove_inclusion(
+    index: Annotated[int, typer.Argument(help="Entry index.")],
+    size: Annotated[
+        int | None, typer.Option("--size", help="Tree size (default: current).")
+    ] = None,
+) -> None:
+    """An RFC 6962 inclusion proof for an entry, naming the (size, root) it is for."""
+    try:
+        proof = open_ledger().inclusion_proof(index, size)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    ok = merkle.verify_inclusion(proof.leaf_hash, proof.index, proof.size, proof.hashes, proof.root)
+    typer.echo(
+        json.dumps(
+            {
+                "index": proof.index,
+                "size": proof.size,
+                "root": _b64(proof.root),
+                "leaf_hash": _b64(proof.leaf_hash),
+                "proof": [_b64(h) for h in proof.hashes],
+                "verified": ok,
+            }
+        )
+    )
+
+
+@ledger_app.command("prove-consistency")
+def ledger_prove_consistency(
+    old: Annotated[int, typer.Argument(help="Older tree size.")],
+    new: Annotated[int | None, typer.Argument(help="Newer tree size (default: current).")] = None,
+) -> None:
+    """An RFC 6962 consistency proof between two tree sizes, with both roots."""
+    try:
+        proof = open_ledger().consistency_proof(old, new)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    ok = merkle.verify_consistency(
+        proof.old_size, proof.new_size, proof.old_root, proof.new_root, proof.hashes
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "old_size": proof.old_size,
+                "new_size": proof.new_size,
+                "old_root": _b64(proof.old_root),
+                "new_root": _b64(proof.new_root),
+                "proof": [_b64(h) for h in proof.hashes],
+                "verified": ok,
+            }
+        )
+    )
+
+
+def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "size": report.size,
+                    "root": _b64(report.root),
+                    "checkpoints_verified": report.checkpoints_verified,
+                    "uncovered_entries": report.uncovered,
+                    **(extra or {}),
+                    "problems": [{"where": p.where, "message": p.message} for p in report.problems],
+                }
+            )
+        )
+    else:
+        for problem in report.problems:
+            typer.echo(f"FAIL {problem}")
+        state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
+        typer.echo(
+            f"{state}: {report.size} entries, root {_b64(report.root)}, "
+            f"{report.checkpoints_verified} checkpoint(s) verified; "
+            f"{report.uncovered} entries after the latest verified checkpoint"
+        )
+        for key, value in (extra or {}).items():
+            typer.echo(f"{key}: {value}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("verify")
+def ledger_verify(as_json: JsonOpt = False) -> None:
+    """Recompute everything from the stored entries; check every kept checkpoint and tile.
+
+    Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
+    deletion, reordering or insertion in the database."""
+    s = Settings()
+    ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
+    _print_report(verify_ledger(ledger, load_verifier(s.key_dir)), as_json)
+
+
+@ledger_app.command("export")
+def ledger_export(
+    path: Annotated[Path, typer.Argument(help="Bundle file to write (.jsonl, or .jsonl.gz).")],
+) -> None:
+    """Write a self-contained bundle (entries, checkpoints, verifier key) for offline checking."""
+    s = Settings()
+    vkey = load_vkey(s.key_dir)
+    if vkey is None:
+        raise _fail("no verifier key: run `liaison ledger keygen` first")
+    entries, checkpoints = export_bundle(open_ledger(s), path, vkey)
+    typer.echo(f"wrote {path}: {entries} entries, {checkpoints} checkpoints")
+
+
+@ledger_app.command("erase")
+def ledger_erase(
+    index: Annotated[int, typer.Argument(help="Entry whose personal data is erased.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (retention expiry, court order, ...).")
+    ],
+    authority: Annotated[
+        str, typer.Option("--authority", help="The order or rule that authorises it.")
+    ],
+    actor: Annotated[str, typer.Option("--actor", help="Who erases.")],
+) -> None:
+    """Erase an entry's personal data; the erasure is itself a ledger entry; proofs stay valid."""
+    try:
+        done = open_ledger().erase(index, reason, actor, authority)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(json.dumps({"erased": index, "erasure_entry": done.index, "size": done.size}))
+
+
+def verify_bundle_command(
+    path: Annotated[Path, typer.Argument(help="A bundle written by `liaison ledger export`.")],
+    vkey: Annotated[
+        str | None, typer.Option("--vkey", help="The published verifier key to pin.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a ledger bundle with nothing but the bundle (for an inspector's own machine)."""
+    try:
+        report, header = verify_bundle(path, vkey)
+    except (LiaisonError, OSError) as exc:
+        raise _fail(getattr(exc, "message", str(exc))) from None
+    extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
+    _print_report(report, as_json, extra)

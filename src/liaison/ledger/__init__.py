@@ -1,0 +1,1 @@
+"""The ledger: an append-only, signed transparency log of decisions."""

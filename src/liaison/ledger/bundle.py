@@ -1,0 +1,124 @@
+"""Self-contained ledger bundles: export, and verification with nothing but the bundle.
+
+A bundle is JSON Lines (gzip-compressed when the file name ends in ``.gz``):
+
+1. a header ``{"format": "liaison-ledger-bundle", "version": 1, "origin": ...,
+   "vkey": ..., "size": n, "root": <base64>, "exported_at": ...}``;
+2. one ``{"checkpoint": <signed note>}`` per kept checkpoint (C2SP tlog-checkpoint);
+3. one ``{"index": i, "entry": <the entry's canonical JSON text>}`` per entry, in order.
+
+Personal data never leaves in a bundle: entries hold only its salted hash.
+The verifier key inside a bundle is a convenience; an inspector should pin the
+key published out of band with ``--vkey``.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from liaison.errors import LiaisonError
+from liaison.ledger.note import parse_verifier
+from liaison.ledger.store import Ledger
+from liaison.ledger.verify import LogChecker, Problem, Report
+
+FORMAT = "liaison-ledger-bundle"
+
+
+class BundleError(LiaisonError):
+    code = "bad_bundle"
+
+
+def _open(path: Path, mode: str) -> IO[str]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8")
+
+
+def export_bundle(ledger: Ledger, path: Path, vkey: str) -> tuple[int, int]:
+    """Write the whole ledger to ``path``; return (entries, checkpoints) written."""
+    size, root = ledger.head()
+    checkpoints = [c for c in ledger.checkpoints() if c.size <= size]
+    header = {
+        "format": FORMAT,
+        "version": 1,
+        "origin": ledger.origin,
+        "vkey": vkey,
+        "size": size,
+        "root": base64.b64encode(root).decode(),
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+    written = 0
+    with _open(path, "w") as out:
+        out.write(json.dumps(header) + "\n")
+        for cp in checkpoints:
+            out.write(json.dumps({"checkpoint": cp.note}, ensure_ascii=False) + "\n")
+        for entry in ledger.entries(0, size):
+            out.write(
+                json.dumps(
+                    {"index": entry.index, "entry": entry.body.decode("utf-8")}, ensure_ascii=False
+                )
+                + "\n"
+            )
+            written += 1
+    return written, len(checkpoints)
+
+
+def _lines(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(handle, start=1):
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            raise BundleError(f"line {number}: not JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise BundleError(f"line {number}: not a JSON object")
+        yield number, value
+
+
+def verify_bundle(path: Path, vkey: str | None = None) -> tuple[Report, dict[str, Any]]:
+    """Check a bundle with nothing else: every entry, every checkpoint, the header's head."""
+    with _open(path, "r") as handle:
+        lines = _lines(handle)
+        _, header = next(lines, (0, {}))
+        if header.get("format") != FORMAT or header.get("version") != 1:
+            raise BundleError(f"{path}: not a {FORMAT} (version 1) file")
+        key = vkey or header.get("vkey")
+        if not isinstance(key, str):
+            raise BundleError("line 1: the bundle names no verifier key; pass --vkey")
+        verifier = parse_verifier(key)
+        notes: list[tuple[int, str]] = []
+        checker: LogChecker | None = None
+        for number, item in lines:
+            if "checkpoint" in item:
+                if checker is not None:
+                    raise BundleError(f"line {number}: checkpoint after the entries")
+                notes.append((_signed_size(item["checkpoint"]), str(item["checkpoint"])))
+                continue
+            if checker is None:
+                checker = LogChecker(notes, verifier, header.get("origin"))
+            index, text = item.get("index"), item.get("entry")
+            if not isinstance(index, int) or not isinstance(text, str):
+                raise BundleError(
+                    f"line {number}: an entry line needs an integer index and a text entry"
+                )
+            checker.feed(index, text.encode("utf-8"))
+        checker = checker or LogChecker(notes, verifier, header.get("origin"))
+        head = (int(header.get("size", -1)), base64.b64decode(str(header.get("root", ""))))
+        report = checker.finish(head)
+    if vkey is None:
+        header["key_source"] = "the bundle itself (pin the published key with --vkey)"
+    return report, header
+
+
+def _signed_size(note: Any) -> int:
+    """The size line of a checkpoint note (line 2), or -1 when it has none."""
+    lines = str(note).split("\n")
+    return int(lines[1]) if len(lines) > 2 and lines[1].isdigit() else -1
+
+
+__all__ = ["BundleError", "Problem", "export_bundle", "verify_bundle"]

@@ -1,0 +1,88 @@
+"""Ledger entries: what a leaf commits to.
+
+An entry is the canonical JSON (RFC 8785) of::
+
+    {"v": 1, "kind": ..., "recorded_at": "<UTC RFC 3339>", "actor": ...,
+     "record": {...}, "personal": "sha256:<hex>"}
+
+``personal`` (present only when the entry has personal data) is
+SHA-256(salt || canonical JSON of the personal data), with a 32-byte random
+salt. The personal data and its salt are stored apart from the leaf
+(``ledger_personal``): an authorised erasure deletes both, and every proof
+stays valid because the leaf only ever held the salted hash. Without the salt
+the hash cannot be tested against guesses of the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from liaison.ledger.canonical import canonical_json
+from liaison.ledger.merkle import leaf_hash
+
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to append: a kind (``decision``, ``event``, ``erasure``, ``pack_change``, ...),
+    the public record, and optionally personal data to keep apart from the leaf."""
+
+    kind: str
+    record: dict[str, Any]
+    actor: str
+    personal: dict[str, Any] | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """An entry made ready for the log: its body, leaf hash and personal row."""
+
+    kind: str
+    recorded_at: datetime
+    body: bytes
+    leaf_hash: bytes
+    salt: bytes | None
+    personal_data: bytes | None
+
+
+def commitment(salt: bytes, data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(salt + data).hexdigest()
+
+
+def seal(entry: NewEntry, now: datetime | None = None) -> Sealed:
+    """The canonical body and leaf hash of ``entry`` (RFC 6962 leaf, RFC 8785 body)."""
+    at = (entry.recorded_at or now or datetime.now(UTC)).astimezone(UTC)
+    body: dict[str, Any] = {
+        "v": VERSION,
+        "kind": entry.kind,
+        "recorded_at": at.isoformat().replace("+00:00", "Z"),
+        "actor": entry.actor,
+        "record": entry.record,
+    }
+    salt = data = None
+    if entry.personal is not None:
+        salt = secrets.token_bytes(32)
+        data = canonical_json(entry.personal)
+        body["personal"] = commitment(salt, data)
+    raw = canonical_json(body)
+    return Sealed(entry.kind, at, raw, leaf_hash(raw), salt, data)
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    value = json.loads(body)
+    if not isinstance(value, dict):
+        raise ValueError("entry body is not a JSON object")
+    return value
+
+
+def personal_matches(body: dict[str, Any], salt: bytes, data: bytes) -> bool:
+    expected = body.get("personal")
+    return isinstance(expected, str) and hmac.compare_digest(expected, commitment(salt, data))

@@ -1,0 +1,391 @@
+"""The ledger: an append-only RFC 6962 log in liaison's database.
+
+One sequencer: every append runs in a transaction that first locks the
+``ledger_head`` row (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite ``BEGIN
+IMMEDIATE``), reads the tree size n, writes entries n .. n+k-1, the tiles that
+changed and the new head, and commits. Indexes are therefore gap-free and
+strictly increasing across threads, processes and hosts, and an append is
+acknowledged (returned) only after its commit is durable.
+
+Proofs are computed from tiles (``liaison.ledger.tiles``) with O(log n) reads,
+and name the (size, root) they are for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from liaison.errors import LiaisonError, NotFound
+from liaison.ledger import merkle
+from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
+from liaison.ledger.entries import NewEntry, Sealed, parse_body, personal_matches, seal
+from liaison.ledger.note import Signer
+from liaison.ledger.tiles import TileKey, TileView, grow, tiles_for
+from liaison.storage.database import write_transaction
+from liaison.storage.tables import (
+    ledger_checkpoints,
+    ledger_entries,
+    ledger_head,
+    ledger_personal,
+    ledger_tiles,
+)
+
+
+class LedgerError(LiaisonError):
+    code = "ledger_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """An acknowledged append: durable at ``index`` in a tree of ``size`` with ``root``."""
+
+    index: int
+    leaf_hash: bytes
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    index: int
+    kind: str
+    recorded_at: datetime
+    body: bytes
+    leaf_hash: bytes
+    personal: dict[str, Any] | None  # None: none recorded, erased, or not looked up
+    erased: bool  # committed to personal data that has been erased
+
+    def document(self) -> dict[str, Any]:
+        return parse_body(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    index: int
+    size: int
+    root: bytes
+    leaf_hash: bytes
+    hashes: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    old_size: int
+    new_size: int
+    old_root: bytes
+    new_root: bytes
+    hashes: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root: bytes
+    note: str
+    created_at: datetime
+
+
+class Ledger:
+    """The log stored in one database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine, origin: str, signer: Signer | None = None) -> None:
+        self.engine = engine
+        self.origin = origin
+        self.signer = signer
+
+    # -- appending ----------------------------------------------------------------
+
+    def append(self, entry: NewEntry) -> Appended:
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: Sequence[NewEntry]) -> list[Appended]:
+        """Append ``entries`` in one transaction; return only once they are durable."""
+        sealed = [seal(e) for e in entries]
+        with write_transaction(self.engine) as conn:
+            return self._append_sealed(conn, sealed)
+
+    def _append_sealed(self, conn: Connection, sealed: list[Sealed]) -> list[Appended]:
+        size, _ = self._lock_head(conn)
+        if not sealed:
+            return []
+        rows = [
+            {
+                "idx": size + i,
+                "kind": s.kind,
+                "recorded_at": s.recorded_at,
+                "leaf_hash": s.leaf_hash,
+                "body": s.body,
+            }
+            for i, s in enumerate(sealed)
+        ]
+        conn.execute(insert(ledger_entries), rows)
+        personal = [
+            {"idx": size + i, "salt": s.salt, "data": s.personal_data}
+            for i, s in enumerate(sealed)
+            if s.salt is not None
+        ]
+        if personal:
+            conn.execute(insert(ledger_personal), personal)
+        changed = grow(size, [s.leaf_hash for s in sealed], lambda key: self._tile(conn, key))
+        self._write_tiles(conn, changed)
+        new_size = size + len(sealed)
+        root = self._root(conn, new_size, changed)
+        conn.execute(
+            update(ledger_head).where(ledger_head.c.id == 1).values(size=new_size, root=root)
+        )
+        return [Appended(size + i, s.leaf_hash, new_size, root) for i, s in enumerate(sealed)]
+
+    def _lock_head(self, conn: Connection) -> tuple[int, bytes]:
+        row = conn.execute(
+            select(ledger_head.c.size, ledger_head.c.root)
+            .where(ledger_head.c.id == 1)
+            .with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise LedgerError("the ledger is not initialised: run `liaison db upgrade`")
+        return int(row.size), bytes(row.root)
+
+    def _tile(self, conn: Connection, key: TileKey) -> bytes:
+        value = conn.execute(
+            select(ledger_tiles.c.hashes).where(
+                ledger_tiles.c.level == key[0], ledger_tiles.c.idx == key[1]
+            )
+        ).scalar_one_or_none()
+        return b"" if value is None else bytes(value)
+
+    def _write_tiles(self, conn: Connection, tiles: dict[TileKey, bytes]) -> None:
+        if not tiles:
+            return
+        rows = [{"level": k[0], "idx": k[1], "hashes": v} for k, v in sorted(tiles.items())]
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(ledger_tiles)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["level", "idx"], set_={"hashes": stmt.excluded.hashes}
+        )
+        conn.execute(stmt, rows)
+
+    def _read_tiles(self, conn: Connection, keys: set[TileKey]) -> dict[TileKey, bytes]:
+        if not keys:
+            return {}
+        rows = conn.execute(
+            select(ledger_tiles.c.level, ledger_tiles.c.idx, ledger_tiles.c.hashes).where(
+                tuple_(ledger_tiles.c.level, ledger_tiles.c.idx).in_(sorted(keys))
+            )
+        )
+        return {(int(r.level), int(r.idx)): bytes(r.hashes) for r in rows}
+
+    def _view(
+        self,
+        conn: Connection,
+        nodes: Sequence[tuple[int, int]],
+        known: dict[TileKey, bytes] | None = None,
+    ) -> TileView:
+        have = dict(known or {})
+        have.update(self._read_tiles(conn, tiles_for(nodes) - set(have)))
+        return TileView(have)
+
+    def _root(
+        self, conn: Connection, size: int, known: dict[TileKey, bytes] | None = None
+    ) -> bytes:
+        if size == 0:
+            return merkle.EMPTY_ROOT
+        view = self._view(conn, merkle.subtree_plan(0, size), known)
+        return merkle.root_from(size, view.get)
+
+    # -- reading --------------------------------------------------------------------
+
+    def head(self) -> tuple[int, bytes]:
+        """The current (size, root)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(ledger_head.c.size, ledger_head.c.root)).one_or_none()
+        if row is None:
+            raise LedgerError("the ledger is not initialised: run `liaison db upgrade`")
+        return int(row.size), bytes(row.root)
+
+    def entry(self, index: int) -> StoredEntry:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ledger_entries).where(ledger_entries.c.idx == index)
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"no ledger entry {index}")
+            extra = conn.execute(
+                select(ledger_personal.c.salt, ledger_personal.c.data).where(
+                    ledger_personal.c.idx == index
+                )
+            ).one_or_none()
+        return _stored(row, extra)
+
+    def entry_body(self, index: int) -> bytes | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(ledger_entries.c.body).where(ledger_entries.c.idx == index)
+            ).scalar_one_or_none()
+        return None if value is None else bytes(value)
+
+    def entries(
+        self, start: int = 0, stop: int | None = None, batch: int = 5000
+    ) -> Iterator[StoredEntry]:
+        """Entries in index order (streamed in batches), without their personal data."""
+        at = start
+        while stop is None or at < stop:
+            limit = batch if stop is None else min(batch, stop - at)
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(ledger_entries)
+                    .where(ledger_entries.c.idx >= at)
+                    .order_by(ledger_entries.c.idx)
+                    .limit(limit)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _stored(row, None, looked_up=False)
+            at = int(rows[-1].idx) + 1
+
+    def root_at(self, size: int) -> bytes:
+        current, root = self.head()
+        if not 0 <= size <= current:
+            raise NotFound(f"the ledger has no tree of size {size} (current size {current})")
+        if size == current:
+            return root
+        with self.engine.connect() as conn:
+            return self._root(conn, size)
+
+    # -- proofs ---------------------------------------------------------------------
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
+        current, _ = self.head()
+        size = current if size is None else size
+        if not 0 <= index < size <= current:
+            raise NotFound(
+                f"no inclusion proof for entry {index} in a tree of size {size} "
+                f"(current size {current})"
+            )
+        with self.engine.connect() as conn:
+            nodes = [*merkle.inclusion_plan(index, size), *merkle.subtree_plan(0, size), (0, index)]
+            view = self._view(conn, nodes)
+            hashes = merkle.inclusion_proof_from(index, size, view.get)
+            return InclusionProof(
+                index, size, merkle.root_from(size, view.get), view.get(0, index), hashes
+            )
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        current, _ = self.head()
+        new_size = current if new_size is None else new_size
+        if not 0 < old_size <= new_size <= current:
+            raise NotFound(
+                f"no consistency proof from size {old_size} to {new_size} (current size {current})"
+            )
+        with self.engine.connect() as conn:
+            nodes = [
+                *merkle.consistency_plan(old_size, new_size),
+                *merkle.subtree_plan(0, old_size),
+                *merkle.subtree_plan(0, new_size),
+            ]
+            view = self._view(conn, nodes)
+            return ConsistencyProof(
+                old_size,
+                new_size,
+                merkle.root_from(old_size, view.get),
+                merkle.root_from(new_size, view.get),
+                merkle.consistency_proof_from(old_size, new_size, view.get),
+            )
+
+    # -- erasure ----------------------------------------------------------------------
+
+    def erase(self, index: int, reason: str, actor: str, authority: str) -> Appended:
+        """Delete the personal data of entry ``index`` and record the erasure as an entry.
+
+        Both happen in one transaction; every proof stays valid (the leaf holds only
+        the salted hash).
+        """
+        entry = seal(
+            NewEntry(
+                "erasure", {"erased_index": index, "reason": reason, "authority": authority}, actor
+            )
+        )
+        with write_transaction(self.engine) as conn:
+            size, _ = self._lock_head(conn)
+            if not 0 <= index < size:
+                raise NotFound(f"no ledger entry {index}")
+            gone = conn.execute(delete(ledger_personal).where(ledger_personal.c.idx == index))
+            if gone.rowcount == 0:
+                raise LedgerError(
+                    f"entry {index} holds no personal data (none recorded, or erased)"
+                )
+            return self._append_sealed(conn, [entry])[0]
+
+    # -- checkpoints ------------------------------------------------------------------
+
+    def checkpoint(self) -> StoredCheckpoint:
+        """Sign and keep a checkpoint of the current tree (C2SP tlog-checkpoint)."""
+        if self.signer is None:
+            raise LedgerError("no signing key: run `liaison ledger keygen`")
+        with write_transaction(self.engine) as conn:
+            size, root = self._lock_head(conn)
+            existing = conn.execute(
+                select(ledger_checkpoints).where(ledger_checkpoints.c.size == size)
+            ).one_or_none()
+            if existing is not None and bytes(existing.root) == root:
+                return _checkpoint(existing)
+            note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+            made = StoredCheckpoint(size, root, note, datetime.now(UTC))
+            conn.execute(
+                insert(ledger_checkpoints),
+                [{"size": size, "root": root, "note": note, "created_at": made.created_at}],
+            )
+        return made
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ledger_checkpoints).order_by(ledger_checkpoints.c.size)
+            ).all()
+        return [_checkpoint(r) for r in rows]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        found = self.checkpoints()
+        return found[-1] if found else None
+
+
+def blob(value: Any) -> bytes:
+    """A stored binary value as bytes, whatever type a tampered row now holds."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return b"" if value is None else str(value).encode("utf-8")
+
+
+def _stored(row: Any, personal: Any, *, looked_up: bool = True) -> StoredEntry:
+    """An entry row; ``personal`` is its personal row, when ``looked_up`` (None: none stored)."""
+    body = blob(row.body)
+    data: dict[str, Any] | None = None
+    erased = False
+    if personal is not None:
+        if not personal_matches(parse_body(body), bytes(personal.salt), bytes(personal.data)):
+            raise LedgerError(
+                f"entry {row.idx}: stored personal data does not match its commitment"
+            )
+        data = parse_body(bytes(personal.data))
+    elif looked_up and b'"personal":' in body:
+        erased = "personal" in parse_body(body)  # committed to personal data that is gone
+    recorded = _aware(row.recorded_at)
+    return StoredEntry(int(row.idx), row.kind, recorded, body, blob(row.leaf_hash), data, erased)
+
+
+def _aware(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.fromtimestamp(0, UTC)  # a tampered column; the body holds the real time
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _checkpoint(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row.size), blob(row.root), str(row.note), _aware(row.created_at))
