@@ -1,57 +1,76 @@
 """Canonical JSON per RFC 8785 (JSON Canonicalization Scheme, JCS).
 
-For the values liaison writes (ASCII keys, strings, booleans, null, integers
-within the IEEE-754 exact range) JCS output equals compact ``json.dumps`` with
-sorted keys and no ASCII escaping, so that fast path is taken; anything else
-(floats, non-ASCII keys) goes through the ``rfc8785`` reference implementation.
-A property test holds the fast path to the reference.
+For most values JCS output equals compact ``json.dumps`` with sorted keys and no
+ASCII escaping: the escapes agree, and key order agrees unless a key holds a
+character from U+E000 up (where UTF-16 order, which JCS uses, differs from
+code point order). The fast path serialises with ``json.dumps`` and re-reads
+the text with C-speed ``json.loads`` hooks that see only numbers: any float
+(whose JCS form is ECMAScript's number format), or any text at U+E000 or above,
+sends the value to the ``rfc8785`` reference implementation instead. A property
+test holds the fast path to the reference.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
 
 _MAX_EXACT = 2**53 - 1
+_HIGH = re.compile("[\ue000-\U0010ffff]")
 
 
 class CanonicalJSONError(ValueError):
     """A value that has no canonical JSON form (RFC 8785 / I-JSON limits)."""
 
 
-def _simple(value: Any) -> bool:
-    """True when compact sorted json.dumps is already the JCS form of ``value``."""
-    if value is None or isinstance(value, bool | str):
-        return True
-    if isinstance(value, int):
-        if not -_MAX_EXACT <= value <= _MAX_EXACT:
-            raise CanonicalJSONError(f"integer {value} is outside the exact range of I-JSON")
-        return True
-    if isinstance(value, list | tuple):
-        return all(_simple(v) for v in value)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CanonicalJSONError(f"object key {key!r} is not a string")
-            if not key.isascii() or not _simple(item):
-                return False
-        return True
-    if isinstance(value, float):
-        return False
-    raise CanonicalJSONError(f"{type(value).__name__} has no JSON form")
+class _NeedsReference(Exception):
+    pass
+
+
+def _float(_: str) -> float:
+    raise _NeedsReference
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if not -_MAX_EXACT <= value <= _MAX_EXACT:
+        raise CanonicalJSONError(f"integer {value} is outside the exact range of I-JSON")
+    return value
+
+
+# Built once: json.dumps/json.loads with options build a new encoder/decoder on every call.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_NUMBERS = json.JSONDecoder(parse_float=_float, parse_int=_int)
 
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value``."""
-    if _simple(value):
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise CanonicalJSONError(f"string is not valid Unicode: {exc.reason}") from None
+    try:
+        text = _ENCODER.encode(value)
+    except (TypeError, ValueError) as exc:
+        raise CanonicalJSONError(str(exc)) from None
+    try:
+        if _HIGH.search(text):
+            raise _NeedsReference
+        _NUMBERS.decode(text)
+        return text.encode("utf-8")
+    except _NeedsReference:
+        return _reference(value)
+    except UnicodeEncodeError as exc:
+        raise CanonicalJSONError(f"string is not valid Unicode: {exc.reason}") from None
+
+
+def _reference(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise CanonicalJSONError(str(exc)) from None
+
+
+json_string = json.JSONEncoder(ensure_ascii=False).encode
+"""A str as a JSON string literal, escaped exactly as JCS escapes it."""

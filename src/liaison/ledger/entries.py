@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from liaison.ledger.canonical import canonical_json
+from liaison.ledger.canonical import canonical_json, json_string
 from liaison.ledger.merkle import leaf_hash
 
 VERSION = 1
@@ -58,22 +58,26 @@ def commitment(salt: bytes, data: bytes) -> str:
 
 
 def seal(entry: NewEntry, now: datetime | None = None) -> Sealed:
-    """The canonical body and leaf hash of ``entry`` (RFC 6962 leaf, RFC 8785 body)."""
+    """The canonical body and leaf hash of ``entry`` (RFC 6962 leaf, RFC 8785 body).
+
+    The body's own keys are fixed ASCII names, so its canonical form is assembled in
+    JCS key order around the canonical record: the same bytes ``canonical_json``
+    would produce for the whole object (tested), at a fraction of the cost.
+    """
     at = (entry.recorded_at or now or datetime.now(UTC)).astimezone(UTC)
-    body: dict[str, Any] = {
-        "v": VERSION,
-        "kind": entry.kind,
-        "recorded_at": at.isoformat().replace("+00:00", "Z"),
-        "actor": entry.actor,
-        "record": entry.record,
-    }
+    stamp = at.isoformat().replace("+00:00", "Z")
+    record = canonical_json(entry.record).decode("utf-8")
     salt = data = None
+    personal = ""
     if entry.personal is not None:
         salt = secrets.token_bytes(32)
         data = canonical_json(entry.personal)
-        body["personal"] = commitment(salt, data)
-    raw = canonical_json(body)
-    return Sealed(entry.kind, at, raw, leaf_hash(raw), salt, data)
+        personal = f',"personal":{json_string(commitment(salt, data))}'
+    body = (
+        f'{{"actor":{json_string(entry.actor)},"kind":{json_string(entry.kind)}{personal},'
+        f'"record":{record},"recorded_at":"{stamp}","v":{VERSION}}}'
+    ).encode()
+    return Sealed(entry.kind, at, body, leaf_hash(body), salt, data)
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

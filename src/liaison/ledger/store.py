@@ -27,6 +27,7 @@ from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, Sealed, parse_body, personal_matches, seal
 from liaison.ledger.note import Signer
 from liaison.ledger.tiles import TileKey, TileView, grow, tiles_for
+from liaison.storage.bulk import insert_rows
 from liaison.storage.database import write_transaction
 from liaison.storage.tables import (
     ledger_checkpoints,
@@ -114,24 +115,22 @@ class Ledger:
         size, _ = self._lock_head(conn)
         if not sealed:
             return []
-        rows = [
-            {
-                "idx": size + i,
-                "kind": s.kind,
-                "recorded_at": s.recorded_at,
-                "leaf_hash": s.leaf_hash,
-                "body": s.body,
-            }
-            for i, s in enumerate(sealed)
-        ]
-        conn.execute(insert(ledger_entries), rows)
-        personal = [
-            {"idx": size + i, "salt": s.salt, "data": s.personal_data}
-            for i, s in enumerate(sealed)
-            if s.salt is not None
-        ]
-        if personal:
-            conn.execute(insert(ledger_personal), personal)
+        insert_rows(
+            conn,
+            ledger_entries,
+            ("idx", "kind", "recorded_at", "leaf_hash", "body"),
+            [(size + i, s.kind, s.recorded_at, s.leaf_hash, s.body) for i, s in enumerate(sealed)],
+        )
+        insert_rows(
+            conn,
+            ledger_personal,
+            ("idx", "salt", "data"),
+            [
+                (size + i, s.salt, s.personal_data)
+                for i, s in enumerate(sealed)
+                if s.salt is not None
+            ],
+        )
         changed = grow(size, [s.leaf_hash for s in sealed], lambda key: self._tile(conn, key))
         self._write_tiles(conn, changed)
         new_size = size + len(sealed)
