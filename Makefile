@@ -28,8 +28,9 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
+# PostgreSQL for the tests: installed (apt-get) and started by the script when missing.
 unit:
-	$(BIN)/pytest
+	LIAISON_TEST_PG_URL=$$(scripts/ensure-postgres.sh) && export LIAISON_TEST_PG_URL && $(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/decide_bench.py

@@ -12,12 +12,10 @@ differs from what was checkpointed, or the gap, or the bad body.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from liaison.ledger import merkle
-from liaison.ledger.canonical import CanonicalJSONError, canonical_json
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
 from liaison.ledger.note import Verifier
 from liaison.ledger.tiles import HASH, WIDTH, TileKey, reduce_hashes
@@ -151,7 +149,6 @@ class LogChecker:
                 self._problem(missing, "missing (deleted from the log)")
             else:
                 self._problem(f"entry {index}", "out of order or duplicated")
-        self._check_body(index, body)
         leaf = merkle.leaf_hash(body)
         if stored_leaf is not None and stored_leaf != leaf:
             self._problem(f"entry {index}", "body does not match its stored leaf hash (edited)")
@@ -159,13 +156,6 @@ class LogChecker:
         if self.tiles is not None:
             self.completed_tiles.extend(self.tiles.add(0, leaf))
         self._check_checkpoints_at(self.tree.size)
-
-    def _check_body(self, index: int, body: bytes) -> None:
-        try:
-            if canonical_json(json.loads(body)) != body:
-                self._problem(f"entry {index}", "body is not canonical JSON (RFC 8785)")
-        except (ValueError, CanonicalJSONError) as exc:
-            self._problem(f"entry {index}", f"body is not valid JSON: {exc}")
 
     def _check_checkpoints_at(self, size: int) -> None:
         while self._pending and self._pending[0].size <= size:
