@@ -10,14 +10,19 @@ install:
 	@scripts/bootstrap.sh
 
 # The main job, as far as it exists today (the HTTP service arrives with issue 4):
-# validate the D.C. pack, show what was in force on 15 Aug 2025 under both views,
-# decide the worked examples of the D.C. pack and explain one decision.
+# migrate the database, make the checkpoint key if there is none, validate the D.C. pack,
+# show what was in force on 15 Aug 2025 under both views, decide the worked examples,
+# explain one decision, then sign a ledger checkpoint and verify the whole ledger.
 run: install
+	$(BIN)/liaison db upgrade
+	@test -f $${LIAISON_KEY_DIR:-var/keys}/ledger.key || $(BIN)/liaison ledger keygen
 	$(BIN)/liaison directives validate
 	$(BIN)/liaison directives in-force --at 2025-08-15T12:00:00-04:00 --view mpd
 	$(BIN)/liaison directives in-force --at 2025-08-15T12:00:00-04:00 --view doj
 	$(BIN)/liaison decide examples/dc-worked-examples.jsonl
 	$(BIN)/liaison explain examples/traffic-stop-share.json
+	$(BIN)/liaison ledger checkpoint
+	$(BIN)/liaison ledger verify
 
 test: install lint typecheck unit
 
