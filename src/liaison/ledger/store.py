@@ -13,7 +13,7 @@ and name the (size, root) they are for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -105,11 +105,22 @@ class Ledger:
     def append(self, entry: NewEntry) -> Appended:
         return self.append_many([entry])[0]
 
-    def append_many(self, entries: Sequence[NewEntry]) -> list[Appended]:
-        """Append ``entries`` in one transaction; return only once they are durable."""
+    def append_many(
+        self,
+        entries: Sequence[NewEntry],
+        after: Callable[[Connection, list[Appended]], None] | None = None,
+    ) -> list[Appended]:
+        """Append ``entries`` in one transaction; return only once they are durable.
+
+        ``after`` runs inside the same transaction with the appended positions, so rows
+        that index the entries (decisions, events) commit with them or not at all.
+        """
         sealed = [seal(e) for e in entries]
         with write_transaction(self.engine) as conn:
-            return self._append_sealed(conn, sealed)
+            done = self._append_sealed(conn, sealed)
+            if after is not None:
+                after(conn, done)
+            return done
 
     def _append_sealed(self, conn: Connection, sealed: list[Sealed]) -> list[Appended]:
         size, _ = self._lock_head(conn)

@@ -10,7 +10,7 @@ rows read back through the schema of ``liaison.storage.tables`` as usual.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -37,5 +37,7 @@ def insert_rows(
 
 def _sqlite(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.strftime(_SQLITE_DATETIME)  # naive UTC, as SQLAlchemy stores it
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime(_SQLITE_DATETIME)  # naive UTC, as UTCDateTime stores it
     return value

@@ -15,7 +15,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from liaison.storage.types import UTCDateTime
 
 metadata = MetaData()
 
@@ -40,7 +41,7 @@ ledger_entries = Table(
     metadata,
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("kind", String(40), nullable=False, index=True),
-    Column("recorded_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("recorded_at", UTCDateTime(), nullable=False, index=True),
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Column("body", LargeBinary, nullable=False),
 )
@@ -67,5 +68,64 @@ ledger_checkpoints = Table(
     Column("size", BigInteger, primary_key=True, autoincrement=False),
     Column("root", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# -- gateway: the queryable index of what the ledger holds (the ledger is the record) --------
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(256), primary_key=True),
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("actor_id", String(256), nullable=False, index=True),
+    Column("unit", String(256), nullable=True, index=True),
+    Column("action", String(40), nullable=False),
+    Column("view", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("basis", String(16), nullable=False),
+    Column("policy_version", String(80), nullable=False),
+    Column("encounter_id", String(256), nullable=True, index=True),
+    Column("document", Text, nullable=False),  # request + decision, JSON, without personal data
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(256), primary_key=True),
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("kind", String(40), nullable=False, index=True),
+    Column("actor_id", String(256), nullable=False, index=True),
+    Column("unit", String(256), nullable=True),
+    Column("decision_id", String(256), nullable=True, index=True),
+    Column("flagged", String(80), nullable=True, index=True),  # why it stands out, or NULL
+    Column("encounter_id", String(256), nullable=True, index=True),
+    Column("document", Text, nullable=False),
+)
+
+encounters = Table(
+    "encounters",
+    metadata,
+    Column("id", String(256), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("district", String(64), nullable=True, index=True),
+    Column("document", Text, nullable=False),  # place, agencies, declared purpose, outcome
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the public key id (prefix of the key)
+    Column("secret_hash", String(256), nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),
+    Column("actor_id", String(256), nullable=False),
+    Column("unit", String(256), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
 )

@@ -1,0 +1,1 @@
+"""The service layer: decide and record, record what was done; no web framework inside."""

@@ -1,0 +1,145 @@
+"""API keys and roles.
+
+A key is ``lsn_<id>_<secret>``; only an argon2id hash of the secret is stored, and
+the key is shown once, at creation (``liaison keys create``). Verified keys are kept
+in memory for a short time (SHA-256 of the key -> principal) so that argon2's
+deliberate cost is paid once per key and process, not per request; a revocation
+takes effect within that time in every process.
+
+Roles: ``officer`` (decide and record for themselves only), ``supervisor`` (for their
+unit), ``auditor`` (read everything, verify, reports; cannot write), ``admin`` (keys,
+packs), ``public`` (published reports only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, insert, select, update
+
+from liaison.errors import LiaisonError
+from liaison.storage.database import write_transaction
+from liaison.storage.tables import api_keys
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    PUBLIC = "public"
+
+
+class Unauthenticated(LiaisonError):
+    code = "unauthenticated"
+
+
+class Forbidden(LiaisonError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: str
+    role: Role
+    actor_id: str
+    unit: str | None
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"role {self.role.value} may not do this (needs {allowed})")
+
+    def may_act_for(self, actor_id: str, unit: str | None) -> bool:
+        """Whether this principal may decide or record as ``actor_id`` of ``unit``."""
+        if self.role is Role.OFFICER:
+            return actor_id == self.actor_id
+        if self.role is Role.SUPERVISOR:
+            return actor_id == self.actor_id or (unit is not None and unit == self.unit)
+        return False
+
+    def may_read(self, actor_id: str, unit: str | None) -> bool:
+        """Whether this principal may read a record made by ``actor_id`` of ``unit``."""
+        if self.role in (Role.AUDITOR, Role.ADMIN):
+            return True
+        return self.may_act_for(actor_id, unit)
+
+
+_HASHER = PasswordHasher()
+_CACHE_SECONDS = 30.0
+
+
+class KeyStore:
+    """API keys in the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cache: dict[bytes, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, role: Role, actor_id: str, unit: str | None = None) -> tuple[str, Principal]:
+        """A new key (returned once, never stored) and its principal."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                insert(api_keys),
+                [
+                    {
+                        "id": key_id,
+                        "secret_hash": _HASHER.hash(secret),
+                        "role": role.value,
+                        "actor_id": actor_id,
+                        "unit": unit,
+                        "created_at": datetime.now(UTC),
+                    }
+                ],
+            )
+        return f"lsn_{key_id}_{secret}", Principal(key_id, role, actor_id, unit)
+
+    def revoke(self, key_id: str) -> bool:
+        with write_transaction(self.engine) as conn:
+            done = conn.execute(
+                update(api_keys)
+                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if v[1].key_id != key_id}
+        return bool(done.rowcount)
+
+    def authenticate(self, key: str | None) -> Principal:
+        if not key:
+            raise Unauthenticated("an API key is required (Authorization: Bearer lsn_...)")
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and now - hit[0] < _CACHE_SECONDS:
+            return hit[1]
+        principal = self._check(key)
+        with self._lock:
+            self._cache[digest] = (now, principal)
+        return principal
+
+    def _check(self, key: str) -> Principal:
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "lsn":
+            raise Unauthenticated("malformed API key")
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.id == parts[1])).one_or_none()
+        if row is None or row.revoked_at is not None:
+            raise Unauthenticated("unknown or revoked API key")
+        try:
+            _HASHER.verify(row.secret_hash, parts[2])
+        except (VerificationError, InvalidHashError):
+            raise Unauthenticated("unknown or revoked API key") from None
+        return Principal(row.id, Role(row.role), row.actor_id, row.unit)

@@ -1,0 +1,100 @@
+"""Group commit: concurrent appends share one ledger transaction.
+
+Each caller submits an entry (and the rows that index it) and waits; one worker
+thread drains everything queued into a single ``Ledger.append_many`` transaction,
+so N concurrent requests pay for one durable commit instead of N. A caller is
+answered only after the commit: nothing is acknowledged before it is durable.
+When a group fails, its jobs are retried one by one, so a bad job fails alone.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from liaison.ledger.entries import NewEntry
+from liaison.ledger.store import Appended, Ledger
+
+SideEffect = Callable[[Connection, Appended], None]
+
+
+@dataclass
+class _Job:
+    entry: NewEntry
+    side: SideEffect | None
+    future: Future[Appended] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    def __init__(self, ledger: Ledger, max_batch: int = 256) -> None:
+        self.ledger = ledger
+        self.max_batch = max_batch
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, entry: NewEntry, side: SideEffect | None = None) -> Appended:
+        """Append ``entry`` (and run ``side`` in the same transaction); block until durable."""
+        job = _Job(entry, side)
+        self._ensure_worker()
+        self._queue.put(job)
+        return job.future.result()
+
+    def _ensure_worker(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="ledger-committer", daemon=True
+                )
+                self._thread.start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._queue.put(None)
+                self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            while len(jobs) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._commit(jobs)
+                    return
+                jobs.append(nxt)
+            self._commit(jobs)
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        try:
+            done = self.ledger.append_many([j.entry for j in jobs], after=_sides(jobs))
+        except Exception as exc:  # the transaction rolled back: nothing was acknowledged
+            if len(jobs) == 1:
+                jobs[0].future.set_exception(exc)
+                return
+            for job in jobs:  # find the bad one: each job on its own
+                self._commit([job])
+            return
+        for job, appended in zip(jobs, done, strict=True):
+            job.future.set_result(appended)
+
+
+def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
+    def run(conn: Connection, appended: list[Appended]) -> None:
+        for job, position in zip(jobs, appended, strict=True):
+            if job.side is not None:
+                job.side(conn, position)
+
+    return run

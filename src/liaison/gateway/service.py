@@ -1,0 +1,329 @@
+"""The gateway service: decide and record, record what was done, read it back.
+
+``decide_and_record`` evaluates a request against the directives in force, appends the
+decision to the ledger and returns both: the ledger entry and the row that indexes it
+commit in one transaction (shared with concurrent requests by group commit), and the
+decision is returned only after that commit. A permit is never returned that is not
+durable in the ledger; if recording fails, the caller gets an error, never a decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from liaison.errors import InvalidRequest, LiaisonError, NotFound
+from liaison.gateway.auth import Forbidden, Principal
+from liaison.gateway.committer import GroupCommitter
+from liaison.gateway.events import ACTION_KINDS, Event, EventKind
+from liaison.gateway.records import decision_record, event_record
+from liaison.ledger.entries import NewEntry
+from liaison.ledger.store import Appended, Ledger
+from liaison.model.decision import Decision
+from liaison.model.request import ActionRequest
+from liaison.policy.engine import Engine as PolicyEngine
+from liaison.storage.tables import decisions, encounters, events
+
+
+class Conflict(LiaisonError):
+    code = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    id: str
+    decision: dict[str, Any]
+    ledger_index: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    id: str
+    ledger_index: int
+    flagged: str | None
+
+
+def _fingerprint(document: dict[str, Any]) -> str:
+    raw = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+class Gateway:
+    def __init__(self, policy: PolicyEngine, ledger: Ledger, db: Engine) -> None:
+        self.policy = policy
+        self.ledger = ledger
+        self.db = db
+        self.committer = GroupCommitter(ledger)
+
+    def close(self) -> None:
+        self.committer.close()
+
+    # -- deciding -----------------------------------------------------------------
+
+    def decide_and_record(self, request: ActionRequest, who: Principal) -> RecordedDecision:
+        if not who.may_act_for(request.actor.id, request.actor.unit):
+            raise Forbidden(
+                f"{who.role.value} {who.actor_id} may not decide as "
+                f"{request.actor.id} (unit {request.actor.unit})"
+            )
+        decision = self.policy.decide(request)
+        decision_id = request.id or f"dec-{uuid.uuid4().hex}"
+        record, personal = decision_record(self.policy, decision_id, request, decision)
+        fingerprint = _fingerprint(record["request"])
+        existing = self._existing_decision(decision_id, fingerprint)
+        if existing is not None:
+            return existing
+        entry = NewEntry(
+            "decision", record, request.actor.id, personal, recorded_at=datetime.now(UTC)
+        )
+
+        def index(conn: Connection, at: Appended) -> None:
+            conn.execute(
+                insert(decisions),
+                [_decision_row(decision_id, at.index, request, decision, record, fingerprint)],
+            )
+
+        appended = self.committer.submit(entry, index)
+        return RecordedDecision(decision_id, record["decision"], appended.index)
+
+    def _existing_decision(self, decision_id: str, fingerprint: str) -> RecordedDecision | None:
+        """An idempotent retry returns the recorded decision; a different request is a conflict."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(decisions.c.ledger_index, decisions.c.document).where(
+                    decisions.c.id == decision_id
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        document = json.loads(row.document)
+        if document.get("fingerprint") != fingerprint:
+            raise Conflict(f"decision id {decision_id!r} was already used for a different request")
+        return RecordedDecision(decision_id, document["decision"], int(row.ledger_index), True)
+
+    # -- recording what was done ------------------------------------------------------
+
+    def record(self, event: Event, who: Principal) -> RecordedEvent:
+        if not who.may_act_for(event.actor.id, event.actor.unit):
+            raise Forbidden(f"{who.role.value} {who.actor_id} may not record as {event.actor.id}")
+        event_id = event.id or f"evt-{uuid.uuid4().hex}"
+        flag = self._flag(event)
+        document = event_record(event_id, event, flag)
+        entry = NewEntry("event", document, event.actor.id, recorded_at=datetime.now(UTC))
+
+        def index(conn: Connection, at: Appended) -> None:
+            if conn.execute(select(events.c.id).where(events.c.id == event_id)).first():
+                raise Conflict(f"event id {event_id!r} was already recorded")
+            conn.execute(
+                insert(events),
+                [
+                    {
+                        "id": event_id,
+                        "ledger_index": at.index,
+                        "recorded_at": datetime.now(UTC),
+                        "at": event.at,
+                        "kind": event.kind.value,
+                        "actor_id": event.actor.id,
+                        "unit": event.actor.unit,
+                        "decision_id": event.decision_id,
+                        "flagged": flag,
+                        "encounter_id": event.encounter.id if event.encounter else None,
+                        "document": json.dumps(document, ensure_ascii=False),
+                    }
+                ],
+            )
+            if event.encounter is not None:
+                _upsert_encounter(conn, event)
+
+        appended = self.committer.submit(entry, index)
+        return RecordedEvent(event_id, appended.index, flag)
+
+    def _flag(self, event: Event) -> str | None:
+        """Why a reported action stands out (no permitting decision before it), or None."""
+        if event.kind not in ACTION_KINDS:
+            return None
+        if event.decision_id is None:
+            return "no_decision"
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(
+                    decisions.c.decision, decisions.c.action, decisions.c.at, decisions.c.actor_id
+                ).where(decisions.c.id == event.decision_id)
+            ).one_or_none()
+        if row is None:
+            return "decision_not_found"
+        if row.decision != "permit":
+            return "decision_denied"
+        action = event.reported_action()
+        if action is not None and action.value != row.action:
+            return "action_differs_from_decision"
+        if _aware(row.at) > event.at:
+            return "decision_after_action"
+        return None
+
+    # -- reading --------------------------------------------------------------------
+
+    def decision(self, decision_id: str, who: Principal) -> dict[str, Any]:
+        with self.db.connect() as conn:
+            row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).one_or_none()
+        if row is None or not who.may_read(row.actor_id, row.unit):
+            raise NotFound(f"no decision {decision_id!r}")
+        document = json.loads(row.document)
+        return {
+            "id": row.id,
+            "ledger_index": int(row.ledger_index),
+            "request": document["request"],
+            "decision": document["decision"],
+        }
+
+    def encounter(self, encounter_id: str, who: Principal) -> dict[str, Any]:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(encounters).where(encounters.c.id == encounter_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"no encounter {encounter_id!r}")
+            found = conn.execute(
+                select(
+                    decisions.c.id,
+                    decisions.c.action,
+                    decisions.c.decision,
+                    decisions.c.basis,
+                    decisions.c.actor_id,
+                    decisions.c.unit,
+                    decisions.c.at,
+                )
+                .where(decisions.c.encounter_id == encounter_id)
+                .order_by(decisions.c.at)
+            ).all()
+            done = conn.execute(
+                select(
+                    events.c.id,
+                    events.c.kind,
+                    events.c.flagged,
+                    events.c.at,
+                    events.c.actor_id,
+                    events.c.unit,
+                    events.c.decision_id,
+                )
+                .where(events.c.encounter_id == encounter_id)
+                .order_by(events.c.at)
+            ).all()
+        visible = [d for d in found if who.may_read(d.actor_id, d.unit)]
+        if not who.may_read("", None) and not visible:
+            raise NotFound(f"no encounter {encounter_id!r}")
+        document = json.loads(row.document)
+        return {
+            **document,
+            "decisions": [
+                {
+                    "id": d.id,
+                    "action": d.action,
+                    "decision": d.decision,
+                    "basis": d.basis,
+                    "actor": d.actor_id,
+                    "at": _iso(d.at),
+                }
+                for d in visible
+            ],
+            "events": [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "flagged": e.flagged,
+                    "actor": e.actor_id,
+                    "decision_id": e.decision_id,
+                    "at": _iso(e.at),
+                }
+                for e in done
+                if who.may_read(e.actor_id, e.unit)
+            ],
+            "records_show": _summary(visible, done),
+        }
+
+
+def _decision_row(
+    decision_id: str,
+    index: int,
+    request: ActionRequest,
+    decision: Decision,
+    record: dict[str, Any],
+    fingerprint: str,
+) -> dict[str, Any]:
+    return {
+        "id": decision_id,
+        "ledger_index": index,
+        "recorded_at": datetime.now(UTC),
+        "at": decision.at,
+        "actor_id": request.actor.id,
+        "unit": request.actor.unit,
+        "action": request.action.value,
+        "view": decision.view,
+        "decision": decision.decision.value,
+        "basis": decision.basis.value,
+        "policy_version": decision.policy_version,
+        "encounter_id": request.encounter.id if request.encounter else None,
+        "document": json.dumps({**record, "fingerprint": fingerprint}, ensure_ascii=False),
+    }
+
+
+def _upsert_encounter(conn: Connection, event: Event) -> None:
+    info = event.encounter
+    assert info is not None
+    row = conn.execute(select(encounters).where(encounters.c.id == info.id)).one_or_none()
+    document = json.loads(row.document) if row is not None else {"id": info.id}
+    document.update(info.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
+    values: dict[str, Any] = {
+        "kind": info.kind.value,
+        "district": document.get("district"),
+        "document": json.dumps(document, ensure_ascii=False),
+    }
+    if event.kind is EventKind.ENCOUNTER_STARTED:
+        values["started_at"] = event.at
+    if event.kind is EventKind.ENCOUNTER_ENDED:
+        values["ended_at"] = event.at
+    if row is None:
+        conn.execute(
+            insert(encounters), [{"id": info.id, "started_at": None, "ended_at": None, **values}]
+        )
+    else:
+        conn.execute(encounters.update().where(encounters.c.id == info.id).values(**values))
+
+
+def _summary(found: Sequence[Any], done: Sequence[Any]) -> dict[str, Any]:
+    """What the records under an encounter show, to set beside its declared purpose."""
+    by_action: dict[str, dict[str, int]] = {}
+    for d in found:
+        counts = by_action.setdefault(d.action, {"permit": 0, "deny": 0})
+        counts[d.decision] += 1
+    return {
+        "decisions_by_action": by_action,
+        "events_by_kind": _count(e.kind for e in done),
+        "flagged_events": sum(1 for e in done if e.flagged),
+    }
+
+
+def _count(items: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _aware(value).isoformat()
+
+
+__all__ = ["Conflict", "Gateway", "InvalidRequest", "RecordedDecision", "RecordedEvent"]
