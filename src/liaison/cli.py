@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from liaison import __version__
 from liaison.cli_ledger import db_app, ledger_app, verify_bundle_command
+from liaison.cli_service import keys_app, serve
 from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.jsonlines import chunked, input_ready, read_objects
 from liaison.model.decision import Decision
@@ -48,6 +49,8 @@ app.add_typer(directives_app, name="directives")
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.command("verify-bundle")(verify_bundle_command)
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
 
 PackOpt = Annotated[
     Path | None,

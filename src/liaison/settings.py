@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     ``postgresql+psycopg://...`` for several processes or hosts.
     ``LIAISON_KEY_DIR``: where ``liaison ledger keygen`` writes the signing key.
     ``LIAISON_LOG_ORIGIN``: the checkpoint origin line (C2SP tlog-checkpoint).
+    ``LIAISON_PACK_DIR``: the directive pack (default: the shipped D.C. pack).
+    ``LIAISON_CHECKPOINT_INTERVAL``: seconds between scheduled checkpoints (0: none).
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -21,6 +23,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/liaison.db"
     key_dir: Path = Path("var/keys")
     log_origin: str = "liaison.example/dc-mpd/ledger"
+    pack_dir: Path | None = None
+    checkpoint_interval: float = 60.0
 
 
 def settings() -> Settings:

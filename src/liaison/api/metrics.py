@@ -1,0 +1,31 @@
+"""Prometheus metrics: decisions by result and deciding directive, ledger size, append latency."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.decisions = Counter(
+            "liaison_decisions_total",
+            "Decisions made, by result, basis and deciding directive.",
+            ["decision", "basis", "directive"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "liaison_events_total",
+            "Events recorded, by kind and flag.",
+            ["kind", "flagged"],
+            registry=self.registry,
+        )
+        self.ledger_size = Gauge(
+            "liaison_ledger_size", "Entries in the ledger.", registry=self.registry
+        )
+        self.append_latency = Histogram(
+            "liaison_append_latency_seconds",
+            "Time from request to durable ledger append.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
