@@ -4,25 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint typecheck unit bench lock clean
+.PHONY: install run examples test lint typecheck unit bench lock clean
 
 install:
 	@scripts/bootstrap.sh
 
-# The main job, as far as it exists today (the HTTP service arrives with issue 4):
-# migrate the database, make the checkpoint key if there is none, validate the D.C. pack,
-# show what was in force on 15 Aug 2025 under both views, decide the worked examples,
-# explain one decision, then sign a ledger checkpoint and verify the whole ledger.
+# The main job: install, migrate, make the checkpoint signing key if there is none, load
+# the D.C. pack and the demo history (Aug-Sep 2025) through the gateway, sign a checkpoint,
+# print the URL and a demo auditor key, and serve on 127.0.0.1.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: install
 	$(BIN)/liaison db upgrade
 	@test -f $${LIAISON_KEY_DIR:-var/keys}/ledger.key || $(BIN)/liaison ledger keygen
 	$(BIN)/liaison directives validate
-	$(BIN)/liaison directives in-force --at 2025-08-15T12:00:00-04:00 --view mpd
-	$(BIN)/liaison directives in-force --at 2025-08-15T12:00:00-04:00 --view doj
+	$(BIN)/liaison demo
+	@$(BIN)/liaison ledger checkpoint > /dev/null
+	@echo
+	@echo "liaison: http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
+	@echo "demo auditor key: $$(cat var/demo-auditor.key)"
+	@echo
+	$(BIN)/liaison serve --host $(HOST) --port $(PORT)
+
+# The worked examples of the D.C. pack, decided and explained on the command line.
+examples: install
 	$(BIN)/liaison decide examples/dc-worked-examples.jsonl
 	$(BIN)/liaison explain examples/traffic-stop-share.json
-	$(BIN)/liaison ledger checkpoint
-	$(BIN)/liaison ledger verify
 
 test: install lint typecheck unit
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from liaison import __version__
 from liaison.cli_ledger import db_app, ledger_app, verify_bundle_command
-from liaison.cli_service import keys_app, serve
+from liaison.cli_service import demo, keys_app, serve
 from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.jsonlines import chunked, input_ready, read_objects
 from liaison.model.decision import Decision
@@ -51,6 +51,7 @@ app.add_typer(ledger_app, name="ledger")
 app.command("verify-bundle")(verify_bundle_command)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve)
+app.command("demo")(demo)
 
 PackOpt = Annotated[
     Path | None,

@@ -74,3 +74,45 @@ def serve(
             err=True,
         )
     uvicorn.run("liaison.api.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def demo(
+    per_day: Annotated[int, typer.Option("--per-day", help="Traffic stops per day.")] = 30,
+    key_file: Annotated[
+        str, typer.Option("--key-file", help="Where to keep the demo auditor key.")
+    ] = "var/demo-auditor.key",
+) -> None:
+    """Load the demo history (Aug-Sep 2025) through the gateway; print a demo auditor key."""
+    import os
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from liaison.api.app import build_services
+    from liaison.demo import _stops, load_demo
+
+    services = build_services(Settings())
+    total = len(_stops(2025, per_day)) + 1
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task("loading the demo history", total=total)
+            result = load_demo(
+                services.gateway,
+                services.keys,
+                per_day=per_day,
+                progress=lambda n: bar.advance(task, n),
+            )
+    finally:
+        services.gateway.close()
+    if result.skipped:
+        typer.echo("demo history already loaded")
+    else:
+        typer.echo(f"demo history loaded: {result.decisions} decisions, {result.events} events")
+    path = Path(key_file)
+    if not path.exists():
+        key, _ = services.keys.create(Role.AUDITOR, "demo-auditor")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+    typer.echo(f"demo auditor key (in {path}): {path.read_text().strip()}")

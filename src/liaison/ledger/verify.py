@@ -114,6 +114,7 @@ class LogChecker:
         self.tiles = tiles
         self.completed_tiles: list[tuple[TileKey, bytes]] = []
         self._pending = self._open_checkpoints(checkpoints, verifier, origin)
+        self._check_checkpoints_at(0)  # a checkpoint of the empty tree, before any entry
 
     def _open_checkpoints(
         self, notes: Iterable[tuple[int, str]], verifier: Verifier | None, origin: str | None
