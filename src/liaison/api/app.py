@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,12 +25,12 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from liaison import __version__
-from liaison.api.errors import error_body, install
+from liaison.api.errors import error_body, error_responses, install
 from liaison.api.metrics import Metrics
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
-from liaison.gateway.auth import KeyStore, Principal, Role
+from liaison.gateway.auth import Forbidden, KeyStore, Principal, Role
 from liaison.gateway.events import Event
-from liaison.gateway.service import Gateway, RecordedDecision
+from liaison.gateway.service import Conflict, Gateway, RecordedDecision
 from liaison.ledger.keys import load_signer
 from liaison.ledger.store import Ledger
 from liaison.model.jsonschema import request_json_schema
@@ -42,6 +42,7 @@ from liaison.settings import Settings
 from liaison.storage.database import open_engine
 
 MAX_BATCH = 1000
+MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
 
 
 @dataclass
@@ -113,8 +114,38 @@ async def _json(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidRequest(None, f"body is not valid JSON: {exc}") from None
+
+
+def _object(raw: Any, what: str) -> dict[str, Any]:
+    """``raw`` as a JSON object without NUL characters (which no stored text may hold)."""
+    if not isinstance(raw, dict):
+        raise InvalidRequest(None, f"{what} must be a JSON object")
+    where = _nul_at(raw, "")
+    if where is not None:
+        raise InvalidRequest(where or None, f"{where or what}: text must not contain NUL (U+0000)")
+    return raw
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or key) holding U+0000 in ``value``, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return here
+            found = _nul_at(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _nul_at(item, f"{path}[{n}]")
+            if found is not None:
+                return found
+    return None
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -144,7 +175,54 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = services
     install(app)
     _routes(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        document = generate()
+        if fresh:
+            _hoist_defs(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _hoist_defs(document: dict[str, Any]) -> None:
+    """Move the ``$defs`` of embedded JSON Schemas into ``components/schemas``.
+
+    The request and event schemas come from liaison's own models with local references
+    (``#/$defs/Actor``), which inside an OpenAPI document would resolve against the
+    document root; there they must name ``#/components/schemas/Actor``.
+    """
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, schema in node.pop("$defs", {}).items():
+                if name in schemas and schemas[name] != schema:
+                    raise ValueError(f"two different schemas named {name!r} in the API")
+                schemas[name] = schema
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for value in node:
+                rewrite(value)
+
+    collect(document.get("paths", {}))
+    collect(schemas)
+    rewrite(document)
 
 
 def _checkpoints(services: Services, interval: float, stop: threading.Event) -> None:
@@ -163,8 +241,9 @@ def _checkpoints(services: Services, interval: float, stop: threading.Event) -> 
 
 
 def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:
+    request = parse_request(_object(raw, "a request"))
     started = time.perf_counter()
-    recorded = svc.gateway.decide_and_record(parse_request(raw), who)
+    recorded = svc.gateway.decide_and_record(request, who)
     svc.metrics.append_latency.observe(time.perf_counter() - started)
     citations = recorded.decision.get("citations") or [{"directive": "none"}]
     for citation in citations:
@@ -172,6 +251,12 @@ def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:
             recorded.decision["decision"], recorded.decision["basis"], citation["directive"]
         ).inc()
     return recorded
+
+
+# Who may read records (decisions, encounters): each within what ``Principal.may_read`` allows.
+RECORD_READERS = (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR)
+# The department's own roles: all but the public, who see published reports only.
+STAFF = (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
 
 
 def _recorded(r: RecordedDecision) -> dict[str, Any]:
@@ -194,6 +279,11 @@ def _routes(app: FastAPI) -> None:
             "pack": svc.gateway.policy.pack.id,
         }
 
+    @app.get("/livez", tags=["service"])
+    def livez() -> dict[str, str]:
+        """Liveness: the process answers (no database access; the load benchmark's baseline)."""
+        return {"status": "ok"}
+
     @app.get("/metrics", tags=["service"], response_class=Response)
     def metrics(svc: Svc) -> Response:
         svc.metrics.ledger_size.set(svc.gateway.ledger.head()[0])
@@ -203,7 +293,10 @@ def _routes(app: FastAPI) -> None:
         "/v1/decisions",
         tags=["decisions"],
         openapi_extra=_request_body_doc(),
-        responses={200: {"description": "The decision(s), recorded in the ledger"}},
+        responses={
+            200: {"description": "The decision(s), recorded in the ledger"},
+            **error_responses(401, 403, 409, 422),
+        },
     )
     async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
         """Decide one request (an object) or a batch (an array); every decision is recorded
@@ -219,11 +312,14 @@ def _routes(app: FastAPI) -> None:
         "/v1/events",
         tags=["events"],
         openapi_extra=_event_body_doc(),
-        responses={200: {"description": "The event, recorded in the ledger"}},
+        responses={
+            200: {"description": "The event, recorded in the ledger"},
+            **error_responses(401, 403, 409, 422),
+        },
     )
     async def post_events(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
         """Record what was done; an action with no prior permitting decision is flagged."""
-        body = await _json(request)
+        body = _object(await _json(request), "an event")
         try:
             event = Event.model_validate(body)
         except ValidationError as exc:
@@ -232,17 +328,31 @@ def _routes(app: FastAPI) -> None:
         svc.metrics.events.labels(event.kind.value, done.flagged or "").inc()
         return {"id": done.id, "ledger_index": done.ledger_index, "flagged": done.flagged}
 
-    @app.get("/v1/decisions/{decision_id}", tags=["decisions"])
+    @app.get(
+        "/v1/decisions/{decision_id}",
+        tags=["decisions"],
+        responses=error_responses(401, 403, 404, 422),
+    )
     def get_decision(decision_id: str, svc: Svc, who: Who) -> dict[str, Any]:
+        """A recorded decision and its request (without personal data). Officers read their
+        own, supervisors their unit's, auditors all; others' decisions are not found."""
+        who.require(*RECORD_READERS)
         return svc.gateway.decision(decision_id, who)
 
-    @app.get("/v1/encounters/{encounter_id}", tags=["encounters"])
+    @app.get(
+        "/v1/encounters/{encounter_id}",
+        tags=["encounters"],
+        responses=error_responses(401, 403, 404, 422),
+    )
     def get_encounter(encounter_id: str, svc: Svc, who: Who) -> dict[str, Any]:
+        """An encounter (declared purpose, place, agencies) beside what its records show."""
+        who.require(*RECORD_READERS)
         return svc.gateway.encounter(encounter_id, who)
 
-    @app.get("/v1/ledger/checkpoint", tags=["ledger"])
+    @app.get("/v1/ledger/checkpoint", tags=["ledger"], responses=error_responses(401, 403, 404))
     def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew."""
+        who.require(*STAFF)
         ledger = svc.gateway.ledger
         size, _ = ledger.head()
         latest = ledger.latest_checkpoint()
@@ -252,9 +362,16 @@ def _routes(app: FastAPI) -> None:
             raise NotFound("no checkpoint yet (the deployment has no signing key)")
         return {"size": latest.size, "root": _b64(latest.root), "note": latest.note}
 
-    @app.get("/v1/ledger/entries/{index}", tags=["ledger"])
-    def get_entry(index: int, svc: Svc, who: Who) -> dict[str, Any]:
-        who.require(Role.AUDITOR, Role.ADMIN)
+    @app.get(
+        "/v1/ledger/entries/{index}",
+        tags=["ledger"],
+        responses=error_responses(401, 403, 404, 422),
+    )
+    def get_entry(
+        index: Annotated[int, Path(ge=0, le=MAX_INDEX)], svc: Svc, who: Who
+    ) -> dict[str, Any]:
+        """A ledger entry with its personal data (auditors only)."""
+        who.require(Role.AUDITOR)
         entry = svc.gateway.ledger.entry(index)
         return {
             "index": entry.index,
@@ -264,14 +381,19 @@ def _routes(app: FastAPI) -> None:
             "erased": entry.erased,
         }
 
-    @app.get("/v1/ledger/proofs/inclusion", tags=["ledger"])
+    @app.get(
+        "/v1/ledger/proofs/inclusion",
+        tags=["ledger"],
+        responses=error_responses(401, 403, 404, 422),
+    )
     def get_inclusion(
         svc: Svc,
         who: Who,
-        index: Annotated[int, Query(ge=0)],
-        size: Annotated[int | None, Query(ge=1)] = None,
+        index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+        size: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
     ) -> dict[str, Any]:
-        who.require(Role.AUDITOR, Role.ADMIN)
+        """Inclusion proof of entry ``index`` in the tree of ``size`` (default: current)."""
+        who.require(Role.AUDITOR)
         proof = svc.gateway.ledger.inclusion_proof(index, size)
         return {
             "index": proof.index,
@@ -281,14 +403,19 @@ def _routes(app: FastAPI) -> None:
             "proof": [_b64(h) for h in proof.hashes],
         }
 
-    @app.get("/v1/ledger/proofs/consistency", tags=["ledger"])
+    @app.get(
+        "/v1/ledger/proofs/consistency",
+        tags=["ledger"],
+        responses=error_responses(401, 403, 404, 422),
+    )
     def get_consistency(
         svc: Svc,
         who: Who,
-        old: Annotated[int, Query(ge=1)],
-        new: Annotated[int | None, Query(ge=1)] = None,
+        old: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+        new: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
     ) -> dict[str, Any]:
-        who.require(Role.AUDITOR, Role.ADMIN)
+        """Consistency proof from the tree of size ``old`` to ``new`` (default: current)."""
+        who.require(Role.AUDITOR)
         proof = svc.gateway.ledger.consistency_proof(old, new)
         return {
             "old_size": proof.old_size,
@@ -298,16 +425,20 @@ def _routes(app: FastAPI) -> None:
             "proof": [_b64(h) for h in proof.hashes],
         }
 
-    @app.get("/v1/directives", tags=["directives"])
+    @app.get("/v1/directives", tags=["directives"], responses=error_responses(401, 403, 422))
     def get_directives(
         svc: Svc, who: Who, at: str | None = None, view: str | None = None
     ) -> dict[str, Any]:
         """The directives of the pack at an instant in a view, each with why it counts or not."""
+        who.require(*STAFF)
         engine = svc.gateway.policy
         try:
             moment = parse_instant(at) if at is not None else now_utc()
+            engine.local(moment)
         except ValueError as exc:
             raise InvalidRequest("at", f"at: {exc}") from None
+        except OverflowError:
+            raise InvalidRequest("at", f"at: {at} is outside the range of instants") from None
         try:
             name = engine.view_name(view)
         except NotFound as exc:
@@ -324,12 +455,15 @@ def _routes(app: FastAPI) -> None:
 
 
 async def _batch_item(svc: Services, item: Any, who: Principal) -> dict[str, Any]:
+    """One item of a batch: its recorded decision, or why it was refused (each item stands
+    alone: an invalid, forbidden or conflicting item does not undo the ones recorded)."""
     try:
         return _recorded(await _in_thread(_decide_one, svc, item, who))
-    except InvalidRequest as exc:
+    except (InvalidRequest, Forbidden, Conflict) as exc:
+        ident = item.get("id") if isinstance(item, dict) else None
         return {
-            "id": item.get("id") if isinstance(item, dict) else None,
-            **error_body(exc.code, exc.message, exc.field),
+            "id": ident if isinstance(ident, str) else None,
+            **error_body(exc.code, exc.message, getattr(exc, "field", None)),
         }
 
 

@@ -1,0 +1,204 @@
+"""Load benchmark of the HTTP service (issue 4): run by ``make bench``.
+
+A second process (wrk, bench/decide_load.lua) drives ``POST /v1/decisions`` on
+loopback for a bounded time with a realistic mix, beside the trivial ``GET /livez``
+on the same server in the same run: SQLite with one worker, PostgreSQL with two.
+After each run ``liaison ledger verify`` must pass and the ledger must hold one entry
+per decided request: no lost or duplicated index under concurrent load.
+Results: bench/results/api.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+DURATION = os.environ.get("LIAISON_BENCH_SECONDS", "10")
+CONNECTIONS = os.environ.get("LIAISON_BENCH_CONNECTIONS", "32")
+
+
+def _liaison(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "liaison"), *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"liaison {' '.join(args)} failed: {done.stderr or done.stdout}")
+    return done.stdout
+
+
+def _wait(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server did not come up at {url}")
+
+
+def _us(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
+
+
+def _wrk(url: str, env: dict[str, str], script: str | None = None) -> dict[str, Any]:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "--timeout", "10s"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], env=env, capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    if "50" not in latency:
+        raise SystemExit(f"wrk reported no latencies (no response?):\n{out}")
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)$", out, re.MULTILINE)
+    return {
+        "requests": total,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": round(_us(latency["50"]) / 1000, 2),
+        "p99_ms": round(_us(latency["99"]) / 1000, 2),
+    }
+
+
+def _pg_database(name: str) -> str:
+    base = subprocess.run(
+        [str(ROOT / "scripts" / "ensure-postgres.sh")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    import sqlalchemy
+
+    admin = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+def run_backend(backend: str, workers: int, port: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"liaison-bench-{backend}-"))
+    url = (
+        f"sqlite:///{work / 'liaison.db'}" if backend == "sqlite" else _pg_database("liaison_bench")
+    )
+    env = {
+        **os.environ,
+        "LIAISON_DATABASE_URL": url,
+        "LIAISON_KEY_DIR": str(work / "keys"),
+        "LIAISON_CHECKPOINT_INTERVAL": "0",
+    }
+    _liaison(env, "db", "upgrade")
+    _liaison(env, "ledger", "keygen")
+    key = json.loads(
+        _liaison(env, "keys", "create", "--role", "officer", "--actor", "officer-1", "--unit", "1D")
+    )["key"]
+    server = subprocess.Popen(
+        [
+            str(BIN / "liaison"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(workers * 4):  # every worker up: each answers some of the probes
+            _wait(base + "/livez")
+        time.sleep(2.0 * workers)
+        trivial = _wrk(base + "/livez", env)
+        load_env = {
+            **env,
+            "LIAISON_BENCH_KEY": key,
+            "LIAISON_BENCH_RUN": f"{backend}{int(time.time())}",
+        }
+        decide = _wrk(base + "/v1/decisions", load_env, str(ROOT / "bench" / "decide_load.lua"))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    verify = json.loads(
+        subprocess.run(
+            [str(BIN / "liaison"), "ledger", "verify", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sqlalchemy.text("SELECT COUNT(*), COUNT(DISTINCT id) FROM decisions")
+        ).one()
+    engine.dispose()
+    ok_responses = decide["requests"] - decide["non_2xx"]
+    result = {
+        "backend": backend,
+        "workers": workers,
+        "trivial_livez": trivial,
+        "decide_and_record": decide,
+        "ledger_verify_ok": verify["ok"],
+        "ledger_size": verify["size"],
+        "decision_rows": rows[0],
+        "distinct_decision_ids": rows[1],
+        "acknowledged_2xx": ok_responses,
+        # wrk stops at the deadline: requests in flight then may be recorded but not counted.
+        "no_lost_or_duplicated": ok_responses > 0
+        and verify["ok"]
+        and rows[0] == rows[1] == verify["size"]
+        and ok_responses <= verify["size"] <= ok_responses + int(CONNECTIONS),
+        "decide_rate_over_trivial": round(decide["per_second"] / trivial["per_second"], 3),
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    subprocess.run([str(ROOT / "scripts" / "ensure-wrk.sh")], check=True)
+    runs = [run_backend("sqlite", 1, 8811), run_backend("postgresql", 2, 8812)]
+    pg = runs[1]
+    result = {
+        "benchmark": "api",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "duration_s": int(DURATION),
+            "connections": int(CONNECTIONS),
+        },
+        "runs": runs,
+        "targets": {
+            "postgresql_2_workers_at_least_1500_per_s": pg["decide_and_record"]["per_second"]
+            >= 1500,
+            "postgresql_p99_at_most_25ms": pg["decide_and_record"]["p99_ms"] <= 25,
+            "at_least_half_the_trivial_rate": pg["decide_rate_over_trivial"] >= 0.5,
+            "no_lost_or_duplicated_index": all(r["no_lost_or_duplicated"] for r in runs),
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "api.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
