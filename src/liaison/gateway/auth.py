@@ -59,18 +59,38 @@ class Principal:
             raise Forbidden(f"role {self.role.value} may not do this (needs {allowed})")
 
     def may_act_for(self, actor_id: str, unit: str | None) -> bool:
-        """Whether this principal may decide or record as ``actor_id`` of ``unit``."""
+        """Whether this principal may decide or record as ``actor_id`` of ``unit``.
+
+        An officer only as themselves, in the unit of their key; a supervisor as anyone
+        of their unit (a supervisor without a unit: only as themselves, with no unit). The
+        unit must be the key's: a record filed under another unit (or none) would escape
+        the supervisor who oversees it.
+        """
+        if self.role is Role.OFFICER:
+            return actor_id == self.actor_id and unit == self.unit
+        if self.role is Role.SUPERVISOR:
+            if self.unit is None:
+                return actor_id == self.actor_id and unit is None
+            return unit == self.unit
+        return False
+
+    def may_read(self, actor_id: str, unit: str | None) -> bool:
+        """Whether this principal may read a record made by ``actor_id`` of ``unit``.
+
+        Auditors read everything; officers their own records; supervisors their own and
+        their unit's. Admins (keys, packs) and the public read no records.
+        """
+        if self.role is Role.AUDITOR:
+            return True
         if self.role is Role.OFFICER:
             return actor_id == self.actor_id
         if self.role is Role.SUPERVISOR:
             return actor_id == self.actor_id or (unit is not None and unit == self.unit)
         return False
 
-    def may_read(self, actor_id: str, unit: str | None) -> bool:
-        """Whether this principal may read a record made by ``actor_id`` of ``unit``."""
-        if self.role in (Role.AUDITOR, Role.ADMIN):
-            return True
-        return self.may_act_for(actor_id, unit)
+    @property
+    def reads_everything(self) -> bool:
+        return self.role is Role.AUDITOR
 
 
 _HASHER = PasswordHasher()

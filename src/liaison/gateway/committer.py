@@ -14,19 +14,22 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, insert
 
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
 
 SideEffect = Callable[[Connection, Appended], None]
+Rows = Callable[[Appended], list[tuple[Table, dict[str, Any]]]]
 
 
 @dataclass
 class _Job:
     entry: NewEntry
     side: SideEffect | None
+    rows: Rows | None = None
     future: Future[Appended] = field(default_factory=Future)
 
 
@@ -38,9 +41,13 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, entry: NewEntry, side: SideEffect | None = None) -> Appended:
-        """Append ``entry`` (and run ``side`` in the same transaction); block until durable."""
-        job = _Job(entry, side)
+    def submit(
+        self, entry: NewEntry, side: SideEffect | None = None, rows: Rows | None = None
+    ) -> Appended:
+        """Append ``entry``, with the index ``rows`` it needs (inserted with the whole group's,
+        one statement per table) and ``side`` (run as is), in the same transaction; block
+        until durable."""
+        job = _Job(entry, side, rows)
         self._ensure_worker()
         self._queue.put(job)
         return job.future.result()
@@ -93,6 +100,13 @@ class GroupCommitter:
 
 def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
     def run(conn: Connection, appended: list[Appended]) -> None:
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for job, position in zip(jobs, appended, strict=True):
+            if job.rows is not None:
+                for table, row in job.rows(position):
+                    by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            conn.execute(insert(table), rows)
         for job, position in zip(jobs, appended, strict=True):
             if job.side is not None:
                 job.side(conn, position)

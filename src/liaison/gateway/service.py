@@ -14,10 +14,11 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
 from liaison.gateway.auth import Forbidden, Principal
@@ -74,28 +75,42 @@ class Gateway:
                 f"{who.role.value} {who.actor_id} may not decide as "
                 f"{request.actor.id} (unit {request.actor.unit})"
             )
+        _check_instant(request.at, "at", self.policy.pack.timezone)
         decision = self.policy.decide(request)
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
         record, personal = decision_record(self.policy, decision_id, request, decision)
         fingerprint = _fingerprint(record["request"])
-        existing = self._existing_decision(decision_id, fingerprint)
-        if existing is not None:
-            return existing
         entry = NewEntry(
             "decision", record, request.actor.id, personal, recorded_at=datetime.now(UTC)
         )
 
-        def index(conn: Connection, at: Appended) -> None:
-            conn.execute(
-                insert(decisions),
-                [_decision_row(decision_id, at.index, request, decision, record, fingerprint)],
-            )
+        def index(at: Appended) -> list[tuple[Table, dict[str, Any]]]:
+            return [
+                (
+                    decisions,
+                    _decision_row(decision_id, at.index, request, decision, record, fingerprint),
+                )
+            ]
 
-        appended = self.committer.submit(entry, index)
+        try:
+            appended = self.committer.submit(entry, rows=index)
+        except IntegrityError:
+            # The id is taken (the primary key said so, atomically): a retry of the same
+            # request gets the recorded decision back; anything else is a conflict.
+            existing = self._existing_decision(decision_id, fingerprint, personal)
+            if existing is None:
+                raise
+            return existing
         return RecordedDecision(decision_id, record["decision"], appended.index)
 
-    def _existing_decision(self, decision_id: str, fingerprint: str) -> RecordedDecision | None:
-        """An idempotent retry returns the recorded decision; a different request is a conflict."""
+    def _existing_decision(
+        self, decision_id: str, fingerprint: str, personal: dict[str, Any] | None
+    ) -> RecordedDecision | None:
+        """An idempotent retry returns the recorded decision; a different request is a conflict.
+
+        The request is compared whole: its public part by fingerprint, its personal part
+        (subject id, case number: kept apart, in the ledger only) against the ledger entry.
+        """
         with self.db.connect() as conn:
             row = conn.execute(
                 select(decisions.c.ledger_index, decisions.c.document).where(
@@ -105,7 +120,10 @@ class Gateway:
         if row is None:
             return None
         document = json.loads(row.document)
-        if document.get("fingerprint") != fingerprint:
+        if (
+            document.get("fingerprint") != fingerprint
+            or self.ledger.entry(int(row.ledger_index)).personal != personal
+        ):
             raise Conflict(f"decision id {decision_id!r} was already used for a different request")
         return RecordedDecision(decision_id, document["decision"], int(row.ledger_index), True)
 
@@ -113,7 +131,11 @@ class Gateway:
 
     def record(self, event: Event, who: Principal) -> RecordedEvent:
         if not who.may_act_for(event.actor.id, event.actor.unit):
-            raise Forbidden(f"{who.role.value} {who.actor_id} may not record as {event.actor.id}")
+            raise Forbidden(
+                f"{who.role.value} {who.actor_id} may not record as "
+                f"{event.actor.id} (unit {event.actor.unit})"
+            )
+        _check_instant(event.at, "at", self.policy.pack.timezone)
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
         flag = self._flag(event)
         document = event_record(event_id, event, flag)
@@ -172,6 +194,8 @@ class Gateway:
     # -- reading --------------------------------------------------------------------
 
     def decision(self, decision_id: str, who: Principal) -> dict[str, Any]:
+        if "\x00" in decision_id:  # no id holds NUL (PostgreSQL text cannot)
+            raise NotFound(f"no decision {decision_id!r}")
         with self.db.connect() as conn:
             row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).one_or_none()
         if row is None or not who.may_read(row.actor_id, row.unit):
@@ -185,6 +209,11 @@ class Gateway:
         }
 
     def encounter(self, encounter_id: str, who: Principal) -> dict[str, Any]:
+        """An encounter as declared, the decisions and events under it that ``who`` may
+        read, and what those records show. Hidden (not found) from whoever may read none
+        of its records, unless they read everything."""
+        if "\x00" in encounter_id:
+            raise NotFound(f"no encounter {encounter_id!r}")
         with self.db.connect() as conn:
             row = conn.execute(
                 select(encounters).where(encounters.c.id == encounter_id)
@@ -218,11 +247,14 @@ class Gateway:
                 .order_by(events.c.at)
             ).all()
         visible = [d for d in found if who.may_read(d.actor_id, d.unit)]
-        if not who.may_read("", None) and not visible:
+        seen = [e for e in done if who.may_read(e.actor_id, e.unit)]
+        if not who.reads_everything and not visible and not seen:
             raise NotFound(f"no encounter {encounter_id!r}")
         document = json.loads(row.document)
         return {
             **document,
+            "started_at": _iso(row.started_at) if row.started_at else None,
+            "ended_at": _iso(row.ended_at) if row.ended_at else None,
             "decisions": [
                 {
                     "id": d.id,
@@ -243,10 +275,9 @@ class Gateway:
                     "decision_id": e.decision_id,
                     "at": _iso(e.at),
                 }
-                for e in done
-                if who.may_read(e.actor_id, e.unit)
+                for e in seen
             ],
-            "records_show": _summary(visible, done),
+            "records_show": _summary(visible, seen),
         }
 
 
@@ -316,6 +347,19 @@ def _count(items: Any) -> dict[str, int]:
     for item in items:
         out[item] = out.get(item, 0) + 1
     return out
+
+
+def _check_instant(moment: datetime | None, field: str, zone: tzinfo) -> None:
+    """Refuse an instant that cannot be stored (in UTC) or shown (in the pack's zone)."""
+    if moment is None:
+        return
+    try:
+        moment.astimezone(UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        raise InvalidRequest(
+            field, f"{field}: {moment.isoformat()} is outside the range of representable instants"
+        ) from None
 
 
 def _aware(value: datetime) -> datetime:
