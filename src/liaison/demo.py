@@ -366,23 +366,24 @@ def load_demo(
             return DemoResult(0, 0, True)
     loaders = {d: keys.create(Role.SUPERVISOR, f"demo-loader-{d}", d)[1] for d in DISTRICTS}
     plans = [_checkpoint_plan()] + [_stop_plan(s) for s in _stops(seed, per_day)]
-    counts = [0, 0]
 
-    def run(plan: list[tuple[str, dict[str, Any]]]) -> None:
+    def run(plan: list[tuple[str, dict[str, Any]]]) -> tuple[int, int]:
+        decided = recorded = 0
         for kind, body in plan:
             who = _who(loaders, body["actor"]["unit"])
             if kind == "decide":
                 gateway.decide_and_record(parse_request(body), who)
-                counts[0] += 1
+                decided += 1
             else:
                 gateway.record(Event.model_validate(body), who)
-                counts[1] += 1
+                recorded += 1
         if progress is not None:
             progress(1)
+        return decided, recorded
 
     with ThreadPoolExecutor(max_workers=16) as pool:  # concurrency lets group commit batch
-        list(pool.map(run, plans))
-    return DemoResult(counts[0], counts[1], False)
+        counts = list(pool.map(run, plans))  # per plan: no shared counter across threads
+    return DemoResult(sum(c[0] for c in counts), sum(c[1] for c in counts), False)
 
 
 def _who(loaders: dict[str, Principal], unit: str) -> Principal:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from liaison.errors import LiaisonError
@@ -22,6 +23,32 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {
+    401: "No API key, or an unknown, malformed or revoked one (`unauthenticated`)",
+    403: "The key's role may not do this (`forbidden`)",
+    404: "Not found, or not visible to the key (`not_found`)",
+    409: "The id was already used for a different request or event (`conflict`)",
+    422: "The request is invalid; `field` names the offending field (`invalid_request`)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can return, in the one shape."""
+    return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -47,10 +47,17 @@ class GroupCommitter:
         """Append ``entry``, with the index ``rows`` it needs (inserted with the whole group's,
         one statement per table) and ``side`` (run as is), in the same transaction; block
         until durable."""
+        return self.enqueue(entry, side, rows).result()
+
+    def enqueue(
+        self, entry: NewEntry, side: SideEffect | None = None, rows: Rows | None = None
+    ) -> Future[Appended]:
+        """Queue ``entry`` as ``submit`` does, without waiting: its future resolves once it is
+        durable (or fails). Entries queued one after another are appended in that order."""
         job = _Job(entry, side, rows)
         self._ensure_worker()
         self._queue.put(job)
-        return job.future.result()
+        return job.future
 
     def _ensure_worker(self) -> None:
         with self._lock:

@@ -1,0 +1,328 @@
+"""The whole role matrix of the HTTP API, on each backend.
+
+Roles (issue 4): an officer decides and records for themselves only; a supervisor for
+their unit; an auditor reads everything, verifies, and cannot write; an admin manages
+keys and packs (no records: no decisions, encounters, ledger entries or proofs); the
+public sees published material only: the signed checkpoint (published so that anyone
+can hold the department to its log) and the directives (public texts). Every key may
+read those two. An unknown, malformed or revoked key, or none, is unauthenticated (401).
+
+Records that a key may not read are answered 404, as if absent (their existence is not
+revealed); a route a role may not use at all is 403, whatever the id. The keys: officer
+``officer-1`` (1D), supervisor ``sergeant-1`` (1D); "unit-mate" is ``officer-2`` (1D),
+"other unit" is ``officer-3`` (3D). "Self, other unit" is the key's own actor filed
+under 3D (an officer or supervisor may not file records outside their unit).
+
+=============================  =======  ==========  =======  =====  ======  ================
+route                          officer  supervisor  auditor  admin  public  none/bad/revoked
+=============================  =======  ==========  =======  =====  ======  ================
+POST /v1/decisions as self     200      200         403      403    403     401
+... as unit-mate               403      200         403      403    403     401
+... as other unit              403      403         403      403    403     401
+... as self, other unit        403      403         403      403    403     401
+POST /v1/events as self        200      200         403      403    403     401
+... as unit-mate               403      200         403      403    403     401
+... as other unit              403      403         403      403    403     401
+GET decision: own              200      200         200      403    403     401
+... unit-mate's                404      200         200      403    403     401
+... other unit's               404      404         200      403    403     401
+GET encounter: own             200      200         200      403    403     401
+... unit-mate's                404      200         200      403    403     401
+... other unit's               404      404         200      403    403     401
+GET /v1/ledger/checkpoint      200      200         200      200    200     401
+GET /v1/ledger/entries/{i}     403      403         200      403    403     401
+GET .../proofs/inclusion       403      403         200      403    403     401
+GET .../proofs/consistency     403      403         200      403    403     401
+GET /v1/directives             200      200         200      200    200     401
+GET /healthz /livez /metrics   200      200         200      200    200     200
+=============================  =======  ==========  =======  =====  ======  ================
+
+"none/bad/revoked" is four columns: no key, a bad key (a real key id with a wrong
+secret), a malformed key, and a revoked key (revoked after use, so also out of the cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from conftest import BACKENDS, database_url
+from liaison.api.app import Services, build_services, create_app
+from liaison.gateway import auth
+from liaison.gateway.auth import Principal, Role
+from liaison.gateway.events import Event
+from liaison.ledger.keys import keygen
+from liaison.model.request import parse_request
+from liaison.settings import Settings
+from liaison.storage.database import open_engine
+from liaison.storage.migrate import upgrade
+
+NOON = "2025-08-15T12:00:00-04:00"
+ROLES = [
+    "officer",
+    "supervisor",
+    "auditor",
+    "admin",
+    "public",
+    "no key",
+    "bad key",
+    "malformed key",
+    "revoked key",
+]
+#: who each key speaks for: (actor id, unit)
+SELF = {
+    "officer": ("officer-1", "1D"),
+    "supervisor": ("sergeant-1", "1D"),
+    "auditor": ("auditor-1", None),
+    "admin": ("admin-1", None),
+    "public": ("public-1", None),
+}
+UNAUTH = ["no key", "bad key", "malformed key", "revoked key"]
+
+
+def row(officer: int, supervisor: int, auditor: int, admin: int, public: int) -> list[int]:
+    return [officer, supervisor, auditor, admin, public] + [401] * len(UNAUTH)
+
+
+EVERYONE = [200] * len(ROLES)
+
+#: route -> expected status per role (ROLES order); the table of the module docstring.
+MATRIX: dict[str, list[int]] = {
+    "POST decision as self": row(200, 200, 403, 403, 403),
+    "POST decision as unit-mate": row(403, 200, 403, 403, 403),
+    "POST decision as other unit": row(403, 403, 403, 403, 403),
+    "POST decision as self, other unit": row(403, 403, 403, 403, 403),
+    "POST event as self": row(200, 200, 403, 403, 403),
+    "POST event as unit-mate": row(403, 200, 403, 403, 403),
+    "POST event as other unit": row(403, 403, 403, 403, 403),
+    "GET decision own": row(200, 200, 200, 403, 403),
+    "GET decision unit-mate": row(404, 200, 200, 403, 403),
+    "GET decision other unit": row(404, 404, 200, 403, 403),
+    "GET encounter own": row(200, 200, 200, 403, 403),
+    "GET encounter unit-mate": row(404, 200, 200, 403, 403),
+    "GET encounter other unit": row(404, 404, 200, 403, 403),
+    "GET checkpoint": row(200, 200, 200, 200, 200),
+    "GET entry": row(403, 403, 200, 403, 403),
+    "GET inclusion proof": row(403, 403, 200, 403, 403),
+    "GET consistency proof": row(403, 403, 200, 403, 403),
+    "GET directives": row(200, 200, 200, 200, 200),
+    "GET /healthz": EVERYONE,
+    "GET /metrics": EVERYONE,
+    "GET /livez": EVERYONE,
+}
+CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+
+
+@dataclass
+class World:
+    client: TestClient
+    services: Services
+    headers: dict[str, dict[str, str]]
+
+
+def _seed(services: Services) -> None:
+    """Decisions and encounters of officer-1 and officer-2 (1D) and officer-3 (3D)."""
+    gateway = services.gateway
+    for n, unit in [(1, "1D"), (2, "1D"), (3, "3D")]:
+        loader = Principal(f"seed-{unit}", Role.SUPERVISOR, f"seed-{unit}", unit)
+        who = {"id": f"officer-{n}", "agency": "MPD", "role": "officer", "unit": unit}
+        encounter = {"kind": "traffic_stop", "id": f"stop-officer-{n}"}
+        gateway.record(
+            Event.model_validate(
+                {"at": NOON, "kind": "encounter_started", "actor": who, "encounter": encounter}
+            ),
+            loader,
+        )
+        gateway.decide_and_record(
+            parse_request(
+                {
+                    "id": f"dec-officer-{n}",
+                    "at": NOON,
+                    "actor": who,
+                    "action": "database_inquiry",
+                    "database": "WALES",
+                    "purposes": ["warrant_check"],
+                    "subject": {"id": f"person-{n}", "custody": "stopped"},
+                    "encounter": encounter,
+                }
+            ),
+            loader,
+        )
+
+
+@pytest.fixture(scope="module")
+def cheap_hashes() -> Iterator[None]:
+    """argon2id at its cheapest: the matrix pays a verification per request with a bad key."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None
+) -> Iterator[World]:
+    tmp_path = tmp_path_factory.mktemp("roles")
+    for url in database_url(request.param, tmp_path):
+        engine = open_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        settings = Settings(database_url=url, key_dir=tmp_path / "keys", checkpoint_interval=0)
+        keygen(settings.key_dir, settings.log_origin)
+        services = build_services(settings)
+        _seed(services)
+        keys = services.keys
+        made = {role: keys.create(Role(role), *SELF[role])[0] for role in SELF}
+        headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
+        officer_key_id = made["officer"].split("_")[1]
+        headers["no key"] = {}
+        headers["bad key"] = {"Authorization": f"Bearer lsn_{officer_key_id}_{'x' * 43}"}
+        headers["malformed key"] = {"Authorization": "Bearer not-a-key"}
+        revoked, principal = keys.create(Role.OFFICER, "officer-1", "1D")
+        headers["revoked key"] = {"Authorization": f"Bearer {revoked}"}
+        try:
+            with TestClient(create_app(services=services)) as client:
+                used = client.get("/v1/directives", headers=headers["revoked key"])
+                assert used.status_code == 200  # known, and cached, before it is revoked
+                assert keys.revoke(principal.key_id)
+                yield World(client, services, headers)
+        finally:
+            services.gateway.close()
+            services.gateway.db.dispose()
+
+
+def _me(role: str) -> tuple[str, str | None]:
+    return SELF.get(role, SELF["officer"])
+
+
+def _actor(ident: str, unit: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": ident, "agency": "MPD", "role": "officer"}
+    if unit is not None:
+        out["unit"] = unit
+    return out
+
+
+def _decision(actor: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": NOON,
+        "actor": actor,
+        "action": "database_inquiry",
+        "database": "WALES",
+        "purposes": ["warrant_check"],
+        "subject": {"id": "person-9", "custody": "stopped"},
+    }
+
+
+def _event(actor: dict[str, Any]) -> dict[str, Any]:
+    return {"at": NOON, "kind": "arrest", "actor": actor}
+
+
+Call = Callable[[TestClient, dict[str, str], str], Response]
+
+
+def _post(path: str, body: Callable[[dict[str, Any]], dict[str, Any]], who: str) -> Call:
+    """POST ``body`` as ``who``: "self", "self-3D", "unit-mate" or "other unit"."""
+
+    def call(client: TestClient, headers: dict[str, str], role: str) -> Response:
+        ident, unit = _me(role)
+        actor = {
+            "self": _actor(ident, unit),
+            "self-3D": _actor(ident, "3D"),
+            "unit-mate": _actor("officer-2", "1D"),
+            "other unit": _actor("officer-3", "3D"),
+        }[who]
+        response: Response = client.post(path, json=body(actor), headers=headers)
+        return response
+
+    return call
+
+
+def _get(path: str, **params: Any) -> Call:
+    def call(client: TestClient, headers: dict[str, str], role: str) -> Response:
+        response: Response = client.get(path, params=params, headers=headers)
+        return response
+
+    return call
+
+
+ROUTES: dict[str, Call] = {
+    "POST decision as self": _post("/v1/decisions", _decision, "self"),
+    "POST decision as unit-mate": _post("/v1/decisions", _decision, "unit-mate"),
+    "POST decision as other unit": _post("/v1/decisions", _decision, "other unit"),
+    "POST decision as self, other unit": _post("/v1/decisions", _decision, "self-3D"),
+    "POST event as self": _post("/v1/events", _event, "self"),
+    "POST event as unit-mate": _post("/v1/events", _event, "unit-mate"),
+    "POST event as other unit": _post("/v1/events", _event, "other unit"),
+    "GET decision own": _get("/v1/decisions/dec-officer-1"),
+    "GET decision unit-mate": _get("/v1/decisions/dec-officer-2"),
+    "GET decision other unit": _get("/v1/decisions/dec-officer-3"),
+    "GET encounter own": _get("/v1/encounters/stop-officer-1"),
+    "GET encounter unit-mate": _get("/v1/encounters/stop-officer-2"),
+    "GET encounter other unit": _get("/v1/encounters/stop-officer-3"),
+    "GET checkpoint": _get("/v1/ledger/checkpoint"),
+    "GET entry": _get("/v1/ledger/entries/0"),
+    "GET inclusion proof": _get("/v1/ledger/proofs/inclusion", index=0, size=2),
+    "GET consistency proof": _get("/v1/ledger/proofs/consistency", old=1, new=2),
+    "GET directives": _get("/v1/directives", at=NOON),
+    "GET /healthz": _get("/healthz"),
+    "GET /metrics": _get("/metrics"),
+    "GET /livez": _get("/livez"),
+}
+assert set(ROUTES) == set(MATRIX)
+
+CASES = [
+    pytest.param(route, role, status, id=f"{route} | {role}")
+    for route, statuses in MATRIX.items()
+    for role, status in zip(ROLES, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("route", "role", "expected"), CASES)
+def test_role_matrix(world: World, route: str, role: str, expected: int) -> None:
+    before = world.services.gateway.ledger.head()[0]
+    response = ROUTES[route](world.client, world.headers[role], role)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        body = response.json()
+        assert set(body) == {"error"}
+        assert body["error"]["code"] == CODES[expected]
+        assert world.services.gateway.ledger.head()[0] == before  # a refusal records nothing
+    if expected == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_officer_cannot_record_as_someone_else(world: World) -> None:
+    client, headers = world.client, world.headers["officer"]
+    before = world.services.gateway.ledger.head()[0]
+    other = _actor("officer-2", "1D")
+    for path, body in [("/v1/decisions", _decision(other)), ("/v1/events", _event(other))]:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == 403
+        error = response.json()["error"]
+        assert error["code"] == "forbidden"
+        assert "officer-2" in error["message"]
+    # Nor in a batch: the item is refused alone, and nothing is recorded for it.
+    batch = client.post("/v1/decisions", json=[_decision(other)], headers=headers)
+    assert batch.status_code == 200
+    assert batch.json()["results"][0]["error"]["code"] == "forbidden"
+    assert world.services.gateway.ledger.head()[0] == before
+
+
+def test_reads_show_only_what_the_key_may_read(world: World) -> None:
+    """A supervisor reads the unit's records; an officer their own, even under a shared
+    encounter; the auditor everything."""
+    client, headers = world.client, world.headers
+    mine = client.get("/v1/encounters/stop-officer-1", headers=headers["officer"]).json()
+    assert [d["actor"] for d in mine["decisions"]] == ["officer-1"]
+    unit = client.get("/v1/decisions/dec-officer-2", headers=headers["supervisor"]).json()
+    assert unit["request"]["actor"]["id"] == "officer-2"
+    audit = client.get("/v1/decisions/dec-officer-3", headers=headers["auditor"]).json()
+    assert audit["request"]["actor"]["unit"] == "3D"
+    entry = client.get("/v1/ledger/entries/1", headers=headers["auditor"]).json()
+    assert entry["personal"] == {"subject_id": "person-1"}  # only auditors get this far

@@ -1,0 +1,200 @@
+"""The OpenAPI document: committed (docs/openapi.json), free of drift, and true of the app.
+
+When the drift test fails, regenerate the committed copy with::
+
+    .venv/bin/python -m liaison.api.openapi docs/openapi.json
+
+Then schemathesis generates requests from the document (valid and invalid) and sends
+them to the ASGI app on SQLite: no response may be a server error, and every response
+must have a status code, content type and body the document declares (every error in
+the one shape, ``{"error": {"code", "message", "field"?}}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from liaison.api.app import build_services, create_app
+from liaison.api.openapi import main, openapi_document, render
+from liaison.gateway.auth import Principal, Role
+from liaison.gateway.events import Event
+from liaison.ledger.keys import keygen
+from liaison.model.request import parse_request
+from liaison.settings import Settings
+from liaison.storage.database import open_engine
+from liaison.storage.migrate import upgrade
+
+COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+REGENERATE = ".venv/bin/python -m liaison.api.openapi docs/openapi.json"
+Headers = dict[str, dict[str, str]]  # role -> Authorization header
+OFFICER = {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"}
+
+
+def test_committed_openapi_has_not_drifted() -> None:
+    expected = render(openapi_document())
+    assert COMMITTED.exists(), f"docs/openapi.json is missing; make it with: {REGENERATE}"
+    actual = COMMITTED.read_text(encoding="utf-8")
+    assert actual == expected, (
+        "docs/openapi.json differs from the API's OpenAPI document; "
+        f"regenerate it with: {REGENERATE}"
+    )
+
+
+def test_openapi_document_is_well_formed() -> None:
+    document = openapi_document()
+    text = json.dumps(document)
+    # Every reference resolves inside the document (embedded JSON Schemas are hoisted).
+    assert "#/$defs/" not in text.replace("answered with #/$defs/", "")
+    schemas = document["components"]["schemas"]
+    for ref in {r for r in _refs(document) if r.startswith("#/components/schemas/")}:
+        assert ref.removeprefix("#/components/schemas/") in schemas, ref
+    # No route documents FastAPI's own validation error: the API answers in one shape.
+    assert "HTTPValidationError" not in schemas
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref == "#/components/schemas/ErrorResponse", (method, path, status)
+    expected = {
+        "/v1/decisions",
+        "/v1/events",
+        "/v1/decisions/{decision_id}",
+        "/v1/encounters/{encounter_id}",
+        "/v1/ledger/checkpoint",
+        "/v1/ledger/entries/{index}",
+        "/v1/ledger/proofs/inclusion",
+        "/v1/ledger/proofs/consistency",
+        "/v1/directives",
+        "/healthz",
+        "/metrics",
+    }
+    assert expected <= set(document["paths"])
+
+
+def test_the_module_writes_the_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "openapi.json"
+    assert main([str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == render(openapi_document())
+    assert main([]) == 0
+    assert capsys.readouterr().out == target.read_text(encoding="utf-8")
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+# -- schemathesis ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Headers]]:
+    """The app on SQLite with some history, and keys: (app, {role: Authorization header})."""
+    tmp_path = tmp_path_factory.mktemp("schemathesis")
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    engine = open_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    settings_ = Settings(database_url=url, key_dir=tmp_path / "keys", checkpoint_interval=0)
+    keygen(settings_.key_dir, settings_.log_origin)
+    services = build_services(settings_)
+    loader = Principal("seed", Role.SUPERVISOR, "seed", "1D")
+    stop = {"kind": "traffic_stop", "id": "stop-1"}
+    services.gateway.record(
+        Event.model_validate(
+            {
+                "at": "2025-08-15T12:00:00-04:00",
+                "kind": "encounter_started",
+                "actor": OFFICER,
+                "encounter": stop,
+            }
+        ),
+        loader,
+    )
+    for n in range(3):
+        body = {
+            "id": f"req-{n}",
+            "at": "2025-08-15T12:00:00-04:00",
+            "actor": OFFICER,
+            "action": "database_inquiry",
+            "database": "WALES",
+            "purposes": ["warrant_check"],
+            "subject": {"id": f"person-{n}", "custody": "stopped"},
+            "encounter": stop,
+        }
+        services.gateway.decide_and_record(parse_request(body), loader)
+    headers = {
+        role.value: {"Authorization": f"Bearer {services.keys.create(role, actor, unit)[0]}"}
+        for role, actor, unit in [
+            (Role.OFFICER, "officer-1", "1D"),
+            (Role.AUDITOR, "auditor-1", None),
+        ]
+    }
+    app = create_app(services=services)
+    try:
+        with TestClient(app):
+            yield app, headers
+    finally:
+        services.gateway.close()
+        services.gateway.db.dispose()
+
+
+# Loaded from the app's document at import (``from_asgi`` would need the live app then,
+# and ``schemathesis.pytest.from_fixture`` does not work with pytest 9); each case is sent
+# to the live app of the fixture (``app=``).
+schema = schemathesis.openapi.from_dict(openapi_document())
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def _as_officer(body: Any) -> Any:
+    """Write bodies as the officer's key (so that valid ones get decided and recorded)."""
+    if isinstance(body, dict) and isinstance(body.get("actor"), dict):
+        return {**body, "actor": OFFICER}
+    if isinstance(body, list):
+        return [_as_officer(item) for item in body]
+    return body
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+def test_api_conforms_to_its_schema(case: Any, live: tuple[Any, Headers]) -> None:
+    app, headers = live
+    if case.method.upper() == "POST":
+        case.body = _as_officer(case.body)
+        who = headers["officer"]
+    else:
+        who = headers["auditor"]
+    case.call_and_validate(app=app, headers=who, checks=CHECKS)

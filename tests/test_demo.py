@@ -1,0 +1,121 @@
+"""The demo history (Aug-Sep 2025), loaded through the gateway on SQLite: stops, the 14th
+Street checkpoint with its declared purpose beside what the records show, flagged
+handovers, a ledger that verifies, and a second load that does nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from liaison.api.app import Services, build_services
+from liaison.demo import DemoResult, load_demo
+from liaison.gateway.auth import Principal, Role
+from liaison.ledger.check import verify_ledger
+from liaison.ledger.keys import keygen, load_verifier
+from liaison.settings import Settings
+from liaison.storage.database import open_engine
+from liaison.storage.migrate import upgrade
+from liaison.storage.tables import decisions, encounters, events
+
+CHECKPOINT = "checkpoint-2025-08-13-14th-st"
+AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, DemoResult, Path]]:
+    tmp_path = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    engine = open_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    settings = Settings(database_url=url, key_dir=tmp_path / "keys", checkpoint_interval=0)
+    keygen(settings.key_dir, settings.log_origin)
+    services = build_services(settings)
+    try:
+        yield services, load_demo(services.gateway, services.keys, per_day=1), settings.key_dir
+    finally:
+        services.gateway.close()
+        services.gateway.db.dispose()
+
+
+def _count(services: Services, table: object, *where: object) -> int:
+    with services.gateway.db.connect() as conn:
+        query = select(func.count()).select_from(table)  # type: ignore[arg-type]
+        return int(conn.execute(query.where(*where)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_counts(demo: tuple[Services, DemoResult, Path]) -> None:
+    services, result, _ = demo
+    assert not result.skipped
+    assert result.decisions > 0
+    assert result.events > 0
+    assert _count(services, decisions) == result.decisions
+    assert _count(services, events) == result.events
+    assert services.gateway.ledger.head()[0] == result.decisions + result.events
+    # One stop a day from 1 August to 30 September, and the checkpoint.
+    assert _count(services, encounters) == 61 + 1
+    assert _count(services, decisions, decisions.c.decision == "deny") > 0
+    assert _count(services, decisions, decisions.c.decision == "permit") > 0
+
+
+def test_the_14th_street_checkpoint(demo: tuple[Services, DemoResult, Path]) -> None:
+    services, _, _ = demo
+    gateway = services.gateway
+    seen = gateway.encounter(CHECKPOINT, AUDITOR)
+    assert seen["kind"] == "checkpoint"
+    assert seen["declared_purpose"] == "traffic safety compliance checkpoint"
+    assert seen["place"] == "14th St NW at Riggs St NW"
+    assert {a["agency"] for a in seen["agencies"]} == {"MPD", "USPP", "HSI", "ICE-ERO"}
+    assert seen["started_at"] is not None
+    assert seen["ended_at"] is not None
+    assert seen["outcome"] == {"vehicles_stopped": 40, "infractions": 22, "arrests": 6}
+
+    joint = gateway.decision("cp-14th-joint", AUDITOR)
+    assert joint["request"]["action"] == "joint_operation"
+    assert joint["decision"]["decision"] == "deny"
+
+    # Beside the declared purpose, what the records show: a denied joint operation,
+    # information shared with HSI that no directive allowed, handed over anyway.
+    shows = seen["records_show"]
+    assert shows["decisions_by_action"]["joint_operation"] == {"permit": 0, "deny": 1}
+    assert shows["decisions_by_action"]["database_inquiry"]["permit"] == 40
+    shares = shows["decisions_by_action"]["share_information"]
+    assert shares["deny"] > 0
+    handovers = [e for e in seen["events"] if e["kind"] == "handover"]
+    assert handovers
+    assert shows["events_by_kind"]["handover"] == len(handovers)
+    assert all(e["flagged"] == "decision_denied" for e in handovers)
+    assert shows["flagged_events"] == len(handovers)
+
+
+def test_flagged_actions_are_recorded(demo: tuple[Services, DemoResult, Path]) -> None:
+    services, _, _ = demo
+    flagged = events.c.flagged.is_not(None)
+    assert _count(services, events, flagged, events.c.kind == "handover") > 0
+    assert _count(services, events, flagged) > _count(
+        services, events, flagged, events.c.kind == "handover"
+    )  # stops, too: notifications after a denial, or with no decision at all
+    assert _count(services, events, flagged, events.c.kind.like("encounter_%")) == 0
+
+
+def test_loading_again_is_skipped(demo: tuple[Services, DemoResult, Path]) -> None:
+    services, result, _ = demo
+    size = services.gateway.ledger.head()[0]
+    again = load_demo(services.gateway, services.keys, per_day=1)
+    assert again.skipped
+    assert (again.decisions, again.events) == (0, 0)
+    assert services.gateway.ledger.head()[0] == size
+    assert _count(services, decisions) == result.decisions
+
+
+def test_the_ledger_verifies(demo: tuple[Services, DemoResult, Path]) -> None:
+    services, _, key_dir = demo
+    ledger = services.gateway.ledger
+    checkpoint = ledger.checkpoint()
+    assert checkpoint.size == ledger.head()[0]
+    report = verify_ledger(ledger, load_verifier(key_dir))
+    assert report.ok, report.problems
+    assert report.checkpoints_verified >= 1
