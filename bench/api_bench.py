@@ -60,7 +60,7 @@ def _wrk(url: str, env: dict[str, str], script: str | None = None) -> dict[str, 
     if script:
         cmd += ["-s", script]
     out = subprocess.run([*cmd, url], env=env, capture_output=True, text=True, check=True).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "50" not in latency:
         raise SystemExit(f"wrk reported no latencies (no response?):\n{out}")
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]

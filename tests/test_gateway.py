@@ -593,3 +593,40 @@ def test_instants_out_of_range_are_invalid(shared: Gateway) -> None:
         shared.record(event(kind="arrest", at="0001-01-01T00:00:00+14:00"), OFFICER)
     assert caught.value.field == "at"
     assert size(shared) == before
+
+
+def test_concurrent_requests_with_one_key_verify_it_once(engine: Engine) -> None:
+    """Single flight: a burst of requests carrying one key costs one argon2 verification."""
+    import threading
+
+    from liaison.gateway.auth import KeyStore, Role, Unauthenticated
+
+    keys = KeyStore(engine)
+    key, principal = keys.create(Role.OFFICER, "officer-77", "7D")
+    calls: list[str] = []
+    real = keys._check
+
+    def counted(k: str) -> object:
+        calls.append(k)
+        return real(k)
+
+    keys._check = counted  # type: ignore[method-assign]
+    start = threading.Barrier(16)
+    seen: list[object] = []
+
+    def hit() -> None:
+        start.wait()
+        seen.append(keys.authenticate(key))
+
+    threads = [threading.Thread(target=hit) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [principal] * 16
+    assert len(calls) == 1
+    bad = key[:-2] + "xx"
+    for _ in range(3):
+        with pytest.raises(Unauthenticated):
+            keys.authenticate(bad)
+    assert calls.count(bad) == 1  # a repeated bad key is not hashed again

@@ -102,7 +102,8 @@ class KeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._cache: dict[bytes, tuple[float, Principal]] = {}
+        self._cache: dict[bytes, tuple[float, Principal | Unauthenticated]] = {}
+        self._flights: dict[bytes, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def create(self, role: Role, actor_id: str, unit: str | None = None) -> tuple[str, Principal]:
@@ -133,22 +134,48 @@ class KeyStore:
                 .values(revoked_at=datetime.now(UTC))
             )
         with self._lock:
-            self._cache = {k: v for k, v in self._cache.items() if v[1].key_id != key_id}
+            self._cache = {
+                k: v
+                for k, v in self._cache.items()
+                if not (isinstance(v[1], Principal) and v[1].key_id == key_id)
+            }
         return bool(done.rowcount)
 
     def authenticate(self, key: str | None) -> Principal:
+        """The principal of ``key``; raise ``Unauthenticated`` for a missing or bad key.
+
+        argon2 is deliberately costly, so each key is verified once per process and
+        cache period, however many requests carry it at once: concurrent callers with
+        the same key wait for the one verification in progress (single flight). Bad
+        keys are remembered too, so repeating one cannot force repeated hashing.
+        """
         if not key:
             raise Unauthenticated("an API key is required (Authorization: Bearer lsn_...)")
         digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
-        now = time.monotonic()
+        cached = self._cached(digest)
+        if cached is not None:
+            return _result(cached)
+        with self._lock:
+            flight = self._flights.setdefault(digest, threading.Lock())
+        with flight:
+            cached = self._cached(digest)  # verified by the flight we waited for
+            if cached is None:
+                try:
+                    cached = self._check(key)
+                except Unauthenticated as exc:
+                    cached = exc
+                with self._lock:
+                    self._cache[digest] = (time.monotonic(), cached)
+        with self._lock:
+            self._flights.pop(digest, None)
+        return _result(cached)
+
+    def _cached(self, digest: bytes) -> Principal | Unauthenticated | None:
         with self._lock:
             hit = self._cache.get(digest)
-        if hit is not None and now - hit[0] < _CACHE_SECONDS:
-            return hit[1]
-        principal = self._check(key)
-        with self._lock:
-            self._cache[digest] = (now, principal)
-        return principal
+        if hit is None or time.monotonic() - hit[0] >= _CACHE_SECONDS:
+            return None
+        return hit[1]
 
     def _check(self, key: str) -> Principal:
         parts = key.split("_", 2)
@@ -163,3 +190,9 @@ class KeyStore:
         except (VerificationError, InvalidHashError):
             raise Unauthenticated("unknown or revoked API key") from None
         return Principal(row.id, Role(row.role), row.actor_id, row.unit)
+
+
+def _result(cached: Principal | Unauthenticated) -> Principal:
+    if isinstance(cached, Unauthenticated):
+        raise Unauthenticated(cached.message)
+    return cached
