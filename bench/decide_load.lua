@@ -3,7 +3,7 @@
 -- (a repeated id would be an idempotent replay, not a new ledger entry).
 local threads = {}
 local counter = 0
-local tid = 0
+local next_tid = 0  -- in the main state: numbers the threads
 local key = os.getenv("LIAISON_BENCH_KEY")
 local run = os.getenv("LIAISON_BENCH_RUN") or "run"
 
@@ -15,8 +15,8 @@ local templates = {
 }
 
 function setup(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)  -- a global in that thread's own state
   table.insert(threads, thread)
 end
 
@@ -27,7 +27,7 @@ end
 function request()
   counter = counter + 1
   local template = templates[(counter % #templates) + 1]
-  local id = string.format("%s-t%d-%d", run, tid, counter)
+  local id = string.format("%s-t%d-%d", run, tid, counter)  -- tid: the thread's global
   local body = string.format(template, id, counter % 60, counter)
   return wrk.format("POST", "/v1/decisions",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. key}, body)
