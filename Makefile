@@ -46,6 +46,7 @@ unit:
 
 bench: install
 	$(BIN)/python bench/decide_bench.py
+	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/api_bench.py
 
 # Re-resolve the pinned, hashed dependency set after editing pyproject.toml.

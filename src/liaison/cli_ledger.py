@@ -18,6 +18,7 @@ import typer
 from liaison.errors import LiaisonError
 from liaison.ledger import merkle
 from liaison.ledger.bundle import export_bundle, verify_bundle
+from liaison.ledger.canonical import CanonicalJSONError, canonical_json
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import keygen, load_signer, load_verifier, load_vkey
@@ -115,6 +116,10 @@ def _new_entry(line: str, number: int) -> NewEntry:
         raise _fail(f"line {number}: kind and actor must be non-empty strings", 2)
     if not isinstance(record, dict) or not (personal is None or isinstance(personal, dict)):
         raise _fail(f"line {number}: record (and personal, if given) must be objects", 2)
+    try:
+        canonical_json([record, personal])  # refuse what has no canonical form before appending
+    except CanonicalJSONError as exc:
+        raise _fail(f"line {number}: {exc}", 2) from None
     return NewEntry(kind, record, actor, personal)
 
 

@@ -55,7 +55,7 @@ def canonical_json(value: Any) -> bytes:
     except (TypeError, ValueError) as exc:
         raise CanonicalJSONError(str(exc)) from None
     try:
-        if _HIGH.search(text):
+        if not text.isascii() and _HIGH.search(text):
             raise _NeedsReference
         _NUMBERS.decode(text)
         return text.encode("utf-8")

@@ -6,23 +6,41 @@ leaves and compared), the tree head, consistency proofs between consecutive
 kept checkpoints as the service would serve them, and personal data (each kept
 row must match its entry's commitment; data may be missing only after a
 recorded erasure).
+
+Everything is read in one snapshot (one read transaction), streamed in batches of
+``BATCH`` entries through the driver's cursor, with the personal rows of each batch's
+index range read beside it: the entries are read once, and the per-entry work is a
+leaf hash, its share of the node hashes, and the personal commitment's hash.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from liaison.errors import LiaisonError
 from liaison.ledger import merkle
+from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import parse_body, personal_matches
 from liaison.ledger.note import Verifier
 from liaison.ledger.store import Ledger, blob
 from liaison.ledger.tiles import TileKey
 from liaison.ledger.verify import LogChecker, Problem, Report, TileBuilder
-from liaison.storage.tables import ledger_entries, ledger_personal
+from liaison.storage.database import DriverCursor, param_mark, read_cursor
+
+BATCH = 8192
+_COMMITTED = b'"personal":"sha256:'  # the writer's fixed key order: no parse needed
+# The head of a body as ``liaison.ledger.entries.seal`` writes it, with personal data.
+_SEALED = re.compile(
+    rb'\{"actor":"[^"\\]*","kind":"[^"\\]*","personal":"sha256:([0-9a-f]{64})","record":\{'
+)
+_sha256 = hashlib.sha256
 
 
 def verify_ledger(ledger: Ledger, verifier: Verifier | None) -> Report:
@@ -35,31 +53,217 @@ def verify_ledger(ledger: Ledger, verifier: Verifier | None) -> Report:
         return report
 
 
+class _Reader:
+    """The statements of the check, on a DB-API cursor (``?`` or ``%s`` placeholders; on
+    SQLite every binary column is read through CAST so that a tampered TEXT value comes
+    back as its bytes, as ``blob`` would make it)."""
+
+    def __init__(self, ledger: Ledger, cur: DriverCursor) -> None:
+        self.cur = cur
+        self.m = param_mark(ledger.engine)
+        sqlite = ledger.engine.dialect.name == "sqlite"
+        self.b = (lambda c: f"CAST({c} AS BLOB)") if sqlite else (lambda c: c)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.cur.execute(sql, params)
+        return list(self.cur.fetchall())
+
+    def checkpoints(self) -> list[tuple[int, str, bytes]]:
+        rows = self.rows(
+            f"SELECT size, note, {self.b('root')} FROM ledger_checkpoints ORDER BY size"
+        )
+        return [(int(size), str(note), blob(root)) for size, note, root in rows]
+
+    def head(self) -> tuple[int, bytes]:
+        rows = self.rows("SELECT size, root FROM ledger_head WHERE id = 1")
+        if not rows:
+            raise LiaisonError("the ledger is not initialised: run `liaison db upgrade`")
+        return int(rows[0][0]), blob(rows[0][1])
+
+    def entries(self, after: int | None) -> list[Any]:
+        """The next batch of entries (index order) after index ``after`` (from 0 first)."""
+        m, b = self.m, self.b
+        where = f"idx >= {m}" if after is None else f"idx > {m}"
+        return self.rows(
+            f"SELECT idx, {b('leaf_hash')}, {b('body')} FROM ledger_entries "
+            f"WHERE {where} ORDER BY idx LIMIT {BATCH}",
+            (0 if after is None else after,),
+        )
+
+    def erasures(self) -> list[bytes]:
+        """The bodies of the erasure entries among those ``entries`` reads (by kind)."""
+        rows = self.rows(
+            f"SELECT {self.b('body')} FROM ledger_entries "
+            f"WHERE kind = {self.m} AND idx >= 0 ORDER BY idx",
+            ("erasure",),
+        )
+        return [blob(body) for (body,) in rows]
+
+    def personal(self, after: int | None, upto: int | None) -> list[Any]:
+        """Personal rows with ``after < idx <= upto`` (either bound open when None)."""
+        m, b = self.m, self.b
+        where, params = [], []
+        if after is not None:
+            where.append(f"idx > {m}")
+            params.append(after)
+        if upto is not None:
+            where.append(f"idx <= {m}")
+            params.append(upto)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return self.rows(
+            f"SELECT idx, {b('salt')}, {b('data')} FROM ledger_personal{clause} ORDER BY idx",
+            params,
+        )
+
+    def tiles(self, level: int, first: int, last: int) -> dict[TileKey, bytes]:
+        m = self.m
+        rows = self.rows(
+            f"SELECT idx, {self.b('hashes')} FROM ledger_tiles "
+            f"WHERE level = {m} AND idx >= {m} AND idx <= {m}",
+            (level, first, last),
+        )
+        return {(level, int(index)): blob(hashes) for index, hashes in rows}
+
+
+class _Personal:
+    """The personal-data check, batch by batch beside the entries; findings in index order
+    (kept rows first, then data missing without a recorded erasure), as a whole."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.missing: list[int] = []  # committed, nothing kept: fine only if erased later
+        self.erased: set[int] = set()
+
+    def batch(self, rows: list[Any], indexes: list[int], bodies: list[bytes]) -> None:
+        """``rows``: the personal rows of the index range of this batch of entries."""
+        if rows and self._all_kept_and_matching(rows, indexes, bodies):
+            return
+        committed = [i for i, body in zip(indexes, bodies, strict=True) if _COMMITTED in body]
+        if not rows:
+            self.missing.extend(committed)
+            return
+        body_of = dict(zip(indexes, bodies, strict=True))
+        marked = set(committed)
+        kept = set()
+        for idx, salt, data in rows:
+            index = int(idx)
+            kept.add(index)
+            body = body_of.get(index)
+            if index not in marked or body is None:
+                self._problem(index, "personal data kept for an entry that does not commit to any")
+            elif not _matches(body, blob(salt), blob(data)):
+                self._problem(
+                    index, "personal data does not match the entry's commitment (altered)"
+                )
+        self.missing.extend(i for i in committed if i not in kept)
+
+    @staticmethod
+    def _all_kept_and_matching(rows: list[Any], indexes: list[int], bodies: list[bytes]) -> bool:
+        """The common case, checked in bulk: every entry of the batch keeps personal data,
+        as the writer made it, matching its commitment (read off the body's head as
+        ``_matches`` does). False sends the batch to the row-by-row check."""
+        if len(rows) != len(indexes) or [row[0] for row in rows] != indexes:
+            return False
+        # The conditions of ``_matches``' fast path, over the whole batch at once: no escape,
+        # ASCII, and "personal" exactly once in each body (each head below holds one).
+        joined = b"".join(bodies)
+        if not (
+            joined.isascii() and b"\\" not in joined and joined.count(b'"personal"') == len(bodies)
+        ):
+            return False
+        match, sha256 = _SEALED.match, _sha256
+        claimed = [head.group(1) if (head := match(body)) is not None else None for body in bodies]
+        try:
+            actual = [sha256(row[1] + row[2]).hexdigest().encode() for row in rows]
+        except TypeError:  # a value of another type: row by row
+            return False
+        return claimed == actual
+
+    def orphans(self, rows: list[Any]) -> None:
+        """Personal rows beyond every entry."""
+        for idx, _, _ in rows:
+            self._problem(int(idx), "personal data kept for an entry that does not commit to any")
+
+    def finish(self) -> list[Problem]:
+        for index in sorted(set(self.missing) - self.erased):
+            self._problem(index, "personal data is missing without a recorded erasure")
+        return self.problems
+
+    def _problem(self, index: int, message: str) -> None:
+        self.problems.append(Problem(f"entry {index}", message))
+
+
 def _verify(ledger: Ledger, verifier: Verifier | None) -> Report:
-    stored = ledger.checkpoints()
-    checker = LogChecker(
-        [(c.size, c.note) for c in stored], verifier, ledger.origin, tiles=TileBuilder()
-    )
-    committed: set[int] = set()
-    erased: set[int] = set()
-    for entry in ledger.entries():
-        checker.feed(entry.index, entry.body, entry.leaf_hash)
-        if b'"personal":"sha256:' in entry.body:
-            committed.add(entry.index)  # the writer's fixed key order: no parse needed
-        if entry.kind == "erasure":
-            _note_erasure(entry.body, erased)
-        if len(checker.completed_tiles) >= 512:
-            _compare_tiles(ledger, checker)
-    assert checker.tiles is not None
-    checker.completed_tiles.extend(checker.tiles.partial())
-    _compare_tiles(ledger, checker)
-    report = checker.finish(ledger.head())
+    personal = _Personal()
+    with read_cursor(ledger.engine, snapshot=True) as cur:
+        db = _Reader(ledger, cur)
+        stored = db.checkpoints()
+        checker = LogChecker(
+            [(size, note) for size, note, _ in stored], verifier, ledger.origin, tiles=TileBuilder()
+        )
+        _check_stored_roots(stored, verifier, ledger.origin, checker.report)
+        after: int | None = None
+        while rows := db.entries(after):
+            indexes = [row[0] for row in rows]
+            leaves = [row[1] for row in rows]
+            bodies = [row[2] for row in rows]
+            if set(map(type, indexes)) != {int}:
+                indexes = [int(i) for i in indexes]
+            if set(map(type, bodies)) != {bytes}:
+                bodies = [blob(b) for b in bodies]
+            if set(map(type, leaves)) != {bytes}:
+                leaves = [blob(h) for h in leaves]
+            checker.feed_many(indexes, bodies, leaves)
+            personal.batch(db.personal(after, indexes[-1]), indexes, bodies)
+            after = indexes[-1]
+            if len(checker.completed_tiles) >= 512:
+                _compare_tiles(db, checker)
+        personal.orphans(db.personal(after, None))  # beyond the last entry (or all: none)
+        for body in db.erasures():
+            _note_erasure(body, personal.erased)
+        assert checker.tiles is not None
+        checker.completed_tiles.extend(checker.tiles.partial())
+        _compare_tiles(db, checker)
+        report = checker.finish(db.head())
     _check_consistency(ledger, report)
-    _check_personal(ledger, report, committed, erased)
+    report.problems.extend(personal.finish())
     return report
 
 
+def _check_stored_roots(
+    stored: list[tuple[int, str, bytes]], verifier: Verifier | None, origin: str, report: Report
+) -> None:
+    """The root kept beside each validly signed checkpoint is the signed root (consistency
+    proofs are checked against it, and it is what the service hands out)."""
+    if verifier is None:
+        return  # every checkpoint is reported as unverifiable already
+    for size, note, root in stored:
+        try:
+            signed = open_checkpoint(note, verifier, origin)
+        except Exception:  # reported by the LogChecker already
+            continue
+        if signed.root != root:
+            report.problems.append(
+                Problem(
+                    f"checkpoint {size}",
+                    "the stored root differs from the signed root (the checkpoint row was altered)",
+                )
+            )
+
+
 def _matches(body: bytes, salt: bytes, data: bytes) -> bool:
+    """Whether ``data`` (with ``salt``) is what the entry ``body`` commits to.
+
+    A body as the writer makes it (its fixed head, ASCII, no escapes, ``"personal"``
+    once: so no other top-level ``personal`` key, however spelt) has its commitment read
+    off its head, without a JSON parse (which would double the cost of the whole check);
+    any other body is parsed. For every body that is JSON this is exactly the parsed
+    body's top-level ``personal``; a body of that shape that is not JSON at all is an
+    edited body, found by its leaf hash or by the checkpoints that cover it."""
+    head = _SEALED.match(body)
+    if head is not None and body.isascii() and b"\\" not in body and body.count(b'"personal"') == 1:
+        digest = _sha256(salt + data).hexdigest().encode()
+        return hmac.compare_digest(head.group(1), digest)
     try:
         return personal_matches(parse_body(body), salt, data)
     except ValueError:
@@ -75,11 +279,13 @@ def _note_erasure(body: bytes, erased: set[int]) -> None:
         erased.add(record["erased_index"])
 
 
-def _compare_tiles(ledger: Ledger, checker: LogChecker) -> None:
+def _compare_tiles(db: _Reader, checker: LogChecker) -> None:
     expected = dict(checker.completed_tiles)
     checker.completed_tiles.clear()
-    with ledger.engine.connect() as conn:
-        found = ledger._read_tiles(conn, set(expected))
+    found: dict[TileKey, bytes] = {}
+    for level, keys in itertools.groupby(sorted(expected), key=lambda k: k[0]):
+        indexes = [index for _, index in keys]
+        found.update(db.tiles(level, indexes[0], indexes[-1]))
     for key in sorted(expected):
         if found.get(key) != expected[key]:
             state = "missing" if key not in found else "does not match the entries"
@@ -107,39 +313,3 @@ def _check_consistency(ledger: Ledger, report: Report) -> None:
                     f"not consistent with checkpoint {old.size} (proof served from tiles fails)",
                 )
             )
-
-
-def _check_personal(ledger: Ledger, report: Report, committed: set[int], erased: set[int]) -> None:
-    kept: set[int] = set()
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                ledger_personal.c.idx,
-                ledger_personal.c.salt,
-                ledger_personal.c.data,
-                ledger_entries.c.body,
-            )
-            .join(ledger_entries, ledger_entries.c.idx == ledger_personal.c.idx, isouter=True)
-            .order_by(ledger_personal.c.idx)
-        )
-        for row in rows:
-            index = int(row.idx)
-            kept.add(index)
-            if index not in committed or row.body is None:
-                report.problems.append(
-                    Problem(
-                        f"entry {index}",
-                        "personal data kept for an entry that does not commit to any",
-                    )
-                )
-            elif not _matches(blob(row.body), blob(row.salt), blob(row.data)):
-                report.problems.append(
-                    Problem(
-                        f"entry {index}",
-                        "personal data does not match the entry's commitment (altered)",
-                    )
-                )
-    for index in sorted(committed - kept - erased):
-        report.problems.append(
-            Problem(f"entry {index}", "personal data is missing without a recorded erasure")
-        )

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from liaison.errors import LiaisonError, NotFound
 from liaison.ledger import merkle
@@ -28,13 +27,17 @@ from liaison.ledger.entries import NewEntry, Sealed, parse_body, personal_matche
 from liaison.ledger.note import Signer
 from liaison.ledger.tiles import TileKey, TileView, grow, tiles_for
 from liaison.storage.bulk import insert_rows
-from liaison.storage.database import write_transaction
+from liaison.storage.database import (
+    DriverCursor,
+    driver_cursor,
+    param_mark,
+    read_cursor,
+    write_transaction,
+)
 from liaison.storage.tables import (
     ledger_checkpoints,
     ledger_entries,
-    ledger_head,
     ledger_personal,
-    ledger_tiles,
 )
 
 
@@ -99,6 +102,7 @@ class Ledger:
         self.engine = engine
         self.origin = origin
         self.signer = signer
+        self._mark = param_mark(engine)
 
     # -- appending ----------------------------------------------------------------
 
@@ -142,81 +146,95 @@ class Ledger:
                 if s.salt is not None
             ],
         )
-        changed = grow(size, [s.leaf_hash for s in sealed], lambda key: self._tile(conn, key))
-        self._write_tiles(conn, changed)
         new_size = size + len(sealed)
-        root = self._root(conn, new_size, changed)
-        conn.execute(
-            update(ledger_head).where(ledger_head.c.id == 1).values(size=new_size, root=root)
-        )
+        cur = driver_cursor(conn)
+        try:
+            changed = grow(size, [s.leaf_hash for s in sealed], lambda key: self._tile(cur, key))
+            self._write_tiles(cur, changed)
+            root = self._root(cur, new_size, changed)
+            m = self._mark
+            cur.execute(
+                f"UPDATE ledger_head SET size = {m}, root = {m} WHERE id = 1", (new_size, root)
+            )
+        finally:
+            cur.close()
         return [Appended(size + i, s.leaf_hash, new_size, root) for i, s in enumerate(sealed)]
 
+    # The statements below go to the driver's cursor (see ``liaison.storage.database``):
+    # SQLAlchemy's statement layer costs several times these small queries themselves.
+
     def _lock_head(self, conn: Connection) -> tuple[int, bytes]:
-        row = conn.execute(
-            select(ledger_head.c.size, ledger_head.c.root)
-            .where(ledger_head.c.id == 1)
-            .with_for_update()
-        ).one_or_none()
+        """The (size, root) of the tree, locked for this transaction (the sequencer)."""
+        cur = driver_cursor(conn)
+        try:
+            return self._read_head(cur, lock=conn.dialect.name == "postgresql")
+        finally:
+            cur.close()
+
+    def _read_head(self, cur: DriverCursor, *, lock: bool = False) -> tuple[int, bytes]:
+        cur.execute(
+            "SELECT size, root FROM ledger_head WHERE id = 1" + (" FOR UPDATE" if lock else "")
+        )
+        row = cur.fetchone()
         if row is None:
             raise LedgerError("the ledger is not initialised: run `liaison db upgrade`")
-        return int(row.size), bytes(row.root)
+        return int(row[0]), bytes(row[1])
 
-    def _tile(self, conn: Connection, key: TileKey) -> bytes:
-        value = conn.execute(
-            select(ledger_tiles.c.hashes).where(
-                ledger_tiles.c.level == key[0], ledger_tiles.c.idx == key[1]
-            )
-        ).scalar_one_or_none()
-        return b"" if value is None else bytes(value)
+    def _tile(self, cur: DriverCursor, key: TileKey) -> bytes:
+        m = self._mark
+        cur.execute(f"SELECT hashes FROM ledger_tiles WHERE level = {m} AND idx = {m}", key)
+        row = cur.fetchone()
+        return b"" if row is None else bytes(row[0])
 
-    def _write_tiles(self, conn: Connection, tiles: dict[TileKey, bytes]) -> None:
+    def _write_tiles(self, cur: DriverCursor, tiles: dict[TileKey, bytes]) -> None:
         if not tiles:
             return
-        rows = [{"level": k[0], "idx": k[1], "hashes": v} for k, v in sorted(tiles.items())]
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(ledger_tiles)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["level", "idx"], set_={"hashes": stmt.excluded.hashes}
+        m = self._mark
+        cur.executemany(
+            f"INSERT INTO ledger_tiles (level, idx, hashes) VALUES ({m}, {m}, {m}) "
+            "ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes",
+            [(k[0], k[1], v) for k, v in sorted(tiles.items())],
         )
-        conn.execute(stmt, rows)
 
-    def _read_tiles(self, conn: Connection, keys: set[TileKey]) -> dict[TileKey, bytes]:
+    def _read_tiles(self, cur: DriverCursor, keys: set[TileKey]) -> dict[TileKey, bytes]:
         if not keys:
             return {}
-        rows = conn.execute(
-            select(ledger_tiles.c.level, ledger_tiles.c.idx, ledger_tiles.c.hashes).where(
-                tuple_(ledger_tiles.c.level, ledger_tiles.c.idx).in_(sorted(keys))
-            )
+        m = self._mark
+        by_level: dict[int, list[int]] = {}
+        for level, index in sorted(keys):
+            by_level.setdefault(level, []).append(index)
+        where = " OR ".join(
+            f"(level = {m} AND idx IN ({', '.join([m] * len(indexes))}))"
+            for indexes in by_level.values()
         )
-        return {(int(r.level), int(r.idx)): bytes(r.hashes) for r in rows}
+        params = [p for level, indexes in by_level.items() for p in (level, *indexes)]
+        cur.execute(f"SELECT level, idx, hashes FROM ledger_tiles WHERE {where}", params)
+        return {(int(level), int(index)): bytes(h) for level, index, h in cur.fetchall()}
 
     def _view(
         self,
-        conn: Connection,
+        cur: DriverCursor,
         nodes: Sequence[tuple[int, int]],
         known: dict[TileKey, bytes] | None = None,
     ) -> TileView:
         have = dict(known or {})
-        have.update(self._read_tiles(conn, tiles_for(nodes) - set(have)))
+        have.update(self._read_tiles(cur, tiles_for(nodes) - set(have)))
         return TileView(have)
 
     def _root(
-        self, conn: Connection, size: int, known: dict[TileKey, bytes] | None = None
+        self, cur: DriverCursor, size: int, known: dict[TileKey, bytes] | None = None
     ) -> bytes:
         if size == 0:
             return merkle.EMPTY_ROOT
-        view = self._view(conn, merkle.subtree_plan(0, size), known)
+        view = self._view(cur, merkle.subtree_plan(0, size), known)
         return merkle.root_from(size, view.get)
 
     # -- reading --------------------------------------------------------------------
 
     def head(self) -> tuple[int, bytes]:
         """The current (size, root)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(select(ledger_head.c.size, ledger_head.c.root)).one_or_none()
-        if row is None:
-            raise LedgerError("the ledger is not initialised: run `liaison db upgrade`")
-        return int(row.size), bytes(row.root)
+        with read_cursor(self.engine) as cur:
+            return self._read_head(cur)
 
     def entry(self, index: int) -> StoredEntry:
         with self.engine.connect() as conn:
@@ -260,53 +278,59 @@ class Ledger:
             at = int(rows[-1].idx) + 1
 
     def root_at(self, size: int) -> bytes:
-        current, root = self.head()
-        if not 0 <= size <= current:
-            raise NotFound(f"the ledger has no tree of size {size} (current size {current})")
-        if size == current:
-            return root
-        with self.engine.connect() as conn:
-            return self._root(conn, size)
+        with read_cursor(self.engine) as cur:
+            current, root = self._read_head(cur)
+            if not 0 <= size <= current:
+                raise NotFound(f"the ledger has no tree of size {size} (current size {current})")
+            return root if size == current else self._root(cur, size)
 
     # -- proofs ---------------------------------------------------------------------
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
-        current, _ = self.head()
+        with read_cursor(self.engine) as cur:
+            return self._inclusion_proof(cur, index, size)
+
+    def _inclusion_proof(self, cur: DriverCursor, index: int, size: int | None) -> InclusionProof:
+        current, _ = self._read_head(cur)
         size = current if size is None else size
         if not 0 <= index < size <= current:
             raise NotFound(
                 f"no inclusion proof for entry {index} in a tree of size {size} "
                 f"(current size {current})"
             )
-        with self.engine.connect() as conn:
-            nodes = [*merkle.inclusion_plan(index, size), *merkle.subtree_plan(0, size), (0, index)]
-            view = self._view(conn, nodes)
-            hashes = merkle.inclusion_proof_from(index, size, view.get)
-            return InclusionProof(
-                index, size, merkle.root_from(size, view.get), view.get(0, index), hashes
-            )
+        nodes = [*merkle.inclusion_plan(index, size), *merkle.subtree_plan(0, size), (0, index)]
+        view = self._view(cur, nodes)
+        hashes = merkle.inclusion_proof_from(index, size, view.get)
+        return InclusionProof(
+            index, size, merkle.root_from(size, view.get), view.get(0, index), hashes
+        )
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
-        current, _ = self.head()
+        with read_cursor(self.engine) as cur:
+            return self._consistency_proof(cur, old_size, new_size)
+
+    def _consistency_proof(
+        self, cur: DriverCursor, old_size: int, new_size: int | None
+    ) -> ConsistencyProof:
+        current, _ = self._read_head(cur)
         new_size = current if new_size is None else new_size
         if not 0 < old_size <= new_size <= current:
             raise NotFound(
                 f"no consistency proof from size {old_size} to {new_size} (current size {current})"
             )
-        with self.engine.connect() as conn:
-            nodes = [
-                *merkle.consistency_plan(old_size, new_size),
-                *merkle.subtree_plan(0, old_size),
-                *merkle.subtree_plan(0, new_size),
-            ]
-            view = self._view(conn, nodes)
-            return ConsistencyProof(
-                old_size,
-                new_size,
-                merkle.root_from(old_size, view.get),
-                merkle.root_from(new_size, view.get),
-                merkle.consistency_proof_from(old_size, new_size, view.get),
-            )
+        nodes = [
+            *merkle.consistency_plan(old_size, new_size),
+            *merkle.subtree_plan(0, old_size),
+            *merkle.subtree_plan(0, new_size),
+        ]
+        view = self._view(cur, nodes)
+        return ConsistencyProof(
+            old_size,
+            new_size,
+            merkle.root_from(old_size, view.get),
+            merkle.root_from(new_size, view.get),
+            merkle.consistency_proof_from(old_size, new_size, view.get),
+        )
 
     # -- erasure ----------------------------------------------------------------------
 

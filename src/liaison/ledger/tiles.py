@@ -10,15 +10,18 @@ whatever the size of the log.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
-
-from liaison.ledger.merkle import node_hash
+from functools import lru_cache
 
 HEIGHT = 8
 WIDTH = 1 << HEIGHT
 HASH = 32
+TILE_BYTES = WIDTH * HASH
 
 TileKey = tuple[int, int]  # (tile level, tile index)
+
+_sha256 = hashlib.sha256
 
 
 def tile_of(level: int, index: int) -> tuple[TileKey, int, int]:
@@ -35,9 +38,45 @@ def tiles_for(nodes: Iterable[tuple[int, int]]) -> set[TileKey]:
 
 def reduce_hashes(hashes: list[bytes]) -> bytes:
     """Root of a perfect subtree given its 2**k lowest hashes, in order."""
-    while len(hashes) > 1:
-        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-    return hashes[0]
+    if len(hashes) == 1:
+        return hashes[0]
+    return pair_up(b"".join(hashes), len(hashes).bit_length())[:HASH]
+
+
+def pair_up(data: bytes, rounds: int) -> bytes:
+    """``rounds`` levels up from the concatenated hashes ``data``: each round replaces every
+    two adjacent hashes by their RFC 6962 node hash (an odd last hash is dropped).
+
+    Over whole tiles, ``HEIGHT`` rounds give the concatenated roots of the tiles: the pairs
+    never straddle two tiles. One SHA-256 call per node, on contiguous slices."""
+    prefixed = _sha256(b"\x01")
+    for _ in range(rounds):
+        if len(data) < 2 * HASH:
+            break
+        out: list[bytes] = []
+        append = out.append
+        for at in range(0, len(data) - 2 * HASH + 1, 2 * HASH):
+            h = prefixed.copy()
+            h.update(data[at : at + 2 * HASH])
+            append(h.digest())
+        data = b"".join(out)
+    return data
+
+
+@lru_cache(maxsize=512)
+def tile_levels(data: bytes) -> tuple[bytes, ...]:
+    """Every perfect subtree a tile holds, level by level (``[0]`` is the tile itself).
+
+    A pure function of the tile's bytes, kept for the tiles read most (the upper levels and
+    the right edge serve every proof): a changed tile is other bytes, so never a stale hit.
+    """
+    levels = [data]
+    for _ in range(HEIGHT):
+        if len(data) < 2 * HASH:
+            break
+        data = pair_up(data, 1)
+        levels.append(data)
+    return tuple(levels)
 
 
 class TileView:
@@ -49,14 +88,15 @@ class TileView:
 
     def get(self, level: int, index: int) -> bytes:
         key = (level, index)
-        if key in self._memo:
-            return self._memo[key]
+        value = self._memo.get(key)
+        if value is not None:
+            return value
         tile, offset, count = tile_of(level, index)
         data = self._tiles.get(tile)
         if data is None or len(data) < (offset + count) * HASH:
             raise LookupError(f"tile {tile} does not hold node {key}")
-        chunk = [data[(offset + i) * HASH : (offset + i + 1) * HASH] for i in range(count)]
-        value = reduce_hashes(chunk)
+        at = (offset // count) * HASH
+        value = tile_levels(data)[level % HEIGHT][at : at + HASH]
         self._memo[key] = value
         return value
 
@@ -70,23 +110,16 @@ def grow(
     only the right-edge tile of each level is read.
     """
     changed: dict[TileKey, bytes] = {}
-    level, count, incoming = 0, size, new_leaf_hashes
+    level, count, incoming = 0, size, b"".join(new_leaf_hashes)
     while incoming:
         index = count // WIDTH
-        current = read((level, index)) if count % WIDTH else b""
-        completed: list[bytes] = []
-        for value in incoming:
-            current += value
-            if len(current) == WIDTH * HASH:
-                changed[(level, index)] = current
-                completed.append(reduce_hashes(_split(current)))
-                index, current = index + 1, b""
-        if current:
-            changed[(level, index)] = current
+        data = (read((level, index)) if count % WIDTH else b"") + incoming
+        full = len(data) // TILE_BYTES
+        for k in range(full):
+            changed[(level, index + k)] = data[k * TILE_BYTES : (k + 1) * TILE_BYTES]
+        if len(data) > full * TILE_BYTES:
+            changed[(level, index + full)] = data[full * TILE_BYTES :]
         # The next level has one hash per full tile below it: the old count // WIDTH.
-        level, count, incoming = level + 1, count // WIDTH, completed
+        level, count = level + 1, count // WIDTH
+        incoming = pair_up(data[: full * TILE_BYTES], HEIGHT)
     return changed
-
-
-def _split(data: bytes) -> list[bytes]:
-    return [data[i : i + HASH] for i in range(0, len(data), HASH)]

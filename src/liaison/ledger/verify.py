@@ -12,13 +12,16 @@ differs from what was checkpointed, or the gap, or the bad body.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
 from liaison.ledger.note import Verifier
-from liaison.ledger.tiles import HASH, WIDTH, TileKey, reduce_hashes
+from liaison.ledger.tiles import HASH, HEIGHT, TILE_BYTES, TileKey, TileView, pair_up
+
+_sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,28 +77,53 @@ class TreeBuilder:
 
 
 class TileBuilder:
-    """Rebuilds the tiles (liaison.ledger.tiles layout) from leaf hashes, in order."""
+    """Rebuilds the tiles (liaison.ledger.tiles layout) from leaf hashes, in order, and the
+    root of the tree they make at any point: every node hash is computed once, on the tiles
+    (one SHA-256 per node, as the tree itself needs), whatever the checks asked of it."""
 
     def __init__(self) -> None:
         self._current: list[bytearray] = []
         self._index: list[int] = []
+        self.size = 0  # leaf hashes added (level 0)
 
     def add(self, level: int, value: bytes) -> list[tuple[TileKey, bytes]]:
+        """Add one hash at ``level``; the tiles it completes (at every level)."""
+        return self.extend(level, value)
+
+    def extend(self, level: int, hashes: bytes) -> list[tuple[TileKey, bytes]]:
+        """Add hashes (concatenated) at ``level``; the tiles they complete (at every level)."""
         while len(self._current) <= level:
             self._current.append(bytearray())
             self._index.append(0)
+        if level == 0:
+            self.size += len(hashes) // HASH
         tile = self._current[level]
-        tile += value
-        if len(tile) < WIDTH * HASH:
+        tile += hashes
+        if len(tile) < TILE_BYTES:
             return []
-        key, data = (level, self._index[level]), bytes(tile)
-        self._current[level] = bytearray()
-        self._index[level] += 1
-        chunks = [data[i : i + HASH] for i in range(0, len(data), HASH)]
-        return [(key, data), *self.add(level + 1, reduce_hashes(chunks))]
+        full = len(tile) // TILE_BYTES
+        data = bytes(tile[: full * TILE_BYTES])
+        del tile[: full * TILE_BYTES]
+        first = self._index[level]
+        self._index[level] = first + full
+        done = [
+            ((level, first + k), data[k * TILE_BYTES : (k + 1) * TILE_BYTES]) for k in range(full)
+        ]
+        return done + self.extend(level + 1, pair_up(data, HEIGHT))
 
     def partial(self) -> list[tuple[TileKey, bytes]]:
         return [((lvl, self._index[lvl]), bytes(t)) for lvl, t in enumerate(self._current) if t]
+
+    def root(self) -> bytes:
+        """The root of the tree of the ``size`` leaf hashes added so far.
+
+        Every perfect subtree of that tree's plan lies in the partial (right-edge) tile of
+        its level, so those tiles alone give it.
+        """
+        if self.size == 0:
+            return merkle.EMPTY_ROOT
+        view = TileView({(lvl, self._index[lvl]): bytes(t) for lvl, t in enumerate(self._current)})
+        return merkle.root_from(self.size, view.get)
 
 
 class LogChecker:
@@ -110,8 +138,8 @@ class LogChecker:
         tiles: TileBuilder | None = None,
     ) -> None:
         self.report = Report()
-        self.tree = TreeBuilder()
         self.tiles = tiles
+        self._tree = tiles if tiles is not None else TileBuilder()
         self.completed_tiles: list[tuple[TileKey, bytes]] = []
         self._pending = self._open_checkpoints(checkpoints, verifier, origin)
         self._check_checkpoints_at(0)  # a checkpoint of the empty tree, before any entry
@@ -139,31 +167,73 @@ class LogChecker:
         self.report.problems.append(Problem(where, message))
 
     def feed(self, index: int, body: bytes, stored_leaf: bytes | None = None) -> None:
-        expected = self.tree.size
-        if index != expected:
-            if index > expected:
-                missing = (
-                    f"entry {expected}"
-                    if index == expected + 1
-                    else f"entries {expected}..{index - 1}"
-                )
-                self._problem(missing, "missing (deleted from the log)")
-            else:
-                self._problem(f"entry {index}", "out of order or duplicated")
-        leaf = merkle.leaf_hash(body)
-        if stored_leaf is not None and stored_leaf != leaf:
-            self._problem(f"entry {index}", "body does not match its stored leaf hash (edited)")
-        self.tree.add(leaf)
-        if self.tiles is not None:
-            self.completed_tiles.extend(self.tiles.add(0, leaf))
-        self._check_checkpoints_at(self.tree.size)
+        leaf = _sha256(b"\x00" + body).digest()
+        self._locate(
+            self._tree.size, [index], [leaf], None if stored_leaf is None else [stored_leaf]
+        )
+        self._grow(leaf)
+
+    def feed_many(
+        self,
+        indexes: Sequence[int],
+        bodies: Sequence[bytes],
+        stored_leaves: Sequence[bytes] | None = None,
+    ) -> None:
+        """``feed`` for a run of entries: the same checks and findings, in the same order,
+        with the per-entry work done in bulk (the leaf hashes in one comprehension, the
+        indexes and stored leaf hashes compared as whole lists)."""
+        total, pos = len(bodies), 0
+        sha256 = _sha256
+        while pos < total:
+            size = self._tree.size
+            end = total
+            if self._pending and 0 < self._pending[0].size - size < total - pos:
+                end = pos + self._pending[0].size - size  # stop at the next checkpoint
+            leaves = [sha256(b"\x00" + body).digest() for body in bodies[pos:end]]
+            stored = None if stored_leaves is None else stored_leaves[pos:end]
+            if indexes[pos:end] != list(range(size, size + end - pos)) or (
+                stored is not None and stored != leaves
+            ):
+                self._locate(size, indexes[pos:end], leaves, stored)
+            self._grow(b"".join(leaves))
+            pos = end
+
+    def _locate(
+        self,
+        size: int,
+        indexes: Sequence[int],
+        leaves: Sequence[bytes],
+        stored: Sequence[bytes] | None,
+    ) -> None:
+        """The findings for a run of entries starting at tree size ``size``, entry by entry."""
+        for k, (index, leaf) in enumerate(zip(indexes, leaves, strict=True)):
+            expected = size + k
+            if index != expected:
+                if index > expected:
+                    missing = (
+                        f"entry {expected}"
+                        if index == expected + 1
+                        else f"entries {expected}..{index - 1}"
+                    )
+                    self._problem(missing, "missing (deleted from the log)")
+                else:
+                    self._problem(f"entry {index}", "out of order or duplicated")
+            if stored is not None and stored[k] != leaf:
+                self._problem(f"entry {index}", "body does not match its stored leaf hash (edited)")
+
+    def _grow(self, leaves: bytes) -> None:
+        done = self._tree.extend(0, leaves)
+        if done and self.tiles is not None:
+            self.completed_tiles.extend(done)
+        if self._pending and self._pending[0].size <= self._tree.size:
+            self._check_checkpoints_at(self._tree.size)
 
     def _check_checkpoints_at(self, size: int) -> None:
         while self._pending and self._pending[0].size <= size:
             cp = self._pending.pop(0)
             if cp.size < size:
                 continue  # reached past it through an out-of-order entry; reported there
-            if cp.root != self.tree.root():
+            if cp.root != self._tree.root():
                 self._problem(
                     f"checkpoint {cp.size}",
                     "signed root does not match the entries "
@@ -174,21 +244,23 @@ class LogChecker:
                 self.report.latest_checkpoint = cp.size
 
     def finish(self, head: tuple[int, bytes] | None = None) -> Report:
-        self._check_checkpoints_at(self.tree.size)
-        if self.tree.size == 0:
+        size = self._tree.size
+        self._check_checkpoints_at(size)
+        if size == 0:
             self._check_checkpoints_at(0)
         for cp in self._pending:
             self._problem(
                 f"checkpoint {cp.size}",
-                f"the log has only {self.tree.size} entries (entries were removed from the end)",
+                f"the log has only {size} entries (entries were removed from the end)",
             )
-        self.report.size = self.tree.size
-        self.report.root = self.tree.root()
-        if head is not None and head != (self.tree.size, self.tree.root()):
-            what = "size" if head[0] != self.tree.size else "root"
+        root = self._tree.root()
+        self.report.size = size
+        self.report.root = root
+        if head is not None and head != (size, root):
+            what = "size" if head[0] != size else "root"
             self._problem(
                 "head",
                 f"stored tree head (size {head[0]}) does not match the entries "
-                f"(size {self.tree.size}): its {what} differs",
+                f"(size {size}): its {what} differs",
             )
         return self.report

@@ -1,43 +1,119 @@
-"""Bulk inserts through the driver's ``executemany`` on a SQLAlchemy connection.
+"""Bulk inserts straight to the driver, on a SQLAlchemy connection's own transaction.
 
 SQLAlchemy's per-row parameter processing costs several times the insert itself
 on the ledger's hot path. This goes to the driver directly (same connection,
 same transaction), writing each value as SQLAlchemy's own column types would:
-on SQLite a timestamp is stored in SQLAlchemy's DATETIME text format, so the
-rows read back through the schema of ``liaison.storage.tables`` as usual.
+on SQLite a timestamp is stored in SQLAlchemy's DATETIME text format (in UTC, as
+``UTCDateTime`` stores it), so the rows read back through the schema of
+``liaison.storage.tables`` as usual.
+
+SQLite gets multi-row ``INSERT ... VALUES (...), (...)`` statements of up to
+``ROWS_PER_STATEMENT`` rows: one statement step per chunk instead of per row, about
+half the cost of ``executemany``. PostgreSQL gets a binary ``COPY ... FROM STDIN``
+(psycopg), about a third of the cost of ``executemany``, for ``COPY_MIN_ROWS`` rows or
+more when every column's type is one it knows (``executemany`` otherwise). Both in the
+caller's transaction; driver errors come out as SQLAlchemy's.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeEngine
 
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+from liaison.storage.database import driver_cursor, param_mark
 
-
-def _placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+ROWS_PER_STATEMENT = 200
+COPY_MIN_ROWS = 16  # below this, a COPY's own round trips cost more than it saves
+# Most specific first: BigInteger and SmallInteger are Integers, Text is a String.
+_PG_TYPES: list[tuple[type[TypeEngine[Any]], str]] = [
+    (BigInteger, "int8"),
+    (SmallInteger, "int2"),
+    (Integer, "int4"),
+    (Text, "text"),
+    (String, "varchar"),
+    (LargeBinary, "bytea"),
+    (DateTime, "timestamp"),
+]
+# Bound parameters per statement: 32766 from SQLite 3.32, 999 before.
+_SQLITE_MAX_PARAMS = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order) into ``table`` with one executemany."""
+    """INSERT ``rows`` (tuples in ``columns`` order) into ``table`` in this transaction."""
     if not rows:
         return
-    if conn.dialect.name == "sqlite":
-        rows = [tuple(_sqlite(v) for v in row) for row in rows]
-    marks = ", ".join(_placeholder(conn) for _ in columns)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    conn.exec_driver_sql(sql, rows)
+    mark = param_mark(conn)
+    one = f"({', '.join(mark for _ in columns)})"
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+    cursor = driver_cursor(conn)
+    try:
+        if conn.dialect.name != "sqlite":
+            types = [_pg_type(table, name) for name in columns]
+            if len(rows) < COPY_MIN_ROWS or None in types or not hasattr(cursor.raw, "copy"):
+                cursor.executemany(head + one, rows)
+                return
+            statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            with cursor.translated(statement), cursor.raw.copy(statement) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            return
+        stamps = [i for i, name in enumerate(columns) if _is_datetime(table, name)]
+        if stamps:
+            rows = [_stamped(row, stamps) for row in rows]
+        per = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(columns)))
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            cursor.execute(head + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
+    finally:
+        cursor.close()
 
 
-def _sqlite(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime(_SQLITE_DATETIME)  # naive UTC, as UTCDateTime stores it
-    return value
+def _pg_type(table: Table, name: str) -> str | None:
+    """The PostgreSQL type a binary COPY sends the column's values as (None: unknown)."""
+    kind = table.c[name].type
+    kind = getattr(kind, "impl_instance", kind)
+    for sa_type, pg_type in _PG_TYPES:
+        if isinstance(kind, sa_type):
+            if pg_type == "timestamp" and getattr(kind, "timezone", False):
+                return "timestamptz"
+            return pg_type
+    return None
+
+
+def _is_datetime(table: Table, name: str) -> bool:
+    kind = table.c[name].type
+    return isinstance(kind, DateTime) or isinstance(getattr(kind, "impl_instance", None), DateTime)
+
+
+def _stamped(row: tuple[Any, ...], positions: list[int]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in positions:
+        values[i] = sqlite_datetime(values[i])
+    return tuple(values)
+
+
+def sqlite_datetime(value: Any) -> Any:
+    """A timestamp as SQLAlchemy's SQLite DATETIME text (naive UTC, microseconds)."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]

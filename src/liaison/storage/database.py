@@ -12,13 +12,14 @@ PostgreSQL: the ledger's sequencer row is locked with ``SELECT ... FOR UPDATE``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 WRITE_OPTION = "liaison_write"
 
@@ -32,6 +33,94 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def param_mark(engine: Engine | Connection) -> str:
+    """The DB-API placeholder of the driver: ``?`` (sqlite3) or ``%s`` (psycopg)."""
+    return "?" if engine.dialect.paramstyle == "qmark" else "%s"
+
+
+class DriverCursor:
+    """A DB-API cursor used without SQLAlchemy's statement layer (several times the cost
+    of the small queries of the ledger's hot paths), whose driver errors still come out
+    as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), as they would through
+    ``Connection.execute``; parameters are never put in an error (they hold entries)."""
+
+    __slots__ = ("_error", "raw")
+
+    def __init__(self, cursor: Any, dialect: Any) -> None:
+        self.raw = cursor
+        self._error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def _translate(self, exc: Exception, statement: str | None) -> BaseException:
+        return DBAPIError.instance(statement, None, exc, self._error, hide_parameters=True)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        try:
+            self.raw.execute(statement, params)
+        except self._error as exc:
+            raise self._translate(exc, statement) from exc
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self.raw.executemany(statement, rows)
+        except self._error as exc:
+            raise self._translate(exc, statement) from exc
+
+    def fetchone(self) -> Any:
+        try:
+            return self.raw.fetchone()
+        except self._error as exc:
+            raise self._translate(exc, None) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return list(self.raw.fetchall())
+        except self._error as exc:
+            raise self._translate(exc, None) from exc
+
+    @contextmanager
+    def translated(self, statement: str | None = None) -> Iterator[None]:
+        """Driver errors of other calls on ``raw`` (psycopg's COPY) as SQLAlchemy's."""
+        try:
+            yield
+        except self._error as exc:
+            raise self._translate(exc, statement) from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def driver_cursor(conn: Connection) -> DriverCursor:
+    """A cursor on the connection's own transaction, without the statement layer."""
+    return DriverCursor(conn.connection.driver_connection.cursor(), conn.dialect)  # type: ignore[union-attr]
+
+
+@contextmanager
+def read_cursor(engine: Engine, *, snapshot: bool = False) -> Iterator[DriverCursor]:
+    """A cursor in one read transaction, for the hot read paths (proofs, verify), without
+    SQLAlchemy's statement layer.
+
+    SQLite: one WAL read transaction, which is a snapshot. PostgreSQL: READ COMMITTED, or
+    with ``snapshot`` REPEATABLE READ, so that every statement sees the same commits.
+    """
+    raw = engine.raw_connection()
+    try:
+        cursor = DriverCursor(raw.cursor(), engine.dialect)
+        try:
+            if is_sqlite(engine):
+                cursor.execute("BEGIN DEFERRED")
+            elif snapshot:
+                with cursor.translated():
+                    raw.rollback()  # SET TRANSACTION must come first in its transaction
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield cursor
+        finally:
+            cursor.close()
+            with cursor.translated():
+                raw.rollback()
+    finally:
+        raw.close()
 
 
 def open_engine(url: str, *, pool_size: int = 5) -> Engine:
