@@ -62,8 +62,11 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", help="Processes (use PostgreSQL for >1).")
     ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every HTTP request line.")
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (and the dashboard) with uvicorn."""
+    """Serve the HTTP API with uvicorn."""
     import uvicorn
 
     s = Settings()
@@ -73,7 +76,16 @@ def serve(
             "use LIAISON_DATABASE_URL=postgresql+psycopg://... to scale",
             err=True,
         )
-    uvicorn.run("liaison.api.main:app", host=host, port=port, workers=workers, log_level="info")
+    # The ledger is the record of what was decided; the per-request access log is off by
+    # default because it is a synchronous write on the event loop for every request.
+    uvicorn.run(
+        "liaison.api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 def demo(
