@@ -20,6 +20,7 @@ import hmac
 import itertools
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,7 +86,7 @@ class _Reader:
         m, b = self.m, self.b
         where = f"idx >= {m}" if after is None else f"idx > {m}"
         return self.rows(
-            f"SELECT idx, {b('leaf_hash')}, {b('body')} FROM ledger_entries "
+            f"SELECT idx, {b('leaf_hash')}, {b('body')}, kind, recorded_at FROM ledger_entries "
             f"WHERE {where} ORDER BY idx LIMIT {BATCH}",
             (0 if after is None else after,),
         )
@@ -214,6 +215,9 @@ def _verify(ledger: Ledger, verifier: Verifier | None) -> Report:
             if set(map(type, leaves)) != {bytes}:
                 leaves = [blob(h) for h in leaves]
             checker.feed_many(indexes, bodies, leaves)
+            for index, body, row in zip(indexes, bodies, rows, strict=True):
+                for message in _column_problems(body, row[3], row[4]):
+                    checker.report.problems.append(Problem(f"entry {index}", message))
             personal.batch(db.personal(after, indexes[-1]), indexes, bodies)
             after = indexes[-1]
             if len(checker.completed_tiles) >= 512:
@@ -228,6 +232,50 @@ def _verify(ledger: Ledger, verifier: Verifier | None) -> Report:
     _check_consistency(ledger, report)
     report.problems.extend(personal.finish())
     return report
+
+
+def _body_field(body: bytes, key: bytes, *, last: bool) -> str | None:
+    """A top-level string field of an entry body in the writer's layout (docs/ledger.md).
+
+    The first ``,"kind":"`` is the entry's own (only the escaped ``actor`` precedes it);
+    the last ``,"recorded_at":"`` is (keys are sorted: it follows ``record``). Any other
+    layout is parsed as JSON.
+    """
+    marker = b',"' + key + b'":"'
+    at = body.rfind(marker) if last else body.find(marker)
+    if at >= 0:
+        start = at + len(marker)
+        end = body.find(b'"', start)
+        if end > start and b"\\" not in body[start:end]:
+            return body[start:end].decode("utf-8", "replace")
+    try:
+        value = parse_body(body).get(key.decode())
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _column_problems(body: bytes, kind: object, recorded_at: object) -> list[str]:
+    """The indexed columns (kind, recorded_at) must say what the committed entry says."""
+    problems = []
+    if _body_field(body, b"kind", last=False) != kind:
+        problems.append("its kind column differs from the entry (edited)")
+    stamp = _body_field(body, b"recorded_at", last=True)
+    if stamp is None or _instant(stamp) != _instant(recorded_at):
+        problems.append("its recorded_at column differs from the entry (edited)")
+    return problems
+
+
+def _instant(value: object) -> datetime | None:
+    """A stored or written timestamp as an aware UTC instant (None when unreadable)."""
+    try:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _check_stored_roots(
