@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import typer
 
 from liaison.errors import LiaisonError
-from liaison.ledger import merkle
 from liaison.ledger.bundle import export_bundle, verify_bundle
 from liaison.ledger.canonical import CanonicalJSONError, canonical_json
 from liaison.ledger.check import verify_ledger
@@ -178,19 +177,7 @@ def ledger_prove_inclusion(
         proof = open_ledger().inclusion_proof(index, size)
     except LiaisonError as exc:
         raise _fail(exc.message) from None
-    ok = merkle.verify_inclusion(proof.leaf_hash, proof.index, proof.size, proof.hashes, proof.root)
-    typer.echo(
-        json.dumps(
-            {
-                "index": proof.index,
-                "size": proof.size,
-                "root": _b64(proof.root),
-                "leaf_hash": _b64(proof.leaf_hash),
-                "proof": [_b64(h) for h in proof.hashes],
-                "verified": ok,
-            }
-        )
-    )
+    typer.echo(json.dumps({**proof.to_json(), "verified": proof.verifies()}))
 
 
 @ledger_app.command("prove-consistency")
@@ -203,21 +190,7 @@ def ledger_prove_consistency(
         proof = open_ledger().consistency_proof(old, new)
     except LiaisonError as exc:
         raise _fail(exc.message) from None
-    ok = merkle.verify_consistency(
-        proof.old_size, proof.new_size, proof.old_root, proof.new_root, proof.hashes
-    )
-    typer.echo(
-        json.dumps(
-            {
-                "old_size": proof.old_size,
-                "new_size": proof.new_size,
-                "old_root": _b64(proof.old_root),
-                "new_root": _b64(proof.new_root),
-                "proof": [_b64(h) for h in proof.hashes],
-                "verified": ok,
-            }
-        )
-    )
+    typer.echo(json.dumps({**proof.to_json(), "verified": proof.verifies()}))
 
 
 def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:

@@ -488,14 +488,7 @@ def _routes(app: FastAPI) -> None:
     ) -> dict[str, Any]:
         """Inclusion proof of entry ``index`` in the tree of ``size`` (default: current)."""
         who.require(Role.AUDITOR)
-        proof = svc.gateway.ledger.inclusion_proof(index, size)
-        return {
-            "index": proof.index,
-            "size": proof.size,
-            "root": _b64(proof.root),
-            "leaf_hash": _b64(proof.leaf_hash),
-            "proof": [_b64(h) for h in proof.hashes],
-        }
+        return svc.gateway.ledger.inclusion_proof(index, size).to_json()
 
     @app.get(
         "/v1/ledger/proofs/consistency",
@@ -510,14 +503,7 @@ def _routes(app: FastAPI) -> None:
     ) -> dict[str, Any]:
         """Consistency proof from the tree of size ``old`` to ``new`` (default: current)."""
         who.require(Role.AUDITOR)
-        proof = svc.gateway.ledger.consistency_proof(old, new)
-        return {
-            "old_size": proof.old_size,
-            "new_size": proof.new_size,
-            "old_root": _b64(proof.old_root),
-            "new_root": _b64(proof.new_root),
-            "proof": [_b64(h) for h in proof.hashes],
-        }
+        return svc.gateway.ledger.consistency_proof(old, new).to_json()
 
     @app.get("/v1/directives", tags=["directives"], responses=error_responses(401, 422))
     def get_directives(

@@ -13,6 +13,7 @@ and name the (size, root) they are for.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,10 @@ from liaison.storage.tables import (
     ledger_entries,
     ledger_personal,
 )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 class LedgerError(LiaisonError):
@@ -77,6 +82,21 @@ class InclusionProof:
     leaf_hash: bytes
     hashes: list[bytes]
 
+    def verifies(self) -> bool:
+        return merkle.verify_inclusion(
+            self.leaf_hash, self.index, self.size, self.hashes, self.root
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The proof as JSON (hashes in base64), naming the (size, root) it is for."""
+        return {
+            "index": self.index,
+            "size": self.size,
+            "root": _b64(self.root),
+            "leaf_hash": _b64(self.leaf_hash),
+            "proof": [_b64(h) for h in self.hashes],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ConsistencyProof:
@@ -85,6 +105,21 @@ class ConsistencyProof:
     old_root: bytes
     new_root: bytes
     hashes: list[bytes]
+
+    def verifies(self) -> bool:
+        return merkle.verify_consistency(
+            self.old_size, self.new_size, self.old_root, self.new_root, self.hashes
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The proof as JSON (hashes in base64), with both sizes and roots."""
+        return {
+            "old_size": self.old_size,
+            "new_size": self.new_size,
+            "old_root": _b64(self.old_root),
+            "new_root": _b64(self.new_root),
+            "proof": [_b64(h) for h in self.hashes],
+        }
 
 
 @dataclass(frozen=True, slots=True)
