@@ -6,7 +6,6 @@ signing key lives in ``LIAISON_KEY_DIR`` (default ``var/keys``).
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import time
@@ -21,7 +20,7 @@ from liaison.ledger.canonical import CanonicalJSONError, canonical_json
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import keygen, load_signer, load_verifier, load_vkey
-from liaison.ledger.store import Ledger
+from liaison.ledger.store import Ledger, b64
 from liaison.ledger.verify import Report
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
@@ -33,10 +32,6 @@ ledger_app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -95,9 +90,9 @@ def ledger_append(
             json.dumps(
                 {
                     "index": appended.index,
-                    "leaf_hash": _b64(appended.leaf_hash),
+                    "leaf_hash": b64(appended.leaf_hash),
                     "size": appended.size,
-                    "root": _b64(appended.root),
+                    "root": b64(appended.root),
                 }
             )
         )
@@ -133,7 +128,7 @@ def ledger_get(index: Annotated[int, typer.Argument(help="Entry index.")]) -> No
         json.dumps(
             {
                 "index": entry.index,
-                "leaf_hash": _b64(entry.leaf_hash),
+                "leaf_hash": b64(entry.leaf_hash),
                 "entry": entry.document(),
                 "personal": entry.personal,
                 "erased": entry.erased,
@@ -200,7 +195,7 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
                 {
                     "ok": report.ok,
                     "size": report.size,
-                    "root": _b64(report.root),
+                    "root": b64(report.root),
                     "checkpoints_verified": report.checkpoints_verified,
                     "uncovered_entries": report.uncovered,
                     **(extra or {}),
@@ -213,7 +208,7 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
             typer.echo(f"FAIL {problem}")
         state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
         typer.echo(
-            f"{state}: {report.size} entries, root {_b64(report.root)}, "
+            f"{state}: {report.size} entries, root {b64(report.root)}, "
             f"{report.checkpoints_verified} checkpoint(s) verified; "
             f"{report.uncovered} entries after the latest verified checkpoint"
         )

@@ -8,7 +8,6 @@ naming the field, and is never decided.
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -32,9 +31,9 @@ from liaison.gateway.auth import KeyStore, Principal, Role
 from liaison.gateway.events import Event
 from liaison.gateway.service import Gateway, RecordedDecision
 from liaison.ledger.keys import load_signer
-from liaison.ledger.store import Ledger
+from liaison.ledger.store import Ledger, b64
 from liaison.model.jsonschema import request_json_schema
-from liaison.model.request import ActionRequest, _from_validation_error, parse_request
+from liaison.model.request import ActionRequest, invalid_request_from, parse_request
 from liaison.model.timestamps import now_utc, parse_instant
 from liaison.model.vocabulary import Action
 from liaison.policy import Engine, load_pack, shipped_pack_path
@@ -418,7 +417,7 @@ def _routes(app: FastAPI) -> None:
         try:
             event = Event.model_validate(body)
         except ValidationError as exc:
-            raise _from_validation_error(exc) from None
+            raise invalid_request_from(exc) from None
         done = await _in_thread(svc.gateway.record, event, who)
         svc.metrics.events.labels(event.kind.value, done.flagged or "").inc()
         return {"id": done.id, "ledger_index": done.ledger_index, "flagged": done.flagged}
@@ -454,7 +453,7 @@ def _routes(app: FastAPI) -> None:
             latest = ledger.checkpoint()
         if latest is None:
             raise NotFound("no checkpoint yet (the deployment has no signing key)")
-        return {"size": latest.size, "root": _b64(latest.root), "note": latest.note}
+        return {"size": latest.size, "root": b64(latest.root), "note": latest.note}
 
     @app.get(
         "/v1/ledger/entries/{index}",
@@ -469,7 +468,7 @@ def _routes(app: FastAPI) -> None:
         entry = svc.gateway.ledger.entry(index)
         return {
             "index": entry.index,
-            "leaf_hash": _b64(entry.leaf_hash),
+            "leaf_hash": b64(entry.leaf_hash),
             "entry": entry.document(),
             "personal": entry.personal,
             "erased": entry.erased,
@@ -535,7 +534,3 @@ def _routes(app: FastAPI) -> None:
 
 async def _in_thread(fn: Any, *args: Any) -> Any:
     return await run_in_threadpool(fn, *args)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()

@@ -29,7 +29,7 @@ from liaison.gateway.records import decision_record, event_record
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
 from liaison.model.decision import Decision
-from liaison.model.request import ActionRequest
+from liaison.model.request import ActionRequest, Actor
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.storage.tables import decisions, encounters, events
 
@@ -109,11 +109,7 @@ class Gateway:
 
     def _submit(self, request: ActionRequest, who: Principal) -> _Pending:
         """Decide ``request`` and queue its ledger entry (with its index row)."""
-        if not who.may_act_for(request.actor.id, request.actor.unit):
-            raise Forbidden(
-                f"{who.role.value} {who.actor_id} may not decide as "
-                f"{request.actor.id} (unit {request.actor.unit})"
-            )
+        _require_acting_for(who, request.actor, "decide")
         _check_instant(request.at, "at", self.policy.pack.timezone)
         decision = self.policy.decide(request)
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
@@ -174,11 +170,7 @@ class Gateway:
     # -- recording what was done ------------------------------------------------------
 
     def record(self, event: Event, who: Principal) -> RecordedEvent:
-        if not who.may_act_for(event.actor.id, event.actor.unit):
-            raise Forbidden(
-                f"{who.role.value} {who.actor_id} may not record as "
-                f"{event.actor.id} (unit {event.actor.unit})"
-            )
+        _require_acting_for(who, event.actor, "record")
         _check_instant(event.at, "at", self.policy.pack.timezone)
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
         flag = self._flag(event)
@@ -231,7 +223,7 @@ class Gateway:
         action = event.reported_action()
         if action is not None and action.value != row.action:
             return "action_differs_from_decision"
-        if _aware(row.at) > event.at:
+        if row.at > event.at:
             return "decision_after_action"
         return None
 
@@ -406,12 +398,15 @@ def _check_instant(moment: datetime | None, field: str, zone: tzinfo) -> None:
         ) from None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _require_acting_for(who: Principal, actor: Actor, verb: str) -> None:
+    if not who.may_act_for(actor.id, actor.unit):
+        raise Forbidden(
+            f"{who.role.value} {who.actor_id} may not {verb} as {actor.id} (unit {actor.unit})"
+        )
 
 
 def _iso(value: datetime) -> str:
-    return _aware(value).isoformat()
+    return value.isoformat()  # UTCDateTime columns read back aware, in UTC
 
 
 __all__ = ["Conflict", "Gateway", "InvalidRequest", "RecordedDecision", "RecordedEvent"]

@@ -42,7 +42,8 @@ from liaison.storage.tables import (
 )
 
 
-def _b64(raw: bytes) -> str:
+def b64(raw: bytes) -> str:
+    """Standard base64 text of a hash or root (how proofs and roots are shown)."""
     return base64.b64encode(raw).decode()
 
 
@@ -92,9 +93,9 @@ class InclusionProof:
         return {
             "index": self.index,
             "size": self.size,
-            "root": _b64(self.root),
-            "leaf_hash": _b64(self.leaf_hash),
-            "proof": [_b64(h) for h in self.hashes],
+            "root": b64(self.root),
+            "leaf_hash": b64(self.leaf_hash),
+            "proof": [b64(h) for h in self.hashes],
         }
 
 
@@ -116,9 +117,9 @@ class ConsistencyProof:
         return {
             "old_size": self.old_size,
             "new_size": self.new_size,
-            "old_root": _b64(self.old_root),
-            "new_root": _b64(self.new_root),
-            "proof": [_b64(h) for h in self.hashes],
+            "old_root": b64(self.old_root),
+            "new_root": b64(self.new_root),
+            "proof": [b64(h) for h in self.hashes],
         }
 
 

@@ -155,7 +155,8 @@ def _message(error: Any) -> str:
     return text.removeprefix("Value error, ")
 
 
-def _from_validation_error(exc: ValidationError) -> InvalidRequest:
+def invalid_request_from(exc: ValidationError) -> InvalidRequest:
+    """The InvalidRequest (first problem, field named) for a pydantic ValidationError."""
     first = exc.errors()[0]
     loc = tuple(first["loc"])
     field = _dotted(loc) if loc else None  # an unknown key "" is named "", not None
@@ -192,7 +193,7 @@ def parse_request(raw: str | bytes | dict[str, Any]) -> ActionRequest:
         first = exc.errors()[0]
         if first["type"] == "model_type" and not first["loc"]:  # not a nested object
             raise InvalidRequest(None, "a request must be a JSON object") from None
-        raise _from_validation_error(exc) from None
+        raise invalid_request_from(exc) from None
     _check_action_fields(request)
     return request
 
