@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from liaison import __version__
 from liaison.cli_ledger import db_app, ledger_app, verify_bundle_command
@@ -360,7 +359,11 @@ def run() -> None:  # pragma: no cover - console entry point
     except LiaisonError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError  # not at start: decide needs no database
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
         typer.echo(
             f"error: database: {exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}",
             err=True,

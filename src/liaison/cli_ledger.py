@@ -10,21 +10,18 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from liaison.errors import LiaisonError
-from liaison.ledger.bundle import export_bundle, verify_bundle
-from liaison.ledger.canonical import CanonicalJSONError, canonical_json
-from liaison.ledger.check import verify_ledger
-from liaison.ledger.entries import NewEntry
-from liaison.ledger.keys import keygen, load_signer, load_verifier, load_vkey
-from liaison.ledger.store import Ledger, b64
-from liaison.ledger.verify import Report
-from liaison.settings import Settings
-from liaison.storage.database import open_engine
-from liaison.storage.migrate import current_revision, head_revision, upgrade
+
+if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
+    from liaison.ledger.entries import NewEntry
+    from liaison.ledger.store import Ledger
+    from liaison.ledger.verify import Report
+    from liaison.settings import Settings
+
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 ledger_app = typer.Typer(
@@ -41,6 +38,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def open_ledger(settings: Settings | None = None) -> Ledger:
     """The ledger of this deployment, with its signing key when one exists."""
+    from liaison.ledger.keys import load_signer
+    from liaison.ledger.store import Ledger
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+
     s = settings or Settings()
     return Ledger(open_engine(s.database_url), s.log_origin, load_signer(s.key_dir))
 
@@ -48,6 +50,10 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema (Alembic)."""
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+    from liaison.storage.migrate import current_revision, head_revision, upgrade
+
     s = Settings()
     engine = open_engine(s.database_url)
     upgrade(engine)
@@ -62,6 +68,9 @@ def ledger_keygen(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
 ) -> None:
     """Generate the checkpoint signing key (Ed25519) into LIAISON_KEY_DIR; print the vkey."""
+    from liaison.ledger.keys import keygen
+    from liaison.settings import Settings
+
     s = Settings()
     try:
         skey_path, vkey_path = keygen(s.key_dir, s.log_origin, force=force)
@@ -79,6 +88,8 @@ def ledger_append(
     ] = "-",
 ) -> None:
     """Append entries (one JSON object per line), acknowledged once durable."""
+    from liaison.ledger.store import b64
+
     handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     entries: list[NewEntry] = []
     with handle:
@@ -99,6 +110,9 @@ def ledger_append(
 
 
 def _new_entry(line: str, number: int) -> NewEntry:
+    from liaison.ledger.canonical import CanonicalJSONError, canonical_json
+    from liaison.ledger.entries import NewEntry
+
     try:
         item = json.loads(line)
     except ValueError as exc:
@@ -120,6 +134,8 @@ def _new_entry(line: str, number: int) -> NewEntry:
 @ledger_app.command("get")
 def ledger_get(index: Annotated[int, typer.Argument(help="Entry index.")]) -> None:
     """Print one entry, its leaf hash and (unless erased) its personal data."""
+    from liaison.ledger.store import b64
+
     try:
         entry = open_ledger().entry(index)
     except LiaisonError as exc:
@@ -189,6 +205,8 @@ def ledger_prove_consistency(
 
 
 def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    from liaison.ledger.store import b64
+
     if as_json:
         typer.echo(
             json.dumps(
@@ -224,6 +242,12 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
 
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
     deletion, reordering or insertion in the database."""
+    from liaison.ledger.check import verify_ledger
+    from liaison.ledger.keys import load_verifier
+    from liaison.ledger.store import Ledger
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
     _print_report(verify_ledger(ledger, load_verifier(s.key_dir)), as_json)
@@ -234,6 +258,10 @@ def ledger_export(
     path: Annotated[Path, typer.Argument(help="Bundle file to write (.jsonl, or .jsonl.gz).")],
 ) -> None:
     """Write a self-contained bundle (entries, checkpoints, verifier key) for offline checking."""
+    from liaison.ledger.bundle import export_bundle
+    from liaison.ledger.keys import load_vkey
+    from liaison.settings import Settings
+
     s = Settings()
     vkey = load_vkey(s.key_dir)
     if vkey is None:
@@ -269,6 +297,8 @@ def verify_bundle_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a ledger bundle with nothing but the bundle (for an inspector's own machine)."""
+    from liaison.ledger.bundle import verify_bundle
+
     try:
         report, header = verify_bundle(path, vkey)
     except (LiaisonError, OSError) as exc:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from liaison.gateway.auth import KeyStore, Role
-from liaison.settings import Settings
-from liaison.storage.database import open_engine
+if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
+    from liaison.gateway.auth import KeyStore
+
+    pass
+
+from liaison.gateway.roles import Role
 
 keys_app = typer.Typer(help="API keys: create (shown once), revoke.", no_args_is_help=True)
 
 
 def _keys() -> KeyStore:
+    from liaison.gateway.auth import KeyStore
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+
     return KeyStore(open_engine(Settings().database_url))
 
 
@@ -69,6 +76,8 @@ def serve(
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    from liaison.settings import Settings
+
     s = Settings()
     if workers > 1 and s.database_url.startswith("sqlite"):
         typer.echo(
@@ -102,6 +111,7 @@ def demo(
 
     from liaison.api.app import build_services
     from liaison.demo import _stops, load_demo
+    from liaison.settings import Settings
 
     services = build_services(Settings())
     total = len(_stops(2025, per_day)) + 1

@@ -19,23 +19,15 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert, select, update
 
 from liaison.errors import LiaisonError
+from liaison.gateway.roles import Role as Role  # re-exported: the roles live apart
 from liaison.storage.database import write_transaction
 from liaison.storage.tables import api_keys
-
-
-class Role(StrEnum):
-    OFFICER = "officer"
-    SUPERVISOR = "supervisor"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-    PUBLIC = "public"
 
 
 class Unauthenticated(LiaisonError):
