@@ -23,6 +23,7 @@ from liaison.ledger import merkle
 from liaison.ledger.canonical import canonical_json
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.keys import keygen, load_verifier
+from liaison.ledger.store import Ledger
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
@@ -540,5 +541,11 @@ def test_app_without_services_builds_them_from_settings(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
         assert response.status_code == 200
-        assert response.json()["ledger_size"] == 0
+        # The first start records the configured pack as the deployment's first pack.
+        assert response.json()["ledger_size"] == 1
         assert_error(client.get("/v1/ledger/checkpoint"), 401, "unauthenticated")
+    engine = open_engine(url)
+    ledger = Ledger(engine, "x")
+    assert ledger.entry(0).document()["kind"] == "pack_change"
+    assert ledger.entry(0).document()["record"]["seq"] == 1
+    engine.dispose()

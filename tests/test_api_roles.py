@@ -2,10 +2,11 @@
 
 Roles (issue 4): an officer decides and records for themselves only; a supervisor for
 their unit; an auditor reads everything, verifies, and cannot write; an admin manages
-keys and packs (no records: no decisions, encounters, ledger entries or proofs); the
-public sees published material only: the signed checkpoint (published so that anyone
-can hold the department to its log) and the directives (public texts). Every key may
-read those two. An unknown, malformed or revoked key, or none, is unauthenticated (401).
+keys and packs and reads the history of pack changes, as auditors do (no records: no
+decisions, encounters, ledger entries or proofs); the public sees published material
+only: the signed checkpoint (published so that anyone can hold the department to its
+log), the directives and the pack in force (public texts). Every key may read those.
+An unknown, malformed or revoked key, or none, is unauthenticated (401).
 
 Records that a key may not read are answered 404, as if absent (their existence is not
 revealed); a route a role may not use at all is 403, whatever the id. The keys: officer
@@ -34,6 +35,10 @@ GET /v1/ledger/entries/{i}     403      403         200      403    403     401
 GET .../proofs/inclusion       403      403         200      403    403     401
 GET .../proofs/consistency     403      403         200      403    403     401
 GET /v1/directives             200      200         200      200    200     401
+GET /v1/packs/current          200      200         200      200    200     401
+GET /v1/packs/changes          403      403         200      200    403     401
+GET /v1/packs/changes/{seq}    403      403         200      200    403     401
+POST /v1/packs/changes         403      403         403      200    403     401
 GET /healthz /livez /metrics   200      200         200      200    200     200
 =============================  =======  ==========  =======  =====  ======  ================
 
@@ -112,6 +117,10 @@ MATRIX: dict[str, list[int]] = {
     "GET inclusion proof": row(403, 403, 200, 403, 403),
     "GET consistency proof": row(403, 403, 200, 403, 403),
     "GET directives": row(200, 200, 200, 200, 200),
+    "GET current pack": row(200, 200, 200, 200, 200),
+    "GET pack changes": row(403, 403, 200, 200, 403),
+    "GET pack change": row(403, 403, 200, 200, 403),
+    "POST pack change": row(403, 403, 403, 200, 403),
     "GET /healthz": EVERYONE,
     "GET /metrics": EVERYONE,
     "GET /livez": EVERYONE,
@@ -251,6 +260,20 @@ def _get(path: str, **params: Any) -> Call:
     return call
 
 
+def _pack_change(client: TestClient, headers: dict[str, str], role: str) -> Response:
+    """A harmless change (a comment added to views.toml) against the pack in force."""
+    current = client.get("/v1/packs/current", headers=headers)
+    files = current.json()["files"] if current.status_code == 200 else {"views.toml": ""}
+    base = current.json()["digest"] if current.status_code == 200 else "sha256:unknown"
+    body = {
+        "base": base,
+        "reason": f"a comment, by {role}",
+        "files": {"views.toml": files["views.toml"] + f"# a comment by {role}\n"},
+    }
+    response: Response = client.post("/v1/packs/changes", json=body, headers=headers)
+    return response
+
+
 ROUTES: dict[str, Call] = {
     "POST decision as self": _post("/v1/decisions", _decision, "self"),
     "POST decision as unit-mate": _post("/v1/decisions", _decision, "unit-mate"),
@@ -270,6 +293,10 @@ ROUTES: dict[str, Call] = {
     "GET inclusion proof": _get("/v1/ledger/proofs/inclusion", index=0, size=2),
     "GET consistency proof": _get("/v1/ledger/proofs/consistency", old=1, new=2),
     "GET directives": _get("/v1/directives", at=NOON),
+    "GET current pack": _get("/v1/packs/current"),
+    "GET pack changes": _get("/v1/packs/changes"),
+    "GET pack change": _get("/v1/packs/changes/1"),
+    "POST pack change": _pack_change,
     "GET /healthz": _get("/healthz"),
     "GET /metrics": _get("/metrics"),
     "GET /livez": _get("/livez"),
@@ -324,5 +351,7 @@ def test_reads_show_only_what_the_key_may_read(world: World) -> None:
     assert unit["request"]["actor"]["id"] == "officer-2"
     audit = client.get("/v1/decisions/dec-officer-3", headers=headers["auditor"]).json()
     assert audit["request"]["actor"]["unit"] == "3D"
-    entry = client.get("/v1/ledger/entries/1", headers=headers["auditor"]).json()
+    first = client.get("/v1/decisions/dec-officer-1", headers=headers["auditor"]).json()
+    index = first["ledger_index"]
+    entry = client.get(f"/v1/ledger/entries/{index}", headers=headers["auditor"]).json()
     assert entry["personal"] == {"subject_id": "person-1"}  # only auditors get this far

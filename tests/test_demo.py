@@ -54,7 +54,9 @@ def test_counts(demo: tuple[Services, DemoResult, Path]) -> None:
     assert result.events > 0
     assert _count(services, decisions) == result.decisions
     assert _count(services, events) == result.events
-    assert services.gateway.ledger.head()[0] == result.decisions + result.events
+    # Besides the demo's records, the ledger holds the deployment's first pack (entry 0).
+    assert services.gateway.ledger.head()[0] == 1 + result.decisions + result.events
+    assert services.gateway.ledger.entry(0).document()["kind"] == "pack_change"
     # One stop a day from 1 August to 30 September, and the checkpoint.
     assert _count(services, encounters) == 61 + 1
     assert _count(services, decisions, decisions.c.decision == "deny") > 0

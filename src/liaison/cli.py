@@ -18,6 +18,7 @@ import typer
 
 from liaison import __version__
 from liaison.cli_ledger import db_app, ledger_app, verify_bundle_command
+from liaison.cli_packs import packs_app
 from liaison.cli_service import demo, keys_app, serve
 from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.jsonlines import chunked, input_ready, read_objects
@@ -49,6 +50,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.command("verify-bundle")(verify_bundle_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(packs_app, name="packs")
 app.command("serve")(serve)
 app.command("demo")(demo)
 

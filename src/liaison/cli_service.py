@@ -70,10 +70,16 @@ def serve(
         int, typer.Option("--workers", help="Processes (use PostgreSQL for >1).")
     ] = 1,
     access_log: Annotated[
-        bool, typer.Option("--access-log/--no-access-log", help="Log every HTTP request line.")
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every HTTP request (structured, with its request id).",
+        ),
     ] = False,
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API with uvicorn (logs: structlog JSON on stderr; LIAISON_LOG_FORMAT)."""
+    import os
+
     import uvicorn
 
     from liaison.settings import Settings
@@ -85,15 +91,18 @@ def serve(
             "use LIAISON_DATABASE_URL=postgresql+psycopg://... to scale",
             err=True,
         )
-    # The ledger is the record of what was decided; the per-request access log is off by
-    # default because it is a synchronous write on the event loop for every request.
+    # The ledger is the record of what was decided; the per-request log (structlog, with
+    # request ids) is off by default because it is a write on the event loop per request.
+    # Workers are processes: the environment carries the choice to them.
+    if access_log:
+        os.environ["LIAISON_ACCESS_LOG"] = "true"
     uvicorn.run(
         "liaison.api.main:app",
         host=host,
         port=port,
         workers=workers,
         log_level="info",
-        access_log=access_log,
+        access_log=False,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +17,9 @@ class Settings(BaseSettings):
     ``LIAISON_LOG_ORIGIN``: the checkpoint origin line (C2SP tlog-checkpoint).
     ``LIAISON_PACK_DIR``: the directive pack (default: the shipped D.C. pack).
     ``LIAISON_CHECKPOINT_INTERVAL``: seconds between scheduled checkpoints (0: none).
+    ``LIAISON_LOG_FORMAT``: ``json`` (one object per line, the default) or ``console``.
+    ``LIAISON_LOG_LEVEL``: ``debug``, ``info`` (default), ``warning`` or ``error``.
+    ``LIAISON_ACCESS_LOG``: log every HTTP request (``liaison serve --access-log`` sets it).
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -25,6 +29,9 @@ class Settings(BaseSettings):
     log_origin: str = "liaison.example/dc-mpd/ledger"
     pack_dir: Path | None = None
     checkpoint_interval: float = 60.0
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = False
 
 
 def settings() -> Settings:

@@ -8,76 +8,38 @@ naming the field, and is never decided.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from liaison import __version__
+from liaison.api.bodies import in_thread, json_body, json_object
+from liaison.api.deps import Services, Svc, Who, build_services
 from liaison.api.errors import error_body, error_responses, install
-from liaison.api.metrics import Metrics
+from liaison.api.pack_routes import pack_routes
+from liaison.api.requestlog import RequestLog
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
-from liaison.gateway.auth import KeyStore, Principal, Role
+from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
-from liaison.gateway.service import Gateway, RecordedDecision
-from liaison.ledger.keys import load_signer
-from liaison.ledger.store import Ledger, b64
+from liaison.gateway.service import RecordedDecision
+from liaison.ledger.store import b64
+from liaison.logs import configure as configure_logs
 from liaison.model.jsonschema import request_json_schema
 from liaison.model.request import ActionRequest, invalid_request_from, parse_request
 from liaison.model.timestamps import now_utc, parse_instant
 from liaison.model.vocabulary import Action
-from liaison.policy import Engine, load_pack, shipped_pack_path
 from liaison.reports.directives import status_dict
 from liaison.settings import Settings
-from liaison.storage.database import open_engine
 
 MAX_BATCH = 1000
 MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
-
-
-@dataclass
-class Services:
-    gateway: Gateway
-    keys: KeyStore
-    metrics: Metrics
-    settings: Settings | None = None  # what they were built from (build_services)
-
-
-def build_services(settings: Settings) -> Services:
-    db = open_engine(settings.database_url, pool_size=20)
-    pack = load_pack(settings.pack_dir or shipped_pack_path("dc"))
-    ledger = Ledger(db, settings.log_origin, load_signer(settings.key_dir))
-    return Services(Gateway(Engine(pack), ledger, db), KeyStore(db), Metrics(), settings)
-
-
-bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lsn_...`")
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    key = credentials.credentials if credentials else None
-    return _services(request).keys.authenticate(key)
-
-
-Who = Annotated[Principal, Depends(_principal)]
-Svc = Annotated[Services, Depends(_services)]
 
 
 def _request_body_doc() -> dict[str, Any]:
@@ -164,49 +126,13 @@ def _event_body_doc() -> dict[str, Any]:
     }
 
 
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidRequest(None, f"body is not valid JSON: {exc}") from None
-
-
-def _object(raw: Any, what: str) -> dict[str, Any]:
-    """``raw`` as a JSON object without NUL characters (which no stored text may hold)."""
-    if not isinstance(raw, dict):
-        raise InvalidRequest(None, f"{what} must be a JSON object")
-    where = _nul_at(raw, "")
-    if where is not None:
-        raise InvalidRequest(where or None, f"{where or what}: text must not contain NUL (U+0000)")
-    return raw
-
-
-def _nul_at(value: Any, path: str) -> str | None:
-    """The dotted path of the first string (or key) holding U+0000 in ``value``, or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
-                return here
-            found = _nul_at(item, here)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for n, item in enumerate(value):
-            found = _nul_at(item, f"{path}[{n}]")
-            if found is not None:
-                return found
-    return None
-
-
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services is None:
-            app.state.services = build_services(settings or Settings())
+            configured = settings or Settings()
+            configure_logs(configured.log_format, configured.log_level)
+            app.state.services = build_services(configured)
         stop = threading.Event()
         built: Services = app.state.services
         interval = (settings or built.settings or Settings()).checkpoint_interval
@@ -229,7 +155,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is not None:
         app.state.services = services
     install(app)
+    every = (settings or (services.settings if services else None) or Settings()).access_log
+    app.add_middleware(RequestLog, every=every)
     _routes(app)
+    pack_routes(app)
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -296,7 +225,7 @@ def _checkpoints(services: Services, interval: float, stop: threading.Event) -> 
 
 
 def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:
-    request = parse_request(_object(raw, "a request"))
+    request = parse_request(json_object(raw, "a request"))
     started = time.perf_counter()
     recorded = svc.gateway.decide_and_record(request, who)
     _measure(svc, recorded, time.perf_counter() - started)
@@ -310,7 +239,7 @@ def _decide_batch(svc: Services, items: list[Any], who: Principal) -> list[dict[
     parsed: list[ActionRequest | InvalidRequest] = []
     for item in items:
         try:
-            parsed.append(parse_request(_object(item, "a request")))
+            parsed.append(parse_request(json_object(item, "a request")))
         except InvalidRequest as exc:
             parsed.append(exc)
     started = time.perf_counter()
@@ -395,12 +324,12 @@ def _routes(app: FastAPI) -> None:
     async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
         """Decide one request (an object) or a batch (an array); every decision is recorded
         in the ledger before it is returned."""
-        body = await _json(request)
+        body = await json_body(request)
         if isinstance(body, list):
             if not 1 <= len(body) <= MAX_BATCH:
                 raise InvalidRequest(None, f"a batch holds 1 to {MAX_BATCH} requests")
-            return JSONResponse({"results": await _in_thread(_decide_batch, svc, body, who)})
-        return JSONResponse(_recorded(await _in_thread(_decide_one, svc, body, who)))
+            return JSONResponse({"results": await in_thread(_decide_batch, svc, body, who)})
+        return JSONResponse(_recorded(await in_thread(_decide_one, svc, body, who)))
 
     @app.post(
         "/v1/events",
@@ -413,12 +342,12 @@ def _routes(app: FastAPI) -> None:
     )
     async def post_events(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
         """Record what was done; an action with no prior permitting decision is flagged."""
-        body = _object(await _json(request), "an event")
+        body = json_object(await json_body(request), "an event")
         try:
             event = Event.model_validate(body)
         except ValidationError as exc:
             raise invalid_request_from(exc) from None
-        done = await _in_thread(svc.gateway.record, event, who)
+        done = await in_thread(svc.gateway.record, event, who)
         svc.metrics.events.labels(event.kind.value, done.flagged or "").inc()
         return {"id": done.id, "ledger_index": done.ledger_index, "flagged": done.flagged}
 
@@ -509,7 +438,7 @@ def _routes(app: FastAPI) -> None:
         svc: Svc, who: Who, at: str | None = None, view: str | None = None
     ) -> dict[str, Any]:
         """The directives of the pack at an instant in a view, each with why it counts or not."""
-        engine = svc.gateway.policy
+        engine = svc.gateway.current_policy()
         try:
             moment = parse_instant(at) if at is not None else now_utc()
             engine.local(moment)
@@ -532,5 +461,4 @@ def _routes(app: FastAPI) -> None:
         }
 
 
-async def _in_thread(fn: Any, *args: Any) -> Any:
-    return await run_in_threadpool(fn, *args)
+__all__ = ["MAX_BATCH", "Services", "build_services", "create_app"]

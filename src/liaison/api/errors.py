@@ -1,4 +1,5 @@
-"""One JSON error shape for the whole API: ``{"error": {"code", "message", "field"?}}``.
+"""One JSON error shape for the whole API: ``{"error": {"code", "message", "field"?}}``
+(and ``problems``, each with its file and line, when a pack change is refused).
 
 The codes are those of ``liaison.errors`` and its subclasses; each maps to one
 HTTP status.
@@ -15,6 +16,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from liaison.errors import LiaisonError
+from liaison.logs import get_logger
+
+log = get_logger("liaison.api")
 
 STATUS = {
     "invalid_request": 422,
@@ -22,13 +26,24 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "invalid_pack": 422,
+    "unavailable": 503,
 }
+
+
+class Problem(BaseModel):
+    """One problem of a directive pack, located by file (its path in the pack) and line."""
+
+    file: str
+    line: int | None = None
+    message: str
 
 
 class ErrorDetail(BaseModel):
     code: str
     message: str
     field: str | None = None
+    problems: list[Problem] | None = None  # every problem of a refused pack (invalid_pack)
 
 
 class ErrorResponse(BaseModel):
@@ -41,8 +56,11 @@ _DESCRIPTIONS = {
     401: "No API key, or an unknown, malformed or revoked one (`unauthenticated`)",
     403: "The key's role may not do this (`forbidden`)",
     404: "Not found, or not visible to the key (`not_found`)",
-    409: "The id was already used for a different request or event (`conflict`)",
-    422: "The request is invalid; `field` names the offending field (`invalid_request`)",
+    409: "The id was already used for a different request or event, or a pack change was "
+    "made against a pack that is no longer in force (`conflict`)",
+    422: "The request is invalid; `field` names the offending field (`invalid_request`), "
+    "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
+    503: "The service could not decide now; retry (`unavailable`)",
 }
 
 
@@ -82,5 +100,6 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected_error", path=request.url.path, exc_info=exc)
         return JSONResponse(error_body("internal_error", f"{type(exc).__name__}"), status_code=500)

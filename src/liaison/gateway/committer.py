@@ -5,6 +5,12 @@ thread drains everything queued into a single ``Ledger.append_many`` transaction
 so N concurrent requests pay for one durable commit instead of N. A caller is
 answered only after the commit: nothing is acknowledged before it is durable.
 When a group fails, its jobs are retried one by one, so a bad job fails alone.
+
+A job may carry a ``check``: run inside the transaction after every entry and row of
+the group is written (so it sees them), raising to refuse the group. The gateway
+uses it to hold each decision to the pack generation it was made under (a decision
+never lands after a ``pack_change`` entry it did not see). Each distinct check runs
+once per group.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from liaison.ledger.store import Appended, Ledger
 
 SideEffect = Callable[[Connection, Appended], None]
 Rows = Callable[[Appended], list[tuple[Table, dict[str, Any]]]]
+Check = Callable[[Connection], None]
 
 
 @dataclass
@@ -30,6 +37,7 @@ class _Job:
     entry: NewEntry
     side: SideEffect | None
     rows: Rows | None = None
+    check: Check | None = None
     future: Future[Appended] = field(default_factory=Future)
 
 
@@ -50,11 +58,15 @@ class GroupCommitter:
         return self.enqueue(entry, side, rows).result()
 
     def enqueue(
-        self, entry: NewEntry, side: SideEffect | None = None, rows: Rows | None = None
+        self,
+        entry: NewEntry,
+        side: SideEffect | None = None,
+        rows: Rows | None = None,
+        check: Check | None = None,
     ) -> Future[Appended]:
         """Queue ``entry`` as ``submit`` does, without waiting: its future resolves once it is
         durable (or fails). Entries queued one after another are appended in that order."""
-        job = _Job(entry, side, rows)
+        job = _Job(entry, side, rows, check)
         self._ensure_worker()
         self._queue.put(job)
         return job.future
@@ -117,5 +129,8 @@ def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
         for job, position in zip(jobs, appended, strict=True):
             if job.side is not None:
                 job.side(conn, position)
+        checks = {id(job.check): job.check for job in jobs if job.check is not None}
+        for check in checks.values():
+            check(conn)
 
     return run

@@ -5,12 +5,19 @@ decision to the ledger and returns both: the ledger entry and the row that index
 commit in one transaction (shared with concurrent requests by group commit), and the
 decision is returned only after that commit. A permit is never returned that is not
 durable in the ledger; if recording fails, the caller gets an error, never a decision.
+
+Decisions are made under the newest recorded version of the directive pack
+(``liaison.gateway.packs``). Each one commits only if that version is still the newest
+inside its transaction; otherwise it is made again under the new one. So in the ledger
+every decision after a ``pack_change`` entry was made under that change, whichever
+process or host made it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -23,19 +30,56 @@ from sqlalchemy.exc import IntegrityError
 
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
 from liaison.gateway.auth import Forbidden, Principal
-from liaison.gateway.committer import GroupCommitter
+from liaison.gateway.committer import Check, GroupCommitter
 from liaison.gateway.events import ACTION_KINDS, Event, EventKind
+from liaison.gateway.packs import (
+    PackChanged,
+    PackStore,
+    PreparedChange,
+    StalePack,
+    StoredPack,
+    current_seq,
+    prepare_change,
+)
 from liaison.gateway.records import decision_record, event_record
+from liaison.gateway.roles import Role
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, Actor
 from liaison.policy.engine import Engine as PolicyEngine
+from liaison.policy.pack_content import PackFiles, load_pack_files
 from liaison.storage.tables import decisions, encounters, events
 
 
 class Conflict(LiaisonError):
     code = "conflict"
+
+
+class Unavailable(LiaisonError):
+    code = "unavailable"
+
+
+# How many times a decision is made again because the pack changed before it committed.
+PACK_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """The pack version decisions are made under: its ``seq`` (0: none recorded), the
+    engine built from it, and the in-transaction check that it is still the newest."""
+
+    seq: int
+    engine: PolicyEngine
+    check: Check
+
+
+def _rules(seq: int, engine: PolicyEngine) -> _Rules:
+    def check(conn: Connection) -> None:
+        if current_seq(conn) != seq:
+            raise PackChanged(f"the directive pack changed after version {seq}")
+
+    return _Rules(seq, engine, check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +101,8 @@ class RecordedEvent:
 class _Pending:
     """A decision made and queued for the ledger, not yet durable (never returned as is)."""
 
+    request: ActionRequest
+    who: Principal
     id: str
     decision: dict[str, Any]
     fingerprint: str
@@ -71,13 +117,85 @@ def _fingerprint(document: dict[str, Any]) -> str:
 
 class Gateway:
     def __init__(self, policy: PolicyEngine, ledger: Ledger, db: Engine) -> None:
-        self.policy = policy
+        """``policy`` decides until a pack is recorded in ``db``; from then on, the newest
+        recorded pack does (``record_pack``, ``change_pack``)."""
         self.ledger = ledger
         self.db = db
         self.committer = GroupCommitter(ledger)
+        self.packs = PackStore(db)
+        self._rules_lock = threading.Lock()
+        self._rules = _rules(0, policy)
+        self._reload()
+
+    @property
+    def policy(self) -> PolicyEngine:
+        """The engine of the newest pack this process knows of."""
+        return self._rules.engine
+
+    def current_policy(self) -> PolicyEngine:
+        """The engine of the newest recorded pack (one query, to see other processes' changes)."""
+        if self.packs.seq() != self._rules.seq:
+            self._reload()
+        return self.policy
 
     def close(self) -> None:
         self.committer.close()
+
+    # -- the directive pack -------------------------------------------------------------
+
+    def _reload(self) -> None:
+        with self._rules_lock:
+            stored = self.packs.latest()
+            if stored is not None and stored.seq != self._rules.seq:
+                self._rules = _rules(stored.seq, PolicyEngine(load_pack_files(stored.files)))
+
+    def _install(self, seq: int, engine: PolicyEngine) -> None:
+        with self._rules_lock:
+            if seq > self._rules.seq:
+                self._rules = _rules(seq, engine)
+
+    def change_pack(
+        self,
+        who: Principal,
+        *,
+        reason: str,
+        base: str | None,
+        changes: dict[str, str | None] | None = None,
+        whole: PackFiles | None = None,
+    ) -> StoredPack:
+        """Change the pack in force (admins only): validate the whole new pack, append the
+        change to the ledger with its row, and decide under it from then on."""
+        who.require(Role.ADMIN)
+        prepared = prepare_change(
+            self.packs.latest(),
+            changes,
+            actor=who.actor_id,
+            reason=reason,
+            base=base,
+            whole=whole,
+        )
+        return self._commit_pack(prepared)
+
+    def record_pack(self, files: PackFiles, *, actor: str, reason: str) -> StoredPack | None:
+        """Record ``files`` as the first pack of a deployment that has none (at start-up);
+        None if one is recorded already (by this or another process)."""
+        if self.packs.latest() is not None:
+            self._reload()
+            return None
+        try:
+            prepared = prepare_change(
+                None, None, actor=actor, reason=reason, base=None, whole=files
+            )
+            return self._commit_pack(prepared)
+        except StalePack:  # another process recorded the first pack meanwhile
+            self._reload()
+            return None
+
+    def _commit_pack(self, prepared: PreparedChange) -> StoredPack:
+        engine = PolicyEngine(prepared.pack)  # built before anything is written
+        stored = prepared.stored(self.committer.submit(prepared.entry, prepared.write))
+        self._install(stored.seq, engine)
+        return stored
 
     # -- deciding -----------------------------------------------------------------
 
@@ -108,12 +226,15 @@ class Gateway:
         return out
 
     def _submit(self, request: ActionRequest, who: Principal) -> _Pending:
-        """Decide ``request`` and queue its ledger entry (with its index row)."""
+        """Decide ``request`` and queue its ledger entry (with its index row), to commit
+        only while the pack it was decided under is the newest."""
         _require_acting_for(who, request.actor, "decide")
-        _check_instant(request.at, "at", self.policy.pack.timezone)
-        decision = self.policy.decide(request)
+        rules = self._rules
+        policy = rules.engine
+        _check_instant(request.at, "at", policy.pack.timezone)
+        decision = policy.decide(request)
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
-        record, personal = decision_record(self.policy, decision_id, request, decision)
+        record, personal = decision_record(policy, decision_id, request, decision)
         fingerprint = _fingerprint(record["request"])
         entry = NewEntry(
             "decision", record, request.actor.id, personal, recorded_at=datetime.now(UTC)
@@ -127,21 +248,32 @@ class Gateway:
                 )
             ]
 
-        future = self.committer.enqueue(entry, rows=index)
-        return _Pending(decision_id, record["decision"], fingerprint, personal, future)
+        future = self.committer.enqueue(entry, rows=index, check=rules.check)
+        return _Pending(
+            request, who, decision_id, record["decision"], fingerprint, personal, future
+        )
 
     def _recorded(self, pending: _Pending) -> RecordedDecision:
-        """Wait until ``pending`` is durable; a decision is returned only then."""
-        try:
-            appended = pending.future.result()
-        except IntegrityError:
-            # The id is taken (the primary key said so, atomically): a retry of the same
-            # request gets the recorded decision back; anything else is a conflict.
-            existing = self._existing_decision(pending.id, pending.fingerprint, pending.personal)
-            if existing is None:
-                raise
-            return existing
-        return RecordedDecision(pending.id, pending.decision, appended.index)
+        """Wait until ``pending`` is durable; a decision is returned only then. One that
+        met a pack change before it committed is made again under the new pack."""
+        for _ in range(PACK_RETRIES):
+            try:
+                appended = pending.future.result()
+            except PackChanged:
+                self._reload()
+                pending = self._submit(pending.request, pending.who)
+                continue
+            except IntegrityError:
+                # The id is taken (the primary key said so, atomically): a retry of the same
+                # request gets the recorded decision back; anything else is a conflict.
+                existing = self._existing_decision(
+                    pending.id, pending.fingerprint, pending.personal
+                )
+                if existing is None:
+                    raise
+                return existing
+            return RecordedDecision(pending.id, pending.decision, appended.index)
+        raise Unavailable("the directive pack kept changing; the request was not decided")
 
     def _existing_decision(
         self, decision_id: str, fingerprint: str, personal: dict[str, Any] | None
@@ -409,4 +541,11 @@ def _iso(value: datetime) -> str:
     return value.isoformat()  # UTCDateTime columns read back aware, in UTC
 
 
-__all__ = ["Conflict", "Gateway", "InvalidRequest", "RecordedDecision", "RecordedEvent"]
+__all__ = [
+    "Conflict",
+    "Gateway",
+    "InvalidRequest",
+    "RecordedDecision",
+    "RecordedEvent",
+    "Unavailable",
+]

@@ -129,3 +129,19 @@ api_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
 )
+
+# Every version of the directive pack, in order (``seq`` 1 is the first). The newest row is
+# the pack in force for deciding; each row is also a ``pack_change`` ledger entry.
+pack_changes = Table(
+    "pack_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("pack_id", String(64), nullable=False),
+    Column("digest", String(80), nullable=False),
+    Column("previous", String(80), nullable=True),
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("actor_id", String(256), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("files", Text, nullable=False),  # the whole pack after the change, JSON {path: text}
+)

@@ -1,0 +1,162 @@
+"""The pack routes of the HTTP API (issue 4): the pack in force, its history, and changes
+by admins, each recorded in the ledger, refused with every problem named when invalid."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+from liaison.api.app import Services, build_services, create_app
+from liaison.gateway.auth import Role
+from liaison.ledger.keys import keygen
+from liaison.policy import shipped_pack_path
+from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.settings import Settings
+from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Services, dict[str, Any]]]:
+    settings = Settings(database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0)
+    keygen(settings.key_dir, settings.log_origin)
+    services = build_services(settings)
+    keys = services.keys
+    made = {
+        "admin": keys.create(Role.ADMIN, "admin-1", None)[0],
+        "auditor": keys.create(Role.AUDITOR, "auditor-1", None)[0],
+        "officer": keys.create(Role.OFFICER, "officer-1", "1D")[0],
+    }
+    headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
+    try:
+        with TestClient(create_app(services=services)) as client:
+            yield client, services, headers
+    finally:
+        services.gateway.close()
+        services.gateway.db.dispose()
+
+
+def change(client: TestClient, headers: dict[str, str], files: dict[str, Any], **extra: Any) -> Any:
+    base = client.get("/v1/packs/current", headers=headers).json()["digest"]
+    body = {"base": base, "reason": "test", "files": files, **extra}
+    return client.post("/v1/packs/changes", json=body, headers=headers)
+
+
+def test_the_first_start_records_the_shipped_pack(api: Any) -> None:
+    client, _, headers = api
+    current = client.get("/v1/packs/current", headers=headers["officer"]).json()
+    files = read_pack_files(shipped_pack_path("dc"))
+    assert current["seq"] == 1
+    assert current["digest"] == pack_digest(files)
+    assert current["files"] == files
+    assert current["actor"] == "liaison"
+    history = client.get("/v1/packs/changes", headers=headers["auditor"]).json()["changes"]
+    assert len(history) == 1
+    assert {f["path"] for f in history[0]["files"]} == set(files)
+
+
+def test_an_admin_changes_the_pack_and_decisions_follow(api: Any) -> None:
+    client, services, headers = api
+    decision = inquiry("http-before")
+    before = client.post("/v1/decisions", json=decision, headers=headers["officer"]).json()
+    assert before["decision"]["decision"] == "permit"
+    response = change(client, headers["admin"], {NEW: FORBID_INQUIRIES}, reason="a test order")
+    assert response.status_code == 200, response.text
+    made = response.json()
+    assert made["seq"] == 2
+    assert made["actor"] == "admin-1"
+    assert made["directives"]["added"] == ["TEST-NO-INQUIRIES"]
+    assert made["files"] == [{"path": NEW, "change": "added", "sha256": made["files"][0]["sha256"]}]
+    entry = client.get(f"/v1/ledger/entries/{made['ledger_index']}", headers=headers["auditor"])
+    assert entry.json()["entry"]["kind"] == "pack_change"
+    assert entry.json()["entry"]["record"]["reason"] == "a test order"
+    after = client.post(
+        "/v1/decisions", json={**decision, "id": "http-after"}, headers=headers["officer"]
+    ).json()
+    assert after["decision"]["decision"] == "deny"
+    assert after["ledger_index"] > made["ledger_index"]
+    listed = client.get("/v1/directives", headers=headers["officer"]).json()
+    assert "TEST-NO-INQUIRIES" in [d["directive"] for d in listed["directives"]]
+    one = client.get("/v1/packs/changes/2", headers=headers["auditor"]).json()
+    assert NEW in one["pack_files"]
+    assert one["digest"] == made["digest"]
+    assert services.gateway.packs.seq() == 2
+
+
+def test_an_invalid_pack_is_refused_with_every_problem(api: Any) -> None:
+    client, services, headers = api
+    size = services.gateway.ledger.head()[0]
+    broken = FORBID_INQUIRIES.replace('title = "No', 'titel = "No').replace(
+        'kind = "chief_order"', 'kind = "a_rumour"'
+    )
+    response = change(client, headers["admin"], {NEW: broken})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_pack"
+    located = {(p["file"], p["line"]) for p in error["problems"]}
+    assert (NEW, 2) in located  # titel: unknown key
+    assert (NEW, 3) in located  # kind: not a kind of directive
+    assert all(not p["file"].startswith("/") for p in error["problems"])  # no server paths
+    assert services.gateway.ledger.head()[0] == size
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"reason": "r", "files": {NEW: "x"}}, "base"),
+        ({"base": "b", "files": {NEW: "x"}}, "reason"),
+        ({"base": "b", "reason": "r", "files": {}}, "files"),
+        ({"base": "b", "reason": "r", "files": {NEW: 3}}, f"files.{NEW}"),
+        ({"base": "b", "reason": "r", "files": {NEW: "x"}, "extra": 1}, "extra"),
+    ],
+)
+def test_a_bad_change_body_names_the_field(api: Any, body: dict[str, Any], field: str) -> None:
+    client, _, headers = api
+    response = client.post("/v1/packs/changes", json=body, headers=headers["admin"])
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == field
+
+
+def test_a_change_against_an_old_pack_is_409(api: Any) -> None:
+    client, _, headers = api
+    old = client.get("/v1/packs/current", headers=headers["admin"]).json()["digest"]
+    assert change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).status_code == 200
+    stale = client.post(
+        "/v1/packs/changes",
+        json={"base": old, "reason": "r", "files": {NEW: None}},
+        headers=headers["admin"],
+    )
+    assert stale.status_code == 409
+    assert stale.json()["error"]["code"] == "conflict"
+    assert client.get("/v1/packs/changes/3", headers=headers["admin"]).status_code == 404
+
+
+def test_a_restart_keeps_the_pack_in_force(api: Any, db_url: str, tmp_path: Path) -> None:
+    """The database holds the pack in force: a new process decides under the change, and
+    the folder it was configured with does not replace it."""
+    client, services, headers = api
+    assert change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).status_code == 200
+    size = services.gateway.ledger.head()[0]
+    folder = tmp_path / "edited-dc"
+    shutil.copytree(shipped_pack_path("dc"), folder)
+    (folder / "views.toml").write_text("# edited\n" + (folder / "views.toml").read_text())
+    settings = Settings(
+        database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0, pack_dir=folder
+    )
+    with capture_logs() as logs:
+        again = build_services(settings)
+    try:
+        assert again.gateway.ledger.head()[0] == size  # nothing recorded at start
+        assert "TEST-NO-INQUIRIES" in again.gateway.policy.pack.directives
+        warned = [e for e in logs if e["event"] == "pack_folder_not_in_force"]
+        assert warned, logs
+        assert warned[0]["log_level"] == "warning"
+        assert warned[0]["seq"] == 2
+    finally:
+        again.gateway.close()
+        again.gateway.db.dispose()
