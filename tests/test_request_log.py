@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
 from liaison.api.errors import install
 from liaison.api.requestlog import RequestLog
+from liaison.logs import configure
 
 
 def app(every: bool) -> FastAPI:
@@ -64,10 +66,6 @@ def test_failures_are_logged_even_without_the_access_log() -> None:
 
 
 def test_log_settings_are_checked() -> None:
-    import pytest
-
-    from liaison.logs import configure
-
     with pytest.raises(ValueError, match="LIAISON_LOG_FORMAT"):
         configure("xml", "info")
     with pytest.raises(ValueError, match="LIAISON_LOG_LEVEL"):
