@@ -121,3 +121,42 @@ def test_the_ledger_verifies(demo: tuple[Services, DemoResult, Path]) -> None:
     report = verify_ledger(ledger, load_verifier(key_dir))
     assert report.ok, report.problems
     assert report.checkpoints_verified >= 1
+
+
+def test_an_interrupted_load_resumes(
+    tmp_path: Path, demo: tuple[Services, DemoResult, Path]
+) -> None:
+    """A load stopped part-way (here: the checkpoint's first steps only) is finished by the
+    next one, each step recorded once; the totals are those of one whole load."""
+    from liaison.demo import _checkpoint_plan, _with_ids
+    from liaison.gateway.events import Event
+    from liaison.model.request import parse_request
+
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    engine = open_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    services = build_services(Settings(database_url=url, key_dir=tmp_path / "k"))
+    try:
+        gateway = services.gateway
+        loader = Principal("k-loader", Role.SUPERVISOR, "demo-loader-3D", "3D")
+        first = _with_ids(_checkpoint_plan())[:3]
+        for kind, body in first:
+            if kind == "decide":
+                gateway.decide_and_record(parse_request(body), loader)
+            else:
+                gateway.record(Event.model_validate(body), loader)
+        rest = load_demo(gateway, services.keys, per_day=1)
+        assert not rest.skipped
+        decided = sum(1 for kind, _ in first if kind == "decide")
+        total_decisions = _count(services, decisions)
+        total_events = _count(services, events)
+        assert rest.decisions == total_decisions - decided
+        assert rest.events == total_events - (len(first) - decided)
+        whole = demo[1]  # one uninterrupted load
+        assert (total_decisions, total_events) == (whole.decisions, whole.events)
+        assert gateway.ledger.head()[0] == 1 + total_decisions + total_events
+        assert load_demo(gateway, services.keys, per_day=1).skipped
+    finally:
+        services.gateway.close()
+        services.gateway.db.dispose()

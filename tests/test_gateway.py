@@ -361,10 +361,12 @@ def prior(shared: Gateway) -> dict[str, RecordedDecision]:
         "recipient": ICE,
         "data_classes": ["identity", "location"],
     }
+    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
     out = {
         "permit": decide(gateway, inquiry("inq-1")),
         "deny": decide(gateway, status_check("inq-2")),
         "share": decide(gateway, share),
+        "other": decide(gateway, inquiry("inq-other", n=2), supervisor),
     }
     assert out["permit"].decision["decision"] == "permit"
     assert out["deny"].decision["decision"] == "deny"
@@ -387,6 +389,14 @@ def prior(shared: Gateway) -> dict[str, RecordedDecision]:
             "action_differs_from_decision",
         ),
         ({"kind": "notification_sent", "decision_id": "inq-1"}, "action_differs_from_decision"),
+        (  # a permit, but officer-2's: officer-1 acted on someone else's decision
+            {
+                "kind": "action_carried_out",
+                "action": "database_inquiry",
+                "decision_id": "inq-other",
+            },
+            "decision_by_another_actor",
+        ),
         ({"kind": "transport", "decision_id": "share-1"}, "action_differs_from_decision"),
         (  # 15:30Z is before the decision (12:00-04:00 = 16:00Z), though "15:30" > "12:00"
             {
@@ -440,6 +450,23 @@ def test_events_are_recorded_and_flagged(
     assert row.decision_id == fields.get("decision_id")
 
 
+def test_an_officer_key_cannot_claim_a_supervisory_rank(shared: Gateway) -> None:
+    before = size(shared)
+    for rank in ("supervisor", "commander"):
+        claimed = {**actor(), "role": rank}
+        with pytest.raises(Forbidden, match=r"\(actor\.role\)"):
+            decide(shared, inquiry(f"rank-{rank}", actor=claimed))
+        with pytest.raises(Forbidden, match=r"\(actor\.role\)"):
+            shared.record(event(kind="arrest", actor=claimed), OFFICER)
+    assert size(shared) == before
+    for rank in ("detective", "analyst"):  # ranks an officer's key may hold
+        decide(shared, inquiry(f"rank-{rank}", actor={**actor(), "role": rank}))
+    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    lead = {"id": "sergeant-1", "agency": "MPD", "role": "commander", "unit": "1D"}
+    decide(shared, inquiry("rank-commander-by-supervisor", actor=lead), supervisor)
+    assert size(shared) == before + 3
+
+
 def test_event_ids_are_unique_and_actors_checked(shared: Gateway) -> None:
     gateway = shared
     before = size(gateway)
@@ -460,7 +487,8 @@ def test_event_ids_are_unique_and_actors_checked(shared: Gateway) -> None:
 
 def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gateway) -> None:
     gateway, engine = shared, shared.db
-    lead = {"id": "officer-1", "agency": "MPD", "role": "commander", "unit": "1D"}
+    lead = {"id": "sergeant-1", "agency": "MPD", "role": "commander", "unit": "1D"}
+    commander = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
     cp = {
         "kind": "checkpoint",
         "id": "cp-1",
@@ -472,7 +500,7 @@ def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gatew
     ref = {"kind": "checkpoint", "id": "cp-1"}
     gateway.record(
         event(kind="encounter_started", at="2025-08-13T19:00:00-04:00", actor=lead, encounter=cp),
-        OFFICER,
+        commander,
     )
     decide(gateway, inquiry("cp-a", encounter=ref))
     decide(gateway, inquiry("cp-b", encounter=ref, subject={"id": "p-2", "custody": "stopped"}))
@@ -488,7 +516,7 @@ def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gatew
             actor=lead,
             encounter={**ref, "outcome": {"vehicles_stopped": 3, "arrests": 1}},
         ),
-        OFFICER,
+        commander,
     )
     # A second officer of another unit, with records of their own under the checkpoint.
     other = officer(5, "3D")

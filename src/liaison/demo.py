@@ -19,13 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from liaison.gateway.auth import KeyStore, Principal, Role
 from liaison.gateway.events import Event
 from liaison.gateway.service import Gateway
 from liaison.model.request import parse_request
-from liaison.storage.tables import decisions
+from liaison.storage.tables import decisions, events
 
 EASTERN = ZoneInfo("America/New_York")
 DISTRICTS = [f"{n}D" for n in range(1, 8)]
@@ -359,13 +359,15 @@ def load_demo(
     seed: int = 2025,
     progress: Callable[[int], None] | None = None,
 ) -> DemoResult:
-    with gateway.db.connect() as conn:
-        if conn.execute(
-            select(func.count()).select_from(decisions).where(decisions.c.id == "cp-14th-joint")
-        ).scalar_one():
-            return DemoResult(0, 0, True)
+    """Record the demo history through ``gateway``. Every step has a fixed id, so a load
+    that was interrupted resumes where it stopped, and a finished one is not repeated."""
+    plans = _pending(
+        gateway,
+        [_with_ids(_checkpoint_plan())] + [_with_ids(_stop_plan(s)) for s in _stops(seed, per_day)],
+    )
+    if not plans:
+        return DemoResult(0, 0, True)
     loaders = {d: keys.create(Role.SUPERVISOR, f"demo-loader-{d}", d)[1] for d in DISTRICTS}
-    plans = [_checkpoint_plan()] + [_stop_plan(s) for s in _stops(seed, per_day)]
 
     def run(plan: list[tuple[str, dict[str, Any]]]) -> tuple[int, int]:
         decided = recorded = 0
@@ -384,6 +386,31 @@ def load_demo(
     with ThreadPoolExecutor(max_workers=16) as pool:  # concurrency lets group commit batch
         counts = list(pool.map(run, plans))  # per plan: no shared counter across threads
     return DemoResult(sum(c[0] for c in counts), sum(c[1] for c in counts), False)
+
+
+Plan = list[tuple[str, dict[str, Any]]]
+
+
+def _with_ids(plan: Plan) -> Plan:
+    """``plan`` with an id for each event: its encounter's id and its place in the plan."""
+    key = plan[0][1]["encounter"]["id"]  # every plan opens its encounter
+    return [
+        (kind, body if kind == "decide" or "id" in body else {**body, "id": f"evt-{key}-{n}"})
+        for n, (kind, body) in enumerate(plan)
+    ]
+
+
+def _pending(gateway: Gateway, plans: list[Plan]) -> list[Plan]:
+    """The steps of ``plans`` not recorded yet (each plan keeps its order); empty plans go."""
+    done: set[str] = set()
+    for table, kind in ((decisions, "decide"), (events, "event")):
+        ids = [body["id"] for plan in plans for k, body in plan if k == kind]
+        with gateway.db.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                done.update(conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
+    left = [[(k, body) for k, body in plan if body["id"] not in done] for plan in plans]
+    return [plan for plan in left if plan]
 
 
 def _who(loaders: dict[str, Principal], unit: str) -> Principal:

@@ -47,6 +47,7 @@ from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, Actor
+from liaison.model.vocabulary import Role as ActorRole
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.pack_content import PackFiles, load_pack_files
 from liaison.storage.tables import decisions, encounters, events
@@ -337,7 +338,9 @@ class Gateway:
         return RecordedEvent(event_id, appended.index, flag)
 
     def _flag(self, event: Event) -> str | None:
-        """Why a reported action stands out (no permitting decision before it), or None."""
+        """Why a reported action stands out, or None: no decision cited, one not found, one
+        made by another actor (the permit was someone else's, whatever it said), denied,
+        for another action, or made after the action."""
         if event.kind not in ACTION_KINDS:
             return None
         if event.decision_id is None:
@@ -350,6 +353,8 @@ class Gateway:
             ).one_or_none()
         if row is None:
             return "decision_not_found"
+        if row.actor_id != event.actor.id:
+            return "decision_by_another_actor"
         if row.decision != "permit":
             return "decision_denied"
         action = event.reported_action()
@@ -530,10 +535,19 @@ def _check_instant(moment: datetime | None, field: str, zone: tzinfo) -> None:
         ) from None
 
 
+# Ranks an officer's key may not claim for its actor (a supervisor's key may claim any).
+SUPERVISORY_RANKS = frozenset({ActorRole.SUPERVISOR, ActorRole.COMMANDER})
+
+
 def _require_acting_for(who: Principal, actor: Actor, verb: str) -> None:
     if not who.may_act_for(actor.id, actor.unit):
         raise Forbidden(
             f"{who.role.value} {who.actor_id} may not {verb} as {actor.id} (unit {actor.unit})"
+        )
+    if who.role is Role.OFFICER and actor.role in SUPERVISORY_RANKS:
+        raise Forbidden(
+            f"an officer's key may not {verb} as a {actor.role.value} (actor.role); "
+            "a supervisor's key may"
         )
 
 
