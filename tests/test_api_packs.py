@@ -160,3 +160,23 @@ def test_a_restart_keeps_the_pack_in_force(api: Any, db_url: str, tmp_path: Path
     finally:
         again.gateway.close()
         again.gateway.db.dispose()
+
+
+def test_another_process_decides_under_the_change(api: Any, db_url: str, tmp_path: Path) -> None:
+    """A second service over the same database (another process, another host) that has
+    not seen a change yet makes its next decision again under the changed pack."""
+    client, _, headers = api
+    settings = Settings(database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0)
+    other = build_services(settings)
+    try:
+        with TestClient(create_app(services=other)) as second:
+            warm = second.post("/v1/decisions", json=inquiry("p2-warm"), headers=headers["officer"])
+            assert warm.json()["decision"]["decision"] == "permit"
+            made = change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).json()
+            late = second.post("/v1/decisions", json=inquiry("p2-late"), headers=headers["officer"])
+            assert late.status_code == 200, late.text
+            assert late.json()["decision"]["decision"] == "deny"
+            assert late.json()["ledger_index"] > made["ledger_index"]
+    finally:
+        other.gateway.close()
+        other.gateway.db.dispose()

@@ -224,10 +224,10 @@ def _checkpoints(services: Services, interval: float, stop: threading.Event) -> 
             continue
 
 
-def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:
+async def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:
     request = parse_request(json_object(raw, "a request"))
     started = time.perf_counter()
-    recorded = svc.gateway.decide_and_record(request, who)
+    recorded = await svc.gateway.decide_and_record_async(request, who)
     _measure(svc, recorded, time.perf_counter() - started)
     return recorded
 
@@ -329,7 +329,7 @@ def _routes(app: FastAPI) -> None:
             if not 1 <= len(body) <= MAX_BATCH:
                 raise InvalidRequest(None, f"a batch holds 1 to {MAX_BATCH} requests")
             return JSONResponse({"results": await in_thread(_decide_batch, svc, body, who)})
-        return JSONResponse(_recorded(await in_thread(_decide_one, svc, body, who)))
+        return JSONResponse(_recorded(await _decide_one(svc, body, who)))
 
     @app.post(
         "/v1/events",

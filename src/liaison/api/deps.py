@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from liaison.api.metrics import Metrics
 from liaison.gateway.auth import KeyStore, Principal
@@ -62,17 +63,22 @@ def build_services(settings: Settings) -> Services:
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lsn_...`")
 
 
-def services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+# The dependencies are coroutines: FastAPI runs a plain function's in a worker thread,
+# a hop that costs more than they do. A key not verified yet goes to a thread (argon2).
+async def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     key = credentials.credentials if credentials else None
-    who = services(request).keys.authenticate(key)
+    keys = (await services(request)).keys
+    who = keys.cached(key)
+    if who is None:
+        who = await run_in_threadpool(keys.authenticate, key)
     request.state.key_id = who.key_id  # for the request log
     return who
 

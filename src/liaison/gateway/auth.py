@@ -141,12 +141,11 @@ class KeyStore:
         the same key wait for the one verification in progress (single flight). Bad
         keys are remembered too, so repeating one cannot force repeated hashing.
         """
-        if not key:
-            raise Unauthenticated("an API key is required (Authorization: Bearer lsn_...)")
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
-        cached = self._cached(digest)
-        if cached is not None:
-            return _result(cached)
+        known = self.cached(key)
+        if known is not None:
+            return known
+        assert key  # cached() refused a missing key
+        digest = _digest(key)
         with self._lock:
             flight = self._flights.setdefault(digest, threading.Lock())
         with flight:
@@ -161,6 +160,15 @@ class KeyStore:
         with self._lock:
             self._flights.pop(digest, None)
         return _result(cached)
+
+    def cached(self, key: str | None) -> Principal | None:
+        """The principal of ``key`` if it was verified within the cache period, else None
+        (never hashes nor reads the database, so it may run on the event loop); raise
+        ``Unauthenticated`` for a missing key or one already found bad."""
+        if not key:
+            raise Unauthenticated("an API key is required (Authorization: Bearer lsn_...)")
+        cached = self._cached(_digest(key))
+        return None if cached is None else _result(cached)
 
     def _cached(self, digest: bytes) -> Principal | Unauthenticated | None:
         with self._lock:
@@ -182,6 +190,10 @@ class KeyStore:
         except (VerificationError, InvalidHashError):
             raise Unauthenticated("unknown or revoked API key") from None
         return Principal(row.id, Role(row.role), row.actor_id, row.unit)
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
 
 
 def _result(cached: Principal | Unauthenticated) -> Principal:

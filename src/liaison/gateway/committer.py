@@ -22,10 +22,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
+from sqlalchemy.types import TypeDecorator
 
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
+from liaison.storage.bulk import insert_rows
 
 SideEffect = Callable[[Connection, Appended], None]
 Rows = Callable[[Appended], list[tuple[Table, dict[str, Any]]]]
@@ -53,8 +55,8 @@ class GroupCommitter:
         self, entry: NewEntry, side: SideEffect | None = None, rows: Rows | None = None
     ) -> Appended:
         """Append ``entry``, with the index ``rows`` it needs (inserted with the whole group's,
-        one statement per table) and ``side`` (run as is), in the same transaction; block
-        until durable."""
+        straight to the driver: one bulk insert per table) and ``side`` (run as is), in the
+        same transaction; block until durable."""
         return self.enqueue(entry, side, rows).result()
 
     def enqueue(
@@ -119,13 +121,16 @@ class GroupCommitter:
 
 def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
     def run(conn: Connection, appended: list[Appended]) -> None:
-        by_table: dict[Table, list[dict[str, Any]]] = {}
+        by_table: dict[tuple[Table, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         for job, position in zip(jobs, appended, strict=True):
             if job.rows is not None:
                 for table, row in job.rows(position):
-                    by_table.setdefault(table, []).append(row)
-        for table, rows in by_table.items():
-            conn.execute(insert(table), rows)
+                    columns = tuple(row)
+                    by_table.setdefault((table, columns), []).append(
+                        _bound(table, row, conn.dialect)
+                    )
+        for (table, columns), rows in by_table.items():
+            insert_rows(conn, table, columns, rows)
         for job, position in zip(jobs, appended, strict=True):
             if job.side is not None:
                 job.side(conn, position)
@@ -134,3 +139,12 @@ def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
             check(conn)
 
     return run
+
+
+def _bound(table: Table, row: dict[str, Any], dialect: Any) -> tuple[Any, ...]:
+    """The row's values as its columns' own types bind them (``UTCDateTime`` refuses a
+    naive timestamp), for ``insert_rows``, which goes to the driver directly."""
+    return tuple(
+        kind.process_bind_param(value, dialect) if isinstance(kind, TypeDecorator) else value
+        for kind, value in ((table.c[name].type, value) for name, value in row.items())
+    )

@@ -15,6 +15,7 @@ process or host made it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import threading
@@ -202,6 +203,21 @@ class Gateway:
 
     def decide_and_record(self, request: ActionRequest, who: Principal) -> RecordedDecision:
         return self._recorded(self._submit(request, who))
+
+    async def decide_and_record_async(
+        self, request: ActionRequest, who: Principal
+    ) -> RecordedDecision:
+        """``decide_and_record`` on an event loop: the decision is made on the calling
+        thread (it reads no database) and the commit is awaited without holding a thread;
+        only a failed append (a retried id is looked up, or a decision is made again after a
+        pack change) goes to a worker thread."""
+        pending = self._submit(request, who)
+        done = asyncio.wrap_future(pending.future)
+        # wait() never cancels the future: the committer resolves every job it dequeued.
+        await asyncio.wait([done])
+        if done.exception() is None:
+            return RecordedDecision(pending.id, pending.decision, done.result().index)
+        return await asyncio.to_thread(self._recorded, pending)
 
     def decide_and_record_many(
         self, requests: Sequence[ActionRequest], who: Principal
