@@ -86,6 +86,7 @@ def test_an_admin_changes_the_pack_and_decisions_follow(api: Any) -> None:
     assert NEW in one["pack_files"]
     assert one["digest"] == made["digest"]
     assert services.gateway.packs.seq() == 2
+    assert "\nliaison_pack_version 2.0\n" in client.get("/metrics").text
 
 
 def test_an_invalid_pack_is_refused_with_every_problem(api: Any) -> None:

@@ -310,6 +310,7 @@ def _routes(app: FastAPI) -> None:
     @app.get("/metrics", tags=["service"], response_class=Response)
     def metrics(svc: Svc) -> Response:
         svc.metrics.ledger_size.set(svc.gateway.ledger.head()[0])
+        svc.metrics.pack_version.set(svc.gateway.packs.seq())
         return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post(

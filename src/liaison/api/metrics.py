@@ -1,4 +1,5 @@
-"""Prometheus metrics: decisions by result and deciding directive, ledger size, append latency."""
+"""Prometheus metrics: decisions by result and deciding directive, ledger size, append
+latency, and the version of the directive pack in force."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class Metrics:
         )
         self.ledger_size = Gauge(
             "liaison_ledger_size", "Entries in the ledger.", registry=self.registry
+        )
+        self.pack_version = Gauge(
+            "liaison_pack_version",
+            "Version (seq) of the directive pack in force (0: none recorded).",
+            registry=self.registry,
         )
         self.append_latency = Histogram(
             "liaison_append_latency_seconds",
