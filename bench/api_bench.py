@@ -2,7 +2,8 @@
 
 A second process (wrk, bench/decide_load.lua) drives ``POST /v1/decisions`` on
 loopback for a bounded time with a realistic mix, beside the trivial ``GET /livez``
-on the same server in the same run: SQLite with one worker, PostgreSQL with two.
+on the same server in the same run: SQLite with one worker, PostgreSQL with two, and
+PostgreSQL with two under light load (4 connections: latency without queueing).
 After each run ``liaison ledger verify`` must pass and the ledger must hold one entry
 per decided request: no lost or duplicated index under concurrent load.
 Results: bench/results/api.json.
@@ -55,8 +56,10 @@ def _us(text: str) -> float:
     return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
 
 
-def _wrk(url: str, env: dict[str, str], script: str | None = None) -> dict[str, Any]:
-    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "--timeout", "10s"]
+def _wrk(
+    url: str, env: dict[str, str], connections: int, script: str | None = None
+) -> dict[str, Any]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}s", "--latency", "--timeout", "10s"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run([*cmd, url], env=env, capture_output=True, text=True, check=True).stdout
@@ -90,7 +93,9 @@ def _pg_database(name: str) -> str:
     return base.rsplit("/", 1)[0] + f"/{name}"
 
 
-def run_backend(backend: str, workers: int, port: int) -> dict[str, Any]:
+def run_backend(
+    backend: str, workers: int, port: int, connections: int = int(CONNECTIONS)
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"liaison-bench-{backend}-"))
     url = (
         f"sqlite:///{work / 'liaison.db'}" if backend == "sqlite" else _pg_database("liaison_bench")
@@ -126,13 +131,15 @@ def run_backend(backend: str, workers: int, port: int) -> dict[str, Any]:
         for _ in range(workers * 4):  # every worker up: each answers some of the probes
             _wait(base + "/livez")
         time.sleep(2.0 * workers)
-        trivial = _wrk(base + "/livez", env)
+        trivial = _wrk(base + "/livez", env, connections)
         load_env = {
             **env,
             "LIAISON_BENCH_KEY": key,
             "LIAISON_BENCH_RUN": f"{backend}{int(time.time())}",
         }
-        decide = _wrk(base + "/v1/decisions", load_env, str(ROOT / "bench" / "decide_load.lua"))
+        decide = _wrk(
+            base + "/v1/decisions", load_env, connections, str(ROOT / "bench" / "decide_load.lua")
+        )
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -159,6 +166,7 @@ def run_backend(backend: str, workers: int, port: int) -> dict[str, Any]:
     result = {
         "backend": backend,
         "workers": workers,
+        "connections": connections,
         "trivial_livez": trivial,
         "decide_and_record": decide,
         "ledger_verify_ok": verify["ok"],
@@ -171,7 +179,7 @@ def run_backend(backend: str, workers: int, port: int) -> dict[str, Any]:
         "no_lost_or_duplicated": ok_responses > 0
         and verify["ok"]
         and rows[0] == rows[1] == decision_entries
-        and ok_responses <= decision_entries <= ok_responses + int(CONNECTIONS),
+        and ok_responses <= decision_entries <= ok_responses + connections,
         "decide_rate_over_trivial": round(decide["per_second"] / trivial["per_second"], 3),
     }
     shutil.rmtree(work, ignore_errors=True)
@@ -180,7 +188,11 @@ def run_backend(backend: str, workers: int, port: int) -> dict[str, Any]:
 
 def main() -> None:
     subprocess.run([str(ROOT / "scripts" / "ensure-wrk.sh")], check=True)
-    runs = [run_backend("sqlite", 1, 8811), run_backend("postgresql", 2, 8812)]
+    runs = [
+        run_backend("sqlite", 1, 8811),
+        run_backend("postgresql", 2, 8812),
+        run_backend("postgresql", 2, 8813, connections=4),
+    ]
     pg = runs[1]
     result = {
         "benchmark": "api",

@@ -8,6 +8,7 @@ naming the field, and is never decided.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -133,6 +134,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             configured = settings or Settings()
             configure_logs(configured.log_format, configured.log_level)
             app.state.services = build_services(configured)
+        # What start-up built (the pack, its compiled policies) lives as long as the
+        # process: kept out of the collector's full passes, which would walk it each time.
+        gc.collect()
+        gc.freeze()
         stop = threading.Event()
         built: Services = app.state.services
         interval = (settings or built.settings or Settings()).checkpoint_interval
