@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+import liaison.gateway.service as service_module
 from liaison.errors import InvalidRequest, PackError
 from liaison.gateway.auth import Forbidden, Principal, Role
-from liaison.gateway.packs import StalePack
-from liaison.gateway.service import Gateway
+from liaison.gateway.events import Event
+from liaison.gateway.packs import PackChanged, StalePack
+from liaison.gateway.service import PACK_RETRIES, Gateway, Unavailable
 from liaison.ledger.check import verify_ledger
+from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
@@ -33,6 +36,10 @@ ORIGIN = "test.example/packs"
 ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)
 OFFICER = Principal("k-officer", Role.OFFICER, "officer-1", "1D")
 NEW = "directives/TEST-NO-INQUIRIES.toml"
+EVENT = {
+    "at": "2025-08-15T12:30:00-04:00",
+    "actor": {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"},
+}
 FORBID_INQUIRIES = """\
 id = "TEST-NO-INQUIRIES"
 title = "No database inquiries (a test order)"
@@ -345,3 +352,56 @@ def test_no_decision_lands_after_a_change_it_did_not_see(
         assert seen["after"] >= 4 * 5  # each worker began 5 after it
     finally:
         other.close()
+
+
+def test_a_pack_that_keeps_changing_leaves_nothing_behind(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every try meets a newer pack, the caller is told so (503) and nothing of the
+    request is left queued to commit afterwards."""
+    real = service_module.current_seq
+    calls = {"n": 0}
+
+    def moving(conn: Any) -> int:
+        calls["n"] += 1
+        return 999 if calls["n"] <= PACK_RETRIES else real(conn)
+
+    monkeypatch.setattr(service_module, "current_seq", moving)
+    size = gateway.ledger.head()[0]
+    with pytest.raises(Unavailable):
+        gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
+    gateway.record(Event.model_validate({**EVENT, "kind": "arrest"}), OFFICER)  # a later commit
+    assert gateway.ledger.head()[0] == size + 1  # the event only
+    assert Unavailable.code == "unavailable"
+
+
+def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
+    """A group commit holding a decision made under an older pack commits the rest at once;
+    the stale one is made again under the new pack."""
+    committer = gateway.committer
+    groups: list[int] = []
+    append_many = gateway.ledger.append_many
+
+    def counted(entries: Any, after: Any = None) -> Any:
+        groups.append(len(entries))
+        return append_many(entries, after=after)
+
+    gateway.ledger.append_many = counted  # type: ignore[method-assign]
+    stale = service_module._rules(0, gateway.policy)  # a version that is no longer newest
+    fresh = gateway._rules
+    hold = threading.Event()
+    blocker = committer.enqueue(
+        NewEntry("test", {"hold": True}, "t"), side=lambda c, a: hold.wait(5)
+    )
+    futures = [
+        committer.enqueue(NewEntry("test", {"n": n}, "t"), check=(stale if n == 1 else fresh).check)
+        for n in range(3)
+    ]
+    hold.set()
+    blocker.result()
+    with pytest.raises(PackChanged):
+        futures[1].result()
+    indexes = [futures[0].result().index, futures[2].result().index]
+    assert indexes[1] == indexes[0] + 1  # in order, without the stale job
+    # The group refused (with or without the blocker), then the rest again, together.
+    assert groups in ([1, 3, 2], [4, 3])

@@ -10,7 +10,8 @@ A job may carry a ``check``: run inside the transaction after every entry and ro
 the group is written (so it sees them), raising to refuse the group. The gateway
 uses it to hold each decision to the pack generation it was made under (a decision
 never lands after a ``pack_change`` entry it did not see). Each distinct check runs
-once per group.
+once per group; when one refuses, the jobs that carry it fail and the rest of the
+group is committed again without them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ from liaison.storage.bulk import insert_rows
 SideEffect = Callable[[Connection, Appended], None]
 Rows = Callable[[Appended], list[tuple[Table, dict[str, Any]]]]
 Check = Callable[[Connection], None]
+
+
+class _CheckFailed(Exception):
+    """A job's check refused its group: those jobs fail with ``error``; the others retry."""
+
+    def __init__(self, check: Check, error: Exception) -> None:
+        super().__init__(str(error))
+        self.check = check
+        self.error = error
 
 
 @dataclass
@@ -74,6 +84,9 @@ class GroupCommitter:
         return job.future
 
     def _ensure_worker(self) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive():  # the usual case: no lock to take
+            return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -108,6 +121,14 @@ class GroupCommitter:
     def _commit(self, jobs: list[_Job]) -> None:
         try:
             done = self.ledger.append_many([j.entry for j in jobs], after=_sides(jobs))
+        except _CheckFailed as failed:  # rolled back: the jobs of that check fail, the rest retry
+            rest = [j for j in jobs if j.check is not failed.check]
+            for job in jobs:
+                if job.check is failed.check:
+                    job.future.set_exception(failed.error)
+            if rest:
+                self._commit(rest)
+            return
         except Exception as exc:  # the transaction rolled back: nothing was acknowledged
             if len(jobs) == 1:
                 jobs[0].future.set_exception(exc)
@@ -136,7 +157,10 @@ def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
                 job.side(conn, position)
         checks = {id(job.check): job.check for job in jobs if job.check is not None}
         for check in checks.values():
-            check(conn)
+            try:
+                check(conn)
+            except Exception as exc:
+                raise _CheckFailed(check, exc) from exc
 
     return run
 

@@ -273,10 +273,12 @@ class Gateway:
     def _recorded(self, pending: _Pending) -> RecordedDecision:
         """Wait until ``pending`` is durable; a decision is returned only then. One that
         met a pack change before it committed is made again under the new pack."""
-        for _ in range(PACK_RETRIES):
+        for attempt in range(PACK_RETRIES):
             try:
                 appended = pending.future.result()
             except PackChanged:
+                if attempt == PACK_RETRIES - 1:
+                    break  # nothing is left queued: the refusal below is the whole answer
                 self._reload()
                 pending = self._submit(pending.request, pending.who)
                 continue
