@@ -181,3 +181,29 @@ def test_another_process_decides_under_the_change(api: Any, db_url: str, tmp_pat
     finally:
         other.gateway.close()
         other.gateway.db.dispose()
+
+
+def test_a_broken_folder_does_not_stop_a_recorded_deployment(
+    api: Any, db_url: str, tmp_path: Path
+) -> None:
+    """Once the database holds the pack, the folder is not used: a half-edited one is
+    reported, and the service starts under the recorded pack."""
+    half = tmp_path / "half-edited"
+    shutil.copytree(shipped_pack_path("dc"), half)
+    (half / "views.toml").write_text("this is not TOML [")
+    for folder, digest in [(half, pack_digest(read_pack_files(half))), (tmp_path / "gone", None)]:
+        settings = Settings(
+            database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0, pack_dir=folder
+        )
+        with capture_logs() as logs:
+            again = build_services(settings)
+        try:
+            assert again.gateway.packs.seq() == 1
+            assert "MPD-BASELINE" in again.gateway.policy.pack.directives
+            warned = [e for e in logs if e["event"] == "pack_folder_not_in_force"]
+            assert len(warned) == 1
+            assert warned[0]["folder_digest"] == digest
+            assert (warned[0]["folder_problem"] is None) == (digest is not None)
+        finally:
+            again.gateway.close()
+            again.gateway.db.dispose()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from structlog.testing import capture_logs
+from structlog.testing import LogCapture, capture_logs
 
 from liaison.api.errors import install
 from liaison.api.requestlog import RequestLog
@@ -53,16 +54,28 @@ def test_access_log_logs_each_request_without_secrets() -> None:
 
 
 def test_failures_are_logged_even_without_the_access_log() -> None:
+    """An unexpected exception is answered in the one error shape with the request id,
+    and logged once, with its traceback and the request id."""
     client = TestClient(app(every=False), raise_server_exceptions=False)
-    with capture_logs() as logs:
+    capture = LogCapture()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    try:
         assert client.get("/fine").status_code == 200
-        response = client.get("/broken")
+        response = client.get("/broken", headers={"X-Request-ID": "req-42"})
+    finally:
+        configure("json", "info")
     assert response.status_code == 500
-    assert response.json()["error"]["code"] == "internal_error"
-    events = [e["event"] for e in logs]
-    assert "unexpected_error" in events
+    assert response.json() == {"error": {"code": "internal_error", "message": "RuntimeError"}}
+    assert response.headers["x-request-id"] == "req-42"
+    logs = capture.entries
+    unexpected = [e for e in logs if e["event"] == "unexpected_error"]
+    assert len(unexpected) == 1
+    assert unexpected[0]["request_id"] == "req-42"
+    assert isinstance(unexpected[0]["exc_info"], RuntimeError)
     failed = [e for e in logs if e["event"] == "request"]
-    assert [(e["path"], e["status"], e["log_level"]) for e in failed] == [("/broken", 500, "error")]
+    assert [(e["path"], e["status"], e["log_level"], e["request_id"]) for e in failed] == [
+        ("/broken", 500, "error", "req-42")
+    ]
 
 
 def test_log_settings_are_checked() -> None:

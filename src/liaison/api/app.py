@@ -134,10 +134,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             configured = settings or Settings()
             configure_logs(configured.log_format, configured.log_level)
             app.state.services = build_services(configured)
-        # What start-up built (the pack, its compiled policies) lives as long as the
-        # process: kept out of the collector's full passes, which would walk it each time.
-        gc.collect()
-        gc.freeze()
+            # What start-up built (the pack, its compiled policies) lives as long as the
+            # process: kept out of the collector's full passes, which would walk it each time.
+            gc.collect()
+            gc.freeze()
         stop = threading.Event()
         built: Services = app.state.services
         interval = (settings or built.settings or Settings()).checkpoint_interval
@@ -324,7 +324,7 @@ def _routes(app: FastAPI) -> None:
         openapi_extra=_request_body_doc(),
         responses={
             200: {"description": "The decision(s), recorded in the ledger"},
-            **error_responses(401, 403, 409, 422),
+            **error_responses(401, 403, 409, 422, 503),
         },
     )
     async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:

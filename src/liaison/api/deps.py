@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,13 +11,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from liaison.api.metrics import Metrics
+from liaison.errors import PackError
 from liaison.gateway.auth import KeyStore, Principal
+from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.service import Gateway
 from liaison.ledger.keys import load_signer
 from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
-from liaison.policy import Engine, load_pack, shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy import Engine as PolicyEngine
+from liaison.policy import load_pack, shipped_pack_path
+from liaison.policy.pack_content import load_pack_files, pack_digest, read_pack_files
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
 
@@ -35,29 +39,44 @@ class Services:
 def build_services(settings: Settings) -> Services:
     """The services of a deployment. The first start records the configured pack folder
     as the deployment's first pack (a ``pack_change`` entry); from then on the database
-    holds the pack in force, and a folder that differs from it is reported, not used
-    (``liaison packs import`` records a folder as a change)."""
+    holds the pack in force, and the folder is not used: one that differs from it, or
+    does not load, is reported (``liaison packs import`` records a folder as a change)."""
     db = open_engine(settings.database_url, pool_size=20)
     folder = settings.pack_dir or shipped_pack_path("dc")
-    files = read_pack_files(folder)
     ledger = Ledger(db, settings.log_origin, load_signer(settings.key_dir))
-    gateway = Gateway(Engine(load_pack(folder)), ledger, db)
-    first = gateway.record_pack(
-        files,
-        actor=SYSTEM_ACTOR,
-        reason=f"the pack in force when the deployment started ({folder.name})",
-    )
-    stored = gateway.packs.latest()
-    if first is None and stored is not None and stored.digest != pack_digest(files):
-        log.warning(
-            "pack_folder_not_in_force",
-            folder=str(folder),
-            folder_digest=pack_digest(files),
-            in_force=stored.digest,
-            seq=stored.seq,
-            hint="the database holds the pack in force; `liaison packs import` records a folder",
-        )
+    stored = PackStore(db).latest()
+    if stored is not None:
+        gateway = Gateway(PolicyEngine(load_pack_files(stored.files)), ledger, db, seq=stored.seq)
+        _report_folder(folder, stored)
+        return Services(gateway, KeyStore(db), Metrics(), settings)
+    gateway = Gateway(PolicyEngine(load_pack(folder)), ledger, db)
+    reason = f"the pack in force when the deployment started ({folder.name})"
+    if gateway.record_pack(read_pack_files(folder), actor=SYSTEM_ACTOR, reason=reason) is None:
+        latest = gateway.packs.latest()  # another process recorded the first pack meanwhile
+        if latest is not None:
+            _report_folder(folder, latest)
     return Services(gateway, KeyStore(db), Metrics(), settings)
+
+
+def _report_folder(folder: Path, stored: StoredPack) -> None:
+    """Warn when the configured folder is not the pack in force (it is not used)."""
+    digest: str | None = None
+    problem: str | None = None
+    try:
+        digest = pack_digest(read_pack_files(folder))
+    except PackError as exc:
+        problem = exc.message
+    if digest == stored.digest:
+        return
+    log.warning(
+        "pack_folder_not_in_force",
+        folder=str(folder),
+        folder_digest=digest,
+        folder_problem=problem,
+        in_force=stored.digest,
+        seq=stored.seq,
+        hint="the database holds the pack in force; `liaison packs import` records a folder",
+    )
 
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer lsn_...`")

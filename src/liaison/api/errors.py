@@ -28,6 +28,7 @@ STATUS = {
     "conflict": 409,
     "invalid_pack": 422,
     "unavailable": 503,
+    "pack_changed": 503,  # retried inside the gateway; never expected out here
 }
 
 

@@ -104,12 +104,15 @@ def pack_routes(app: FastAPI) -> None:
         except ValidationError as exc:
             raise invalid_request_from(exc) from None
         gateway = svc.gateway
-        stored: StoredPack = await in_thread(
-            lambda: gateway.change_pack(
+
+        def made() -> tuple[StoredPack, dict[str, Any]]:
+            stored = gateway.change_pack(
                 who, reason=change.reason, base=change.base, changes=change.files
             )
-        )
-        summary = stored.summary(gateway.packs.previous_files(stored))
+            return stored, stored.summary(gateway.packs.previous_files(stored))
+
+        outcome: tuple[StoredPack, dict[str, Any]] = await in_thread(made)
+        stored, summary = outcome
         log.info(
             "pack_changed",
             seq=stored.seq,

@@ -2,12 +2,15 @@
 
 Every response carries ``X-Request-ID`` (the caller's, when it is a plain token, else a
 new one), and the id is bound to every log event made while the request is handled.
-Each request is logged when the access log is on; failures (5xx) always are. Events
-hold the method, path, status, duration and API key id, never a key or a body.
+Each request is logged when the access log is on; failures (5xx) always are, and an
+unexpected exception is logged here with its traceback and the request id, and answered
+in the one error shape. Events hold the method, path, status, duration and API key id,
+never a key or a body.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -15,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from liaison.api.errors import error_body
 from liaison.logs import get_logger
 
 log = get_logger("liaison.api")
@@ -35,11 +39,12 @@ class RequestLog:
         request_id = _request_id(scope)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def respond(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -49,9 +54,21 @@ class RequestLog:
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await self.app(scope, receive, respond)
+            except Exception as exc:  # not a LiaisonError (those are answered inside)
+                log.error("unexpected_error", path=scope.get("path"), exc_info=exc)
+                if not responded:
+                    await _internal_error(respond, exc)
             finally:
                 if self.every or status >= 500:
                     _log_request(scope, status, time.perf_counter() - started)
+
+
+async def _internal_error(respond: Any, exc: Exception) -> None:
+    """The one error shape, for a failure nothing else answered (logged with its trace)."""
+    body = json.dumps(error_body("internal_error", type(exc).__name__)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await respond({"type": "http.response.start", "status": 500, "headers": headers})
+    await respond({"type": "http.response.body", "body": body})
 
 
 def _request_id(scope: Scope) -> str:

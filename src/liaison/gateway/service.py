@@ -118,15 +118,16 @@ def _fingerprint(document: dict[str, Any]) -> str:
 
 
 class Gateway:
-    def __init__(self, policy: PolicyEngine, ledger: Ledger, db: Engine) -> None:
+    def __init__(self, policy: PolicyEngine, ledger: Ledger, db: Engine, seq: int = 0) -> None:
         """``policy`` decides until a pack is recorded in ``db``; from then on, the newest
-        recorded pack does (``record_pack``, ``change_pack``)."""
+        recorded pack does (``record_pack``, ``change_pack``). ``seq``: the recorded
+        version ``policy`` was built from (0: none), so that it is not built again."""
         self.ledger = ledger
         self.db = db
         self.committer = GroupCommitter(ledger)
         self.packs = PackStore(db)
         self._rules_lock = threading.Lock()
-        self._rules = _rules(0, policy)
+        self._rules = _rules(seq, policy)
         self._reload()
 
     @property
