@@ -389,13 +389,14 @@ def prior(shared: Gateway) -> dict[str, RecordedDecision]:
             "action_differs_from_decision",
         ),
         ({"kind": "notification_sent", "decision_id": "inq-1"}, "action_differs_from_decision"),
-        (  # a permit, but officer-2's: officer-1 acted on someone else's decision
+        (  # officer-2's permit, which officer-1's key may not read: its existence is not
+            # revealed to officer-1 (an auditor can look the cited id up)
             {
                 "kind": "action_carried_out",
                 "action": "database_inquiry",
                 "decision_id": "inq-other",
             },
-            "decision_by_another_actor",
+            "decision_not_found",
         ),
         ({"kind": "transport", "decision_id": "share-1"}, "action_differs_from_decision"),
         (  # 15:30Z is before the decision (12:00-04:00 = 16:00Z), though "15:30" > "12:00"
@@ -448,6 +449,19 @@ def test_events_are_recorded_and_flagged(
     assert row.flagged == flag
     assert row.ledger_index == done.ledger_index
     assert row.decision_id == fields.get("decision_id")
+
+
+def test_an_action_on_another_actors_permit_is_flagged(
+    shared: Gateway, prior: dict[str, RecordedDecision]
+) -> None:
+    """A supervisor files officer-1's action under officer-2's permit: the supervisor may
+    read both, so the record says whose permit it was."""
+    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    done = shared.record(
+        event(kind="action_carried_out", action="database_inquiry", decision_id="inq-other"),
+        supervisor,
+    )
+    assert done.flagged == "decision_by_another_actor"
 
 
 def test_an_officer_key_cannot_claim_a_supervisory_rank(shared: Gateway) -> None:

@@ -325,7 +325,7 @@ class Gateway:
         _require_acting_for(who, event.actor, "record")
         _check_instant(event.at, "at", self.policy.pack.timezone)
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
-        flag = self._flag(event)
+        flag = self._flag(event, who)
         document = event_record(event_id, event, flag)
         entry = NewEntry("event", document, event.actor.id, recorded_at=datetime.now(UTC))
 
@@ -356,10 +356,11 @@ class Gateway:
         appended = self.committer.submit(entry, index)
         return RecordedEvent(event_id, appended.index, flag)
 
-    def _flag(self, event: Event) -> str | None:
-        """Why a reported action stands out, or None: no decision cited, one not found, one
-        made by another actor (the permit was someone else's, whatever it said), denied,
-        for another action, or made after the action."""
+    def _flag(self, event: Event, who: Principal) -> str | None:
+        """Why a reported action stands out, or None: no decision cited, one not found (or
+        not one the reporting key may read: existence is not revealed, and an auditor can
+        still look the id up), one made by another actor (the permit was someone else's,
+        whatever it said), denied, for another action, or made after the action."""
         if event.kind not in ACTION_KINDS:
             return None
         if event.decision_id is None:
@@ -367,10 +368,14 @@ class Gateway:
         with self.db.connect() as conn:
             row = conn.execute(
                 select(
-                    decisions.c.decision, decisions.c.action, decisions.c.at, decisions.c.actor_id
+                    decisions.c.decision,
+                    decisions.c.action,
+                    decisions.c.at,
+                    decisions.c.actor_id,
+                    decisions.c.unit,
                 ).where(decisions.c.id == event.decision_id)
             ).one_or_none()
-        if row is None:
+        if row is None or not who.may_read(row.actor_id, row.unit):
             return "decision_not_found"
         if row.actor_id != event.actor.id:
             return "decision_by_another_actor"
