@@ -120,9 +120,12 @@ def demo(
 
     from liaison.api.app import build_services
     from liaison.demo import _stops, load_demo
+    from liaison.logs import configure as configure_logs
     from liaison.settings import Settings
 
-    services = build_services(Settings())
+    settings = Settings()
+    configure_logs(settings.log_format, settings.log_level)
+    services = build_services(settings)
     total = len(_stops(2025, per_day)) + 1
     try:
         with Progress(transient=True) as bar:
