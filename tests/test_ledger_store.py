@@ -545,3 +545,24 @@ def test_checkpoints(engine: Engine) -> None:
         "checkpoint 300",
         "checkpoint 301",
     }
+
+
+def test_a_record_with_a_personal_key_is_not_personal_data(engine: Engine) -> None:
+    """An entry whose record has a key ``personal`` (and no personal data of its own) is
+    not reported as personal data gone missing; a real commitment still is."""
+    ledger = Ledger(engine, ORIGIN, parse_signer(SKEY))
+    ledger.append_many(
+        [
+            NewEntry("event", {"personal": "sha256:" + "ab" * 32}, "a"),
+            NewEntry("event", {"x": 1}, "a", {"subject": "person-1"}),
+        ]
+    )
+    ledger.checkpoint()
+    report = verify_ledger(ledger, parse_verifier(VKEY))
+    assert report.ok, report.problems
+    with engine.begin() as conn:
+        conn.execute(ledger_personal.delete())
+    problems = [str(p) for p in verify_ledger(ledger, parse_verifier(VKEY)).problems]
+    assert len(problems) == 1
+    assert "missing" in problems[0]
+    assert "entry 1" in problems[0]

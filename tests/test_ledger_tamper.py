@@ -707,3 +707,24 @@ def test_bundle_that_is_not_json_names_the_line(pristine: Pristine, tmp_path: Pa
     path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(BundleError, match=f"line {FIRST_ENTRY + 11}"):
         verify_bundle(path, VKEY)
+
+
+def test_proofs_from_tampered_tiles_do_not_verify(built: Built) -> None:
+    """A proof of the current tree is checked against the head's root, not a root made
+    from the same tiles as its path: with a leaf hash of the right-edge tile changed
+    (from which a root would be recomputed, consistently), it does not verify."""
+    ledger = Ledger(built.engine, ORIGIN)
+    last = SIZE - 1
+    assert ledger.inclusion_proof(last - 1).verifies()
+    assert ledger.consistency_proof(CHECKPOINTS[-1]).verifies()
+    where = {"i": last // 256}
+    tile = value(
+        built.engine, "SELECT hashes FROM ledger_tiles WHERE level = 0 AND idx = :i", **where
+    )
+    sql(
+        built.engine,
+        "UPDATE ledger_tiles SET hashes = :h WHERE level = 0 AND idx = :i",
+        {"h": flip_byte(bytes(tile), (last % 256) * 32), **where},
+    )
+    assert not ledger.inclusion_proof(last - 1).verifies()  # its sibling's hash changed
+    assert not ledger.consistency_proof(CHECKPOINTS[-1]).verifies()

@@ -139,7 +139,7 @@ class _Personal:
         """``rows``: the personal rows of the index range of this batch of entries."""
         if rows and self._all_kept_and_matching(rows, indexes, bodies):
             return
-        committed = [i for i, body in zip(indexes, bodies, strict=True) if _COMMITTED in body]
+        committed = [i for i, body in zip(indexes, bodies, strict=True) if _commits(body)]
         if not rows:
             self.missing.extend(committed)
             return
@@ -297,6 +297,22 @@ def _check_stored_roots(
                     "the stored root differs from the signed root (the checkpoint row was altered)",
                 )
             )
+
+
+def _commits(body: bytes) -> bool:
+    """Whether the entry ``body`` commits to personal data (has a top-level ``personal``).
+
+    Read off a body's head as the writer makes it; a body without the marker anywhere
+    commits to none; any other (a record that itself holds a ``personal`` key) is parsed.
+    """
+    if _COMMITTED not in body:
+        return False
+    if _SEALED.match(body) is not None:
+        return True
+    try:
+        return "personal" in parse_body(body)
+    except ValueError:
+        return False
 
 
 def _matches(body: bytes, salt: bytes, data: bytes) -> bool:

@@ -327,19 +327,27 @@ class Ledger:
             return self._inclusion_proof(cur, index, size)
 
     def _inclusion_proof(self, cur: DriverCursor, index: int, size: int | None) -> InclusionProof:
-        current, _ = self._read_head(cur)
+        current, head_root = self._read_head(cur)
         size = current if size is None else size
         if not 0 <= index < size <= current:
             raise NotFound(
                 f"no inclusion proof for entry {index} in a tree of size {size} "
                 f"(current size {current})"
             )
-        nodes = [*merkle.inclusion_plan(index, size), *merkle.subtree_plan(0, size), (0, index)]
+        nodes = [*merkle.inclusion_plan(index, size), (0, index)]
+        if size != current:
+            nodes += merkle.subtree_plan(0, size)
         view = self._view(cur, nodes)
         hashes = merkle.inclusion_proof_from(index, size, view.get)
-        return InclusionProof(
-            index, size, merkle.root_from(size, view.get), view.get(0, index), hashes
-        )
+        root = self._proof_root(size, current, head_root, view)
+        return InclusionProof(index, size, root, view.get(0, index), hashes)
+
+    @staticmethod
+    def _proof_root(size: int, current: int, head_root: bytes, view: TileView) -> bytes:
+        """The root a proof is checked against: the head's (the sequencer's record) for the
+        current tree, so that a proof built from tampered tiles does not verify; else the
+        root of the older tree from the tiles (checkpoints hold those roots to it)."""
+        return head_root if size == current else merkle.root_from(size, view.get)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         with read_cursor(self.engine) as cur:
@@ -348,23 +356,21 @@ class Ledger:
     def _consistency_proof(
         self, cur: DriverCursor, old_size: int, new_size: int | None
     ) -> ConsistencyProof:
-        current, _ = self._read_head(cur)
+        current, head_root = self._read_head(cur)
         new_size = current if new_size is None else new_size
         if not 0 < old_size <= new_size <= current:
             raise NotFound(
                 f"no consistency proof from size {old_size} to {new_size} (current size {current})"
             )
-        nodes = [
-            *merkle.consistency_plan(old_size, new_size),
-            *merkle.subtree_plan(0, old_size),
-            *merkle.subtree_plan(0, new_size),
-        ]
+        nodes = [*merkle.consistency_plan(old_size, new_size), *merkle.subtree_plan(0, old_size)]
+        if new_size != current:
+            nodes += merkle.subtree_plan(0, new_size)
         view = self._view(cur, nodes)
         return ConsistencyProof(
             old_size,
             new_size,
-            merkle.root_from(old_size, view.get),
-            merkle.root_from(new_size, view.get),
+            self._proof_root(old_size, current, head_root, view),
+            self._proof_root(new_size, current, head_root, view),
             merkle.consistency_proof_from(old_size, new_size, view.get),
         )
 
@@ -421,8 +427,11 @@ class Ledger:
         return [_checkpoint(r) for r in rows]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        found = self.checkpoints()
-        return found[-1] if found else None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ledger_checkpoints).order_by(ledger_checkpoints.c.size.desc()).limit(1)
+            ).one_or_none()
+        return _checkpoint(row) if row is not None else None
 
 
 def blob(value: Any) -> bytes:
