@@ -35,7 +35,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, D
     keygen(settings.key_dir, settings.log_origin)
     services = build_services(settings)
     try:
-        yield services, load_demo(services.gateway, services.keys, per_day=1), settings.key_dir
+        yield services, load_demo(services.gateway, per_day=1), settings.key_dir
     finally:
         services.gateway.close()
         services.gateway.db.dispose()
@@ -106,7 +106,7 @@ def test_flagged_actions_are_recorded(demo: tuple[Services, DemoResult, Path]) -
 def test_loading_again_is_skipped(demo: tuple[Services, DemoResult, Path]) -> None:
     services, result, _ = demo
     size = services.gateway.ledger.head()[0]
-    again = load_demo(services.gateway, services.keys, per_day=1)
+    again = load_demo(services.gateway, per_day=1)
     assert again.skipped
     assert (again.decisions, again.events) == (0, 0)
     assert services.gateway.ledger.head()[0] == size
@@ -146,7 +146,7 @@ def test_an_interrupted_load_resumes(
                 gateway.decide_and_record(parse_request(body), loader)
             else:
                 gateway.record(Event.model_validate(body), loader)
-        rest = load_demo(gateway, services.keys, per_day=1)
+        rest = load_demo(gateway, per_day=1)
         assert not rest.skipped
         decided = sum(1 for kind, _ in first if kind == "decide")
         total_decisions = _count(services, decisions)
@@ -156,7 +156,7 @@ def test_an_interrupted_load_resumes(
         whole = demo[1]  # one uninterrupted load
         assert (total_decisions, total_events) == (whole.decisions, whole.events)
         assert gateway.ledger.head()[0] == 1 + total_decisions + total_events
-        assert load_demo(gateway, services.keys, per_day=1).skipped
+        assert load_demo(gateway, per_day=1).skipped
     finally:
         services.gateway.close()
         services.gateway.db.dispose()

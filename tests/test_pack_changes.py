@@ -4,6 +4,7 @@ whichever gateway (process) made it."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -405,3 +406,21 @@ def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
     assert indexes[1] == indexes[0] + 1  # in order, without the stale job
     # The group refused (with or without the blocker), then the rest again, together.
     assert groups in ([1, 3, 2], [4, 3])
+
+
+def test_a_whole_pack_is_checked_as_files_are(gateway: Gateway) -> None:
+    """``whole=`` (``liaison packs import``) gets the checks a change's files get."""
+    base = gateway.packs.latest()
+    assert base is not None
+    whole = {**base.files, "views.toml": base.files["views.toml"] + "\x00"}
+    with pytest.raises(InvalidRequest) as caught:
+        gateway.change_pack(ADMIN, reason="r", base=base.digest, whole=whole)
+    assert caught.value.field == "files.views.toml"
+    assert gateway.packs.latest() == base
+
+
+def test_the_digest_is_sha256_of_the_canonical_json_of_the_files() -> None:
+    """Pinned to its definition (docs/packs.md), computed here independently."""
+    files = {"views.toml": "b = 2\n", "pack.toml": 'id = "x"\n'}
+    canonical = b'{"pack.toml":"id = \\"x\\"\\n","views.toml":"b = 2\\n"}'
+    assert pack_digest(files) == "sha256:" + hashlib.sha256(canonical).hexdigest()

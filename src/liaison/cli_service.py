@@ -10,8 +10,6 @@ import typer
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.gateway.auth import KeyStore
 
-    pass
-
 from liaison.gateway.roles import Role
 
 keys_app = typer.Typer(help="API keys: create (shown once), revoke.", no_args_is_help=True)
@@ -132,7 +130,6 @@ def demo(
             task = bar.add_task("loading the demo history", total=total)
             result = load_demo(
                 services.gateway,
-                services.keys,
                 per_day=per_day,
                 progress=lambda n: bar.advance(task, n),
             )

@@ -32,7 +32,3 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False
-
-
-def settings() -> Settings:
-    return Settings()

@@ -16,9 +16,6 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from liaison.errors import LiaisonError
-from liaison.logs import get_logger
-
-log = get_logger("liaison.api")
 
 STATUS = {
     "invalid_request": 422,
@@ -99,8 +96,3 @@ def install(app: FastAPI) -> None:
             exc.status_code, "http_error"
         )
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected_error", path=request.url.path, exc_info=exc)
-        return JSONResponse(error_body("internal_error", f"{type(exc).__name__}"), status_code=500)

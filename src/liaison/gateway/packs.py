@@ -173,7 +173,8 @@ def prepare_change(
             f"base: the change was made against {base!r}, but the pack is now "
             f"{current.digest} (change {current.seq}); fetch it and make the change again"
         )
-    files = dict(sorted(whole.items())) if whole is not None else apply_changes(old, changes or {})
+    # A whole pack is every file added to an empty one: the same checks (names, NUL, size).
+    files = apply_changes({}, whole) if whole is not None else apply_changes(old, changes or {})
     digest = pack_digest(files)
     if current is not None and digest == current.digest:
         raise InvalidRequest("files", "files: the change leaves the pack as it is")

@@ -16,7 +16,6 @@ process or host made it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import threading
 import uuid
@@ -107,14 +106,9 @@ class _Pending:
     who: Principal
     id: str
     decision: dict[str, Any]
-    fingerprint: str
+    public: dict[str, Any]  # the request without personal data, as its index row holds it
     personal: dict[str, Any] | None
     future: Future[Appended]
-
-
-def _fingerprint(document: dict[str, Any]) -> str:
-    raw = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(raw).hexdigest()
 
 
 class Gateway:
@@ -148,6 +142,8 @@ class Gateway:
 
     def _reload(self) -> None:
         with self._rules_lock:
+            if self.packs.seq() == self._rules.seq:  # another caller reloaded it already
+                return
             stored = self.packs.latest()
             if stored is not None and stored.seq != self._rules.seq:
                 self._rules = _rules(stored.seq, PolicyEngine(load_pack_files(stored.files)))
@@ -253,22 +249,16 @@ class Gateway:
         decision = policy.decide(request)
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
         record, personal = decision_record(policy, decision_id, request, decision)
-        fingerprint = _fingerprint(record["request"])
-        entry = NewEntry(
-            "decision", record, request.actor.id, personal, recorded_at=datetime.now(UTC)
-        )
+        now = datetime.now(UTC)
+        entry = NewEntry("decision", record, request.actor.id, personal, recorded_at=now)
+        row = _decision_row(decision_id, now, request, decision, record)  # off the commit thread
 
         def index(at: Appended) -> list[tuple[Table, dict[str, Any]]]:
-            return [
-                (
-                    decisions,
-                    _decision_row(decision_id, at.index, request, decision, record, fingerprint),
-                )
-            ]
+            return [(decisions, {**row, "ledger_index": at.index})]
 
         future = self.committer.enqueue(entry, rows=index, check=rules.check)
         return _Pending(
-            request, who, decision_id, record["decision"], fingerprint, personal, future
+            request, who, decision_id, record["decision"], record["request"], personal, future
         )
 
     def _recorded(self, pending: _Pending) -> RecordedDecision:
@@ -286,9 +276,7 @@ class Gateway:
             except IntegrityError:
                 # The id is taken (the primary key said so, atomically): a retry of the same
                 # request gets the recorded decision back; anything else is a conflict.
-                existing = self._existing_decision(
-                    pending.id, pending.fingerprint, pending.personal
-                )
+                existing = self._existing_decision(pending.id, pending.public, pending.personal)
                 if existing is None:
                     raise
                 return existing
@@ -296,12 +284,12 @@ class Gateway:
         raise Unavailable("the directive pack kept changing; the request was not decided")
 
     def _existing_decision(
-        self, decision_id: str, fingerprint: str, personal: dict[str, Any] | None
+        self, decision_id: str, public: dict[str, Any], personal: dict[str, Any] | None
     ) -> RecordedDecision | None:
         """An idempotent retry returns the recorded decision; a different request is a conflict.
 
-        The request is compared whole: its public part by fingerprint, its personal part
-        (subject id, case number: kept apart, in the ledger only) against the ledger entry.
+        The request is compared whole: its public part against the index row's, its personal
+        part (subject id, case number: kept apart, in the ledger only) against the entry's.
         """
         with self.db.connect() as conn:
             row = conn.execute(
@@ -313,7 +301,7 @@ class Gateway:
             return None
         document = json.loads(row.document)
         if (
-            document.get("fingerprint") != fingerprint
+            document["request"] != public
             or self.ledger.entry(int(row.ledger_index)).personal != personal
         ):
             raise Conflict(f"decision id {decision_id!r} was already used for a different request")
@@ -327,7 +315,8 @@ class Gateway:
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
         flag = self._flag(event, who)
         document = event_record(event_id, event, flag)
-        entry = NewEntry("event", document, event.actor.id, recorded_at=datetime.now(UTC))
+        now = datetime.now(UTC)
+        entry = NewEntry("event", document, event.actor.id, recorded_at=now)
 
         def index(conn: Connection, at: Appended) -> None:
             if conn.execute(select(events.c.id).where(events.c.id == event_id)).first():
@@ -338,7 +327,7 @@ class Gateway:
                     {
                         "id": event_id,
                         "ledger_index": at.index,
-                        "recorded_at": datetime.now(UTC),
+                        "recorded_at": now,
                         "at": event.at,
                         "kind": event.kind.value,
                         "actor_id": event.actor.id,
@@ -480,16 +469,15 @@ class Gateway:
 
 def _decision_row(
     decision_id: str,
-    index: int,
+    recorded_at: datetime,
     request: ActionRequest,
     decision: Decision,
     record: dict[str, Any],
-    fingerprint: str,
 ) -> dict[str, Any]:
+    """The decision's index row, but its ledger index (known once it is appended)."""
     return {
         "id": decision_id,
-        "ledger_index": index,
-        "recorded_at": datetime.now(UTC),
+        "recorded_at": recorded_at,
         "at": decision.at,
         "actor_id": request.actor.id,
         "unit": request.actor.unit,
@@ -499,7 +487,7 @@ def _decision_row(
         "basis": decision.basis.value,
         "policy_version": decision.policy_version,
         "encounter_id": request.encounter.id if request.encounter else None,
-        "document": json.dumps({**record, "fingerprint": fingerprint}, ensure_ascii=False),
+        "document": json.dumps(record, ensure_ascii=False),
     }
 
 

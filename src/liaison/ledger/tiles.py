@@ -36,13 +36,6 @@ def tiles_for(nodes: Iterable[tuple[int, int]]) -> set[TileKey]:
     return {tile_of(level, index)[0] for level, index in nodes}
 
 
-def reduce_hashes(hashes: list[bytes]) -> bytes:
-    """Root of a perfect subtree given its 2**k lowest hashes, in order."""
-    if len(hashes) == 1:
-        return hashes[0]
-    return pair_up(b"".join(hashes), len(hashes).bit_length())[:HASH]
-
-
 def pair_up(data: bytes, rounds: int) -> bytes:
     """``rounds`` levels up from the concatenated hashes ``data``: each round replaces every
     two adjacent hashes by their RFC 6962 node hash (an odd last hash is dropped).
