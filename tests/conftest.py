@@ -8,16 +8,19 @@ except under CI=true, where a missing service is a failure.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
-from liaison.storage.database import open_engine
+from liaison.storage.database import open_engine, scratch_database
 from liaison.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from liaison.api.app import Services
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -37,16 +40,8 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     base = _pg_url()
     if base is None:
         pytest.skip("PostgreSQL not available (run through `make test`)")
-    name = f"liaison_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, "liaison_test") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
@@ -64,3 +59,28 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = open_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@contextmanager
+def running_services(
+    url: str, folder: Path, *, migrate: bool = True, signing_key: bool = True, **settings: Any
+) -> Iterator[Services]:
+    """A deployment's services on ``url`` as ``liaison serve`` builds them (no scheduled
+    checkpoints), with a signing key made in ``folder/keys``; closed afterwards."""
+    from liaison.api.app import build_services
+    from liaison.ledger.keys import keygen
+    from liaison.settings import Settings
+
+    if migrate:
+        engine = open_engine(url)
+        upgrade(engine)
+        engine.dispose()
+    config = Settings(database_url=url, key_dir=folder / "keys", checkpoint_interval=0, **settings)
+    if signing_key:
+        keygen(config.key_dir, config.log_origin)
+    services = build_services(config)
+    try:
+        yield services
+    finally:
+        services.gateway.close()
+        services.gateway.db.dispose()

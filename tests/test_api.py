@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from conftest import BACKENDS, database_url
-from liaison.api.app import MAX_BATCH, Services, build_services, create_app
+from conftest import BACKENDS, database_url, running_services
+from liaison.api.app import MAX_BATCH, Services, create_app
 from liaison.gateway.auth import KeyStore, Role
 from liaison.ledger import merkle
 from liaison.ledger.canonical import canonical_json
 from liaison.ledger.checkpoint import open_checkpoint
-from liaison.ledger.keys import keygen, load_verifier
+from liaison.ledger.keys import load_verifier
 from liaison.ledger.store import Ledger
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
@@ -49,25 +49,19 @@ class Api:
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     tmp_path = tmp_path_factory.mktemp("api")
     for db_url in database_url(request.param, tmp_path):
-        engine = open_engine(db_url)
-        upgrade(engine)
-        engine.dispose()
-        settings = Settings(database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0)
-        keygen(settings.key_dir, settings.log_origin)
-        services = build_services(settings)
-        try:
-            with TestClient(create_app(services=services)) as client:
-                yield Api(
-                    client,
-                    services,
-                    settings,
-                    bearer(services.keys, Role.OFFICER, "officer-1", "1D"),
-                    bearer(services.keys, Role.SUPERVISOR, "sergeant-1", "1D"),
-                    bearer(services.keys, Role.AUDITOR, "auditor-1"),
-                )
-        finally:
-            services.gateway.close()
-            services.gateway.db.dispose()
+        with (
+            running_services(db_url, tmp_path) as services,
+            TestClient(create_app(services=services)) as client,
+        ):
+            assert services.settings is not None
+            yield Api(
+                client,
+                services,
+                services.settings,
+                bearer(services.keys, Role.OFFICER, "officer-1", "1D"),
+                bearer(services.keys, Role.SUPERVISOR, "sergeant-1", "1D"),
+                bearer(services.keys, Role.AUDITOR, "auditor-1"),
+            )
 
 
 def bearer(keys: KeyStore, role: Role, actor: str, unit: str | None = None) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +13,21 @@ import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
-from liaison.api.app import Services, build_services, create_app
+from conftest import running_services
+from liaison.api.app import Services, create_app
 from liaison.gateway.auth import Role
-from liaison.ledger.keys import keygen
 from liaison.policy import shipped_pack_path
 from liaison.policy.pack_content import pack_digest, read_pack_files
-from liaison.settings import Settings
 from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
 
 
 @pytest.fixture
 def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Services, dict[str, Any]]]:
-    settings = Settings(database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0)
-    keygen(settings.key_dir, settings.log_origin)
-    services = build_services(settings)
+    with running_services(db_url, tmp_path, migrate=False) as services:
+        yield from _api(services)
+
+
+def _api(services: Services) -> Iterator[tuple[TestClient, Services, dict[str, Any]]]:
     keys = services.keys
     made = {
         "admin": keys.create(Role.ADMIN, "admin-1", None)[0],
@@ -33,12 +35,13 @@ def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Services, dic
         "officer": keys.create(Role.OFFICER, "officer-1", "1D")[0],
     }
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
-    try:
-        with TestClient(create_app(services=services)) as client:
-            yield client, services, headers
-    finally:
-        services.gateway.close()
-        services.gateway.db.dispose()
+    with TestClient(create_app(services=services)) as client:
+        yield client, services, headers
+
+
+def restarted(url: str, folder: Path, **settings: Any) -> AbstractContextManager[Services]:
+    """Another process of the same deployment: its services over the same database."""
+    return running_services(url, folder, migrate=False, signing_key=False, **settings)
 
 
 def change(client: TestClient, headers: dict[str, str], files: dict[str, Any], **extra: Any) -> Any:
@@ -146,41 +149,30 @@ def test_a_restart_keeps_the_pack_in_force(api: Any, db_url: str, tmp_path: Path
     folder = tmp_path / "edited-dc"
     shutil.copytree(shipped_pack_path("dc"), folder)
     (folder / "views.toml").write_text("# edited\n" + (folder / "views.toml").read_text())
-    settings = Settings(
-        database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0, pack_dir=folder
-    )
-    with capture_logs() as logs:
-        again = build_services(settings)
-    try:
+    with (
+        capture_logs() as logs,
+        restarted(db_url, tmp_path, pack_dir=folder) as again,
+    ):
         assert again.gateway.ledger.head()[0] == size  # nothing recorded at start
         assert "TEST-NO-INQUIRIES" in again.gateway.policy.pack.directives
         warned = [e for e in logs if e["event"] == "pack_folder_not_in_force"]
         assert warned, logs
         assert warned[0]["log_level"] == "warning"
         assert warned[0]["seq"] == 2
-    finally:
-        again.gateway.close()
-        again.gateway.db.dispose()
 
 
 def test_another_process_decides_under_the_change(api: Any, db_url: str, tmp_path: Path) -> None:
     """A second service over the same database (another process, another host) that has
     not seen a change yet makes its next decision again under the changed pack."""
     client, _, headers = api
-    settings = Settings(database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0)
-    other = build_services(settings)
-    try:
-        with TestClient(create_app(services=other)) as second:
-            warm = second.post("/v1/decisions", json=inquiry("p2-warm"), headers=headers["officer"])
-            assert warm.json()["decision"]["decision"] == "permit"
-            made = change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).json()
-            late = second.post("/v1/decisions", json=inquiry("p2-late"), headers=headers["officer"])
-            assert late.status_code == 200, late.text
-            assert late.json()["decision"]["decision"] == "deny"
-            assert late.json()["ledger_index"] > made["ledger_index"]
-    finally:
-        other.gateway.close()
-        other.gateway.db.dispose()
+    with restarted(db_url, tmp_path) as other, TestClient(create_app(services=other)) as second:
+        warm = second.post("/v1/decisions", json=inquiry("p2-warm"), headers=headers["officer"])
+        assert warm.json()["decision"]["decision"] == "permit"
+        made = change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).json()
+        late = second.post("/v1/decisions", json=inquiry("p2-late"), headers=headers["officer"])
+        assert late.status_code == 200, late.text
+        assert late.json()["decision"]["decision"] == "deny"
+        assert late.json()["ledger_index"] > made["ledger_index"]
 
 
 def test_a_broken_folder_does_not_stop_a_recorded_deployment(
@@ -192,18 +184,10 @@ def test_a_broken_folder_does_not_stop_a_recorded_deployment(
     shutil.copytree(shipped_pack_path("dc"), half)
     (half / "views.toml").write_text("this is not TOML [")
     for folder, digest in [(half, pack_digest(read_pack_files(half))), (tmp_path / "gone", None)]:
-        settings = Settings(
-            database_url=db_url, key_dir=tmp_path / "keys", checkpoint_interval=0, pack_dir=folder
-        )
-        with capture_logs() as logs:
-            again = build_services(settings)
-        try:
+        with capture_logs() as logs, restarted(db_url, tmp_path, pack_dir=folder) as again:
             assert again.gateway.packs.seq() == 1
             assert "MPD-BASELINE" in again.gateway.policy.pack.directives
             warned = [e for e in logs if e["event"] == "pack_folder_not_in_force"]
             assert len(warned) == 1
             assert warned[0]["folder_digest"] == digest
             assert (warned[0]["folder_problem"] is None) == (digest is not None)
-        finally:
-            again.gateway.close()
-            again.gateway.db.dispose()

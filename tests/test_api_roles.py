@@ -57,16 +57,12 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from conftest import BACKENDS, database_url
-from liaison.api.app import Services, build_services, create_app
+from conftest import BACKENDS, database_url, running_services
+from liaison.api.app import Services, create_app
 from liaison.gateway import auth
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
-from liaison.ledger.keys import keygen
 from liaison.model.request import parse_request
-from liaison.settings import Settings
-from liaison.storage.database import open_engine
-from liaison.storage.migrate import upgrade
 
 NOON = "2025-08-15T12:00:00-04:00"
 ROLES = [
@@ -179,31 +175,27 @@ def world(
 ) -> Iterator[World]:
     tmp_path = tmp_path_factory.mktemp("roles")
     for url in database_url(request.param, tmp_path):
-        engine = open_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        settings = Settings(database_url=url, key_dir=tmp_path / "keys", checkpoint_interval=0)
-        keygen(settings.key_dir, settings.log_origin)
-        services = build_services(settings)
-        _seed(services)
-        keys = services.keys
-        made = {role: keys.create(Role(role), *SELF[role])[0] for role in SELF}
-        headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
-        officer_key_id = made["officer"].split("_")[1]
-        headers["no key"] = {}
-        headers["bad key"] = {"Authorization": f"Bearer lsn_{officer_key_id}_{'x' * 43}"}
-        headers["malformed key"] = {"Authorization": "Bearer not-a-key"}
-        revoked, principal = keys.create(Role.OFFICER, "officer-1", "1D")
-        headers["revoked key"] = {"Authorization": f"Bearer {revoked}"}
-        try:
-            with TestClient(create_app(services=services)) as client:
-                used = client.get("/v1/directives", headers=headers["revoked key"])
-                assert used.status_code == 200  # known, and cached, before it is revoked
-                assert keys.revoke(principal.key_id)
-                yield World(client, services, headers)
-        finally:
-            services.gateway.close()
-            services.gateway.db.dispose()
+        with running_services(url, tmp_path) as services:
+            yield from _world(services)
+
+
+def _world(services: Services) -> Iterator[World]:
+    """The role matrix's world on ``services``: seeded records, a key of every kind."""
+    _seed(services)
+    keys = services.keys
+    made = {role: keys.create(Role(role), *SELF[role])[0] for role in SELF}
+    headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
+    officer_key_id = made["officer"].split("_")[1]
+    headers["no key"] = {}
+    headers["bad key"] = {"Authorization": f"Bearer lsn_{officer_key_id}_{'x' * 43}"}
+    headers["malformed key"] = {"Authorization": "Bearer not-a-key"}
+    revoked, principal = keys.create(Role.OFFICER, "officer-1", "1D")
+    headers["revoked key"] = {"Authorization": f"Bearer {revoked}"}
+    with TestClient(create_app(services=services)) as client:
+        used = client.get("/v1/directives", headers=headers["revoked key"])
+        assert used.status_code == 200  # known, and cached, before it is revoked
+        assert keys.revoke(principal.key_id)
+        yield World(client, services, headers)
 
 
 def _me(role: str) -> tuple[str, str | None]:

@@ -28,15 +28,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from liaison.api.app import build_services, create_app
+from conftest import running_services
+from liaison.api.app import Services, create_app
 from liaison.api.openapi import main, openapi_document, render
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
-from liaison.ledger.keys import keygen
 from liaison.model.request import parse_request
-from liaison.settings import Settings
-from liaison.storage.database import open_engine
-from liaison.storage.migrate import upgrade
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/python -m liaison.api.openapi docs/openapi.json"
@@ -116,13 +113,11 @@ def _refs(node: Any) -> Iterator[str]:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Headers]]:
     """The app on SQLite with some history, and keys: (app, {role: Authorization header})."""
     tmp_path = tmp_path_factory.mktemp("schemathesis")
-    url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    engine = open_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    settings_ = Settings(database_url=url, key_dir=tmp_path / "keys", checkpoint_interval=0)
-    keygen(settings_.key_dir, settings_.log_origin)
-    services = build_services(settings_)
+    with running_services(f"sqlite:///{tmp_path / 'liaison.db'}", tmp_path) as services:
+        yield from _live(services)
+
+
+def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
     loader = Principal("seed", Role.SUPERVISOR, "seed", "1D")
     stop = {"kind": "traffic_stop", "id": "stop-1"}
     services.gateway.record(
@@ -157,12 +152,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Header
         ]
     }
     app = create_app(services=services)
-    try:
-        with TestClient(app):
-            yield app, headers
-    finally:
-        services.gateway.close()
-        services.gateway.db.dispose()
+    with TestClient(app):
+        yield app, headers
 
 
 # Loaded from the app's document at import (``from_asgi`` would need the live app then,

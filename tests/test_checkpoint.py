@@ -295,7 +295,7 @@ def test_checkpoint_constructor_refuses(kwargs: dict[str, object], message: str)
 
 
 def test_sign_checkpoint_needs_a_checkpoint(keys: tuple[Signer, Verifier]) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="not a Checkpoint"):
         sign_checkpoint(GO_TREE, keys[0])  # type: ignore[arg-type]
 
 

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from liaison.api.app import Services, build_services
+from conftest import running_services
+from liaison.api.app import Services
 from liaison.demo import DemoResult, load_demo
 from liaison.gateway.auth import Principal, Role
 from liaison.ledger.check import verify_ledger
-from liaison.ledger.keys import keygen, load_verifier
-from liaison.settings import Settings
-from liaison.storage.database import open_engine
-from liaison.storage.migrate import upgrade
+from liaison.ledger.keys import load_verifier
 from liaison.storage.tables import decisions, encounters, events
 
 CHECKPOINT = "checkpoint-2025-08-13-14th-st"
@@ -27,18 +25,8 @@ AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, DemoResult, Path]]:
     tmp_path = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    engine = open_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    settings = Settings(database_url=url, key_dir=tmp_path / "keys", checkpoint_interval=0)
-    keygen(settings.key_dir, settings.log_origin)
-    services = build_services(settings)
-    try:
-        yield services, load_demo(services.gateway, per_day=1), settings.key_dir
-    finally:
-        services.gateway.close()
-        services.gateway.db.dispose()
+    with running_services(f"sqlite:///{tmp_path / 'liaison.db'}", tmp_path) as services:
+        yield services, load_demo(services.gateway, per_day=1), tmp_path / "keys"
 
 
 def _count(services: Services, table: object, *where: object) -> int:
@@ -133,11 +121,7 @@ def test_an_interrupted_load_resumes(
     from liaison.model.request import parse_request
 
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
-    engine = open_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    services = build_services(Settings(database_url=url, key_dir=tmp_path / "k"))
-    try:
+    with running_services(url, tmp_path, signing_key=False) as services:
         gateway = services.gateway
         loader = Principal("k-loader", Role.SUPERVISOR, "demo-loader-3D", "3D")
         first = _with_ids(_checkpoint_plan())[:3]
@@ -157,6 +141,3 @@ def test_an_interrupted_load_resumes(
         assert (total_decisions, total_events) == (whole.decisions, whole.events)
         assert gateway.ledger.head()[0] == 1 + total_decisions + total_events
         assert load_demo(gateway, per_day=1).skipped
-    finally:
-        services.gateway.close()
-        services.gateway.db.dispose()

@@ -29,7 +29,7 @@ from liaison.ledger.bundle import BundleError, export_bundle, verify_bundle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, seal
-from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
 from liaison.ledger.store import Ledger
 from liaison.ledger.verify import Report, TileBuilder
 from liaison.storage.database import open_engine
@@ -694,7 +694,7 @@ def test_bundle_forged_and_resigned_with_another_key(pristine: Pristine, tmp_pat
     }
     assert pinned.checkpoints_verified == 0
     # The forger's checkpoints do not open with the published key.
-    with pytest.raises(Exception, match="no signature by a known key"):
+    with pytest.raises(SignatureError, match="no signature by a known key"):
         open_checkpoint(
             json.loads(path.read_text().splitlines()[1])["checkpoint"], parse_verifier(VKEY)
         )
