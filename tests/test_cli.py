@@ -461,6 +461,24 @@ def test_decide_every_line_invalid_exits_2(write: Any) -> None:
     assert_error(b, line=2, field="actor", id="b")
 
 
+def test_decide_instants_at_the_ends_of_the_calendar_are_invalid_not_a_crash(
+    write: Any,
+) -> None:
+    """Valid RFC 3339, but not representable in UTC or the pack's zone: an error naming
+    ``at`` on its line, and the other lines decided."""
+    lines: list[dict[str, Any] | str] = [
+        share_stopped(id="early", at="0001-01-01T00:00:00+05:00"),
+        share_stopped(id="late", at="9999-12-31T23:59:59-12:00"),
+        share_stopped(id="ok", at=NOON_15),
+    ]
+    result = invoke("decide", write(jsonl(*lines)))
+    assert result.exit_code == 2
+    early, late, ok = out_lines(result)
+    assert_error(early, line=1, field="at", id="early")
+    assert_error(late, line=2, field="at", id="late")
+    assert ok["decision"] == "permit"
+
+
 def test_decide_undecodable_bytes_are_an_invalid_line_not_a_crash(write: Any) -> None:
     good = json.dumps(ncic_status(id="good", at=NOON_15)).encode()
     bad = b'{"id": "caf\xe9", "action": "arrest"}'

@@ -34,7 +34,7 @@ from liaison.ledger.store import b64
 from liaison.logs import configure as configure_logs
 from liaison.model.jsonschema import request_json_schema
 from liaison.model.request import ActionRequest, invalid_request_from, parse_request
-from liaison.model.timestamps import now_utc, parse_instant
+from liaison.model.timestamps import check_representable, now_utc, parse_instant
 from liaison.model.vocabulary import Action
 from liaison.reports.directives import status_dict
 from liaison.settings import Settings
@@ -447,11 +447,9 @@ def _routes(app: FastAPI) -> None:
         engine = svc.gateway.current_policy()
         try:
             moment = parse_instant(at) if at is not None else now_utc()
-            engine.local(moment)
         except ValueError as exc:
             raise InvalidRequest("at", f"at: {exc}") from None
-        except OverflowError:
-            raise InvalidRequest("at", f"at: {at} is outside the range of instants") from None
+        check_representable(moment, "at", engine.pack.timezone)
         try:
             name = engine.view_name(view)
         except NotFound as exc:

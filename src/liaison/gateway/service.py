@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select
@@ -47,6 +47,7 @@ from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, Actor
+from liaison.model.timestamps import check_representable
 from liaison.model.vocabulary import Role as ActorRole
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.pack_content import PackFiles, load_pack_files
@@ -245,8 +246,7 @@ class Gateway:
         _require_acting_for(who, request.actor, "decide")
         rules = self._rules
         policy = rules.engine
-        _check_instant(request.at, "at", policy.pack.timezone)
-        decision = policy.decide(request)
+        decision = policy.decide(request)  # refuses an instant it cannot represent
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
         record, personal = decision_record(policy, decision_id, request, decision)
         now = datetime.now(UTC)
@@ -311,7 +311,7 @@ class Gateway:
 
     def record(self, event: Event, who: Principal) -> RecordedEvent:
         _require_acting_for(who, event.actor, "record")
-        _check_instant(event.at, "at", self.policy.pack.timezone)
+        check_representable(event.at, "at", self.policy.pack.timezone)
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
         flag = self._flag(event, who)
         document = event_record(event_id, event, flag)
@@ -532,19 +532,6 @@ def _count(items: Any) -> dict[str, int]:
     for item in items:
         out[item] = out.get(item, 0) + 1
     return out
-
-
-def _check_instant(moment: datetime | None, field: str, zone: tzinfo) -> None:
-    """Refuse an instant that cannot be stored (in UTC) or shown (in the pack's zone)."""
-    if moment is None:
-        return
-    try:
-        moment.astimezone(UTC)
-        moment.astimezone(zone)
-    except OverflowError:
-        raise InvalidRequest(
-            field, f"{field}: {moment.isoformat()} is outside the range of representable instants"
-        ) from None
 
 
 # Ranks an officer's key may not claim for its actor (a supervisor's key may claim any).

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from liaison.errors import InvalidRequest
+
 # RFC 3339 section 5.6 date-time; "T" or a space (the note in 5.6) between date and time.
 # time-secfrac is 1*DIGIT; offset minutes are 00-59 (datetime.fromisoformat would read
 # "-04:60" as -05:00). The other ranges are checked by fromisoformat.
@@ -62,3 +64,15 @@ def micros(moment: datetime) -> int:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def check_representable(moment: datetime, field: str, zone: tzinfo) -> None:
+    """Refuse (``InvalidRequest`` naming ``field``) an instant that cannot be stored in UTC
+    or shown in ``zone``: near the ends of the calendar, an offset moves it out of range."""
+    try:
+        moment.astimezone(UTC)
+        moment.astimezone(zone)
+    except OverflowError:
+        raise InvalidRequest(
+            field, f"{field}: {moment.isoformat()} is outside the range of representable instants"
+        ) from None

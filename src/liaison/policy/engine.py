@@ -24,7 +24,7 @@ import cedarpy
 from liaison.errors import InvalidRequest, NotFound
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
-from liaison.model.timestamps import micros, now_utc, render
+from liaison.model.timestamps import check_representable, micros, now_utc, render
 from liaison.policy.compiled import (
     DEFAULT_DENY,
     ActionSlice,
@@ -126,6 +126,7 @@ class Engine:
         self, request: ActionRequest, default_at: datetime | None, default_view: str | None
     ) -> tuple[datetime, Regime]:
         at = request.at or default_at or now_utc()
+        check_representable(at, "at", self.pack.timezone)
         view = request.view or default_view
         try:
             return at, self.regime(at, view)
