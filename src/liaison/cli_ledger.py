@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidRequest, LiaisonError
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.ledger.entries import NewEntry
@@ -272,7 +272,6 @@ def ledger_export(
 
 @ledger_app.command("erase")
 def ledger_erase(
-    index: Annotated[int, typer.Argument(help="Entry whose personal data is erased.")],
     reason: Annotated[
         str, typer.Option("--reason", help="Why (retention expiry, court order, ...).")
     ],
@@ -280,13 +279,46 @@ def ledger_erase(
         str, typer.Option("--authority", help="The order or rule that authorises it.")
     ],
     actor: Annotated[str, typer.Option("--actor", help="Who erases.")],
+    index: Annotated[
+        int | None, typer.Argument(help="Entry whose personal data is erased.")
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            "--subject",
+            help="Erase every entry's personal data about this subject id (decisions, and "
+            "events that name the subject), in one step.",
+        ),
+    ] = None,
 ) -> None:
-    """Erase an entry's personal data; the erasure is itself a ledger entry; proofs stay valid."""
+    """Erase personal data, recorded as an `erasure` entry; proofs stay valid.
+
+    INDEX erases one entry's personal data. --subject ID erases, in one transaction,
+    every entry's personal data about one person, and appends one erasure entry listing
+    the indexes erased (never the subject id). Exits 1, writing nothing, when there is
+    nothing to erase; 2 when neither or both of INDEX and --subject are given, or the
+    subject id is not one a request could hold."""
+    from liaison.ledger.erasure import erase_subject
+
+    if (index is None) == (subject is None):
+        raise _fail("give an entry INDEX or --subject ID (one of them)", 2)
+    ledger = open_ledger()
     try:
-        done = open_ledger().erase(index, reason, actor, authority)
+        if subject is None:
+            assert index is not None
+            done = ledger.erase(index, reason, actor, authority)
+            erased: int | list[int] = index
+        else:
+            listed, done = erase_subject(ledger, subject, reason, actor, authority)
+            erased = listed
+    except InvalidRequest as exc:
+        raise _fail(exc.message, 2) from None
     except LiaisonError as exc:
         raise _fail(exc.message) from None
-    typer.echo(json.dumps({"erased": index, "erasure_entry": done.index, "size": done.size}))
+    out: dict[str, Any] = {"erased": erased, "erasure_entry": done.index, "size": done.size}
+    if subject is not None:
+        out["count"] = len(listed)
+    typer.echo(json.dumps(out))
 
 
 def verify_bundle_command(

@@ -339,8 +339,13 @@ def _note_erasure(body: bytes, erased: set[int]) -> None:
         record = parse_body(body).get("record")
     except ValueError:
         return  # an edited body: reported through its leaf hash
-    if isinstance(record, dict) and isinstance(record.get("erased_index"), int):
+    if not isinstance(record, dict):
+        return
+    if isinstance(record.get("erased_index"), int):  # ``erase INDEX``
         erased.add(record["erased_index"])
+    listed = record.get("erased_indexes")  # ``erase --subject``: every index it erased
+    if isinstance(listed, list):
+        erased.update(i for i in listed if isinstance(i, int))
 
 
 def _compare_tiles(db: _Reader, checker: LogChecker) -> None:
