@@ -280,6 +280,27 @@ def test_erase_subject_command(env: str, gateway: Gateway, engine: Engine) -> No
     one = cli("ledger", "erase", "1", *why)  # by index, as before
     assert json.loads(one.stdout) == {"erased": 1, "erasure_entry": 4, "size": 5}
     assert "--subject" in cli("ledger", "erase", "--help").stdout
+    assert cli("ledger", "keygen").exit_code == 0
+    assert cli("ledger", "checkpoint").exit_code == 0
+    report = json.loads(cli("ledger", "verify", "--json").stdout)
+    assert (report["ok"], report["erased_entries"]) == (True, 3)  # erased, not missing
+
+
+def test_verify_finds_personal_data_restored_after_its_erasure(
+    gateway: Gateway, engine: Engine, keypair: tuple[str, str]
+) -> None:
+    decide(gateway, "d-1", "person-77")
+    decide(gateway, "d-2", "person-77")
+    with engine.connect() as conn:
+        kept = conn.execute(select(ledger_personal).where(ledger_personal.c.idx == 1)).one()
+    erase_subject(gateway.ledger, "person-77", "court order", "admin-1", "DC-2025")
+    with engine.begin() as conn:  # a backup put back: the person is in the database again
+        conn.execute(ledger_personal.insert().values(idx=1, salt=kept.salt, data=kept.data))
+    gateway.ledger.checkpoint()
+    report = verify_ledger(gateway.ledger, parse_verifier(keypair[1]))
+    assert [str(p) for p in report.problems] == [
+        "entry 1: personal data is kept after its recorded erasure"
+    ]
 
 
 # -- the API --------------------------------------------------------------------------------

@@ -241,7 +241,9 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
     """Recompute everything from the stored entries; check every kept checkpoint and tile.
 
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
-    deletion, reordering or insertion in the database."""
+    deletion, reordering or insertion in the database. Entries whose personal data a
+    recorded erasure erased are counted as erased (`erased_entries`, when any), not as
+    missing."""
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
     from liaison.ledger.store import Ledger
@@ -250,7 +252,8 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
 
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
-    _print_report(verify_ledger(ledger, load_verifier(s.key_dir)), as_json)
+    report = verify_ledger(ledger, load_verifier(s.key_dir))
+    _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
 
 @ledger_app.command("export")
