@@ -241,9 +241,10 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
     """Recompute everything from the stored entries; check every kept checkpoint and tile.
 
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
-    deletion, reordering or insertion in the database. Entries whose personal data a
-    recorded erasure erased are counted as erased (`erased_entries`, when any), not as
-    missing."""
+    deletion, reordering or insertion in the database.
+
+    Entries whose personal data a recorded erasure erased are counted as
+    erased (`erased_entries`, when any), not as missing."""
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
     from liaison.ledger.store import Ledger
@@ -296,11 +297,14 @@ def ledger_erase(
 ) -> None:
     """Erase personal data, recorded as an `erasure` entry; proofs stay valid.
 
-    INDEX erases one entry's personal data. --subject ID erases, in one transaction,
-    every entry's personal data about one person, and appends one erasure entry listing
-    the indexes erased (never the subject id). Exits 1, writing nothing, when there is
-    nothing to erase; 2 when neither or both of INDEX and --subject are given, or the
-    subject id is not one a request could hold."""
+    INDEX erases one entry's personal data. --subject ID erases, in one
+    transaction, every entry's personal data about one person (decisions,
+    and events that name them), and appends one erasure entry listing the
+    indexes erased, never the subject id.
+
+    Exits 1, writing nothing, when there is nothing to erase; 2 when neither
+    or both of INDEX and --subject are given, or the subject id is not one a
+    request could hold."""
     from liaison.ledger.erasure import erase_subject
 
     if (index is None) == (subject is None):
