@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidRequest, LiaisonError
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.ledger.entries import NewEntry
@@ -241,7 +241,10 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
     """Recompute everything from the stored entries; check every kept checkpoint and tile.
 
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
-    deletion, reordering or insertion in the database."""
+    deletion, reordering or insertion in the database.
+
+    Entries whose personal data a recorded erasure erased are counted as
+    erased (`erased_entries`, when any), not as missing."""
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
     from liaison.ledger.store import Ledger
@@ -250,7 +253,8 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
 
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
-    _print_report(verify_ledger(ledger, load_verifier(s.key_dir)), as_json)
+    report = verify_ledger(ledger, load_verifier(s.key_dir))
+    _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
 
 @ledger_app.command("export")
@@ -272,7 +276,6 @@ def ledger_export(
 
 @ledger_app.command("erase")
 def ledger_erase(
-    index: Annotated[int, typer.Argument(help="Entry whose personal data is erased.")],
     reason: Annotated[
         str, typer.Option("--reason", help="Why (retention expiry, court order, ...).")
     ],
@@ -280,13 +283,49 @@ def ledger_erase(
         str, typer.Option("--authority", help="The order or rule that authorises it.")
     ],
     actor: Annotated[str, typer.Option("--actor", help="Who erases.")],
+    index: Annotated[
+        int | None, typer.Argument(help="Entry whose personal data is erased.")
+    ] = None,
+    subject: Annotated[
+        str | None,
+        typer.Option(
+            "--subject",
+            help="Erase every entry's personal data about this subject id (decisions, and "
+            "events that name the subject), in one step.",
+        ),
+    ] = None,
 ) -> None:
-    """Erase an entry's personal data; the erasure is itself a ledger entry; proofs stay valid."""
+    """Erase personal data, recorded as an `erasure` entry; proofs stay valid.
+
+    INDEX erases one entry's personal data. --subject ID erases, in one
+    transaction, every entry's personal data about one person (decisions,
+    and events that name them), and appends one erasure entry listing the
+    indexes erased, never the subject id.
+
+    Exits 1, writing nothing, when there is nothing to erase; 2 when neither
+    or both of INDEX and --subject are given, or the subject id is not one a
+    request could hold."""
+    from liaison.ledger.erasure import erase_subject
+
+    if (index is None) == (subject is None):
+        raise _fail("give an entry INDEX or --subject ID (one of them)", 2)
+    ledger = open_ledger()
     try:
-        done = open_ledger().erase(index, reason, actor, authority)
+        if subject is None:
+            assert index is not None
+            done = ledger.erase(index, reason, actor, authority)
+            erased: int | list[int] = index
+        else:
+            listed, done = erase_subject(ledger, subject, reason, actor, authority)
+            erased = listed
+    except InvalidRequest as exc:
+        raise _fail(exc.message, 2) from None
     except LiaisonError as exc:
         raise _fail(exc.message) from None
-    typer.echo(json.dumps({"erased": index, "erasure_entry": done.index, "size": done.size}))
+    out: dict[str, Any] = {"erased": erased, "erasure_entry": done.index, "size": done.size}
+    if subject is not None:
+        out["count"] = len(listed)
+    typer.echo(json.dumps(out))
 
 
 def verify_bundle_command(

@@ -84,6 +84,9 @@ class Event(_Strict):
     actor: Actor
     decision_id: Name | None = None
     action: Action | None = None
+    # The person the event concerns, if any: kept in the personal part with ``note`` (and an
+    # encounter's ``place`` and ``location``), erased by ``liaison ledger erase --subject``.
+    subject_id: Name | None = None
     encounter: EncounterInfo | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
 

@@ -1,20 +1,35 @@
 """What of a decision or event goes into the public record, and what is personal.
 
 The ledger leaf commits to the public record and to a salted hash of the personal
-data, which is stored apart and can be erased (docs/ledger.md). Personal here means
-what identifies the person acted upon: the subject's id and the criminal case number.
-Officers' identities, units and the content of the decision are public: they are
-what oversight must be able to read.
+data, which is stored apart and can be erased (docs/ledger.md, "What is personal").
+Personal here means what identifies the person acted upon, or can: the subject's id
+and the criminal case number of a decision; the subject an event names, its free-text
+``note``, and where an encounter took place (``place``, ``location``). Officers'
+identities, units, districts, declared purposes and the content of the decision are
+public: they are what oversight must be able to read.
+
+Index tables (``events.document``, ``encounters.document``) hold the public part only:
+personal data lives in ``ledger_personal`` alone, and reads join it there
+(``encounter_personal``), so an erasure leaves nothing of it behind anywhere.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from liaison.gateway.events import Event
+from sqlalchemy import Connection, select
+
+from liaison.gateway.events import EncounterInfo, Event
+from liaison.ledger.entries import parse_body, personal_matches
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
 from liaison.policy.engine import Engine
+from liaison.storage.tables import events, ledger_entries, ledger_personal
+
+# The fields of an event, and of the encounter it reports, kept in the personal part.
+EVENT_PERSONAL = ("subject_id", "note")
+ENCOUNTER_PERSONAL = ("place", "location")
 
 
 def request_document(request: ActionRequest) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -38,9 +53,49 @@ def decision_record(
     return {"id": decision_id, "request": public, "decision": rendered}, personal
 
 
-def event_record(event_id: str, event: Event, flag: str | None) -> dict[str, Any]:
+def event_record(
+    event_id: str, event: Event, flag: str | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(public record, personal data or None) of an event: the subject it names, its note,
+    and the place and location of its encounter are personal (``{"subject_id", "note",
+    "encounter": {"place", "location"}}``, each only when given)."""
     document = event.model_dump(mode="json", exclude_none=True)
     document["id"] = event_id
     if flag:
         document["flagged"] = flag
-    return document
+    personal = {key: document.pop(key) for key in EVENT_PERSONAL if key in document}
+    encounter = document.get("encounter")
+    if isinstance(encounter, dict):
+        where = {key: encounter.pop(key) for key in ENCOUNTER_PERSONAL if key in encounter}
+        if where:
+            personal["encounter"] = where
+    return document, (personal or None)
+
+
+def encounter_public(info: EncounterInfo) -> dict[str, Any]:
+    """What an encounter's index row may hold of ``info``: all but its personal fields."""
+    return info.model_dump(
+        mode="json", exclude_none=True, exclude_defaults=True, exclude=set(ENCOUNTER_PERSONAL)
+    )
+
+
+def encounter_personal(conn: Connection, encounter_id: str) -> dict[str, Any]:
+    """Where an encounter took place, as its events still hold it in the ledger's personal
+    store (the latest recorded wins, as for the public fields); nothing once erased.
+    A row that does not match its entry's commitment is not served (``ledger verify``
+    names it)."""
+    rows = conn.execute(
+        select(ledger_entries.c.body, ledger_personal.c.salt, ledger_personal.c.data)
+        .join(events, events.c.ledger_index == ledger_personal.c.idx)
+        .join(ledger_entries, ledger_entries.c.idx == ledger_personal.c.idx)
+        .where(events.c.encounter_id == encounter_id)
+        .order_by(events.c.ledger_index)
+    ).all()
+    found: dict[str, Any] = {}
+    for body, salt, data in rows:
+        if not personal_matches(parse_body(bytes(body)), bytes(salt), bytes(data)):
+            continue
+        where = json.loads(bytes(data)).get("encounter")
+        if isinstance(where, dict):
+            found.update({k: v for k, v in where.items() if k in ENCOUNTER_PERSONAL})
+    return found

@@ -41,7 +41,12 @@ from liaison.gateway.packs import (
     current_seq,
     prepare_change,
 )
-from liaison.gateway.records import decision_record, event_record
+from liaison.gateway.records import (
+    decision_record,
+    encounter_personal,
+    encounter_public,
+    event_record,
+)
 from liaison.gateway.roles import Role
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
@@ -314,9 +319,9 @@ class Gateway:
         check_representable(event.at, "at", self.policy.pack.timezone)
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
         flag = self._flag(event, who)
-        document = event_record(event_id, event, flag)
+        document, personal = event_record(event_id, event, flag)
         now = datetime.now(UTC)
-        entry = NewEntry("event", document, event.actor.id, recorded_at=now)
+        entry = NewEntry("event", document, event.actor.id, personal, recorded_at=now)
 
         def index(conn: Connection, at: Appended) -> None:
             if conn.execute(select(events.c.id).where(events.c.id == event_id)).first():
@@ -432,6 +437,7 @@ class Gateway:
                 .where(events.c.encounter_id == encounter_id)
                 .order_by(events.c.at, events.c.ledger_index)
             ).all()
+            where = encounter_personal(conn, encounter_id)  # from the ledger, while kept
         visible = [d for d in found if who.may_read(d.actor_id, d.unit)]
         seen = [e for e in done if who.may_read(e.actor_id, e.unit)]
         if not who.reads_everything and not visible and not seen:
@@ -439,6 +445,7 @@ class Gateway:
         document = json.loads(row.document)
         return {
             **document,
+            **where,
             "started_at": _iso(row.started_at) if row.started_at else None,
             "ended_at": _iso(row.ended_at) if row.ended_at else None,
             "decisions": [
@@ -496,7 +503,7 @@ def _upsert_encounter(conn: Connection, event: Event) -> None:
     assert info is not None
     row = conn.execute(select(encounters).where(encounters.c.id == info.id)).one_or_none()
     document = json.loads(row.document) if row is not None else {"id": info.id}
-    document.update(info.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
+    document.update(encounter_public(info))  # place and location stay in the ledger only
     values: dict[str, Any] = {
         "kind": info.kind.value,
         "district": document.get("district"),

@@ -5,7 +5,7 @@ what only the database has: the tiles proofs are served from (rebuilt from the
 leaves and compared), the tree head, consistency proofs between consecutive
 kept checkpoints as the service would serve them, and personal data (each kept
 row must match its entry's commitment; data may be missing only after a
-recorded erasure).
+recorded erasure, and must be missing after one).
 
 Everything is read in one snapshot (one read transaction), streamed in batches of
 ``BATCH`` entries through the driver's cursor, with the personal rows of each batch's
@@ -116,6 +116,16 @@ class _Reader:
             params,
         )
 
+    def kept_among(self, indexes: list[int], batch: int = 500) -> list[int]:
+        """Those of ``indexes`` that have a personal row."""
+        found: list[int] = []
+        for at in range(0, len(indexes), batch):
+            chunk = indexes[at : at + batch]
+            marks = ", ".join([self.m] * len(chunk))
+            rows = self.rows(f"SELECT idx FROM ledger_personal WHERE idx IN ({marks})", chunk)
+            found.extend(int(idx) for (idx,) in rows)
+        return sorted(found)
+
     def tiles(self, level: int, first: int, last: int) -> dict[TileKey, bytes]:
         m = self.m
         rows = self.rows(
@@ -225,12 +235,17 @@ def _verify(ledger: Ledger, verifier: Verifier | None) -> Report:
         personal.orphans(db.personal(after, None))  # beyond the last entry (or all: none)
         for body in db.erasures():
             _note_erasure(body, personal.erased)
+        for index in db.kept_among(sorted(personal.erased)):  # restored after an erasure
+            personal.problems.append(
+                Problem(f"entry {index}", "personal data is kept after its recorded erasure")
+            )
         assert checker.tiles is not None
         checker.completed_tiles.extend(checker.tiles.partial())
         _compare_tiles(db, checker)
         report = checker.finish(db.head())
     _check_consistency(ledger, report)
     report.problems.extend(personal.finish())
+    report.erased = len(personal.erased)
     return report
 
 
@@ -339,8 +354,13 @@ def _note_erasure(body: bytes, erased: set[int]) -> None:
         record = parse_body(body).get("record")
     except ValueError:
         return  # an edited body: reported through its leaf hash
-    if isinstance(record, dict) and isinstance(record.get("erased_index"), int):
+    if not isinstance(record, dict):
+        return
+    if isinstance(record.get("erased_index"), int):  # ``erase INDEX``
         erased.add(record["erased_index"])
+    listed = record.get("erased_indexes")  # ``erase --subject``: every index it erased
+    if isinstance(listed, list):
+        erased.update(i for i in listed if isinstance(i, int))
 
 
 def _compare_tiles(db: _Reader, checker: LogChecker) -> None:

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from liaison.errors import LiaisonError, NotFound
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, Sealed, parse_body, personal_matches, seal
+from liaison.ledger.erasure import NothingToErase, delete_personal
 from liaison.ledger.note import Signer
 from liaison.ledger.tiles import TileKey, TileView, grow, tiles_for
 from liaison.storage.bulk import insert_rows
@@ -382,21 +383,40 @@ class Ledger:
         Both happen in one transaction; every proof stays valid (the leaf holds only
         the salted hash).
         """
-        entry = seal(
-            NewEntry(
-                "erasure", {"erased_index": index, "reason": reason, "authority": authority}, actor
-            )
-        )
-        with write_transaction(self.engine) as conn:
-            size, _ = self._lock_head(conn)
+
+        def chosen(conn: Connection, size: int) -> list[int]:
             if not 0 <= index < size:
                 raise NotFound(f"no ledger entry {index}")
-            gone = conn.execute(delete(ledger_personal).where(ledger_personal.c.idx == index))
-            if gone.rowcount == 0:
-                raise LedgerError(
-                    f"entry {index} holds no personal data (none recorded, or erased)"
-                )
-            return self._append_sealed(conn, [entry])[0]
+            return [index]
+
+        def record(erased: list[int]) -> dict[str, Any]:
+            return {"erased_index": index, "reason": reason, "authority": authority}
+
+        try:
+            return self.erase_rows(chosen, record, actor)[1]
+        except NothingToErase:
+            raise LedgerError(
+                f"entry {index} holds no personal data (none recorded, or erased)"
+            ) from None
+
+    def erase_rows(
+        self,
+        choose: Callable[[Connection, int], Sequence[int]],
+        record: Callable[[list[int]], dict[str, Any]],
+        actor: str,
+    ) -> tuple[list[int], Appended]:
+        """One erasure, all or nothing: in one transaction holding the head (the sequencer,
+        so no other erasure or append interleaves), delete the personal rows among those
+        ``choose`` names (given the tree size) and append the ``erasure`` entry ``record``
+        makes of the indexes actually deleted. Raises ``NothingToErase`` (nothing written)
+        when none of them holds personal data."""
+        with write_transaction(self.engine) as conn:
+            size, _ = self._lock_head(conn)
+            erased = delete_personal(conn, sorted(set(choose(conn, size))))
+            if not erased:
+                raise NothingToErase("no personal data to erase")
+            entry = seal(NewEntry("erasure", record(erased), actor))
+            return erased, self._append_sealed(conn, [entry])[0]
 
     # -- checkpoints ------------------------------------------------------------------
 

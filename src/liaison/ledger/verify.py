@@ -40,6 +40,7 @@ class Report:
     checkpoints_verified: int = 0
     latest_checkpoint: int = 0
     problems: list[Problem] = field(default_factory=list)
+    erased: int = 0  # entries whose personal data a recorded erasure erased (``ledger verify``)
 
     @property
     def ok(self) -> bool:
