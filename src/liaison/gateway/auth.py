@@ -105,7 +105,7 @@ MISSING_KEY = "an API key is required (Authorization: Bearer lsn_...)"
 BAD_KEY = "unknown, revoked or malformed API key"
 _KEY_ID = re.compile(r"[0-9a-f]{1,32}")
 _NO_MAC = bytes(32)  # compared against when the id is unknown: nothing matches it
-V = TypeVar("V")
+_V = TypeVar("_V")
 
 # Legacy (argon2id) rows only: one verification at a time per process bounds the memory
 # (64 MiB each); a caller waits at most _LEGACY_WAIT seconds for its turn.
@@ -119,16 +119,16 @@ def key_mac(server_secret: bytes, key: str) -> bytes:
     return hmac.new(server_secret, key.encode("utf-8", "surrogateescape"), "sha256").digest()
 
 
-class _Recent(Generic[V]):
+class _Recent(Generic[_V]):
     """At most ``size`` entries, each for ``seconds``; the least recently used goes first."""
 
     def __init__(self, size: int, seconds: float) -> None:
         self.size = size
         self.seconds = seconds
-        self._items: OrderedDict[bytes, tuple[float, V]] = OrderedDict()
+        self._items: OrderedDict[bytes, tuple[float, _V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, digest: bytes) -> V | None:
+    def get(self, digest: bytes) -> _V | None:
         with self._lock:
             hit = self._items.get(digest)
             if hit is None:
@@ -139,7 +139,7 @@ class _Recent(Generic[V]):
             self._items.move_to_end(digest)
             return hit[1]
 
-    def put(self, digest: bytes, value: V) -> None:
+    def put(self, digest: bytes, value: _V) -> None:
         with self._lock:
             self._items[digest] = (time.monotonic(), value)
             self._items.move_to_end(digest)
