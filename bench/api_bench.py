@@ -56,9 +56,9 @@ def _wait(url: str, seconds: float = 60) -> None:
 
 
 def _warm(url: str, key: str, times: int) -> None:
-    """Have the server verify ``key`` before the measure: the first use of a key costs an
-    argon2 verification (about 0.2 s), once per worker; each call is a new connection, so
-    that every worker gets some."""
+    """Have the server verify ``key`` before the measure: the first use of a key costs a
+    lookup and a MAC, once per worker; each call is a new connection, so that every worker
+    gets some."""
     for _ in range(times):
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
         with urllib.request.urlopen(request, timeout=30) as response:

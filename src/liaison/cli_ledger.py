@@ -67,13 +67,16 @@ def db_upgrade() -> None:
 def ledger_keygen(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
 ) -> None:
-    """Generate the checkpoint signing key (Ed25519) into LIAISON_KEY_DIR; print the vkey."""
+    """Generate the checkpoint signing key (Ed25519) into LIAISON_KEY_DIR; print the vkey.
+    Also makes the API key secret (api-keys.secret) there if missing; never replaces it."""
+    from liaison.gateway.key_secret import api_key_secret
     from liaison.ledger.keys import keygen
     from liaison.settings import Settings
 
     s = Settings()
     try:
         skey_path, vkey_path = keygen(s.key_dir, s.log_origin, force=force)
+        api_key_secret(s.key_dir)
     except LiaisonError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"signing key: {skey_path} (keep it secret)")

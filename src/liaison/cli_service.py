@@ -15,12 +15,24 @@ from liaison.gateway.roles import Role
 keys_app = typer.Typer(help="API keys: create (shown once), revoke.", no_args_is_help=True)
 
 
-def _keys() -> KeyStore:
+def _keys(*, verifying: bool = True) -> KeyStore:
+    """The deployment's key store; with the server secret (made if missing) when it must
+    make or check keys (revoking needs none, so it works without the key directory)."""
+    import secrets
+
+    from liaison.errors import LiaisonError
     from liaison.gateway.auth import KeyStore
+    from liaison.gateway.key_secret import api_key_secret
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
-    return KeyStore(open_engine(Settings().database_url))
+    settings = Settings()
+    try:
+        secret = api_key_secret(settings.key_dir) if verifying else secrets.token_bytes(32)
+    except LiaisonError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    return KeyStore(open_engine(settings.database_url), secret)
 
 
 @keys_app.command("create")
@@ -35,7 +47,8 @@ def keys_create(
         str | None, typer.Option("--unit", help="Unit (district) of the actor.")
     ] = None,
 ) -> None:
-    """Create an API key; it is printed once and only its argon2id hash is stored."""
+    """Create an API key; it is printed once and only its MAC is stored (HMAC-SHA256 under
+    LIAISON_KEY_DIR/api-keys.secret, made if missing)."""
     key, principal = _keys().create(role, actor, unit)
     typer.echo(
         json.dumps(
@@ -55,7 +68,7 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id (the part after lsn_).")],
 ) -> None:
     """Revoke a key (effective within 30 seconds in every running process)."""
-    if not _keys().revoke(key_id):
+    if not _keys(verifying=False).revoke(key_id):
         typer.echo(f"error: no active key {key_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,13 +14,18 @@ class Settings(BaseSettings):
 
     ``LIAISON_DATABASE_URL``: SQLAlchemy URL; SQLite by default (one file under ``var/``),
     ``postgresql+psycopg://...`` for several processes or hosts.
-    ``LIAISON_KEY_DIR``: where ``liaison ledger keygen`` writes the signing key.
+    ``LIAISON_KEY_DIR``: where ``liaison ledger keygen`` writes the signing key; also holds
+    ``api-keys.secret``, the server secret API keys are checked with (made on first need).
     ``LIAISON_LOG_ORIGIN``: the checkpoint origin line (C2SP tlog-checkpoint).
     ``LIAISON_PACK_DIR``: the directive pack (default: the shipped D.C. pack).
     ``LIAISON_CHECKPOINT_INTERVAL``: seconds between scheduled checkpoints (0: none).
     ``LIAISON_LOG_FORMAT``: ``json`` (one object per line, the default) or ``console``.
     ``LIAISON_LOG_LEVEL``: ``debug``, ``info`` (default), ``warning`` or ``error``.
     ``LIAISON_ACCESS_LOG``: log every HTTP request (``liaison serve --access-log`` sets it).
+    ``LIAISON_AUTH_FAILURE_BURST``: bad API keys a client address may send before it is
+    answered 429 (default 20); ``LIAISON_AUTH_FAILURES_PER_MINUTE``: how fast that allowance
+    comes back (default 10); ``LIAISON_AUTH_CLIENTS_TRACKED``: client addresses remembered
+    (default 10000, least recently seen forgotten first).
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -32,3 +38,6 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False
+    auth_failure_burst: int = Field(default=20, ge=1)
+    auth_failures_per_minute: float = Field(default=10.0, gt=0)
+    auth_clients_tracked: int = Field(default=10_000, ge=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from liaison.api.metrics import Metrics
+from liaison.api.ratelimit import FailureLimiter
 from liaison.errors import PackError
-from liaison.gateway.auth import KeyStore, Principal
+from liaison.gateway.auth import KeyStore, Principal, Unauthenticated
+from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.service import Gateway
 from liaison.ledger.keys import load_signer
@@ -34,6 +36,16 @@ class Services:
     keys: KeyStore
     metrics: Metrics
     settings: Settings | None = None  # what they were built from (build_services)
+    limiter: FailureLimiter = field(default_factory=lambda: _limiter(Settings()))
+
+
+def _limiter(settings: Settings) -> FailureLimiter:
+    """Failed authentications per client address, as the settings bound them."""
+    return FailureLimiter(
+        settings.auth_failure_burst,
+        settings.auth_failures_per_minute,
+        settings.auth_clients_tracked,
+    )
 
 
 def build_services(settings: Settings) -> Services:
@@ -42,20 +54,22 @@ def build_services(settings: Settings) -> Services:
     holds the pack in force, and the folder is not used: one that differs from it, or
     does not load, is reported (``liaison packs import`` records a folder as a change)."""
     db = open_engine(settings.database_url, pool_size=20)
+    keys = KeyStore(db, api_key_secret(settings.key_dir))  # the secret is made if missing
+    limiter = _limiter(settings)
     folder = settings.pack_dir or shipped_pack_path("dc")
     ledger = Ledger(db, settings.log_origin, load_signer(settings.key_dir))
     stored = PackStore(db).latest()
     if stored is not None:
         gateway = Gateway(PolicyEngine(load_pack_files(stored.files)), ledger, db, seq=stored.seq)
         _report_folder(folder, stored)
-        return Services(gateway, KeyStore(db), Metrics(), settings)
+        return Services(gateway, keys, Metrics(), settings, limiter)
     gateway = Gateway(PolicyEngine(load_pack(folder)), ledger, db)
     reason = f"the pack in force when the deployment started ({folder.name})"
     if gateway.record_pack(read_pack_files(folder), actor=SYSTEM_ACTOR, reason=reason) is None:
         latest = gateway.packs.latest()  # another process recorded the first pack meanwhile
         if latest is not None:
             _report_folder(folder, latest)
-    return Services(gateway, KeyStore(db), Metrics(), settings)
+    return Services(gateway, keys, Metrics(), settings, limiter)
 
 
 def _report_folder(folder: Path, stored: StoredPack) -> None:
@@ -83,7 +97,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: B
 
 
 # The dependencies are coroutines: FastAPI runs a plain function's in a worker thread,
-# a hop that costs more than they do. A key not verified yet goes to a thread (argon2).
+# a hop that costs more than they do. A key not verified yet goes to a thread (a lookup).
 async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
@@ -93,11 +107,20 @@ async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller's principal. A bad key counts against the client's failure allowance
+    (``ratelimit``): over it, 429 instead of 401; a good key is never limited."""
     key = credentials.credentials if credentials else None
-    keys = (await services(request)).keys
-    who = keys.cached(key)
-    if who is None:
-        who = await run_in_threadpool(keys.authenticate, key)
+    found = await services(request)
+    client = request.client.host if request.client else ""
+    try:
+        who = found.keys.cached(key)
+        if who is None:
+            legacy = not found.limiter.limited(client)  # argon2 only within the allowance
+            who = await run_in_threadpool(found.keys.authenticate, key, legacy=legacy)
+    except Unauthenticated:
+        if key:
+            found.limiter.failed(client)
+        raise
     request.state.key_id = who.key_id  # for the request log
     return who
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from liaison.api.ratelimit import RateLimited
 from liaison.errors import LiaisonError
 
 STATUS = {
@@ -23,6 +24,7 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "rate_limited": 429,
     "invalid_pack": 422,
     "unavailable": 503,
     "pack_changed": 503,  # retried inside the gateway; never expected out here
@@ -58,12 +60,17 @@ _DESCRIPTIONS = {
     "made against a pack that is no longer in force (`conflict`)",
     422: "The request is invalid; `field` names the offending field (`invalid_request`), "
     "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
+    429: "Too many bad API keys from this client address; retry after `Retry-After` seconds "
+    "(`rate_limited`)",
     503: "The service could not decide now; retry (`unavailable`)",
 }
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses a route can return, in the one shape."""
+    """OpenAPI ``responses`` for the error statuses a route can return, in the one shape
+    (a route that answers 401 also answers 429: bad keys are rate-limited)."""
+    if 401 in statuses:
+        statuses = tuple(sorted({*statuses, 429}))
     return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses}
 
 
@@ -80,6 +87,8 @@ def install(app: FastAPI) -> None:
         body = exc.to_dict()
         status = STATUS.get(exc.code, 500)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"error": body}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -122,7 +122,10 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", String(32), primary_key=True),  # the public key id (prefix of the key)
-    Column("secret_hash", String(256), nullable=False),  # argon2id
+    # HMAC-SHA256 of the key under the server secret (gateway.key_secret), hex
+    Column("secret_mac", String(64), nullable=True),
+    # argon2id of the secret: keys made before 0004 only, until their first use
+    Column("secret_hash", String(256), nullable=True),
     Column("role", String(16), nullable=False),
     Column("actor_id", String(256), nullable=False),
     Column("unit", String(256), nullable=True),
