@@ -9,8 +9,10 @@ what oversight must be able to read.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from liaison.errors import Ambiguous, NotFound
 from liaison.gateway.events import Event
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
@@ -44,3 +46,23 @@ def event_record(event_id: str, event: Event, flag: str | None) -> dict[str, Any
     if flag:
         document["flagged"] = flag
     return document
+
+
+T = TypeVar("T")
+
+
+def only_one(found: Sequence[T], what: str, field: str, key: Callable[[T], str]) -> T:
+    """The one record of ``found`` (those of an id that the caller may read): not found when
+    there is none, ``Ambiguous`` naming each one's ``key`` (to ask again with ``?field=``)
+    when there are several. Ids are scoped (docs/api.md "Ids"), so one id can name several."""
+    if not found:
+        raise NotFound(f"no {what}")
+    if len(found) > 1:
+        choices = sorted(key(f) for f in found)
+        raise Ambiguous(
+            f"{len(found)} records are {what} ({field}: {', '.join(choices)}); "
+            f"name one with ?{field}=",
+            field,
+            choices,
+        )
+    return found[0]
