@@ -12,7 +12,9 @@ Records that a key may not read are answered 404, as if absent (their existence 
 revealed); a route a role may not use at all is 403, whatever the id. The keys: officer
 ``officer-1`` (1D), supervisor ``sergeant-1`` (1D); "unit-mate" is ``officer-2`` (1D),
 "other unit" is ``officer-3`` (3D). "Self, other unit" is the key's own actor filed
-under 3D (an officer or supervisor may not file records outside their unit).
+under 3D (an officer or supervisor may not file records outside their unit). "Another
+unit's id" is an id officer-3 used: another actor's use of it is a record of its own
+(issue 8: answering 409 "already used" revealed officer-3's record).
 
 =============================  =======  ==========  =======  =====  ======  ================
 route                          officer  supervisor  auditor  admin  public  none/bad/revoked
@@ -21,7 +23,9 @@ POST /v1/decisions as self     200      200         403      403    403     401
 ... as unit-mate               403      200         403      403    403     401
 ... as other unit              403      403         403      403    403     401
 ... as self, other unit        403      403         403      403    403     401
+... as self, another unit's id  200      200         403      403    403     401
 POST /v1/events as self        200      200         403      403    403     401
+... as self, another unit's id  200      200         403      403    403     401
 ... as unit-mate               403      200         403      403    403     401
 ... as other unit              403      403         403      403    403     401
 GET decision: own              200      200         200      403    403     401
@@ -60,6 +64,7 @@ from conftest import BACKENDS, database_url, running_services
 from liaison.api.app import Services, create_app
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
+from liaison.gateway.service import Gateway
 from liaison.model.request import parse_request
 
 NOON = "2025-08-15T12:00:00-04:00"
@@ -97,7 +102,9 @@ MATRIX: dict[str, list[int]] = {
     "POST decision as unit-mate": row(403, 200, 403, 403, 403),
     "POST decision as other unit": row(403, 403, 403, 403, 403),
     "POST decision as self, other unit": row(403, 403, 403, 403, 403),
+    "POST decision as self, another unit's id": row(200, 200, 403, 403, 403),
     "POST event as self": row(200, 200, 403, 403, 403),
+    "POST event as self, another unit's id": row(200, 200, 403, 403, 403),
     "POST event as unit-mate": row(403, 200, 403, 403, 403),
     "POST event as other unit": row(403, 403, 403, 403, 403),
     "GET decision own": row(200, 200, 200, 403, 403),
@@ -157,6 +164,30 @@ def _seed(services: Services) -> None:
             ),
             loader,
         )
+    _seed_3d(gateway)
+
+
+#: 3D's checkpoint, as officer-3 opened it
+CHECKPOINT_3D = {
+    "kind": "checkpoint",
+    "id": "cp-3D",
+    "district": "3D",
+    "place": "14th St NW at Riggs St NW",
+    "declared_purpose": "traffic safety compliance checkpoint",
+}
+
+
+def _seed_3d(gateway: Gateway) -> None:
+    """Officer-3's (3D) ids that other keys will use, and 3D's checkpoints."""
+    loader = Principal("seed-3D", Role.SUPERVISOR, "seed-3D", "3D")
+    who = _actor("officer-3", "3D")
+    for ident in ("used-3D", "req-0001"):
+        gateway.decide_and_record(parse_request({**_decision(who), "id": ident}), loader)
+    for ident in ("evt-used-3D", "evt-0001"):
+        gateway.record(Event.model_validate({**_event(who), "id": ident}), loader)
+    for cp in (CHECKPOINT_3D, {**CHECKPOINT_3D, "id": "cp-3D-b"}):
+        opened = {"at": NOON, "kind": "encounter_started", "actor": who, "encounter": cp}
+        gateway.record(Event.model_validate(opened), loader)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -263,7 +294,13 @@ ROUTES: dict[str, Call] = {
     "POST decision as unit-mate": _post("/v1/decisions", _decision, "unit-mate"),
     "POST decision as other unit": _post("/v1/decisions", _decision, "other unit"),
     "POST decision as self, other unit": _post("/v1/decisions", _decision, "self-3D"),
+    "POST decision as self, another unit's id": _post(
+        "/v1/decisions", lambda a: {**_decision(a), "id": "used-3D"}, "self"
+    ),
     "POST event as self": _post("/v1/events", _event, "self"),
+    "POST event as self, another unit's id": _post(
+        "/v1/events", lambda a: {**_event(a), "id": "evt-used-3D"}, "self"
+    ),
     "POST event as unit-mate": _post("/v1/events", _event, "unit-mate"),
     "POST event as other unit": _post("/v1/events", _event, "other unit"),
     "GET decision own": _get("/v1/decisions/dec-officer-1"),
@@ -339,3 +376,126 @@ def test_reads_show_only_what_the_key_may_read(world: World) -> None:
     index = first["ledger_index"]
     entry = client.get(f"/v1/ledger/entries/{index}", headers=headers["auditor"]).json()
     assert entry["personal"] == {"subject_id": "person-1"}  # only auditors get this far
+
+
+# -- issue 8, item 5: what a key of another unit learns -----------------------------------------
+
+
+def test_another_units_ids_reveal_nothing(world: World) -> None:
+    """officer-1 (1D) uses the ids officer-3 (3D) used: new records, no 409 "already used"
+    (which told officer-1 that a record they may not read exists)."""
+    client, headers = world.client, world.headers
+    decided = client.post(
+        "/v1/decisions",
+        json={**_decision(_actor("officer-1", "1D")), "id": "req-0001"},
+        headers=headers["officer"],
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["replayed"] is False
+    mine = client.get("/v1/decisions/req-0001", headers=headers["officer"])
+    assert mine.json()["request"]["actor"]["id"] == "officer-1"
+    theirs = client.get("/v1/decisions/req-0001?actor=officer-3", headers=headers["officer"])
+    assert theirs.status_code == 404
+    # The auditor reads both: the id alone is ambiguous, and the answer names the actors.
+    both = client.get("/v1/decisions/req-0001", headers=headers["auditor"])
+    assert both.status_code == 409, both.text
+    assert both.json()["error"]["code"] == "ambiguous"
+    assert both.json()["error"]["field"] == "actor"
+    assert both.json()["error"]["choices"] == ["officer-1", "officer-3"]
+    chosen = client.get("/v1/decisions/req-0001?actor=officer-3", headers=headers["auditor"])
+    assert chosen.json()["request"]["actor"]["unit"] == "3D"
+
+    done = {**_event(_actor("officer-1", "1D")), "id": "evt-0001"}
+    recorded = client.post("/v1/events", json=done, headers=headers["officer"])
+    assert recorded.status_code == 200, recorded.text
+    again = client.post("/v1/events", json=done, headers=headers["officer"])
+    assert again.status_code == 409  # officer-1's own id: they may read what it names
+    assert again.json()["error"]["code"] == "conflict"
+
+
+def test_another_units_encounter_cannot_be_changed(world: World) -> None:
+    """An ``encounter_started`` with 3D's encounter id by a 1D key opens 1D's own encounter
+    of that id; 3D's keeps its declared purpose and place."""
+    client, headers = world.client, world.headers
+    forged = {**CHECKPOINT_3D, "place": "nowhere", "declared_purpose": "routine patrol"}
+    body = {"at": NOON, "kind": "encounter_started", "encounter": forged}
+    for role in ("officer", "supervisor"):
+        response = client.post(
+            "/v1/events", json={**body, "actor": _actor(*_me(role))}, headers=headers[role]
+        )
+        assert response.status_code == 200, response.text
+    kept = client.get("/v1/encounters/cp-3D?unit=3D", headers=headers["auditor"])
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["declared_purpose"] == "traffic safety compliance checkpoint"
+    assert kept.json()["place"] == "14th St NW at Riggs St NW"
+    assert [e["actor"] for e in kept.json()["events"]] == ["officer-3"]
+    # 1D reads its own; the auditor is told which units opened one.
+    own = client.get("/v1/encounters/cp-3D", headers=headers["supervisor"]).json()
+    assert (own["unit"], own["place"]) == ("1D", "nowhere")
+    both = client.get("/v1/encounters/cp-3D", headers=headers["auditor"])
+    assert both.status_code == 409
+    assert both.json()["error"]["choices"] == ["1D", "3D"]
+    hidden = client.get("/v1/encounters/cp-3D?unit=3D", headers=headers["supervisor"])
+    assert hidden.status_code == 404
+
+
+def test_another_units_encounter_cannot_be_joined_nor_read(world: World) -> None:
+    """Recording under 3D's encounter id, then reading it: nothing of 3D's encounter. A
+    decision is under 1D's own encounter of the id (not opened: not found); an event
+    naming it opens 1D's own."""
+    client, headers = world.client, world.headers
+    ref = {"kind": "checkpoint", "id": "cp-3D-b"}
+    me = _actor("officer-1", "1D")
+    decided = client.post(
+        "/v1/decisions", json={**_decision(me), "encounter": ref}, headers=headers["officer"]
+    )
+    assert decided.status_code == 200
+    for role in ("officer", "supervisor"):
+        response = client.get("/v1/encounters/cp-3D-b", headers=headers[role])
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "not_found"
+    reported = {**_event(me), "kind": "action_carried_out", "encounter": ref}
+    assert client.post("/v1/events", json=reported, headers=headers["officer"]).status_code == 200
+    own = client.get("/v1/encounters/cp-3D-b", headers=headers["officer"]).json()
+    assert own["unit"] == "1D"
+    assert "declared_purpose" not in own
+    assert "place" not in own
+    assert [d["id"] for d in own["decisions"]] == [decided.json()["id"]]
+    audited = client.get("/v1/encounters/cp-3D-b?unit=3D", headers=headers["auditor"]).json()
+    assert audited["decisions"] == []  # 1D's records are under 1D's own
+    assert [e["actor"] for e in audited["events"]] == ["officer-3"]
+
+
+def test_participants_join_and_read(world: World) -> None:
+    """3D names 1D as a participant of its checkpoint: 1D's keys record under it and read
+    it (their own records in it, as everywhere); the owner alone names participants."""
+    client, headers = world.client, world.headers
+    gateway = world.services.gateway
+    loader = Principal("seed-3D", Role.SUPERVISOR, "seed-3D", "3D")
+    joint = {**CHECKPOINT_3D, "id": "cp-joint", "participants": ["1D"]}
+    opened = {"at": NOON, "kind": "encounter_started", "actor": _actor("officer-3", "3D")}
+    gateway.record(Event.model_validate({**opened, "encounter": joint}), loader)
+    ref = {"kind": "checkpoint", "id": "cp-joint"}
+    me = _actor("officer-1", "1D")
+    decided = client.post(
+        "/v1/decisions", json={**_decision(me), "encounter": ref}, headers=headers["officer"]
+    )
+    assert decided.status_code == 200
+    seen = client.get("/v1/encounters/cp-joint", headers=headers["officer"])
+    assert seen.status_code == 200, seen.text
+    body = seen.json()
+    assert (body["unit"], body["participants"]) == ("3D", ["1D"])
+    assert body["declared_purpose"] == "traffic safety compliance checkpoint"
+    assert [d["id"] for d in body["decisions"]] == [decided.json()["id"]]
+    assert body["events"] == []  # 3D's opening event is not officer-1's to read
+    audited = client.get("/v1/encounters/cp-joint", headers=headers["auditor"]).json()
+    assert len(audited["decisions"]) == 1
+    assert len(audited["events"]) == 1
+    widened = {"kind": "checkpoint", "id": "cp-joint", "participants": ["1D", "2D"]}
+    refused = client.post(
+        "/v1/events",
+        json={"at": NOON, "kind": "encounter_ended", "actor": me, "encounter": widened},
+        headers=headers["officer"],
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"

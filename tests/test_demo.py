@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from conftest import running_services
 from liaison.api.app import Services
 from liaison.demo import DemoResult, load_demo
+from liaison.errors import NotFound
 from liaison.gateway.auth import Principal, Role
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.keys import load_verifier
@@ -62,6 +63,15 @@ def test_the_14th_street_checkpoint(demo: tuple[Services, DemoResult, Path]) -> 
     assert seen["started_at"] is not None
     assert seen["ended_at"] is not None
     assert seen["outcome"] == {"vehicles_stopped": 40, "infractions": 22, "arrests": 6}
+    # 3D's checkpoint, with 2D's officers: 2D reads it (its own records in it); 5D does not.
+    assert (seen["unit"], seen["participants"]) == ("3D", ["2D"])
+    assert {d["actor"][:9] for d in seen["decisions"]} == {"officer-2", "officer-3", "commander"}
+    second = Principal("k-2D", Role.SUPERVISOR, "sergeant-2", "2D")
+    theirs = gateway.encounter(CHECKPOINT, second)
+    assert theirs["declared_purpose"] == "traffic safety compliance checkpoint"
+    assert {d["actor"][:9] for d in theirs["decisions"]} == {"officer-2"}
+    with pytest.raises(NotFound):
+        gateway.encounter(CHECKPOINT, Principal("k-5D", Role.SUPERVISOR, "sergeant-5", "5D"))
 
     joint = gateway.decision("cp-14th-joint", AUDITOR)
     assert joint["request"]["action"] == "joint_operation"

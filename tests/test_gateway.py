@@ -510,6 +510,7 @@ def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gatew
         "place": "14th St NW at Riggs St NW",
         "agencies": [{"agency": "MPD", "type": "state_local"}, HSI],
         "declared_purpose": "traffic safety compliance checkpoint",
+        "participants": ["3D"],  # issue 8: only units it names record under it
     }
     ref = {"kind": "checkpoint", "id": "cp-1"}
     gateway.record(
@@ -532,7 +533,7 @@ def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gatew
         ),
         commander,
     )
-    # A second officer of another unit, with records of their own under the checkpoint.
+    # A second officer of a participating unit, with records of their own under it.
     other = officer(5, "3D")
     decide(
         gateway,

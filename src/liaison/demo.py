@@ -236,7 +236,9 @@ def _stop_plan(stop: _Stop) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _checkpoint_plan() -> list[tuple[str, dict[str, Any]]]:
-    """The 14th Street checkpoint of 13 August 2025, with federal partners."""
+    """The 14th Street checkpoint of 13 August 2025, with federal partners: opened by 3D's
+    commander, with officers of 3D and of 2D, which it names as a participant (an
+    encounter belongs to the unit that opened it and the units it names)."""
     start = datetime(2025, 8, 13, 19, 0, tzinfo=EASTERN)
     lead = {"id": "commander-310", "agency": "MPD", "role": "commander", "unit": "3D"}
     cp = {
@@ -246,6 +248,7 @@ def _checkpoint_plan() -> list[tuple[str, dict[str, Any]]]:
         "place": "14th St NW at Riggs St NW",
         "agencies": [{"agency": "MPD", "type": "state_local"}, USPP, HSI, ICE],
         "declared_purpose": "traffic safety compliance checkpoint",
+        "participants": ["2D"],
     }
     ref = {"kind": "checkpoint", "id": cp["id"]}
     plan: list[tuple[str, dict[str, Any]]] = [
@@ -265,11 +268,12 @@ def _checkpoint_plan() -> list[tuple[str, dict[str, Any]]]:
     ]
     rng = random.Random(813)
     for k in range(40):
+        unit = "2D" if k % 4 == 3 else "3D"  # one officer in four from the 2nd District
         officer = {
-            "id": f"officer-{3100 + k % 12}",
+            "id": f"officer-{(2100 if unit == '2D' else 3100) + k % 12}",
             "agency": "MPD",
             "role": "officer",
-            "unit": "3D",
+            "unit": unit,
         }
         at = start + timedelta(minutes=3 * k)
         person = {"id": f"person-cp-{k:03d}", "custody": "stopped"}
@@ -402,14 +406,20 @@ def _with_ids(plan: Plan) -> Plan:
 
 def _pending(gateway: Gateway, plans: list[Plan]) -> list[Plan]:
     """The steps of ``plans`` not recorded yet (each plan keeps its order); empty plans go."""
-    done: set[str] = set()
+    done: set[tuple[str, str]] = set()  # (actor, id): ids are per actor
     for table, kind in ((decisions, "decide"), (events, "event")):
         ids = [body["id"] for plan in plans for k, body in plan if k == kind]
         with gateway.db.connect() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                done.update(conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
-    left = [[(k, body) for k, body in plan if body["id"] not in done] for plan in plans]
+                found = conn.execute(
+                    select(table.c.actor_id, table.c.id).where(table.c.id.in_(chunk))
+                )
+                done.update((row.actor_id, row.id) for row in found)
+    left = [
+        [(k, body) for k, body in plan if (body["actor"]["id"], body["id"]) not in done]
+        for plan in plans
+    ]
     return [plan for plan in left if plan]
 
 

@@ -79,3 +79,24 @@ class NotFound(LiaisonError):
     """A named thing (directive, view, section) that does not exist."""
 
     code = "not_found"
+
+
+class Ambiguous(LiaisonError):
+    """An id that names several records the caller may read (ids are scoped: a decision's
+    to its actor, an encounter's to its unit). ``field`` is the query parameter that
+    chooses one (``actor``, ``unit``); ``choices`` are its values, sorted."""
+
+    code = "ambiguous"
+
+    def __init__(self, message: str, field: str, choices: list[str]) -> None:
+        super().__init__(message)
+        self.field = field
+        self.choices = choices
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "field": self.field,
+            "choices": self.choices,
+        }

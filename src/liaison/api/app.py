@@ -360,23 +360,37 @@ def _routes(app: FastAPI) -> None:
     @app.get(
         "/v1/decisions/{decision_id}",
         tags=["decisions"],
-        responses=error_responses(401, 403, 404, 422),
+        responses=error_responses(401, 403, 404, 422, ambiguous=True),
     )
-    def get_decision(decision_id: str, svc: Svc, who: Who) -> dict[str, Any]:
+    def get_decision(
+        decision_id: str,
+        svc: Svc,
+        who: Who,
+        actor: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    ) -> dict[str, Any]:
         """A recorded decision and its request (without personal data). Officers read their
-        own, supervisors their unit's, auditors all; others' decisions are not found."""
+        own, supervisors their unit's, auditors all; others' decisions are not found. Ids
+        are per actor: when the key may read several actors' decisions of the id, the
+        answer is 409 `ambiguous`, naming them; `?actor=` chooses one."""
         who.require(*RECORD_READERS)
-        return svc.gateway.decision(decision_id, who)
+        return svc.gateway.decision(decision_id, who, actor)
 
     @app.get(
         "/v1/encounters/{encounter_id}",
         tags=["encounters"],
-        responses=error_responses(401, 403, 404, 422),
+        responses=error_responses(401, 403, 404, 422, ambiguous=True),
     )
-    def get_encounter(encounter_id: str, svc: Svc, who: Who) -> dict[str, Any]:
-        """An encounter (declared purpose, place, agencies) beside what its records show."""
+    def get_encounter(
+        encounter_id: str,
+        svc: Svc,
+        who: Who,
+        unit: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    ) -> dict[str, Any]:
+        """An encounter (declared purpose, place, agencies, its unit and participants) beside
+        what its records show. Ids are per unit: when the key may read several units'
+        encounters of the id, the answer is 409 `ambiguous`, naming them; `?unit=` chooses."""
         who.require(*RECORD_READERS)
-        return svc.gateway.encounter(encounter_id, who)
+        return svc.gateway.encounter(encounter_id, who, unit)
 
     @app.get("/v1/ledger/checkpoint", tags=["ledger"], responses=error_responses(401, 404))
     def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:

@@ -25,6 +25,7 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
     "rate_limited": 429,
+    "ambiguous": 409,
     "invalid_pack": 422,
     "unavailable": 503,
     "pack_changed": 503,  # retried inside the gateway; never expected out here
@@ -44,6 +45,8 @@ class ErrorDetail(BaseModel):
     message: str
     field: str | None = None
     problems: list[Problem] | None = None  # every problem of a refused pack (invalid_pack)
+    # What an ambiguous id names (``ambiguous``): the values of the query parameter ``field``.
+    choices: list[str] | None = None
 
 
 class ErrorResponse(BaseModel):
@@ -56,8 +59,9 @@ _DESCRIPTIONS = {
     401: "No API key, or an unknown, malformed or revoked one (`unauthenticated`)",
     403: "The key's role may not do this (`forbidden`)",
     404: "Not found, or not visible to the key (`not_found`)",
-    409: "The id was already used for a different request or event, or a pack change was "
-    "made against a pack that is no longer in force (`conflict`)",
+    409: "The actor's id was already used for a different request or event, or a pack change "
+    "was made against a pack that is no longer in force (`conflict`); or the encounter id "
+    "a record names is shared with the actor's unit by several units (`ambiguous`)",
     422: "The request is invalid; `field` names the offending field (`invalid_request`), "
     "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
     429: "Too many bad API keys from this client address; retry after `Retry-After` seconds "
@@ -66,12 +70,25 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+_AMBIGUOUS = (
+    "The id names several records the key may read (ids are per actor, encounter ids per "
+    "unit); `choices` lists the values of the query parameter `field` that choose one "
+    "(`ambiguous`)"
+)
+
+
+def error_responses(*statuses: int, ambiguous: bool = False) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses a route can return, in the one shape
-    (a route that answers 401 also answers 429: bad keys are rate-limited)."""
+    (a route that answers 401 also answers 429: bad keys are rate-limited; ``ambiguous``:
+    a read by id that can answer 409 ``ambiguous``)."""
     if 401 in statuses:
         statuses = tuple(sorted({*statuses, 429}))
-    return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses}
+    out: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in statuses
+    }
+    if ambiguous:
+        out[409] = {"model": ErrorResponse, "description": _AMBIGUOUS}
+    return out
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -63,10 +63,16 @@ class Outcome(_Strict):
 
 
 class EncounterInfo(_Strict):
-    """An encounter or operation: a traffic stop, a checkpoint, an arrest."""
+    """An encounter or operation: a traffic stop, a checkpoint, an arrest.
+
+    It belongs to the unit of the actor who opened it and to the units it names as
+    ``participants`` (only that unit may name them; absent: unchanged). Its id is that
+    unit's: another unit's encounter of the same id is another encounter
+    (``liaison.gateway.encounters``)."""
 
     kind: EncounterKind
     id: Name
+    participants: Annotated[list[Name], Field(max_length=64)] | None = None
     district: Name | None = None
     place: Annotated[str, Field(max_length=512)] | None = None
     location: Location | None = None

@@ -16,10 +16,12 @@ personal data lives in ``ledger_personal`` alone, and reads join it there
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
+from liaison.errors import Ambiguous, NotFound
 from liaison.gateway.events import EncounterInfo, Event
 from liaison.ledger.entries import parse_body, personal_matches
 from liaison.model.decision import Decision
@@ -79,7 +81,7 @@ def encounter_public(info: EncounterInfo) -> dict[str, Any]:
     )
 
 
-def encounter_personal(conn: Connection, encounter_id: str) -> dict[str, Any]:
+def encounter_personal(conn: Connection, encounter_id: str, unit: str) -> dict[str, Any]:
     """Where an encounter took place, as its events still hold it in the ledger's personal
     store (the latest recorded wins, as for the public fields); nothing once erased.
     A row that does not match its entry's commitment is not served (``ledger verify``
@@ -88,7 +90,7 @@ def encounter_personal(conn: Connection, encounter_id: str) -> dict[str, Any]:
         select(ledger_entries.c.body, ledger_personal.c.salt, ledger_personal.c.data)
         .join(events, events.c.ledger_index == ledger_personal.c.idx)
         .join(ledger_entries, ledger_entries.c.idx == ledger_personal.c.idx)
-        .where(events.c.encounter_id == encounter_id)
+        .where(events.c.encounter_id == encounter_id, events.c.encounter_unit == unit)
         .order_by(events.c.ledger_index)
     ).all()
     found: dict[str, Any] = {}
@@ -99,3 +101,23 @@ def encounter_personal(conn: Connection, encounter_id: str) -> dict[str, Any]:
         if isinstance(where, dict):
             found.update({k: v for k, v in where.items() if k in ENCOUNTER_PERSONAL})
     return found
+
+
+T = TypeVar("T")
+
+
+def only_one(found: Sequence[T], what: str, field: str, key: Callable[[T], str]) -> T:
+    """The one record of ``found`` (those of an id that the caller may read): not found when
+    there is none, ``Ambiguous`` naming each one's ``key`` (to ask again with ``?field=``)
+    when there are several. Ids are scoped (docs/api.md "Ids"), so one id can name several."""
+    if not found:
+        raise NotFound(f"no {what}")
+    if len(found) > 1:
+        choices = sorted(key(f) for f in found)
+        raise Ambiguous(
+            f"{len(found)} records are {what} ({field}: {', '.join(choices)}); "
+            f"name one with ?{field}=",
+            field,
+            choices,
+        )
+    return found[0]

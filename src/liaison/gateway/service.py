@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
 from liaison.gateway.auth import Forbidden, Principal
-from liaison.gateway.committer import Check, GroupCommitter
-from liaison.gateway.events import ACTION_KINDS, Event, EventKind
+from liaison.gateway.committer import Check, GroupCommitter, SideEffect
+from liaison.gateway.encounters import owner_unit, read_encounter, record_encounter, require_unit
+from liaison.gateway.events import ACTION_KINDS, Event
 from liaison.gateway.packs import (
     PackChanged,
     PackStore,
@@ -41,12 +42,7 @@ from liaison.gateway.packs import (
     current_seq,
     prepare_change,
 )
-from liaison.gateway.records import (
-    decision_record,
-    encounter_personal,
-    encounter_public,
-    event_record,
-)
+from liaison.gateway.records import decision_record, event_record, only_one
 from liaison.gateway.roles import Role
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
@@ -56,7 +52,7 @@ from liaison.model.timestamps import check_representable
 from liaison.model.vocabulary import Role as ActorRole
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.pack_content import PackFiles, load_pack_files
-from liaison.storage.tables import decisions, encounters, events
+from liaison.storage.tables import decisions, events
 
 
 class Conflict(LiaisonError):
@@ -249,6 +245,7 @@ class Gateway:
         """Decide ``request`` and queue its ledger entry (with its index row), to commit
         only while the pack it was decided under is the newest."""
         _require_acting_for(who, request.actor, "decide")
+        require_unit(request.actor, request.encounter)
         rules = self._rules
         policy = rules.engine
         decision = policy.decide(request)  # refuses an instant it cannot represent
@@ -261,7 +258,8 @@ class Gateway:
         def index(at: Appended) -> list[tuple[Table, dict[str, Any]]]:
             return [(decisions, {**row, "ledger_index": at.index})]
 
-        future = self.committer.enqueue(entry, rows=index, check=rules.check)
+        under = _under_encounter(request) if request.encounter else None
+        future = self.committer.enqueue(entry, under, index, rules.check)
         return _Pending(
             request, who, decision_id, record["decision"], record["request"], personal, future
         )
@@ -281,33 +279,36 @@ class Gateway:
             except IntegrityError:
                 # The id is taken (the primary key said so, atomically): a retry of the same
                 # request gets the recorded decision back; anything else is a conflict.
-                existing = self._existing_decision(pending.id, pending.public, pending.personal)
+                existing = self._existing_decision(pending)
                 if existing is None:
                     raise
                 return existing
             return RecordedDecision(pending.id, pending.decision, appended.index)
         raise Unavailable("the directive pack kept changing; the request was not decided")
 
-    def _existing_decision(
-        self, decision_id: str, public: dict[str, Any], personal: dict[str, Any] | None
-    ) -> RecordedDecision | None:
+    def _existing_decision(self, pending: _Pending) -> RecordedDecision | None:
         """An idempotent retry returns the recorded decision; a different request is a conflict.
 
-        The request is compared whole: its public part against the index row's, its personal
-        part (subject id, case number: kept apart, in the ledger only) against the entry's.
+        An id is the actor's (an idempotency key scoped to the actor the record is made for):
+        only the same actor's decision of that id is compared, which the caller, who may
+        act for that actor, may read; another actor's is another record. The request is
+        compared whole: its public part against the index row's, its personal part (subject
+        id, case number: kept apart, in the ledger only) against the entry's.
         """
+        decision_id = pending.id
         with self.db.connect() as conn:
             row = conn.execute(
                 select(decisions.c.ledger_index, decisions.c.document).where(
-                    decisions.c.id == decision_id
+                    decisions.c.id == decision_id,
+                    decisions.c.actor_id == pending.request.actor.id,
                 )
             ).one_or_none()
         if row is None:
             return None
         document = json.loads(row.document)
         if (
-            document["request"] != public
-            or self.ledger.entry(int(row.ledger_index)).personal != personal
+            document["request"] != pending.public
+            or self.ledger.entry(int(row.ledger_index)).personal != pending.personal
         ):
             raise Conflict(f"decision id {decision_id!r} was already used for a different request")
         return RecordedDecision(decision_id, document["decision"], int(row.ledger_index), True)
@@ -316,6 +317,7 @@ class Gateway:
 
     def record(self, event: Event, who: Principal) -> RecordedEvent:
         _require_acting_for(who, event.actor, "record")
+        require_unit(event.actor, event.encounter)
         check_representable(event.at, "at", self.policy.pack.timezone)
         event_id = event.id or f"evt-{uuid.uuid4().hex}"
         flag = self._flag(event, who)
@@ -324,8 +326,10 @@ class Gateway:
         entry = NewEntry("event", document, event.actor.id, personal, recorded_at=now)
 
         def index(conn: Connection, at: Appended) -> None:
-            if conn.execute(select(events.c.id).where(events.c.id == event_id)).first():
+            mine = (events.c.id == event_id, events.c.actor_id == event.actor.id)
+            if conn.execute(select(events.c.id).where(*mine)).first():  # the actor's own id
                 raise Conflict(f"event id {event_id!r} was already recorded")
+            owner = record_encounter(conn, event) if event.encounter is not None else None
             conn.execute(
                 insert(events),
                 [
@@ -340,12 +344,11 @@ class Gateway:
                         "decision_id": event.decision_id,
                         "flagged": flag,
                         "encounter_id": event.encounter.id if event.encounter else None,
+                        "encounter_unit": owner,
                         "document": json.dumps(document, ensure_ascii=False),
                     }
                 ],
             )
-            if event.encounter is not None:
-                _upsert_encounter(conn, event)
 
         appended = self.committer.submit(entry, index)
         return RecordedEvent(event_id, appended.index, flag)
@@ -354,13 +357,16 @@ class Gateway:
         """Why a reported action stands out, or None: no decision cited, one not found (or
         not one the reporting key may read: existence is not revealed, and an auditor can
         still look the id up), one made by another actor (the permit was someone else's,
-        whatever it said), denied, for another action, or made after the action."""
+        whatever it said), denied, for another action, or made after the action.
+
+        Decision ids are per actor: the cited id names the event actor's own decision of
+        that id if there is one, else one the key may read of another actor."""
         if event.kind not in ACTION_KINDS:
             return None
         if event.decision_id is None:
             return "no_decision"
         with self.db.connect() as conn:
-            row = conn.execute(
+            found = conn.execute(
                 select(
                     decisions.c.decision,
                     decisions.c.action,
@@ -368,11 +374,12 @@ class Gateway:
                     decisions.c.actor_id,
                     decisions.c.unit,
                 ).where(decisions.c.id == event.decision_id)
-            ).one_or_none()
-        if row is None or not who.may_read(row.actor_id, row.unit):
-            return "decision_not_found"
-        if row.actor_id != event.actor.id:
-            return "decision_by_another_actor"
+            ).all()
+        readable = [r for r in found if who.may_read(r.actor_id, r.unit)]
+        own = [r for r in readable if r.actor_id == event.actor.id]
+        if not own:
+            return "decision_by_another_actor" if readable else "decision_not_found"
+        row = own[0]
         if row.decision != "permit":
             return "decision_denied"
         action = event.reported_action()
@@ -384,13 +391,24 @@ class Gateway:
 
     # -- reading --------------------------------------------------------------------
 
-    def decision(self, decision_id: str, who: Principal) -> dict[str, Any]:
-        if "\x00" in decision_id:  # no id holds NUL (PostgreSQL text cannot)
+    def decision(
+        self, decision_id: str, who: Principal, actor: str | None = None
+    ) -> dict[str, Any]:
+        """The decision of ``decision_id`` that ``who`` may read (of ``actor``, if named):
+        ids are per actor, so a key that may read several is asked to name one."""
+        if "\x00" in decision_id or "\x00" in (actor or ""):  # PostgreSQL text holds no NUL
             raise NotFound(f"no decision {decision_id!r}")
+        query = select(decisions).where(decisions.c.id == decision_id)
+        if actor is not None:
+            query = query.where(decisions.c.actor_id == actor)
         with self.db.connect() as conn:
-            row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).one_or_none()
-        if row is None or not who.may_read(row.actor_id, row.unit):
-            raise NotFound(f"no decision {decision_id!r}")
+            found = conn.execute(query).all()
+        row = only_one(
+            [r for r in found if who.may_read(r.actor_id, r.unit)],
+            f"decision {decision_id!r}",
+            "actor",
+            lambda r: str(r.actor_id),
+        )
         document = json.loads(row.document)
         return {
             "id": row.id,
@@ -399,79 +417,15 @@ class Gateway:
             "decision": document["decision"],
         }
 
-    def encounter(self, encounter_id: str, who: Principal) -> dict[str, Any]:
+    def encounter(
+        self, encounter_id: str, who: Principal, unit: str | None = None
+    ) -> dict[str, Any]:
         """An encounter as declared, the decisions and events under it that ``who`` may
-        read, and what those records show. Hidden (not found) from whoever may read none
-        of its records, unless they read everything."""
-        if "\x00" in encounter_id:
+        read, and what those show (``liaison.gateway.encounters.read_encounter``)."""
+        if "\x00" in encounter_id or "\x00" in (unit or ""):
             raise NotFound(f"no encounter {encounter_id!r}")
         with self.db.connect() as conn:
-            row = conn.execute(
-                select(encounters).where(encounters.c.id == encounter_id)
-            ).one_or_none()
-            if row is None:
-                raise NotFound(f"no encounter {encounter_id!r}")
-            found = conn.execute(
-                select(
-                    decisions.c.id,
-                    decisions.c.action,
-                    decisions.c.decision,
-                    decisions.c.basis,
-                    decisions.c.actor_id,
-                    decisions.c.unit,
-                    decisions.c.at,
-                )
-                .where(decisions.c.encounter_id == encounter_id)
-                .order_by(decisions.c.at, decisions.c.ledger_index)
-            ).all()
-            done = conn.execute(
-                select(
-                    events.c.id,
-                    events.c.kind,
-                    events.c.flagged,
-                    events.c.at,
-                    events.c.actor_id,
-                    events.c.unit,
-                    events.c.decision_id,
-                )
-                .where(events.c.encounter_id == encounter_id)
-                .order_by(events.c.at, events.c.ledger_index)
-            ).all()
-            where = encounter_personal(conn, encounter_id)  # from the ledger, while kept
-        visible = [d for d in found if who.may_read(d.actor_id, d.unit)]
-        seen = [e for e in done if who.may_read(e.actor_id, e.unit)]
-        if not who.reads_everything and not visible and not seen:
-            raise NotFound(f"no encounter {encounter_id!r}")
-        document = json.loads(row.document)
-        return {
-            **document,
-            **where,
-            "started_at": _iso(row.started_at) if row.started_at else None,
-            "ended_at": _iso(row.ended_at) if row.ended_at else None,
-            "decisions": [
-                {
-                    "id": d.id,
-                    "action": d.action,
-                    "decision": d.decision,
-                    "basis": d.basis,
-                    "actor": d.actor_id,
-                    "at": _iso(d.at),
-                }
-                for d in visible
-            ],
-            "events": [
-                {
-                    "id": e.id,
-                    "kind": e.kind,
-                    "flagged": e.flagged,
-                    "actor": e.actor_id,
-                    "decision_id": e.decision_id,
-                    "at": _iso(e.at),
-                }
-                for e in seen
-            ],
-            "records_show": _summary(visible, seen),
-        }
+            return read_encounter(conn, encounter_id, who, unit)
 
 
 def _decision_row(
@@ -494,51 +448,29 @@ def _decision_row(
         "basis": decision.basis.value,
         "policy_version": decision.policy_version,
         "encounter_id": request.encounter.id if request.encounter else None,
+        # The actor's unit's own encounter, unless it is a participant's (``_under_encounter``).
+        "encounter_unit": request.actor.unit if request.encounter else None,
         "document": json.dumps(record, ensure_ascii=False),
     }
 
 
-def _upsert_encounter(conn: Connection, event: Event) -> None:
-    info = event.encounter
-    assert info is not None
-    row = conn.execute(select(encounters).where(encounters.c.id == info.id)).one_or_none()
-    document = json.loads(row.document) if row is not None else {"id": info.id}
-    document.update(encounter_public(info))  # place and location stay in the ledger only
-    values: dict[str, Any] = {
-        "kind": info.kind.value,
-        "district": document.get("district"),
-        "document": json.dumps(document, ensure_ascii=False),
-    }
-    if event.kind is EventKind.ENCOUNTER_STARTED:
-        values["started_at"] = event.at
-    if event.kind is EventKind.ENCOUNTER_ENDED:
-        values["ended_at"] = event.at
-    if row is None:
-        conn.execute(
-            insert(encounters), [{"id": info.id, "started_at": None, "ended_at": None, **values}]
-        )
-    else:
-        conn.execute(encounters.update().where(encounters.c.id == info.id).values(**values))
+def _under_encounter(request: ActionRequest) -> SideEffect:
+    """The side effect that files a decision under the encounter its actor's unit means by
+    the id (``encounters.resolve``), in the transaction that records it."""
+    assert request.encounter is not None
+    assert request.actor.unit is not None
+    encounter_id, unit = request.encounter.id, request.actor.unit
 
+    def file(conn: Connection, at: Appended) -> None:
+        owner = owner_unit(conn, encounter_id, unit)
+        if owner != unit:  # a participant's record: under the owner's encounter
+            conn.execute(
+                update(decisions)
+                .where(decisions.c.ledger_index == at.index)
+                .values(encounter_unit=owner)
+            )
 
-def _summary(found: Sequence[Any], done: Sequence[Any]) -> dict[str, Any]:
-    """What the records under an encounter show, to set beside its declared purpose."""
-    by_action: dict[str, dict[str, int]] = {}
-    for d in found:
-        counts = by_action.setdefault(d.action, {"permit": 0, "deny": 0})
-        counts[d.decision] += 1
-    return {
-        "decisions_by_action": by_action,
-        "events_by_kind": _count(e.kind for e in done),
-        "flagged_events": sum(1 for e in done if e.flagged),
-    }
-
-
-def _count(items: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in items:
-        out[item] = out.get(item, 0) + 1
-    return out
+    return file
 
 
 # Ranks an officer's key may not claim for its actor (a supervisor's key may claim any).
@@ -555,10 +487,6 @@ def _require_acting_for(who: Principal, actor: Actor, verb: str) -> None:
             f"an officer's key may not {verb} as a {actor.role.value} (actor.role); "
             "a supervisor's key may"
         )
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()  # UTCDateTime columns read back aware, in UTC
 
 
 __all__ = [

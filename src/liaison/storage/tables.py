@@ -73,6 +73,9 @@ ledger_checkpoints = Table(
 
 # -- gateway: the queryable index of what the ledger holds (the ledger is the record) --------
 
+# A client's id is scoped to the actor the record is made for (an idempotency key of that
+# actor): the key is (id, actor_id), id first so that a read by id uses it. Generated ids
+# (``dec-``/``evt-`` and a UUID) are unique on their own.
 decisions = Table(
     "decisions",
     metadata,
@@ -80,7 +83,7 @@ decisions = Table(
     Column("ledger_index", BigInteger, nullable=False, unique=True),
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("at", UTCDateTime(), nullable=False, index=True),
-    Column("actor_id", String(256), nullable=False, index=True),
+    Column("actor_id", String(256), primary_key=True, index=True),
     Column("unit", String(256), nullable=True, index=True),
     Column("action", String(40), nullable=False),
     Column("view", String(64), nullable=False),
@@ -88,6 +91,8 @@ decisions = Table(
     Column("basis", String(16), nullable=False),
     Column("policy_version", String(80), nullable=False),
     Column("encounter_id", String(256), nullable=True, index=True),
+    # The unit that owns the encounter the record is under (``gateway.encounters.resolve``).
+    Column("encounter_unit", String(256), nullable=True),
     Column("document", Text, nullable=False),  # request + decision, JSON, without personal data
 )
 
@@ -99,18 +104,23 @@ events = Table(
     Column("recorded_at", UTCDateTime(), nullable=False),
     Column("at", UTCDateTime(), nullable=False, index=True),
     Column("kind", String(40), nullable=False, index=True),
-    Column("actor_id", String(256), nullable=False, index=True),
+    Column("actor_id", String(256), primary_key=True, index=True),
     Column("unit", String(256), nullable=True),
     Column("decision_id", String(256), nullable=True, index=True),
     Column("flagged", String(80), nullable=True, index=True),  # why it stands out, or NULL
     Column("encounter_id", String(256), nullable=True, index=True),
+    Column("encounter_unit", String(256), nullable=True),
     Column("document", Text, nullable=False),
 )
 
+# An encounter belongs to the unit that opened it (``unit``) and the units it names as
+# participants; ids are per unit: another unit's encounter of the same id is another one.
 encounters = Table(
     "encounters",
     metadata,
     Column("id", String(256), primary_key=True),
+    Column("unit", String(256), primary_key=True),
+    Column("participants", Text, nullable=False),  # JSON array of unit names, sorted
     Column("kind", String(40), nullable=False),
     Column("started_at", UTCDateTime(), nullable=True),
     Column("ended_at", UTCDateTime(), nullable=True),

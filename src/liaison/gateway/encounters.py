@@ -1,0 +1,233 @@
+"""Encounters: whose they are, the row each event makes of one, and reading one.
+
+An encounter belongs to the unit whose actor opened it (its first event) and to the units
+it names as ``participants``; only the opening unit names them. Nobody else can change
+it, record under it or read it (auditors read everything), and nothing tells them it
+exists: encounter ids are per unit, so another unit's events and decisions under the same
+id are under *that* unit's encounter of the id (refusing them would tell them the id is
+taken). A record of unit U citing id X is under (docs/api.md "Encounters"):
+
+1. U's own encounter X, if U opened one;
+2. else the encounter X that names U as a participant (two such: ``Ambiguous``);
+3. else U's own encounter X, opened or not yet (an event naming it opens it).
+
+``resolve`` (1-3) and ``encounter_row`` (the row after an event, from the row before)
+are pure: replaying the ledger's event and decision entries in order through them gives
+the ``encounters`` rows and each record's ``encounter_unit`` again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from liaison.errors import Ambiguous, InvalidRequest
+from liaison.gateway.auth import Forbidden, Principal
+from liaison.gateway.events import Event, EventKind
+from liaison.gateway.records import encounter_personal, encounter_public, only_one
+from liaison.model.request import Actor
+from liaison.storage.tables import decisions, encounters, events
+
+Row = Mapping[str, Any]  # an ``encounters`` row
+
+
+def participants(row: Row) -> list[str]:
+    names: list[str] = json.loads(row["participants"])
+    return names
+
+
+def members(row: Row) -> set[str]:
+    """The units an encounter belongs to: the one that opened it, and its participants."""
+    return {row["unit"], *participants(row)}
+
+
+def require_unit(actor: Actor, named: object | None) -> None:
+    """An encounter belongs to units: a record naming one needs its actor's unit."""
+    if named is not None and actor.unit is None:
+        raise InvalidRequest(
+            "actor.unit", "actor.unit is required to record under an encounter (it names the unit)"
+        )
+
+
+def resolve(candidates: Sequence[Row], unit: str) -> Row | None:
+    """Among the encounters of one id, the one a record of ``unit`` is under: the unit's
+    own, else the one that names it as a participant; None when neither (the record is
+    under the unit's own, not opened yet). Pure."""
+    own = [row for row in candidates if row["unit"] == unit]
+    if own:
+        return own[0]
+    joined = [row for row in candidates if unit in participants(row)]
+    if len(joined) > 1:
+        owners = sorted(row["unit"] for row in joined)
+        raise Ambiguous(
+            f"unit {unit} is a participant of {len(joined)} encounters {joined[0]['id']!r} "
+            f"(of units {', '.join(owners)}); one of them must drop it",
+            "encounter.id",
+            owners,
+        )
+    return joined[0] if joined else None
+
+
+def encounter_row(event: Event, previous: Row | None) -> dict[str, Any]:
+    """The ``encounters`` row after ``event`` (which names an encounter), from the row its
+    actor's unit resolves the id to (``resolve``; None: the event opens the unit's own).
+    Only the unit that opened it may change its participants. Pure: no database."""
+    info, unit = event.encounter, event.actor.unit
+    if info is None or unit is None:
+        raise ValueError("an encounter row needs an event naming an encounter, by a unit")
+    declared = encounter_public(info)  # place and location stay in the ledger only
+    named = declared.pop("participants", None)
+    owner: str = unit if previous is None else previous["unit"]
+    document = {"id": info.id} if previous is None else json.loads(previous["document"])
+    listed = [] if previous is None else participants(previous)
+    if named is not None and sorted(set(named) - {owner}) != listed:
+        if unit != owner:
+            raise Forbidden(
+                f"only unit {owner}, which opened encounter {info.id!r}, names its participants"
+            )
+        listed = sorted(set(named) - {owner})
+    document.update(declared)
+    started: datetime | None = None if previous is None else previous["started_at"]
+    ended: datetime | None = None if previous is None else previous["ended_at"]
+    if event.kind is EventKind.ENCOUNTER_STARTED:
+        started = event.at
+    if event.kind is EventKind.ENCOUNTER_ENDED:
+        ended = event.at
+    return {
+        "id": info.id,
+        "unit": owner,
+        "participants": json.dumps(listed),
+        "kind": info.kind.value,
+        "started_at": started,
+        "ended_at": ended,
+        "district": document.get("district"),
+        "document": json.dumps(document, ensure_ascii=False),
+    }
+
+
+# -- in the database --------------------------------------------------------------------------
+
+
+def candidates(conn: Connection, encounter_id: str) -> list[dict[str, Any]]:
+    """Every unit's encounter of the id."""
+    found = conn.execute(select(encounters).where(encounters.c.id == encounter_id))
+    return [dict(row._mapping) for row in found]
+
+
+def owner_unit(conn: Connection, encounter_id: str, unit: str) -> str:
+    """The unit owning the encounter a record of ``unit`` citing ``encounter_id`` is under."""
+    row = resolve(candidates(conn, encounter_id), unit)
+    return unit if row is None else str(row["unit"])
+
+
+def record_encounter(conn: Connection, event: Event) -> str:
+    """Write the row ``event`` makes of its encounter; return the unit owning it."""
+    assert event.encounter is not None
+    assert event.actor.unit is not None
+    encounter_id = event.encounter.id
+    previous = resolve(candidates(conn, encounter_id), event.actor.unit)
+    row = encounter_row(event, previous)
+    if previous is None:
+        conn.execute(insert(encounters), [row])
+    else:
+        conn.execute(
+            encounters.update()
+            .where(encounters.c.id == encounter_id, encounters.c.unit == previous["unit"])
+            .values(**row)
+        )
+    return str(row["unit"])
+
+
+def read_encounter(
+    conn: Connection, encounter_id: str, who: Principal, unit: str | None = None
+) -> dict[str, Any]:
+    """The encounter of ``encounter_id`` that ``who`` may read (of ``unit``, if named): as
+    declared, the records under it that ``who`` may read, what those show. One is readable
+    by its units' keys that may read a record under it, and by auditors."""
+    found = [
+        row
+        for row in candidates(conn, encounter_id)
+        if (unit is None or row["unit"] == unit)
+        and (who.reads_everything or who.unit in members(row))
+    ]
+    views = [_records(conn, row, who) for row in found]
+    readable = [v for v in views if who.reads_everything or v[1] or v[2]]
+    row, visible, seen = only_one(
+        readable, f"encounter {encounter_id!r}", "unit", lambda v: str(v[0]["unit"])
+    )
+    return {
+        **json.loads(row["document"]),
+        **encounter_personal(conn, row["id"], row["unit"]),  # from the ledger, while kept
+        "unit": row["unit"],
+        "participants": participants(row),
+        "started_at": _iso(row["started_at"]),
+        "ended_at": _iso(row["ended_at"]),
+        "decisions": [
+            {
+                "id": d.id,
+                "action": d.action,
+                "decision": d.decision,
+                "basis": d.basis,
+                "actor": d.actor_id,
+                "at": _iso(d.at),
+            }
+            for d in visible
+        ],
+        "events": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "flagged": e.flagged,
+                "actor": e.actor_id,
+                "decision_id": e.decision_id,
+                "at": _iso(e.at),
+            }
+            for e in seen
+        ],
+        "records_show": _summary(visible, seen),
+    }
+
+
+def _records(conn: Connection, row: Row, who: Principal) -> tuple[Row, list[Any], list[Any]]:
+    """The decisions and events under the encounter ``row`` that ``who`` may read."""
+    d, e = decisions.c, events.c
+    found = conn.execute(
+        select(d.id, d.action, d.decision, d.basis, d.actor_id, d.unit, d.at)
+        .where(d.encounter_id == row["id"], d.encounter_unit == row["unit"])
+        .order_by(d.at, d.ledger_index)
+    ).all()
+    done = conn.execute(
+        select(e.id, e.kind, e.flagged, e.at, e.actor_id, e.unit, e.decision_id)
+        .where(e.encounter_id == row["id"], e.encounter_unit == row["unit"])
+        .order_by(e.at, e.ledger_index)
+    ).all()
+    visible = [r for r in found if who.may_read(r.actor_id, r.unit)]
+    return row, visible, [r for r in done if who.may_read(r.actor_id, r.unit)]
+
+
+def _summary(found: Sequence[Any], done: Sequence[Any]) -> dict[str, Any]:
+    """What the records under an encounter show, to set beside its declared purpose."""
+    by_action: dict[str, dict[str, int]] = {}
+    for d in found:
+        counts = by_action.setdefault(d.action, {"permit": 0, "deny": 0})
+        counts[d.decision] += 1
+    return {
+        "decisions_by_action": by_action,
+        "events_by_kind": _count(e.kind for e in done),
+        "flagged_events": sum(1 for e in done if e.flagged),
+    }
+
+
+def _count(items: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None  # read back aware, in UTC
