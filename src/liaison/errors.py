@@ -79,3 +79,10 @@ class NotFound(LiaisonError):
     """A named thing (directive, view, section) that does not exist."""
 
     code = "not_found"
+
+
+class IntegrityFailure(LiaisonError):
+    """What the database holds disagrees with the ledger (a pack row, an index row): the
+    service refuses to act on it (fail closed) until the database is repaired."""
+
+    code = "integrity"

@@ -25,6 +25,7 @@ STATUS = {
     "conflict": 409,
     "invalid_pack": 422,
     "unavailable": 503,
+    "integrity": 503,  # the database disagrees with the ledger: nothing is decided or served
     "pack_changed": 503,  # retried inside the gateway; never expected out here
 }
 
@@ -58,7 +59,8 @@ _DESCRIPTIONS = {
     "made against a pack that is no longer in force (`conflict`)",
     422: "The request is invalid; `field` names the offending field (`invalid_request`), "
     "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
-    503: "The service could not decide now; retry (`unavailable`)",
+    503: "The service could not decide now; retry (`unavailable`), or the database "
+    "disagrees with the ledger and nothing is decided or served from it (`integrity`)",
 }
 
 

@@ -28,10 +28,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from liaison.errors import InvalidRequest, LiaisonError, NotFound
+from liaison.errors import IntegrityFailure, InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.gateway.auth import Forbidden, Principal
 from liaison.gateway.committer import Check, GroupCommitter
-from liaison.gateway.events import ACTION_KINDS, Event, EventKind
+from liaison.gateway.events import ACTION_KINDS, Event
+from liaison.gateway.index_reads import IndexReader
+from liaison.gateway.index_rows import encounter_row
+from liaison.gateway.pack_ledger import verified_pack
 from liaison.gateway.packs import (
     PackChanged,
     PackStore,
@@ -45,6 +48,7 @@ from liaison.gateway.records import decision_record, event_record
 from liaison.gateway.roles import Role
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
+from liaison.logs import get_logger
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, Actor
 from liaison.model.timestamps import check_representable
@@ -62,6 +66,8 @@ class Unavailable(LiaisonError):
     code = "unavailable"
 
 
+log = get_logger("liaison.gateway")
+
 # How many times a decision is made again because the pack changed before it committed.
 PACK_RETRIES = 5
 
@@ -69,19 +75,22 @@ PACK_RETRIES = 5
 @dataclass(frozen=True, slots=True)
 class _Rules:
     """The pack version decisions are made under: its ``seq`` (0: none recorded), the
-    engine built from it, and the in-transaction check that it is still the newest."""
+    engine built from it, and the in-transaction check that it is still the newest. No
+    engine: nothing is decided, because of ``fault`` (the pack in the database disagrees
+    with the ledger) or because no pack is recorded."""
 
     seq: int
-    engine: PolicyEngine
+    engine: PolicyEngine | None
     check: Check
+    fault: str | None = None
 
 
-def _rules(seq: int, engine: PolicyEngine) -> _Rules:
+def _rules(seq: int, engine: PolicyEngine | None, fault: str | None = None) -> _Rules:
     def check(conn: Connection) -> None:
         if current_seq(conn) != seq:
             raise PackChanged(f"the directive pack changed after version {seq}")
 
-    return _Rules(seq, engine, check)
+    return _Rules(seq, engine, check, fault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +122,43 @@ class _Pending:
 
 
 class Gateway:
-    def __init__(self, policy: PolicyEngine, ledger: Ledger, db: Engine, seq: int = 0) -> None:
+    def __init__(
+        self, policy: PolicyEngine | None, ledger: Ledger, db: Engine, seq: int = 0
+    ) -> None:
         """``policy`` decides until a pack is recorded in ``db``; from then on, the newest
-        recorded pack does (``record_pack``, ``change_pack``). ``seq``: the recorded
-        version ``policy`` was built from (0: none), so that it is not built again."""
+        pack the ledger recorded does (``record_pack``, ``change_pack``), checked against
+        the ledger (``pack_ledger.verified_pack``). None: load it from the ledger now.
+        ``seq``: the recorded version ``policy`` was built from (0: none)."""
         self.ledger = ledger
         self.db = db
         self.committer = GroupCommitter(ledger)
         self.packs = PackStore(db)
+        self.index = IndexReader(ledger)
         self._rules_lock = threading.Lock()
         self._rules = _rules(seq, policy)
-        self._reload()
+        self._reload(force=policy is None)
 
     @property
     def policy(self) -> PolicyEngine:
-        """The engine of the newest pack this process knows of."""
-        return self._rules.engine
+        """The engine of the newest pack this process knows of; ``IntegrityFailure`` when
+        the pack in the database disagrees with the ledger (nothing is decided)."""
+        engine = self._rules.engine
+        if engine is None:
+            raise self._refusal()
+        return engine
+
+    def fault(self) -> str | None:
+        """Why this process refuses to decide (None: it decides)."""
+        rules = self._rules
+        if rules.fault is not None:
+            return rules.fault
+        return None if rules.engine is not None else "no directive pack is recorded"
+
+    def _refusal(self) -> LiaisonError:
+        fault = self._rules.fault
+        if fault is not None:
+            return IntegrityFailure(f"nothing is decided: {fault}")
+        return Unavailable("no directive pack is recorded; nothing is decided")
 
     def current_policy(self) -> PolicyEngine:
         """The engine of the newest recorded pack (one query, to see other processes' changes)."""
@@ -141,13 +171,24 @@ class Gateway:
 
     # -- the directive pack -------------------------------------------------------------
 
-    def _reload(self) -> None:
+    def _reload(self, *, force: bool = False) -> None:
+        """Load the newest pack the ledger recorded, once it agrees with the database's
+        rows; on any difference decide nothing (fail closed, logged) until a later
+        reload finds them agreeing again."""
         with self._rules_lock:
-            if self.packs.seq() == self._rules.seq:  # another caller reloaded it already
+            seq = self.packs.seq()
+            if seq == self._rules.seq and not force:  # another caller reloaded it already
                 return
-            stored = self.packs.latest()
-            if stored is not None and stored.seq != self._rules.seq:
-                self._rules = _rules(stored.seq, PolicyEngine(load_pack_files(stored.files)))
+            try:
+                stored = verified_pack(self.ledger)
+                if stored is None:
+                    return  # none recorded (and no row claims one): ``policy`` decides
+                if stored.seq != self._rules.seq or self._rules.engine is None or force:
+                    engine = PolicyEngine(load_pack_files(stored.files))
+                    self._rules = _rules(stored.seq, engine)
+            except (IntegrityFailure, PackError) as exc:
+                log.error("pack_refused", seq=seq, problem=exc.message)
+                self._rules = _rules(seq, None, exc.message)
 
     def _install(self, seq: int, engine: PolicyEngine) -> None:
         with self._rules_lock:
@@ -167,7 +208,7 @@ class Gateway:
         change to the ledger with its row, and decide under it from then on."""
         who.require(Role.ADMIN)
         prepared = prepare_change(
-            self.packs.latest(),
+            verified_pack(self.ledger),  # the ledger's version, never an edited row
             changes,
             actor=who.actor_id,
             reason=reason,
@@ -179,7 +220,7 @@ class Gateway:
     def record_pack(self, files: PackFiles, *, actor: str, reason: str) -> StoredPack | None:
         """Record ``files`` as the first pack of a deployment that has none (at start-up);
         None if one is recorded already (by this or another process)."""
-        if self.packs.latest() is not None:
+        if self.packs.seq() > 0:
             self._reload()
             return None
         try:
@@ -246,6 +287,8 @@ class Gateway:
         _require_acting_for(who, request.actor, "decide")
         rules = self._rules
         policy = rules.engine
+        if policy is None:
+            raise self._refusal()
         decision = policy.decide(request)  # refuses an instant it cannot represent
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
         record, personal = decision_record(policy, decision_id, request, decision)
@@ -288,24 +331,19 @@ class Gateway:
     ) -> RecordedDecision | None:
         """An idempotent retry returns the recorded decision; a different request is a conflict.
 
-        The request is compared whole: its public part against the index row's, its personal
-        part (subject id, case number: kept apart, in the ledger only) against the entry's.
+        The request is compared whole with the entry the index row points to (verified
+        against the row and its leaf hash): its public part, and its personal part (subject
+        id, case number: kept apart, in the ledger only).
         """
         with self.db.connect() as conn:
-            row = conn.execute(
-                select(decisions.c.ledger_index, decisions.c.document).where(
-                    decisions.c.id == decision_id
-                )
-            ).one_or_none()
+            row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).one_or_none()
         if row is None:
             return None
-        document = json.loads(row.document)
-        if (
-            document["request"] != public
-            or self.ledger.entry(int(row.ledger_index)).personal != personal
-        ):
+        expected, entry = self.index.verified("decisions", dict(row._mapping))
+        document = expected["document"]
+        if document["request"] != public or entry.personal != personal:
             raise Conflict(f"decision id {decision_id!r} was already used for a different request")
-        return RecordedDecision(decision_id, document["decision"], int(row.ledger_index), True)
+        return RecordedDecision(decision_id, document["decision"], entry.index, True)
 
     # -- recording what was done ------------------------------------------------------
 
@@ -355,25 +393,22 @@ class Gateway:
         if event.decision_id is None:
             return "no_decision"
         with self.db.connect() as conn:
-            row = conn.execute(
-                select(
-                    decisions.c.decision,
-                    decisions.c.action,
-                    decisions.c.at,
-                    decisions.c.actor_id,
-                    decisions.c.unit,
-                ).where(decisions.c.id == event.decision_id)
+            found = conn.execute(
+                select(decisions).where(decisions.c.id == event.decision_id)
             ).one_or_none()
-        if row is None or not who.may_read(row.actor_id, row.unit):
+        if found is None or not who.may_read(found.actor_id, found.unit):
             return "decision_not_found"
-        if row.actor_id != event.actor.id:
+        row = self.index.verified("decisions", dict(found._mapping))[
+            0
+        ]  # the entry's, not the row's
+        if row["actor_id"] != event.actor.id:
             return "decision_by_another_actor"
-        if row.decision != "permit":
+        if row["decision"] != "permit":
             return "decision_denied"
         action = event.reported_action()
-        if action is not None and action.value != row.action:
+        if action is not None and action.value != row["action"]:
             return "action_differs_from_decision"
-        if row.at > event.at:
+        if row["at"] > event.at:
             return "decision_after_action"
         return None
 
@@ -386,10 +421,11 @@ class Gateway:
             row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).one_or_none()
         if row is None or not who.may_read(row.actor_id, row.unit):
             raise NotFound(f"no decision {decision_id!r}")
-        document = json.loads(row.document)
+        expected, _ = self.index.verified("decisions", dict(row._mapping))  # served from the entry
+        document = expected["document"]
         return {
-            "id": row.id,
-            "ledger_index": int(row.ledger_index),
+            "id": expected["id"],
+            "ledger_index": expected["ledger_index"],
             "request": document["request"],
             "decision": document["decision"],
         }
@@ -407,31 +443,21 @@ class Gateway:
             if row is None:
                 raise NotFound(f"no encounter {encounter_id!r}")
             found = conn.execute(
-                select(
-                    decisions.c.id,
-                    decisions.c.action,
-                    decisions.c.decision,
-                    decisions.c.basis,
-                    decisions.c.actor_id,
-                    decisions.c.unit,
-                    decisions.c.at,
-                )
+                select(decisions)
                 .where(decisions.c.encounter_id == encounter_id)
                 .order_by(decisions.c.at, decisions.c.ledger_index)
             ).all()
             done = conn.execute(
-                select(
-                    events.c.id,
-                    events.c.kind,
-                    events.c.flagged,
-                    events.c.at,
-                    events.c.actor_id,
-                    events.c.unit,
-                    events.c.decision_id,
-                )
+                select(events)
                 .where(events.c.encounter_id == encounter_id)
                 .order_by(events.c.at, events.c.ledger_index)
             ).all()
+        # Served only once every row agrees with its entry, and the encounter row with
+        # what its event entries make (the rows are an index, never the record).
+        self.index.verified_many("decisions", [dict(d._mapping) for d in found])
+        self.index.check_encounter(
+            dict(row._mapping), self.index.verified_many("events", [dict(e._mapping) for e in done])
+        )
         visible = [d for d in found if who.may_read(d.actor_id, d.unit)]
         seen = [e for e in done if who.may_read(e.actor_id, e.unit)]
         if not who.reads_everything and not visible and not seen:
@@ -492,24 +518,16 @@ def _decision_row(
 
 
 def _upsert_encounter(conn: Connection, event: Event) -> None:
+    """The encounter's row after ``event`` (``index_rows.encounter_row``, which
+    ``liaison ledger verify`` replays from the event entries too)."""
     info = event.encounter
     assert info is not None
     row = conn.execute(select(encounters).where(encounters.c.id == info.id)).one_or_none()
-    document = json.loads(row.document) if row is not None else {"id": info.id}
-    document.update(info.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
-    values: dict[str, Any] = {
-        "kind": info.kind.value,
-        "district": document.get("district"),
-        "document": json.dumps(document, ensure_ascii=False),
-    }
-    if event.kind is EventKind.ENCOUNTER_STARTED:
-        values["started_at"] = event.at
-    if event.kind is EventKind.ENCOUNTER_ENDED:
-        values["ended_at"] = event.at
+    values = encounter_row(
+        dict(row._mapping) if row is not None else None, event.kind, event.at, info
+    )
     if row is None:
-        conn.execute(
-            insert(encounters), [{"id": info.id, "started_at": None, "ended_at": None, **values}]
-        )
+        conn.execute(insert(encounters), [values])
     else:
         conn.execute(encounters.update().where(encounters.c.id == info.id).values(**values))
 
