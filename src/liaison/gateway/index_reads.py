@@ -11,6 +11,7 @@ event entries make, replayed in ledger order. A row that differs fails closed: a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -95,7 +96,7 @@ class IndexReader:
     @staticmethod
     def _expected(table: str, row: Mapping[str, Any], entry: StoredEntry) -> dict[str, Any]:
         kind, make, columns = _TABLES[table]
-        body = checked_entry(entry, kind)
+        body = checked_entry(entry, kind, table, row.get("id"))
         try:
             expected = make(entry.index, body)
         except (KeyError, TypeError, AttributeError):
@@ -107,6 +108,4 @@ class IndexReader:
 
 
 def _entry(index: int, body: bytes, leaf: bytes) -> StoredEntry:
-    from datetime import UTC, datetime
-
     return StoredEntry(index, "", datetime.fromtimestamp(0, UTC), body, leaf, None, False)

@@ -144,8 +144,23 @@ def encounter_step(current: Mapping[str, Any] | None, record: Mapping[str, Any])
 def differences(
     expected: Mapping[str, Any], row: Mapping[str, Any], columns: tuple[str, ...]
 ) -> list[str]:
-    """The ``columns`` in which ``row`` (as stored) differs from ``expected``."""
-    return [c for c in columns if not _same(c, expected.get(c), row.get(c))]
+    """The ``columns`` in which ``row`` (as stored) differs from ``expected``; a document
+    that differs names its top-level keys that differ (``document.declared_purpose``)."""
+    out = []
+    for column in columns:
+        if not _same(column, expected.get(column), row.get(column)):
+            out.extend(_document_keys(expected, row) if column == "document" else [column])
+    return out
+
+
+def _document_keys(expected: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
+    want, have = expected.get("document"), _document(row.get("document"))
+    if isinstance(want, str):
+        want = _document(want)
+    if not isinstance(want, dict) or not isinstance(have, dict):
+        return ["document"]
+    keys = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+    return [f"document.{k}" for k in keys] or ["document"]
 
 
 def _same(column: str, expected: Any, stored: Any) -> bool:
@@ -172,19 +187,19 @@ def _get(row: Mapping[str, Any] | None, column: str) -> Any:
     return None if row is None else row.get(column)
 
 
-def checked_entry(entry: StoredEntry, kind: str) -> dict[str, Any]:
-    """The parsed body of ``entry`` once its body hashes to its leaf hash and it is of
-    ``kind``; ``IntegrityFailure`` (logged) otherwise."""
+def checked_entry(entry: StoredEntry, kind: str, table: str, ident: object) -> dict[str, Any]:
+    """The parsed body of the entry the row ``ident`` of ``table`` points to, once the body
+    hashes to its leaf hash and it is of ``kind``; ``IntegrityFailure`` (logged) otherwise."""
     if leaf_hash(entry.body) != entry.leaf_hash:
-        raise failure(
-            "ledger_entries", entry.index, ["body"], "the entry differs from its leaf hash"
-        )
+        what = f"its entry {entry.index} differs from its leaf hash"
+        raise failure(table, ident, ["ledger_index"], what)
     try:
         body = parse_body(entry.body)
     except ValueError:
         body = {}
     if body.get("kind") != kind:
-        raise failure("ledger_entries", entry.index, ["kind"], f"the entry is not a {kind} entry")
+        what = f"the row points at entry {entry.index}, which is not a {kind} entry"
+        raise failure(table, ident, ["ledger_index"], what)
     return body
 
 
