@@ -17,9 +17,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from liaison.errors import IntegrityFailure, InvalidRequest
+from sqlalchemy import Engine
+
+from liaison.errors import IntegrityFailure, InvalidRequest, NotFound
 from liaison.gateway.index_rows import instant
-from liaison.gateway.packs import StoredPack
+from liaison.gateway.packs import PackStore, StoredPack
 from liaison.ledger.entries import parse_body
 from liaison.ledger.merkle import leaf_hash
 from liaison.ledger.store import Ledger, blob
@@ -63,9 +65,9 @@ def read_pack_record(ledger: Ledger, *, prove: bool = True) -> PackRecord:
     return PackRecord(packs, problems)
 
 
-def verified_pack(ledger: Ledger) -> StoredPack | None:
-    """The newest pack version as the ledger recorded it (None: none recorded), once every
-    version and row agrees with the ledger; ``IntegrityFailure`` (logged) otherwise."""
+def verified_versions(ledger: Ledger) -> list[StoredPack]:
+    """Every pack version as the ledger recorded it, oldest first, once every version and
+    row agrees with the ledger; ``IntegrityFailure`` (logged) otherwise."""
     record = read_pack_record(ledger)
     if record.problems:
         for problem in record.problems:
@@ -74,7 +76,14 @@ def verified_pack(ledger: Ledger) -> StoredPack | None:
         raise IntegrityFailure(
             f"the directive pack in the database disagrees with the ledger: {shown}"
         )
-    return record.latest()
+    return record.packs
+
+
+def verified_pack(ledger: Ledger) -> StoredPack | None:
+    """The newest pack version as the ledger recorded it (None: none recorded), checked
+    as ``verified_versions`` checks every version."""
+    versions = verified_versions(ledger)
+    return versions[-1] if versions else None
 
 
 def _replay(
@@ -191,3 +200,31 @@ def _row_differences(pack: StoredPack, row: Any) -> list[str]:
         "files": row_files == pack.files,
     }
     return [column for column, same in checks.items() if not same]
+
+
+class LedgerPackStore(PackStore):
+    """``PackStore`` whose versions come from the ledger, checked against the rows: what
+    the API and ``liaison packs`` show and export is what the ledger recorded, or an
+    ``IntegrityFailure``. (``seq``, the hot path's question, still reads the rows: a
+    change there makes the service reload, and check, the pack.)"""
+
+    def __init__(self, db: Engine, ledger: Ledger) -> None:
+        super().__init__(db)
+        self.ledger = ledger
+
+    def latest(self) -> StoredPack | None:
+        return verified_pack(self.ledger)
+
+    def get(self, seq: int) -> StoredPack:
+        found = [p for p in verified_versions(self.ledger) if p.seq == seq]
+        if not found:
+            raise NotFound(f"no pack change {seq}")
+        return found[0]
+
+    def history(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        previous: PackFiles = {}
+        for stored in verified_versions(self.ledger):
+            out.append(stored.summary(previous))
+            previous = stored.files
+        return out

@@ -34,7 +34,7 @@ from liaison.gateway.committer import Check, GroupCommitter
 from liaison.gateway.events import ACTION_KINDS, Event
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import encounter_row
-from liaison.gateway.pack_ledger import verified_pack
+from liaison.gateway.pack_ledger import LedgerPackStore, verified_pack
 from liaison.gateway.packs import (
     PackChanged,
     PackStore,
@@ -132,7 +132,7 @@ class Gateway:
         self.ledger = ledger
         self.db = db
         self.committer = GroupCommitter(ledger)
-        self.packs = PackStore(db)
+        self.packs: PackStore = LedgerPackStore(db, ledger)  # versions from the ledger
         self.index = IndexReader(ledger)
         self._rules_lock = threading.Lock()
         self._rules = _rules(seq, policy)
@@ -208,7 +208,7 @@ class Gateway:
         change to the ledger with its row, and decide under it from then on."""
         who.require(Role.ADMIN)
         prepared = prepare_change(
-            verified_pack(self.ledger),  # the ledger's version, never an edited row
+            self.packs.latest(),  # the ledger's version, never an edited row
             changes,
             actor=who.actor_id,
             reason=reason,
