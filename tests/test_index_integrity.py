@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, insert, select, update
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from conftest import BACKENDS, database_url, running_services
 from liaison.api.app import Services, create_app
@@ -74,11 +74,14 @@ class Deployment:
     def start(self, **kw: Any) -> Any:
         return running_services(self.url, self.folder, log_origin=ORIGIN, **kw)
 
-    def verify(self) -> tuple[int, str]:
+    def cli(self, *args: str) -> Result:
         self.monkeypatch.setenv("LIAISON_DATABASE_URL", self.url)
         self.monkeypatch.setenv("LIAISON_KEY_DIR", str(self.folder / "keys"))
         self.monkeypatch.setenv("LIAISON_LOG_ORIGIN", ORIGIN)
-        result = CliRunner().invoke(cli_app, ["ledger", "verify"], prog_name="liaison")
+        return CliRunner().invoke(cli_app, list(args), prog_name="liaison")
+
+    def verify(self) -> tuple[int, str]:
+        result = self.cli("ledger", "verify")
         return result.exit_code, result.stdout
 
 
@@ -140,8 +143,10 @@ def test_an_edited_pack_row_is_refused_after_a_restart(deployment: Deployment) -
         assert "files" in health.json()["reason"]
     code, out = deployment.verify()
     assert code == 1
-    assert "pack_changes 1" in out
-    assert "files" in out
+    assert "pack_changes 1: files differ(s)" in out
+    exported = deployment.cli("packs", "export", str(deployment.folder / "out"))
+    assert exported.exit_code == 1  # `liaison decide --pack` never gets the edited pack
+    assert "disagrees with the ledger" in exported.stderr
 
 
 def test_an_edit_seen_at_reload_is_refused(deployment: Deployment) -> None:
