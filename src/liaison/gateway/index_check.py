@@ -31,6 +31,7 @@ from liaison.gateway.index_rows import (
     differences,
     encounter_step,
     event_row,
+    instant,
 )
 from liaison.gateway.pack_ledger import read_pack_record
 from liaison.ledger.entries import parse_body
@@ -105,6 +106,8 @@ class _IndexCheck:
         out = {}
         for values in cur.fetchall():
             row = dict(zip(columns, values, strict=True))
+            # Instants as the entries give them (the driver may give text): compared cheaply.
+            row["at"], row["recorded_at"] = instant(row["at"]), instant(row["recorded_at"])
             out[int(row["ledger_index"])] = row
         return out
 
