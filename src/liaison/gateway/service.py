@@ -396,11 +396,11 @@ class Gateway:
             found = conn.execute(
                 select(decisions).where(decisions.c.id == event.decision_id)
             ).one_or_none()
-        if found is None or not who.may_read(found.actor_id, found.unit):
+        if found is None:
             return "decision_not_found"
-        row = self.index.verified("decisions", dict(found._mapping))[
-            0
-        ]  # the entry's, not the row's
+        row, _ = self.index.verified("decisions", dict(found._mapping))  # the entry's values
+        if not who.may_read(row["actor_id"], row["unit"]):
+            return "decision_not_found"
         if row["actor_id"] != event.actor.id:
             return "decision_by_another_actor"
         if row["decision"] != "permit":
@@ -419,9 +419,11 @@ class Gateway:
             raise NotFound(f"no decision {decision_id!r}")
         with self.db.connect() as conn:
             row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).one_or_none()
-        if row is None or not who.may_read(row.actor_id, row.unit):
+        if row is None:
             raise NotFound(f"no decision {decision_id!r}")
         expected, _ = self.index.verified("decisions", dict(row._mapping))  # served from the entry
+        if not who.may_read(expected["actor_id"], expected["unit"]):
+            raise NotFound(f"no decision {decision_id!r}")
         document = expected["document"]
         return {
             "id": expected["id"],
