@@ -15,6 +15,7 @@ from liaison.api.app import Services
 from liaison.demo import DemoResult, load_demo
 from liaison.errors import NotFound
 from liaison.gateway.auth import Principal, Role
+from liaison.gateway.index_check import check_index
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.keys import load_verifier
 from liaison.storage.tables import decisions, encounters, events
@@ -119,6 +120,7 @@ def test_the_ledger_verifies(demo: tuple[Services, DemoResult, Path]) -> None:
     report = verify_ledger(ledger, load_verifier(key_dir))
     assert report.ok, report.problems
     assert report.checkpoints_verified >= 1
+    assert check_index(ledger) == []  # every index row is what its entries make
 
 
 def test_an_interrupted_load_resumes(

@@ -27,6 +27,7 @@ from liaison.errors import Ambiguous, InvalidRequest, NotFound
 from liaison.gateway.auth import Forbidden, Principal, Role
 from liaison.gateway.encounters import encounter_row, resolve
 from liaison.gateway.events import Event
+from liaison.gateway.index_check import check_index
 from liaison.gateway.records import decision_record
 from liaison.gateway.service import Conflict, Gateway, RecordedDecision
 from liaison.ledger.entries import NewEntry
@@ -341,6 +342,8 @@ def test_an_existing_database_migrates(backend: str, tmp_path: Path) -> None:
         upgrade(db)
         gateway = Gateway(policy, Ledger(db, "test.example/scopes"), db)
         try:
+            # The rows agree with the entries (0006 took the place out of the encounter row).
+            assert check_index(gateway.ledger) == []
             assert decide(gateway, legacy, ONE).replayed
             assert not decide(gateway, inquiry("old-1", THREE), THREE).replayed
             seen = gateway.encounter("old-cp", ONE)
@@ -349,6 +352,7 @@ def test_an_existing_database_migrates(backend: str, tmp_path: Path) -> None:
             assert [d["id"] for d in seen["decisions"]] == ["old-1"]
             with pytest.raises(NotFound):
                 gateway.encounter("old-cp", THREE)
+            assert check_index(gateway.ledger) == []
         finally:
             gateway.close()
             db.dispose()
@@ -356,15 +360,24 @@ def test_an_existing_database_migrates(backend: str, tmp_path: Path) -> None:
 
 def _legacy(db: Engine) -> dict[str, Any]:
     """Record, on a database at revision 0003, what the service recorded then: officer-1
-    opens 1D's checkpoint and decides under it (the rows as that version wrote them)."""
+    opens 1D's checkpoint (its place in the public record and the row, as then) and
+    decides under it; the entries and the rows as that version wrote them."""
     body = inquiry("old-1", ONE, encounter={"kind": "checkpoint", "id": "old-cp"})
     request = parse_request(body)
     ledger = Ledger(db, "test.example/scopes")
     policy = PolicyEngine(load_pack(shipped_pack_path("dc")))
     decision = policy.decide(request)
     record, personal = decision_record(policy, "old-1", request, decision)
-    appended = ledger.append(NewEntry("decision", record, "officer-1", personal))
     now = datetime.now(UTC)
+    started = {
+        "id": "old-evt",
+        "at": "2025-08-15T15:30:00Z",
+        "kind": "encounter_started",
+        "actor": actor(ONE),
+        "encounter": {**checkpoint("old-cp"), "agencies": []},
+    }
+    opened = ledger.append(NewEntry("event", started, "officer-1", recorded_at=now))
+    appended = ledger.append(NewEntry("decision", record, "officer-1", personal, recorded_at=now))
     with write_transaction(db) as conn:
         conn.execute(
             insert(decisions).values(
@@ -386,25 +399,31 @@ def _legacy(db: Engine) -> dict[str, Any]:
         conn.execute(
             insert(events).values(
                 id="old-evt",
-                ledger_index=appended.index + 1,
+                ledger_index=opened.index,
                 recorded_at=now,
-                at=now,
+                at=datetime(2025, 8, 15, 15, 30, tzinfo=UTC),
                 kind="encounter_started",
                 actor_id="officer-1",
                 unit="1D",
                 encounter_id="old-cp",
-                document="{}",
+                document=json.dumps(started),
             )
         )
         legacy_encounters = table(  # as 0003 has it: no unit, no participants
-            "encounters", column("id"), column("kind"), column("district"), column("document")
+            "encounters",
+            column("id"),
+            column("kind"),
+            column("district"),
+            column("started_at"),
+            column("document"),
         )
         conn.execute(
             insert(legacy_encounters).values(
                 id="old-cp",
                 kind="checkpoint",
                 district="1D",
-                document=json.dumps(checkpoint("old-cp")),
+                started_at=datetime(2025, 8, 15, 15, 30, tzinfo=UTC),
+                document=json.dumps({"id": "old-cp", **checkpoint("old-cp")}),
             )
         )
     return body

@@ -58,7 +58,8 @@ def jsonl(*items: dict[str, Any]) -> str:
 
 
 def entry(n: int, personal: bool = True) -> dict[str, Any]:
-    item: dict[str, Any] = {"kind": "decision", "actor": f"officer-{n}", "record": {"n": n}}
+    # Not "decision": a decision entry needs its decisions row (ledger verify checks the index).
+    item: dict[str, Any] = {"kind": "note", "actor": f"officer-{n}", "record": {"n": n}}
     if personal:
         item["personal"] = {"subject": f"person-{n}", "name": "Zoë"}
     return item

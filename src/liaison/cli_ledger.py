@@ -241,13 +241,16 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
 
 @ledger_app.command("verify")
 def ledger_verify(as_json: JsonOpt = False) -> None:
-    """Recompute everything from the stored entries; check every kept checkpoint and tile.
+    """Recompute everything from the stored entries; check every kept checkpoint and tile,
+    and every index row (decisions, events, encounters, pack changes) against its entry.
 
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
-    deletion, reordering or insertion in the database.
+    deletion, reordering or insertion in the database, and the table, id and columns of
+    an index row that differs from its entry (or has none, or is missing).
 
     Entries whose personal data a recorded erasure erased are counted as
     erased (`erased_entries`, when any), not as missing."""
+    from liaison.gateway.index_check import check_index
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
     from liaison.ledger.store import Ledger
@@ -257,6 +260,7 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
     report = verify_ledger(ledger, load_verifier(s.key_dir))
+    report.problems.extend(check_index(ledger))
     _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
 

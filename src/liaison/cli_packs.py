@@ -42,10 +42,13 @@ def packs_history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Every change to the pack, oldest first: when, who, why, and what it touched."""
-    from liaison.gateway.packs import PackStore
+    from liaison.gateway.pack_ledger import LedgerPackStore
 
     ledger = open_ledger()
-    changes = PackStore(ledger.engine).history()
+    try:
+        changes = LedgerPackStore(ledger.engine, ledger).history()
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
     if as_json:
         typer.echo(json.dumps({"changes": changes}, indent=2, ensure_ascii=False))
         return
@@ -66,10 +69,12 @@ def packs_export(
         int | None, typer.Option("--seq", help="Which version (default: the one in force).")
     ] = None,
 ) -> None:
-    """Write a recorded version of the pack out as a pack folder."""
-    from liaison.gateway.packs import PackStore
+    """Write a recorded version of the pack out as a pack folder (as the ledger recorded it;
+    refused when the database's pack rows disagree with the ledger)."""
+    from liaison.gateway.pack_ledger import LedgerPackStore
 
-    store = PackStore(open_ledger().engine)
+    ledger = open_ledger()
+    store = LedgerPackStore(ledger.engine, ledger)  # the ledger's versions, checked
     try:
         stored = store.get(seq) if seq is not None else store.latest()
     except LiaisonError as exc:

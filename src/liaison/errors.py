@@ -100,3 +100,10 @@ class Ambiguous(LiaisonError):
             "field": self.field,
             "choices": self.choices,
         }
+
+
+class IntegrityFailure(LiaisonError):
+    """What the database holds disagrees with the ledger (a pack row, an index row): the
+    service refuses to act on it (fail closed) until the database is repaired."""
+
+    code = "integrity"

@@ -8,6 +8,7 @@ naming the field, and is never decided.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import time
@@ -298,14 +299,23 @@ def _recorded(r: RecordedDecision) -> dict[str, Any]:
 
 def _routes(app: FastAPI) -> None:
     @app.get("/healthz", tags=["service"])
-    def healthz(svc: Svc) -> dict[str, Any]:
-        size, _ = svc.gateway.ledger.head()
-        return {
-            "status": "ok",
+    def healthz(svc: Svc) -> JSONResponse:
+        """Readiness: 200 while the service decides; 503 with the reason when it refuses to
+        (the pack in the database disagrees with the ledger, or none is recorded)."""
+        gateway = svc.gateway
+        size, _ = gateway.ledger.head()
+        with contextlib.suppress(LiaisonError):  # the fault says why
+            gateway.current_policy()  # sees another process's pack change, checked
+        fault = gateway.fault()
+        body: dict[str, Any] = {
+            "status": "ok" if fault is None else "unhealthy",
             "version": __version__,
             "ledger_size": size,
-            "pack": svc.gateway.policy.pack.id,
+            "pack": gateway.policy.pack.id if fault is None else None,
         }
+        if fault is not None:
+            body["reason"] = fault
+        return JSONResponse(body, status_code=200 if fault is None else 503)
 
     @app.get("/livez", tags=["service"])
     def livez() -> dict[str, str]:

@@ -22,7 +22,7 @@ from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
-from liaison.policy.pack_content import load_pack_files, pack_digest, read_pack_files
+from liaison.policy.pack_content import pack_digest, read_pack_files
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
 
@@ -52,7 +52,9 @@ def build_services(settings: Settings) -> Services:
     """The services of a deployment. The first start records the configured pack folder
     as the deployment's first pack (a ``pack_change`` entry); from then on the database
     holds the pack in force, and the folder is not used: one that differs from it, or
-    does not load, is reported (``liaison packs import`` records a folder as a change)."""
+    does not load, is reported (``liaison packs import`` records a folder as a change).
+    The pack in force is rebuilt from the ledger's ``pack_change`` entries and checked
+    against the rows (``liaison.gateway.pack_ledger``)."""
     db = open_engine(settings.database_url, pool_size=20)
     keys = KeyStore(db, api_key_secret(settings.key_dir))  # the secret is made if missing
     limiter = _limiter(settings)
@@ -60,8 +62,11 @@ def build_services(settings: Settings) -> Services:
     ledger = Ledger(db, settings.log_origin, load_signer(settings.key_dir))
     stored = PackStore(db).latest()
     if stored is not None:
-        gateway = Gateway(PolicyEngine(load_pack_files(stored.files)), ledger, db, seq=stored.seq)
-        _report_folder(folder, stored)
+        # The pack in force is the one the ledger recorded, checked against the rows; on any
+        # difference the service starts refusing to decide (/healthz says why).
+        gateway = Gateway(None, ledger, db)
+        if gateway.fault() is None:
+            _report_folder(folder, stored)
         return Services(gateway, keys, Metrics(), settings, limiter)
     gateway = Gateway(PolicyEngine(load_pack(folder)), ledger, db)
     reason = f"the pack in force when the deployment started ({folder.name})"

@@ -28,6 +28,7 @@ STATUS = {
     "ambiguous": 409,
     "invalid_pack": 422,
     "unavailable": 503,
+    "integrity": 503,  # the database disagrees with the ledger: nothing is decided or served
     "pack_changed": 503,  # retried inside the gateway; never expected out here
 }
 
@@ -66,7 +67,8 @@ _DESCRIPTIONS = {
     "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
     429: "Too many bad API keys from this client address; retry after `Retry-After` seconds "
     "(`rate_limited`)",
-    503: "The service could not decide now; retry (`unavailable`)",
+    503: "The service could not decide now; retry (`unavailable`), or the database "
+    "disagrees with the ledger and nothing is decided or served from it (`integrity`)",
 }
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -31,6 +31,9 @@ from liaison.gateway.events import Event, EventKind
 from liaison.gateway.records import encounter_personal, encounter_public, only_one
 from liaison.model.request import Actor
 from liaison.storage.tables import decisions, encounters, events
+
+if TYPE_CHECKING:  # the reader imports this module's encounter_row
+    from liaison.gateway.index_reads import IndexReader
 
 Row = Mapping[str, Any]  # an ``encounters`` row
 
@@ -143,18 +146,24 @@ def record_encounter(conn: Connection, event: Event) -> str:
 
 
 def read_encounter(
-    conn: Connection, encounter_id: str, who: Principal, unit: str | None = None
+    conn: Connection,
+    encounter_id: str,
+    who: Principal,
+    unit: str | None,
+    index: IndexReader,
 ) -> dict[str, Any]:
     """The encounter of ``encounter_id`` that ``who`` may read (of ``unit``, if named): as
     declared, the records under it that ``who`` may read, what those show. One is readable
-    by its units' keys that may read a record under it, and by auditors."""
+    by its units' keys that may read a record under it, and by auditors. Served only once
+    every row under it agrees with its ledger entry and the encounter row with what its
+    event entries make (``index``: the rows are an index, never the record)."""
     found = [
         row
         for row in candidates(conn, encounter_id)
         if (unit is None or row["unit"] == unit)
         and (who.reads_everything or who.unit in members(row))
     ]
-    views = [_records(conn, row, who) for row in found]
+    views = [_records(conn, row, who, index) for row in found]
     readable = [v for v in views if who.reads_everything or v[1] or v[2]]
     row, visible, seen = only_one(
         readable, f"encounter {encounter_id!r}", "unit", lambda v: str(v[0]["unit"])
@@ -192,19 +201,24 @@ def read_encounter(
     }
 
 
-def _records(conn: Connection, row: Row, who: Principal) -> tuple[Row, list[Any], list[Any]]:
-    """The decisions and events under the encounter ``row`` that ``who`` may read."""
+def _records(
+    conn: Connection, row: Row, who: Principal, index: IndexReader
+) -> tuple[Row, list[Any], list[Any]]:
+    """The decisions and events under the encounter ``row`` that ``who`` may read, each
+    row verified against its entry, and the encounter row against its events' entries."""
     d, e = decisions.c, events.c
     found = conn.execute(
-        select(d.id, d.action, d.decision, d.basis, d.actor_id, d.unit, d.at)
+        select(decisions)
         .where(d.encounter_id == row["id"], d.encounter_unit == row["unit"])
         .order_by(d.at, d.ledger_index)
     ).all()
     done = conn.execute(
-        select(e.id, e.kind, e.flagged, e.at, e.actor_id, e.unit, e.decision_id)
+        select(events)
         .where(e.encounter_id == row["id"], e.encounter_unit == row["unit"])
         .order_by(e.at, e.ledger_index)
     ).all()
+    index.verified_many("decisions", [dict(r._mapping) for r in found])
+    index.check_encounter(row, index.verified_many("events", [dict(r._mapping) for r in done]))
     visible = [r for r in found if who.may_read(r.actor_id, r.unit)]
     return row, visible, [r for r in done if who.may_read(r.actor_id, r.unit)]
 

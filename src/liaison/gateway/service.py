@@ -28,11 +28,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from liaison.errors import InvalidRequest, LiaisonError, NotFound
+from liaison.errors import IntegrityFailure, InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.gateway.auth import Forbidden, Principal
 from liaison.gateway.committer import Check, GroupCommitter, SideEffect
 from liaison.gateway.encounters import owner_unit, read_encounter, record_encounter, require_unit
 from liaison.gateway.events import ACTION_KINDS, Event
+from liaison.gateway.index_reads import IndexReader
+from liaison.gateway.pack_ledger import LedgerPackStore, verified_pack
 from liaison.gateway.packs import (
     PackChanged,
     PackStore,
@@ -46,6 +48,7 @@ from liaison.gateway.records import decision_record, event_record, only_one
 from liaison.gateway.roles import Role
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
+from liaison.logs import get_logger
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, Actor
 from liaison.model.timestamps import check_representable
@@ -63,6 +66,8 @@ class Unavailable(LiaisonError):
     code = "unavailable"
 
 
+log = get_logger("liaison.gateway")
+
 # How many times a decision is made again because the pack changed before it committed.
 PACK_RETRIES = 5
 
@@ -70,19 +75,22 @@ PACK_RETRIES = 5
 @dataclass(frozen=True, slots=True)
 class _Rules:
     """The pack version decisions are made under: its ``seq`` (0: none recorded), the
-    engine built from it, and the in-transaction check that it is still the newest."""
+    engine built from it, and the in-transaction check that it is still the newest. No
+    engine: nothing is decided, because of ``fault`` (the pack in the database disagrees
+    with the ledger) or because no pack is recorded."""
 
     seq: int
-    engine: PolicyEngine
+    engine: PolicyEngine | None
     check: Check
+    fault: str | None = None
 
 
-def _rules(seq: int, engine: PolicyEngine) -> _Rules:
+def _rules(seq: int, engine: PolicyEngine | None, fault: str | None = None) -> _Rules:
     def check(conn: Connection) -> None:
         if current_seq(conn) != seq:
             raise PackChanged(f"the directive pack changed after version {seq}")
 
-    return _Rules(seq, engine, check)
+    return _Rules(seq, engine, check, fault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,22 +122,43 @@ class _Pending:
 
 
 class Gateway:
-    def __init__(self, policy: PolicyEngine, ledger: Ledger, db: Engine, seq: int = 0) -> None:
+    def __init__(
+        self, policy: PolicyEngine | None, ledger: Ledger, db: Engine, seq: int = 0
+    ) -> None:
         """``policy`` decides until a pack is recorded in ``db``; from then on, the newest
-        recorded pack does (``record_pack``, ``change_pack``). ``seq``: the recorded
-        version ``policy`` was built from (0: none), so that it is not built again."""
+        pack the ledger recorded does (``record_pack``, ``change_pack``), checked against
+        the ledger (``pack_ledger.verified_pack``). None: load it from the ledger now.
+        ``seq``: the recorded version ``policy`` was built from (0: none)."""
         self.ledger = ledger
         self.db = db
         self.committer = GroupCommitter(ledger)
-        self.packs = PackStore(db)
+        self.packs: PackStore = LedgerPackStore(db, ledger)  # versions from the ledger
+        self.index = IndexReader(ledger)
         self._rules_lock = threading.Lock()
         self._rules = _rules(seq, policy)
-        self._reload()
+        self._reload(force=policy is None)
 
     @property
     def policy(self) -> PolicyEngine:
-        """The engine of the newest pack this process knows of."""
-        return self._rules.engine
+        """The engine of the newest pack this process knows of; ``IntegrityFailure`` when
+        the pack in the database disagrees with the ledger (nothing is decided)."""
+        engine = self._rules.engine
+        if engine is None:
+            raise self._refusal()
+        return engine
+
+    def fault(self) -> str | None:
+        """Why this process refuses to decide (None: it decides)."""
+        rules = self._rules
+        if rules.fault is not None:
+            return rules.fault
+        return None if rules.engine is not None else "no directive pack is recorded"
+
+    def _refusal(self) -> LiaisonError:
+        fault = self._rules.fault
+        if fault is not None:
+            return IntegrityFailure(f"nothing is decided: {fault}")
+        return Unavailable("no directive pack is recorded; nothing is decided")
 
     def current_policy(self) -> PolicyEngine:
         """The engine of the newest recorded pack (one query, to see other processes' changes)."""
@@ -142,13 +171,24 @@ class Gateway:
 
     # -- the directive pack -------------------------------------------------------------
 
-    def _reload(self) -> None:
+    def _reload(self, *, force: bool = False) -> None:
+        """Load the newest pack the ledger recorded, once it agrees with the database's
+        rows; on any difference decide nothing (fail closed, logged) until a later
+        reload finds them agreeing again."""
         with self._rules_lock:
-            if self.packs.seq() == self._rules.seq:  # another caller reloaded it already
+            seq = self.packs.seq()
+            if seq == self._rules.seq and not force:  # another caller reloaded it already
                 return
-            stored = self.packs.latest()
-            if stored is not None and stored.seq != self._rules.seq:
-                self._rules = _rules(stored.seq, PolicyEngine(load_pack_files(stored.files)))
+            try:
+                stored = verified_pack(self.ledger)
+                if stored is None:
+                    return  # none recorded (and no row claims one): ``policy`` decides
+                if stored.seq != self._rules.seq or self._rules.engine is None or force:
+                    engine = PolicyEngine(load_pack_files(stored.files))
+                    self._rules = _rules(stored.seq, engine)
+            except (IntegrityFailure, PackError) as exc:
+                log.error("pack_refused", seq=seq, problem=exc.message)
+                self._rules = _rules(seq, None, exc.message)
 
     def _install(self, seq: int, engine: PolicyEngine) -> None:
         with self._rules_lock:
@@ -168,7 +208,7 @@ class Gateway:
         change to the ledger with its row, and decide under it from then on."""
         who.require(Role.ADMIN)
         prepared = prepare_change(
-            self.packs.latest(),
+            self.packs.latest(),  # the ledger's version, never an edited row
             changes,
             actor=who.actor_id,
             reason=reason,
@@ -180,7 +220,7 @@ class Gateway:
     def record_pack(self, files: PackFiles, *, actor: str, reason: str) -> StoredPack | None:
         """Record ``files`` as the first pack of a deployment that has none (at start-up);
         None if one is recorded already (by this or another process)."""
-        if self.packs.latest() is not None:
+        if self.packs.seq() > 0:
             self._reload()
             return None
         try:
@@ -248,6 +288,8 @@ class Gateway:
         require_unit(request.actor, request.encounter)
         rules = self._rules
         policy = rules.engine
+        if policy is None:
+            raise self._refusal()
         decision = policy.decide(request)  # refuses an instant it cannot represent
         decision_id = request.id or f"dec-{uuid.uuid4().hex}"
         record, personal = decision_record(policy, decision_id, request, decision)
@@ -292,26 +334,25 @@ class Gateway:
         An id is the actor's (an idempotency key scoped to the actor the record is made for):
         only the same actor's decision of that id is compared, which the caller, who may
         act for that actor, may read; another actor's is another record. The request is
-        compared whole: its public part against the index row's, its personal part (subject
-        id, case number: kept apart, in the ledger only) against the entry's.
+        compared whole with the entry the index row points to (verified against the row and
+        its leaf hash): its public part, and its personal part (subject id, case number:
+        kept apart, in the ledger only).
         """
         decision_id = pending.id
         with self.db.connect() as conn:
             row = conn.execute(
-                select(decisions.c.ledger_index, decisions.c.document).where(
+                select(decisions).where(
                     decisions.c.id == decision_id,
                     decisions.c.actor_id == pending.request.actor.id,
                 )
             ).one_or_none()
         if row is None:
             return None
-        document = json.loads(row.document)
-        if (
-            document["request"] != pending.public
-            or self.ledger.entry(int(row.ledger_index)).personal != pending.personal
-        ):
+        expected, entry = self.index.verified("decisions", dict(row._mapping))
+        document = expected["document"]
+        if document["request"] != pending.public or entry.personal != pending.personal:
             raise Conflict(f"decision id {decision_id!r} was already used for a different request")
-        return RecordedDecision(decision_id, document["decision"], int(row.ledger_index), True)
+        return RecordedDecision(decision_id, document["decision"], entry.index, True)
 
     # -- recording what was done ------------------------------------------------------
 
@@ -366,26 +407,20 @@ class Gateway:
         if event.decision_id is None:
             return "no_decision"
         with self.db.connect() as conn:
-            found = conn.execute(
-                select(
-                    decisions.c.decision,
-                    decisions.c.action,
-                    decisions.c.at,
-                    decisions.c.actor_id,
-                    decisions.c.unit,
-                ).where(decisions.c.id == event.decision_id)
-            ).all()
-        readable = [r for r in found if who.may_read(r.actor_id, r.unit)]
-        own = [r for r in readable if r.actor_id == event.actor.id]
+            found = conn.execute(select(decisions).where(decisions.c.id == event.decision_id)).all()
+        # The entries' values, each row verified against its entry first (fails closed).
+        rows = [self.index.verified("decisions", dict(f._mapping))[0] for f in found]
+        readable = [r for r in rows if who.may_read(r["actor_id"], r["unit"])]
+        own = [r for r in readable if r["actor_id"] == event.actor.id]
         if not own:
             return "decision_by_another_actor" if readable else "decision_not_found"
         row = own[0]
-        if row.decision != "permit":
+        if row["decision"] != "permit":
             return "decision_denied"
         action = event.reported_action()
-        if action is not None and action.value != row.action:
+        if action is not None and action.value != row["action"]:
             return "action_differs_from_decision"
-        if row.at > event.at:
+        if row["at"] > event.at:
             return "decision_after_action"
         return None
 
@@ -403,16 +438,17 @@ class Gateway:
             query = query.where(decisions.c.actor_id == actor)
         with self.db.connect() as conn:
             found = conn.execute(query).all()
-        row = only_one(
-            [r for r in found if who.may_read(r.actor_id, r.unit)],
+        rows = [self.index.verified("decisions", dict(r._mapping))[0] for r in found]
+        expected = only_one(
+            [r for r in rows if who.may_read(r["actor_id"], r["unit"])],
             f"decision {decision_id!r}",
             "actor",
-            lambda r: str(r.actor_id),
+            lambda r: str(r["actor_id"]),
         )
-        document = json.loads(row.document)
+        document = expected["document"]
         return {
-            "id": row.id,
-            "ledger_index": int(row.ledger_index),
+            "id": expected["id"],
+            "ledger_index": expected["ledger_index"],
             "request": document["request"],
             "decision": document["decision"],
         }
@@ -425,7 +461,7 @@ class Gateway:
         if "\x00" in encounter_id or "\x00" in (unit or ""):
             raise NotFound(f"no encounter {encounter_id!r}")
         with self.db.connect() as conn:
-            return read_encounter(conn, encounter_id, who, unit)
+            return read_encounter(conn, encounter_id, who, unit, self.index)
 
 
 def _decision_row(

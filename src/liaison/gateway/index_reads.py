@@ -1,0 +1,111 @@
+"""Reading the index as an index: what the service acts on and serves is the ledger
+entry a row points to, never the row itself (docs/ledger.md, "The index is checked
+against the ledger").
+
+Each row read is compared with the row its entry determines (``liaison.gateway.index_rows``)
+after the entry's body is checked against its leaf hash; an encounter row with the row its
+event entries make, replayed in ledger order. A row that differs fails closed: an
+``IntegrityFailure`` (503 ``integrity``), logged at error level, naming table, id and columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from liaison.errors import NotFound
+from liaison.gateway.index_rows import (
+    DECISION_COLUMNS,
+    ENCOUNTER_COLUMNS,
+    EVENT_COLUMNS,
+    checked_entry,
+    checked_row,
+    decision_row,
+    encounter_step,
+    event_row,
+    failure,
+)
+from liaison.ledger.store import Ledger, StoredEntry, blob
+from liaison.storage.tables import ledger_entries
+
+RowMaker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
+_TABLES: dict[str, tuple[str, RowMaker, tuple[str, ...]]] = {
+    "decisions": ("decision", decision_row, DECISION_COLUMNS),
+    "events": ("event", event_row, EVENT_COLUMNS),
+}
+
+
+class IndexReader:
+    """Rows of ``decisions`` and ``events`` verified against the ledger before use."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def verified(self, table: str, row: Mapping[str, Any]) -> tuple[dict[str, Any], StoredEntry]:
+        """What the entry ``row`` points to determines (the row it should be) and the entry
+        (with its personal data); ``IntegrityFailure`` when the row differs from it."""
+        index = row.get("ledger_index")
+        try:
+            entry = self.ledger.entry(int(index))  # type: ignore[arg-type]
+        except (NotFound, TypeError, ValueError):
+            raise failure(
+                table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
+            ) from None
+        return self._expected(table, row, entry), entry
+
+    def verified_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """``verified`` for many rows, their entries read in one query (no personal data)."""
+        wanted = [r.get("ledger_index") for r in rows]
+        indexes = [i for i in wanted if isinstance(i, int)]
+        found: dict[int, StoredEntry] = {}
+        if indexes:
+            with self.ledger.engine.connect() as conn:
+                stored = conn.execute(
+                    select(
+                        ledger_entries.c.idx, ledger_entries.c.leaf_hash, ledger_entries.c.body
+                    ).where(ledger_entries.c.idx.in_(indexes))
+                ).all()
+            for idx, leaf, body in stored:
+                found[int(idx)] = _entry(int(idx), blob(body), blob(leaf))
+        out = []
+        for row in rows:
+            entry = found.get(row.get("ledger_index"))  # type: ignore[arg-type]
+            if entry is None:
+                raise failure(
+                    table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
+                )
+            out.append(self._expected(table, row, entry))
+        return out
+
+    def check_encounter(self, row: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> None:
+        """The encounter ``row`` must be what its (verified) event rows' entries make,
+        replayed in ledger order (``index_rows.encounter_step``, as the writer does)."""
+        current: dict[str, Any] | None = None
+        for event in sorted(events, key=lambda e: int(e["ledger_index"])):
+            try:
+                current = encounter_step(current, event["document"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise failure("events", event.get("id"), ["document"], str(exc)) from None
+        if current is None:
+            raise failure("encounters", row.get("id"), ["id"], "no event entry names it")
+        checked_row("encounters", row, current, ENCOUNTER_COLUMNS)
+
+    @staticmethod
+    def _expected(table: str, row: Mapping[str, Any], entry: StoredEntry) -> dict[str, Any]:
+        kind, make, columns = _TABLES[table]
+        body = checked_entry(entry, kind, table, row.get("id"))
+        try:
+            expected = make(entry.index, body)
+        except (KeyError, TypeError, AttributeError):
+            raise failure(
+                table, row.get("id"), ["ledger_index"], f"the row points at another {kind} shape"
+            ) from None
+        checked_row(table, row, expected, columns)
+        return expected
+
+
+def _entry(index: int, body: bytes, leaf: bytes) -> StoredEntry:
+    return StoredEntry(index, "", datetime.fromtimestamp(0, UTC), body, leaf, None, False)

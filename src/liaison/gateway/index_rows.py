@@ -1,0 +1,219 @@
+"""The index rows a ledger entry determines: pure functions shared by the writer, the
+service's reads and ``liaison ledger verify`` (``liaison.gateway.index_check``).
+
+The ``decisions``, ``events`` and ``encounters`` tables are a queryable index of the
+ledger (docs/ledger.md, "The index is checked against the ledger"): every column of a
+decision or event row but none is determined by its entry, and an encounter row by the
+event entries that name the encounter, replayed in ledger order (``encounter_row``,
+which the writer uses too). A row that differs from what its entry determines was
+changed behind the ledger's back: the service refuses to act on it or serve it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from liaison.errors import IntegrityFailure
+from liaison.gateway.encounters import encounter_row
+from liaison.gateway.events import Event
+from liaison.ledger.entries import parse_body
+from liaison.ledger.merkle import leaf_hash
+from liaison.ledger.store import StoredEntry
+from liaison.logs import get_logger
+
+log = get_logger("liaison.integrity")
+
+# The columns an entry determines, per table (``ledger_index``: the entry's position).
+DECISION_COLUMNS = (
+    "id",
+    "ledger_index",
+    "recorded_at",
+    "at",
+    "actor_id",
+    "unit",
+    "action",
+    "view",
+    "decision",
+    "basis",
+    "policy_version",
+    "encounter_id",
+    "document",
+)
+EVENT_COLUMNS = (
+    "id",
+    "ledger_index",
+    "recorded_at",
+    "at",
+    "kind",
+    "actor_id",
+    "unit",
+    "decision_id",
+    "flagged",
+    "encounter_id",
+    "document",
+)
+ENCOUNTER_COLUMNS = (
+    "id",
+    "unit",
+    "participants",
+    "kind",
+    "started_at",
+    "ended_at",
+    "district",
+    "document",
+)
+_INSTANTS = frozenset({"recorded_at", "at", "started_at", "ended_at"})
+
+
+def instant(value: object) -> datetime | None:
+    """A stored or written instant as an aware UTC datetime (None when unreadable)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def decision_row(index: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``decisions`` row a ``decision`` entry (parsed ``body`` at ``index``) determines.
+    Raises ``KeyError``/``TypeError``/``AttributeError`` for an entry of another shape."""
+    record = body["record"]
+    request, decided = record["request"], record["decision"]
+    encounter = request.get("encounter")
+    return {
+        "id": record["id"],
+        "ledger_index": index,
+        "recorded_at": instant(body["recorded_at"]),
+        "at": instant(decided["at"]),
+        "actor_id": request["actor"]["id"],
+        "unit": request["actor"].get("unit"),
+        "action": request["action"],
+        "view": decided["view"],
+        "decision": decided["decision"],
+        "basis": decided["basis"],
+        "policy_version": decided["policy_version"],
+        "encounter_id": encounter["id"] if isinstance(encounter, dict) else None,
+        "document": record,
+    }
+
+
+def event_row(index: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``events`` row an ``event`` entry (parsed ``body`` at ``index``) determines."""
+    record = body["record"]
+    encounter = record.get("encounter")
+    return {
+        "id": record["id"],
+        "ledger_index": index,
+        "recorded_at": instant(body["recorded_at"]),
+        "at": instant(record["at"]),
+        "kind": record["kind"],
+        "actor_id": record["actor"]["id"],
+        "unit": record["actor"].get("unit"),
+        "decision_id": record.get("decision_id"),
+        "flagged": record.get("flagged"),
+        "encounter_id": encounter["id"] if isinstance(encounter, dict) else None,
+        "document": record,
+    }
+
+
+def event_of(record: Mapping[str, Any]) -> Event:
+    """The event an ``event`` entry's public record reports (its personal part aside),
+    as the writer validated it; ``ValueError`` for a record of another shape."""
+    fields = {k: v for k, v in record.items() if k != "flagged"}
+    try:
+        return Event.model_validate(fields)
+    except ValidationError as exc:
+        raise ValueError(f"not an event record: {exc.errors()[0].get('msg')}") from None
+
+
+def encounter_step(current: Mapping[str, Any] | None, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``encounters`` row after an event entry's ``record`` (as the ledger holds it),
+    from the row its unit resolves the id to: the writer's own ``encounters.encounter_row``."""
+    return encounter_row(event_of(record), current)
+
+
+def differences(
+    expected: Mapping[str, Any], row: Mapping[str, Any], columns: tuple[str, ...]
+) -> list[str]:
+    """The ``columns`` in which ``row`` (as stored) differs from ``expected``; a document
+    that differs names its top-level keys that differ (``document.declared_purpose``)."""
+    out = []
+    for column in columns:
+        want, have = expected.get(column), row.get(column)
+        if want == have and type(want) is type(have):  # most columns, cheaply
+            continue
+        if not _same(column, want, have):
+            out.extend(_document_keys(expected, row) if column == "document" else [column])
+    return out
+
+
+def _document_keys(expected: Mapping[str, Any], row: Mapping[str, Any]) -> list[str]:
+    want, have = expected.get("document"), _document(row.get("document"))
+    if isinstance(want, str):
+        want = _document(want)
+    if not isinstance(want, dict) or not isinstance(have, dict):
+        return ["document"]
+    keys = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+    return [f"document.{k}" for k in keys] or ["document"]
+
+
+def _same(column: str, expected: Any, stored: Any) -> bool:
+    if column in _INSTANTS:
+        return instant(expected) == instant(stored) and (expected is None) == (stored is None)
+    if column == "document":
+        left = _document(expected) if isinstance(expected, str) else expected
+        return bool(left == _document(stored))
+    if column == "ledger_index":
+        return isinstance(stored, int) and not isinstance(stored, bool) and stored == expected
+    return bool(type(expected) is type(stored) and expected == stored)
+
+
+def _document(value: object) -> Any:
+    if not isinstance(value, str):
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def checked_entry(entry: StoredEntry, kind: str, table: str, ident: object) -> dict[str, Any]:
+    """The parsed body of the entry the row ``ident`` of ``table`` points to, once the body
+    hashes to its leaf hash and it is of ``kind``; ``IntegrityFailure`` (logged) otherwise."""
+    if leaf_hash(entry.body) != entry.leaf_hash:
+        what = f"its entry {entry.index} differs from its leaf hash"
+        raise failure(table, ident, ["ledger_index"], what)
+    try:
+        body = parse_body(entry.body)
+    except ValueError:
+        body = {}
+    if body.get("kind") != kind:
+        what = f"the row points at entry {entry.index}, which is not a {kind} entry"
+        raise failure(table, ident, ["ledger_index"], what)
+    return body
+
+
+def checked_row(
+    table: str, row: Mapping[str, Any], expected: Mapping[str, Any], columns: tuple[str, ...]
+) -> None:
+    """Raise ``IntegrityFailure`` (logged) when ``row`` differs from what its entry says."""
+    differ = differences(expected, row, columns)
+    if differ:
+        raise failure(table, row.get("id"), differ, "the row differs from its ledger entry")
+
+
+def failure(table: str, ident: object, columns: list[str], what: str) -> IntegrityFailure:
+    """An ``IntegrityFailure`` naming the table, id and columns; logged at error level."""
+    log.error("integrity", table=table, id=ident, columns=columns, problem=what)
+    return IntegrityFailure(
+        f"{table} {ident!r} ({', '.join(columns)}): {what}; the database disagrees with the "
+        "ledger and nothing is served from it (run `liaison ledger verify`)"
+    )

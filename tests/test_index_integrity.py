@@ -1,0 +1,294 @@
+"""Nothing changes behind the ledger's back (issue 8, items 1 and 2), on each backend.
+
+The pack in force is the one the ledger recorded: an EO-25-005 § E3 ``forbid`` made
+``permit`` in ``pack_changes.files`` makes a restarted service refuse to decide (503
+``integrity``), ``/healthz`` unhealthy, and ``liaison ledger verify`` name the row. Index
+rows (decisions, events, encounters) edited, deleted or added are named by ``ledger
+verify`` (table, id, column), and the API never serves the edited value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete, insert, select, update
+from typer.testing import CliRunner, Result
+
+from conftest import BACKENDS, database_url, running_services
+from liaison.api.app import Services, create_app
+from liaison.cli import app as cli_app
+from liaison.gateway.auth import Principal, Role
+from liaison.gateway.service import Gateway
+from liaison.ledger.store import Ledger
+from liaison.storage.tables import decisions, encounters, events, pack_changes
+
+NOON = "2025-08-15T12:00:00-04:00"
+ORIGIN = "test.example/integrity"
+E3_FORBID = (
+    'forbid (principal, action == Liaison::Action::"database_inquiry", resource)\n'
+    'when { context.purposes == ["immigration_status"] };'
+)
+E3_PERMIT = E3_FORBID.replace("forbid", "permit", 1)
+EO = "directives/EO-25-005.toml"
+ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)
+
+
+def actor() -> dict[str, Any]:
+    return {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"}
+
+
+def inquiry(ident: str, **fields: Any) -> dict[str, Any]:
+    body = {
+        "id": ident,
+        "at": NOON,
+        "actor": actor(),
+        "action": "database_inquiry",
+        "database": "WALES",
+        "purposes": ["warrant_check"],
+        "subject": {"id": "person-77", "custody": "stopped"},
+    }
+    return {**body, **fields}
+
+
+STATUS_ONLY = {"database": "NCIC", "purposes": ["immigration_status"]}
+CHECKPOINT = {
+    "kind": "checkpoint",
+    "id": "enc-1",
+    "district": "1D",
+    "declared_purpose": "traffic safety compliance checkpoint",
+}
+
+
+@dataclass
+class Deployment:
+    url: str
+    folder: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    def start(self, **kw: Any) -> Any:
+        return running_services(self.url, self.folder, log_origin=ORIGIN, **kw)
+
+    def cli(self, *args: str) -> Result:
+        self.monkeypatch.setenv("LIAISON_DATABASE_URL", self.url)
+        self.monkeypatch.setenv("LIAISON_KEY_DIR", str(self.folder / "keys"))
+        self.monkeypatch.setenv("LIAISON_LOG_ORIGIN", ORIGIN)
+        return CliRunner().invoke(cli_app, list(args), prog_name="liaison")
+
+    def verify(self) -> tuple[int, str]:
+        result = self.cli("ledger", "verify")
+        return result.exit_code, result.stdout
+
+
+@pytest.fixture(params=BACKENDS)
+def deployment(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Deployment]:
+    for url in database_url(request.param, tmp_path):
+        yield Deployment(url, tmp_path, monkeypatch)
+
+
+def client(services: Services) -> tuple[TestClient, dict[str, str]]:
+    key, _ = services.keys.create(Role.SUPERVISOR, "sergeant-1", "1D")
+    return TestClient(create_app(services=services)), {"Authorization": f"Bearer {key}"}
+
+
+def db(services: Services) -> Engine:
+    return services.gateway.db
+
+
+def integrity(response: Any) -> None:
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "integrity"
+
+
+# -- item 1: the pack in force is the one the ledger recorded --------------------------------
+
+
+def permit_status_only_inquiries(engine: Engine, seq: int = 1) -> None:
+    """The red team's edit: one § E3 forbid made permit in pack_changes.files."""
+    with engine.begin() as conn:
+        stored = conn.execute(select(pack_changes.c.files).where(pack_changes.c.seq == seq)).one()
+        files = json.loads(stored.files)
+        assert E3_FORBID in files[EO]
+        files[EO] = files[EO].replace(E3_FORBID, E3_PERMIT)
+        conn.execute(
+            update(pack_changes)
+            .where(pack_changes.c.seq == seq)
+            .values(files=json.dumps(files, sort_keys=True))
+        )
+
+
+def test_an_edited_pack_row_is_refused_after_a_restart(deployment: Deployment) -> None:
+    with deployment.start() as services:
+        web, who = client(services)
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        assert any(c["section"] == "E3" for c in denied.json()["decision"]["citations"])
+        permit_status_only_inquiries(db(services))
+    with deployment.start(signing_key=False) as services:
+        web, who = client(services)
+        integrity(web.post("/v1/decisions", json=inquiry("d-2", **STATUS_ONLY), headers=who))
+        batch = web.post("/v1/decisions", json=[inquiry("d-3")], headers=who).json()
+        assert batch["results"][0]["error"]["code"] == "integrity"
+        health = web.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["status"] == "unhealthy"
+        assert "pack_changes 1" in health.json()["reason"]
+        assert "files" in health.json()["reason"]
+    code, out = deployment.verify()
+    assert code == 1
+    assert "pack_changes 1: files differ(s)" in out
+    exported = deployment.cli("packs", "export", str(deployment.folder / "out"))
+    assert exported.exit_code == 1  # `liaison decide --pack` never gets the edited pack
+    assert "disagrees with the ledger" in exported.stderr
+
+
+def test_an_edit_seen_at_reload_is_refused(deployment: Deployment) -> None:
+    """Another process changes the pack; the row of that change is edited before this
+    process reloads: it refuses to decide from then on."""
+    with deployment.start() as services:
+        web, who = client(services)
+        assert web.post("/v1/decisions", json=inquiry("d-1"), headers=who).status_code == 200
+        gateway = services.gateway
+        other = Gateway(None, Ledger(gateway.db, ORIGIN), gateway.db)
+        try:
+            base = other.packs.latest()
+            assert base is not None
+            note = "\n# a comment\n"
+            other.change_pack(
+                ADMIN, reason="a comment", base=base.digest, changes={EO: base.files[EO] + note}
+            )
+        finally:
+            other.close()
+        permit_status_only_inquiries(gateway.db, seq=2)
+        integrity(web.post("/v1/decisions", json=inquiry("d-2", **STATUS_ONLY), headers=who))
+        assert web.get("/healthz").status_code == 503
+        integrity(web.post("/v1/decisions", json=inquiry("d-3"), headers=who))
+    code, out = deployment.verify()
+    assert code == 1
+    assert "pack_changes 2" in out
+
+
+def test_a_pack_change_entry_without_its_row_is_named(deployment: Deployment) -> None:
+    with deployment.start() as services, db(services).begin() as conn:
+        conn.execute(delete(pack_changes))
+    code, out = deployment.verify()
+    assert code == 1
+    assert "pack_change 1 has no pack_changes row" in out
+
+
+# -- item 2: the index is checked against the ledger -----------------------------------------
+
+
+def record_history(web: TestClient, who: dict[str, str]) -> None:
+    def ok(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = web.post(path, json=body, headers=who)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    started = {"kind": "encounter_started", "at": NOON, "actor": actor(), "encounter": CHECKPOINT}
+    ok("/v1/events", {"id": "evt-start", **started})
+    ref = {"kind": "checkpoint", "id": "enc-1"}
+    assert ok("/v1/decisions", inquiry("dec-deny", encounter=ref, **STATUS_ONLY))
+    assert ok("/v1/decisions", inquiry("dec-permit", encounter=ref))
+    done = {
+        "at": "2025-08-15T12:05:00-04:00",
+        "kind": "action_carried_out",
+        "action": "database_inquiry",
+        "actor": actor(),
+        "encounter": ref,
+    }
+    assert ok("/v1/events", {"id": "evt-flagged", "decision_id": "dec-deny", **done})["flagged"]
+    ended = {**started, "kind": "encounter_ended", "at": "2025-08-15T13:00:00-04:00"}
+    ok("/v1/events", {"id": "evt-end", **ended, "encounter": {**ref, "outcome": {"arrests": 1}}})
+
+
+def edit_decision(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(decisions).where(decisions.c.id == "dec-deny").values(decision="permit")
+        )
+
+
+def clear_flag(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(events).where(events.c.id == "evt-flagged").values(flagged=None))
+
+
+def delete_event(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(events).where(events.c.id == "evt-end"))
+
+
+def fake_decision(engine: Engine) -> None:
+    with engine.begin() as conn:
+        row = conn.execute(select(decisions).where(decisions.c.id == "dec-permit")).one()
+        start = conn.execute(select(events.c.ledger_index).where(events.c.id == "evt-start"))
+        values = {**row._asdict(), "id": "dec-fake", "ledger_index": start.scalar_one()}
+        conn.execute(insert(decisions), [values])
+
+
+def edit_purpose(engine: Engine) -> None:
+    with engine.begin() as conn:
+        row = conn.execute(select(encounters).where(encounters.c.id == "enc-1")).one()
+        document = {**json.loads(row.document), "declared_purpose": "immigration sweep"}
+        conn.execute(
+            update(encounters)
+            .where(encounters.c.id == "enc-1")
+            .values(document=json.dumps(document))
+        )
+
+
+EDITS = {
+    "decision": (edit_decision, "decisions 'dec-deny'", "decision"),
+    "flagged": (clear_flag, "events 'evt-flagged'", "flagged"),
+    "deleted": (delete_event, "events 'evt-end'", "has no events row"),
+    "fake": (fake_decision, "decisions 'dec-fake'", "ledger_index"),
+    "purpose": (edit_purpose, "encounters 'enc-1'", "document.declared_purpose"),
+}
+
+
+def test_an_untouched_index_verifies(deployment: Deployment) -> None:
+    with deployment.start() as services:
+        web, who = client(services)
+        record_history(web, who)
+        services.gateway.ledger.checkpoint()
+    code, out = deployment.verify()
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edited_index_row_is_named_and_never_served(deployment: Deployment, edit: str) -> None:
+    change, where, what = EDITS[edit]
+    with deployment.start() as services:
+        web, who = client(services)
+        record_history(web, who)
+        change(db(services))
+        encounter = web.get("/v1/encounters/enc-1", headers=who)
+        if edit in ("decision", "fake"):
+            ident = "dec-deny" if edit == "decision" else "dec-fake"
+            integrity(web.get(f"/v1/decisions/{ident}", headers=who))
+            cited = {
+                "at": "2025-08-15T12:30:00-04:00",
+                "kind": "action_carried_out",
+                "action": "database_inquiry",
+                "decision_id": ident,
+                "actor": actor(),
+            }
+            integrity(web.post("/v1/events", json=cited, headers=who))  # not flagged from a row
+        if edit == "decision":
+            replay = inquiry(
+                "dec-deny", encounter={"kind": "checkpoint", "id": "enc-1"}, **STATUS_ONLY
+            )
+            integrity(web.post("/v1/decisions", json=replay, headers=who))
+        integrity(encounter)  # every row under it, and its own, checked against the ledger
+    code, out = deployment.verify()
+    assert code == 1, out
+    line = next((ln for ln in out.splitlines() if where in ln), "")
+    assert what in line, out
