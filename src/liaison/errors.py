@@ -79,3 +79,15 @@ class NotFound(LiaisonError):
     """A named thing (directive, view, section) that does not exist."""
 
     code = "not_found"
+
+
+class PayloadTooLarge(LiaisonError):
+    """A request body larger than the deployment allows (``LIAISON_MAX_BODY_BYTES``)."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(LiaisonError):
+    """A request body not sent as ``application/json`` (UTF-8)."""
+
+    code = "unsupported_media_type"

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a batch of 1000 requests is ~300 KB, the D.C. pack ~40 KB
+MAX_BATCH = 1000
 
 
 class Settings(BaseSettings):
@@ -20,6 +24,8 @@ class Settings(BaseSettings):
     ``LIAISON_LOG_FORMAT``: ``json`` (one object per line, the default) or ``console``.
     ``LIAISON_LOG_LEVEL``: ``debug``, ``info`` (default), ``warning`` or ``error``.
     ``LIAISON_ACCESS_LOG``: log every HTTP request (``liaison serve --access-log`` sets it).
+    ``LIAISON_MAX_BODY_BYTES``: the largest request body the API reads (larger: 413).
+    ``LIAISON_MAX_BATCH``: the most requests in one batch of ``POST /v1/decisions``.
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -32,3 +38,5 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
+    max_batch: int = Field(default=MAX_BATCH, ge=1)

@@ -24,6 +24,8 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
     "invalid_pack": 422,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "unavailable": 503,
     "pack_changed": 503,  # retried inside the gateway; never expected out here
 }
@@ -56,6 +58,8 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to the key (`not_found`)",
     409: "The id was already used for a different request or event, or a pack change was "
     "made against a pack that is no longer in force (`conflict`)",
+    413: "The body is larger than the deployment allows (`payload_too_large`)",
+    415: "The body is not sent as `application/json` (UTF-8) (`unsupported_media_type`)",
     422: "The request is invalid; `field` names the offending field (`invalid_request`), "
     "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
     503: "The service could not decide now; retry (`unavailable`)",
