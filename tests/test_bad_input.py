@@ -24,6 +24,7 @@ from liaison.api.app import create_app
 from liaison.api.openapi import openapi_document
 from liaison.cli import app as cli_app
 from liaison.gateway.auth import Role
+from liaison.ledger.entries import parse_body
 from liaison.ledger.keys import keygen
 from liaison.settings import Settings
 from test_api import NOON, Api, actor, api, assert_error, bearer, inquiry
@@ -466,3 +467,21 @@ def test_the_openapi_document_states_413_and_415_for_every_body() -> None:
     paths = openapi_document()["paths"]
     for path in POSTS:
         assert {"413", "415"} <= set(paths[path]["post"]["responses"]), path
+
+
+def test_ledger_append_refuses_a_deep_line(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+    source = tmp_path / "entries.jsonl"
+    source.write_text(DEEP + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["ledger", "append", str(source)])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: line 1: not JSON"), result.stderr
+
+
+def test_an_entry_body_nested_too_deeply_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_body(DEEP.encode())
