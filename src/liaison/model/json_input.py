@@ -64,6 +64,8 @@ def decode_json(raw: str | bytes) -> Any:
 
 def check_json(value: Any) -> None:
     """Refuse a decoded JSON value that breaks a rule above, naming the field."""
+    if _clean(value, 0):
+        return
     found = _problem(value, 0)
     if found is None:
         return
@@ -97,6 +99,36 @@ def _text_problem(text: str) -> str:
     bad = _BAD_TEXT.search(text)
     code = ord(bad.group()) if bad else 0
     return f"text must be Unicode: a lone surrogate (U+{code:04X}) is not a character"
+
+
+def _text_ok(text: str) -> bool:
+    return "\x00" not in text if text.isascii() else _BAD_TEXT.search(text) is None
+
+
+def _clean(value: Any, depth: int) -> bool:
+    """Whether ``value`` breaks no rule: the common case, checked fast (``_problem``
+    then finds where a value that is not clean goes wrong)."""
+    kind = type(value)
+    if kind is str:
+        return _text_ok(value)
+    if kind is dict:
+        if depth >= MAX_DEPTH:
+            return False
+        for key, item in value.items():
+            if not _text_ok(key):
+                return False
+            if not (_text_ok(item) if type(item) is str else _clean(item, depth + 1)):
+                return False
+        return True
+    if kind is list:
+        if depth >= MAX_DEPTH:
+            return False
+        return all(_clean(item, depth + 1) for item in value)  # lists are short: no loss
+    if kind is int:
+        return -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind is bool
 
 
 def _problem(value: Any, depth: int) -> tuple[Loc, str] | None:
