@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from liaison.api.app import create_app
@@ -26,6 +28,7 @@ from liaison.cli import app as cli_app
 from liaison.gateway.auth import Role
 from liaison.ledger.entries import parse_body
 from liaison.ledger.keys import keygen
+from liaison.model.json_input import _clean, _problem
 from liaison.settings import Settings
 from test_api import NOON, Api, actor, api, assert_error, bearer, inquiry
 from test_pack_changes import NEW
@@ -485,3 +488,25 @@ def test_ledger_append_refuses_a_deep_line(
 def test_an_entry_body_nested_too_deeply_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="nested too deeply"):
         parse_body(DEEP.encode())
+
+
+strings = st.text(max_size=4) | st.sampled_from(["\ud800", "a\x00", "é\udfff", "\U0001f600"])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**54), 2**54) | st.floats() | strings,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(strings, inner),
+    max_leaves=40,
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(value=json_values)
+def test_the_fast_check_agrees_with_the_walk_that_names_the_field(value: Any) -> None:
+    """A value passes ``check_json`` exactly when the walk finds no problem in it."""
+    assert _clean(value, 0) == (_problem(value, 0) is None)
+    assert _clean(nested_in(value, 33), 0) is False
+
+
+def nested_in(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = {"x": value}
+    return value

@@ -125,7 +125,7 @@ def _clean(value: Any, depth: int) -> bool:
             return False
         return all(_clean(item, depth + 1) for item in value)  # lists are short: no loss
     if kind is int:
-        return -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER
+        return bool(-MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER)
     if kind is float:
         return math.isfinite(value)
     return value is None or kind is bool
