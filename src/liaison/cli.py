@@ -223,7 +223,12 @@ def decide(
     ] = False,
     pack: PackOpt = None,
 ) -> None:
-    """Decide requests (one JSON object or JSON lines); one JSON decision per line."""
+    """Decide requests (one JSON object or JSON lines); one JSON decision per line.
+
+    Each request is validated as the HTTP API validates a body (docs/request-schema.md).
+
+    An invalid line gets an error object naming the field and the line; the rest are decided.
+    """
     engine = Engine(_pack(pack))
     default_at = _instant(at)
     views = [_view(engine, v) for v in view or []]

@@ -120,6 +120,8 @@ def _new_entry(line: str, number: int) -> NewEntry:
         item = json.loads(line)
     except ValueError as exc:
         raise _fail(f"line {number}: not JSON ({exc})", 2) from None
+    except RecursionError:
+        raise _fail(f"line {number}: not JSON (nested too deeply)", 2) from None
     if not isinstance(item, dict) or set(item) - {"kind", "actor", "record", "personal"}:
         raise _fail(f"line {number}: expected an object with kind, actor, record, personal", 2)
     kind, actor, record, personal = (item.get(k) for k in ("kind", "actor", "record", "personal"))

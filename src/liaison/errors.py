@@ -107,3 +107,15 @@ class IntegrityFailure(LiaisonError):
     service refuses to act on it (fail closed) until the database is repaired."""
 
     code = "integrity"
+
+
+class PayloadTooLarge(LiaisonError):
+    """A request body larger than the deployment allows (``LIAISON_MAX_BODY_BYTES``)."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(LiaisonError):
+    """A request body not sent as ``application/json`` (UTF-8)."""
+
+    code = "unsupported_media_type"

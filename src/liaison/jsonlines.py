@@ -67,7 +67,7 @@ def _starts_a_line(line: str) -> bool:
 def _complete(text: str) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deeply: a line of its own, refused later
         return False
     return True
 

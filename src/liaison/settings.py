@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a batch of 1000 requests is ~300 KB, the D.C. pack ~40 KB
+MAX_BATCH = 1000
+
 
 class Settings(BaseSettings):
     """Where liaison keeps its data and keys.
@@ -26,6 +29,8 @@ class Settings(BaseSettings):
     answered 429 (default 20); ``LIAISON_AUTH_FAILURES_PER_MINUTE``: how fast that allowance
     comes back (default 10); ``LIAISON_AUTH_CLIENTS_TRACKED``: client addresses remembered
     (default 10000, least recently seen forgotten first).
+    ``LIAISON_MAX_BODY_BYTES``: the largest request body the API reads (larger: 413).
+    ``LIAISON_MAX_BATCH``: the most requests in one batch of ``POST /v1/decisions``.
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -41,3 +46,5 @@ class Settings(BaseSettings):
     auth_failure_burst: int = Field(default=20, ge=1)
     auth_failures_per_minute: float = Field(default=10.0, gt=0)
     auth_clients_tracked: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
+    max_batch: int = Field(default=MAX_BATCH, ge=1)

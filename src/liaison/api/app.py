@@ -1,9 +1,10 @@
 """The liaison HTTP API (FastAPI), under /v1.
 
 Every route but /healthz and /metrics needs an API key (``Authorization: Bearer
-lsn_...``). Bodies of POST routes are read raw and validated by liaison's own strict
-models (the same as ``liaison decide``), so a bad request gets one error shape
-naming the field, and is never decided.
+lsn_...``). Bodies of POST routes are ``application/json`` (else 415), bounded in size
+(``LIAISON_MAX_BODY_BYTES``, else 413), read raw and validated as ``liaison decide``
+validates a line (``liaison.model.json_input``, then liaison's own strict models), so a
+bad request gets one error shape naming the field, and is never decided.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
 
 from liaison import __version__
-from liaison.api.bodies import in_thread, json_body, json_object
+from liaison.api.bodies import in_thread, json_body
 from liaison.api.deps import Services, Svc, Who, build_services
 from liaison.api.errors import error_body, error_responses, install
 from liaison.api.pack_routes import pack_routes
@@ -33,18 +33,18 @@ from liaison.gateway.events import Event
 from liaison.gateway.service import RecordedDecision
 from liaison.ledger.store import b64
 from liaison.logs import configure as configure_logs
+from liaison.model.json_input import validate_object
 from liaison.model.jsonschema import request_json_schema
-from liaison.model.request import ActionRequest, invalid_request_from, parse_request
+from liaison.model.request import ActionRequest, request_from_json
 from liaison.model.timestamps import check_representable, now_utc, parse_instant
 from liaison.model.vocabulary import Action
 from liaison.reports.directives import status_dict
-from liaison.settings import Settings
+from liaison.settings import MAX_BATCH, Settings
 
-MAX_BATCH = 1000
 MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
 
 
-def _request_body_doc() -> dict[str, Any]:
+def _request_body_doc(max_batch: int) -> dict[str, Any]:
     schema = request_json_schema()
     one = _branches_by_action(
         {k: v for k, v in schema.items() if k not in ("$schema", "$id", "$defs")}
@@ -59,7 +59,7 @@ def _request_body_doc() -> dict[str, Any]:
                     "schema": {
                         "oneOf": [
                             ref,
-                            {"type": "array", "items": ref, "minItems": 1, "maxItems": MAX_BATCH},
+                            {"type": "array", "items": ref, "minItems": 1, "maxItems": max_batch},
                         ],
                         "$defs": defs,
                     }
@@ -160,10 +160,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     if services is not None:
         app.state.services = services
+    config = settings or (services.settings if services else None) or Settings()
+    app.state.max_body_bytes = config.max_body_bytes
     install(app)
-    every = (settings or (services.settings if services else None) or Settings()).access_log
-    app.add_middleware(RequestLog, every=every)
-    _routes(app)
+    app.add_middleware(RequestLog, every=config.access_log)
+    _routes(app, config.max_batch)
     pack_routes(app)
     generate = app.openapi
 
@@ -231,7 +232,7 @@ def _checkpoints(services: Services, interval: float, stop: threading.Event) -> 
 
 
 async def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:
-    request = parse_request(json_object(raw, "a request"))
+    request = request_from_json(raw)
     started = time.perf_counter()
     recorded = await svc.gateway.decide_and_record_async(request, who)
     _measure(svc, recorded, time.perf_counter() - started)
@@ -245,7 +246,7 @@ def _decide_batch(svc: Services, items: list[Any], who: Principal) -> list[dict[
     parsed: list[ActionRequest | InvalidRequest] = []
     for item in items:
         try:
-            parsed.append(parse_request(json_object(item, "a request")))
+            parsed.append(request_from_json(item))
         except InvalidRequest as exc:
             parsed.append(exc)
     started = time.perf_counter()
@@ -260,10 +261,9 @@ def _decide_batch(svc: Services, items: list[Any], who: Principal) -> list[dict[
             _measure(svc, outcome, elapsed)
             results.append(_recorded(outcome))
             continue
-        ident = item.get("id") if isinstance(item, dict) else None
         results.append(
             {
-                "id": ident if isinstance(ident, str) else None,
+                "id": _id_of(item),
                 **error_body(outcome.code, outcome.message, getattr(outcome, "field", None)),
             }
         )
@@ -297,7 +297,19 @@ def _recorded(r: RecordedDecision) -> dict[str, Any]:
     }
 
 
-def _routes(app: FastAPI) -> None:
+def _id_of(item: Any) -> str | None:
+    """The id of a batch item, to echo beside its error, when it is text (else None)."""
+    ident = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(ident, str):
+        return None
+    try:
+        ident.encode("utf-8")
+    except UnicodeEncodeError:
+        return None  # a lone surrogate: not text a response can carry
+    return ident
+
+
+def _routes(app: FastAPI, max_batch: int) -> None:
     @app.get("/healthz", tags=["service"])
     def healthz(svc: Svc) -> JSONResponse:
         """Readiness: 200 while the service decides; 503 with the reason when it refuses to
@@ -331,10 +343,10 @@ def _routes(app: FastAPI) -> None:
     @app.post(
         "/v1/decisions",
         tags=["decisions"],
-        openapi_extra=_request_body_doc(),
+        openapi_extra=_request_body_doc(max_batch),
         responses={
             200: {"description": "The decision(s), recorded in the ledger"},
-            **error_responses(401, 403, 409, 422, 503),
+            **error_responses(401, 403, 409, 413, 415, 422, 503),
         },
     )
     async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
@@ -342,8 +354,8 @@ def _routes(app: FastAPI) -> None:
         in the ledger before it is returned."""
         body = await json_body(request)
         if isinstance(body, list):
-            if not 1 <= len(body) <= MAX_BATCH:
-                raise InvalidRequest(None, f"a batch holds 1 to {MAX_BATCH} requests")
+            if not 1 <= len(body) <= max_batch:
+                raise InvalidRequest(None, f"a batch holds 1 to {max_batch} requests")
             return JSONResponse({"results": await in_thread(_decide_batch, svc, body, who)})
         return JSONResponse(_recorded(await _decide_one(svc, body, who)))
 
@@ -353,16 +365,12 @@ def _routes(app: FastAPI) -> None:
         openapi_extra=_event_body_doc(),
         responses={
             200: {"description": "The event, recorded in the ledger"},
-            **error_responses(401, 403, 409, 422),
+            **error_responses(401, 403, 409, 413, 415, 422),
         },
     )
     async def post_events(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
         """Record what was done; an action with no prior permitting decision is flagged."""
-        body = json_object(await json_body(request), "an event")
-        try:
-            event = Event.model_validate(body)
-        except ValidationError as exc:
-            raise invalid_request_from(exc) from None
+        event = validate_object(Event, await json_body(request), "an event")
         done = await in_thread(svc.gateway.record, event, who)
         svc.metrics.events.labels(event.kind.value, done.flagged or "").inc()
         return {"id": done.id, "ledger_index": done.ledger_index, "flagged": done.flagged}

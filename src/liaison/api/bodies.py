@@ -1,52 +1,59 @@
-"""Reading request bodies: JSON, objects without NUL, and work off the event loop."""
+"""Reading request bodies: ``application/json`` only, bounded in size, decoded by the
+rules every JSON input follows (``liaison.model.json_input``); work off the event loop.
+
+A body over the deployment's limit (``LIAISON_MAX_BODY_BYTES``) is refused with 413
+before it is read when its ``Content-Length`` says so, and otherwise as soon as the
+bytes received pass the limit (a chunked body is counted as it streams): no more than
+the limit is ever held in memory. A body sent as anything but ``application/json``
+(RFC 8259 §11; a ``charset`` parameter, if any, must be UTF-8) is refused with 415.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from liaison.errors import InvalidRequest
+from liaison.errors import PayloadTooLarge, UnsupportedMediaType
+from liaison.model.json_input import decode_json
 
 
 async def json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidRequest(None, f"body is not valid JSON: {exc}") from None
+    """The decoded JSON body of ``request`` (``InvalidRequest`` if it is not JSON)."""
+    _check_media_type(request.headers.get("content-type"))
+    return decode_json(await _read(request, request.app.state.max_body_bytes))
 
 
-def json_object(raw: Any, what: str) -> dict[str, Any]:
-    """``raw`` as a JSON object without NUL characters (which no stored text may hold)."""
-    if not isinstance(raw, dict):
-        raise InvalidRequest(None, f"{what} must be a JSON object")
-    where = _nul_at(raw, "")
-    if where is not None:
-        raise InvalidRequest(where or None, f"{where or what}: text must not contain NUL (U+0000)")
-    return raw
+def _check_media_type(value: str | None) -> None:
+    kind, _, parameters = (value or "").partition(";")
+    if kind.strip().lower() != "application/json":
+        raise UnsupportedMediaType(
+            f"send the body as application/json, not {value.strip() if value else 'untyped'}"
+        )
+    for parameter in parameters.split(";"):
+        name, _, setting = parameter.partition("=")
+        charset = setting.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"a JSON body is UTF-8, not {setting.strip()}")
 
 
-def _nul_at(value: Any, path: str) -> str | None:
-    """The dotted path of the first string (or key) holding U+0000 in ``value``, or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
-                return here
-            found = _nul_at(item, here)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for n, item in enumerate(value):
-            found = _nul_at(item, f"{path}[{n}]")
-            if found is not None:
-                return found
-    return None
+async def _read(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the body is larger than {limit} bytes (LIAISON_MAX_BODY_BYTES)")
 
 
 async def in_thread(fn: Any, *args: Any) -> Any:

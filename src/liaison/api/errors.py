@@ -27,6 +27,8 @@ STATUS = {
     "rate_limited": 429,
     "ambiguous": 409,
     "invalid_pack": 422,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "unavailable": 503,
     "integrity": 503,  # the database disagrees with the ledger: nothing is decided or served
     "pack_changed": 503,  # retried inside the gateway; never expected out here
@@ -63,6 +65,8 @@ _DESCRIPTIONS = {
     409: "The actor's id was already used for a different request or event, or a pack change "
     "was made against a pack that is no longer in force (`conflict`); or the encounter id "
     "a record names is shared with the actor's unit by several units (`ambiguous`)",
+    413: "The body is larger than the deployment allows (`payload_too_large`)",
+    415: "The body is not sent as `application/json` (UTF-8) (`unsupported_media_type`)",
     422: "The request is invalid; `field` names the offending field (`invalid_request`), "
     "or a pack change would make an invalid pack; `problems` lists each (`invalid_pack`)",
     429: "Too many bad API keys from this client address; retry after `Retry-After` seconds "

@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from liaison.api.bodies import in_thread, json_body, json_object
+from liaison.api.bodies import in_thread, json_body
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.gateway.packs import MAX_REASON, StoredPack
 from liaison.gateway.roles import Role
 from liaison.logs import get_logger
-from liaison.model.request import invalid_request_from
+from liaison.model.json_input import validate_object
 
 log = get_logger("liaison.packs")
 MAX_SEQ = 2**31 - 1
@@ -91,18 +91,14 @@ def pack_routes(app: FastAPI) -> None:
         openapi_extra=_change_doc(),
         responses={
             200: {"description": "The change, recorded in the ledger and in force"},
-            **error_responses(401, 403, 409, 422),
+            **error_responses(401, 403, 409, 413, 415, 422),
         },
     )
     async def post_pack_change(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
         """Change the pack in force (admins only). The whole new pack is validated first;
         a pack with any problem is refused with every problem named by file and line."""
         who.require(Role.ADMIN)
-        body = json_object(await json_body(request), "a pack change")
-        try:
-            change = PackChange.model_validate(body)
-        except ValidationError as exc:
-            raise invalid_request_from(exc) from None
+        change = validate_object(PackChange, await json_body(request), "a pack change")
         gateway = svc.gateway
 
         def made() -> tuple[StoredPack, dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from liaison.model.request import Actor, Instant, Name, Party
+from liaison.model.request import MAX_ITEMS, Actor, Instant, Name, Party
 from liaison.model.vocabulary import Action, EncounterKind
 
 
@@ -76,7 +76,7 @@ class EncounterInfo(_Strict):
     district: Name | None = None
     place: Annotated[str, Field(max_length=512)] | None = None
     location: Location | None = None
-    agencies: list[Party] = []
+    agencies: Annotated[list[Party], Field(max_length=MAX_ITEMS)] = []
     declared_purpose: Annotated[str, Field(max_length=2000)] | None = None
     outcome: Outcome | None = None
 

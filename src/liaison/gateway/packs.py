@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended
+from liaison.model.json_input import check_text
 from liaison.policy.directives import Pack
 from liaison.policy.pack_content import (
     PackFiles,
@@ -225,10 +226,9 @@ def prepare_change(
 def _check_reason(reason: str) -> None:
     if not reason.strip():
         raise InvalidRequest("reason", "reason: say why the pack changes (it is recorded)")
-    if len(reason) > MAX_REASON or "\x00" in reason:
-        raise InvalidRequest(
-            "reason", f"reason: at most {MAX_REASON} characters, without NUL (U+0000)"
-        )
+    if len(reason) > MAX_REASON:
+        raise InvalidRequest("reason", f"reason: at most {MAX_REASON} characters")
+    check_text(reason, "reason")
 
 
 def _stored(row: Any) -> StoredPack:

@@ -75,6 +75,8 @@ def _lines(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
             value = json.loads(line)
         except ValueError as exc:
             raise BundleError(f"line {number}: not JSON ({exc})") from None
+        except RecursionError:
+            raise BundleError(f"line {number}: not JSON (nested too deeply)") from None
         if not isinstance(value, dict):
             raise BundleError(f"line {number}: not a JSON object")
         yield number, value
@@ -106,13 +108,20 @@ def verify_bundle(path: Path, vkey: str | None = None) -> tuple[Report, dict[str
                 raise BundleError(
                     f"line {number}: an entry line needs an integer index and a text entry"
                 )
-            checker.feed(index, text.encode("utf-8"))
+            checker.feed(index, _utf8(number, text))
         checker = checker or LogChecker(notes, verifier, header.get("origin"))
         head = (int(header.get("size", -1)), base64.b64decode(str(header.get("root", ""))))
         report = checker.finish(head)
     if vkey is None:
         header["key_source"] = "the bundle itself (pin the published key with --vkey)"
     return report, header
+
+
+def _utf8(number: int, text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, spelled as a JSON escape
+        raise BundleError(f"line {number}: the entry is not Unicode text") from None
 
 
 def _signed_size(note: Any) -> int:

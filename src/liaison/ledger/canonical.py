@@ -18,7 +18,7 @@ from typing import Any
 
 import rfc8785
 
-_MAX_EXACT = 2**53 - 1
+MAX_EXACT_INTEGER = 2**53 - 1
 _HIGH = re.compile("[\ue000-\U0010ffff]")
 
 
@@ -36,7 +36,7 @@ def _float(_: str) -> float:
 
 def _int(text: str) -> int:
     value = int(text)
-    if not -_MAX_EXACT <= value <= _MAX_EXACT:
+    if not -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER:
         raise CanonicalJSONError(f"integer {value} is outside the exact range of I-JSON")
     return value
 

@@ -81,7 +81,11 @@ def seal(entry: NewEntry, now: datetime | None = None) -> Sealed:
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
-    value = json.loads(body)
+    """An entry's JSON object; ``ValueError`` for anything else (the database is not trusted)."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise ValueError("entry body is nested too deeply") from None
     if not isinstance(value, dict):
         raise ValueError("entry body is not a JSON object")
     return value

@@ -1,13 +1,14 @@
 """The action request of request-schema.md, validated strictly with pydantic v2.
 
 Unknown fields, unknown enum values, missing required fields (including the
-fields an action requires) and timestamps without an offset are rejected by
-``parse_request`` with an ``InvalidRequest`` naming the field.
+fields an action requires), timestamps without an offset, texts longer than 256
+characters and lists of more than ``MAX_ITEMS`` are rejected by ``parse_request`` with an
+``InvalidRequest`` naming the field, after the rules every JSON input follows
+(``liaison.model.json_input``: UTF-8, no NUL or lone surrogate, safe integers, depth).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,11 +19,11 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
-    ValidationError,
     field_validator,
 )
 
 from liaison.errors import InvalidRequest
+from liaison.model.json_input import decode_json, validate_object
 from liaison.model.timestamps import parse_instant
 from liaison.model.vocabulary import (
     REQUIRED_BY_ACTION,
@@ -45,6 +46,7 @@ from liaison.model.vocabulary import (
 
 Instant = Annotated[datetime, BeforeValidator(parse_instant)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+MAX_ITEMS = 64  # items of any list in a request or event (purposes, partners, agencies...)
 
 
 class _Strict(BaseModel):
@@ -83,7 +85,7 @@ class Access(_Strict):
 
 class Operation(_Strict):
     kind: OperationKind
-    partners: Annotated[list[Party], Field(min_length=1)]
+    partners: Annotated[list[Party], Field(min_length=1, max_length=MAX_ITEMS)]
 
 
 class Encounter(_Strict):
@@ -104,11 +106,11 @@ class ActionRequest(_Strict):
     view: Name | None = None
     actor: Actor
     action: Action
-    purposes: tuple[Purpose, ...] | None = None
+    purposes: Annotated[tuple[Purpose, ...], Field(max_length=MAX_ITEMS)] | None = None
     subject: Subject | None = None
     recipient: Party | None = None
     database: Database | None = None
-    data_classes: tuple[DataClass, ...] | None = None
+    data_classes: Annotated[tuple[DataClass, ...], Field(max_length=MAX_ITEMS)] | None = None
     initiative: Initiative = Initiative.ON_REQUEST
     legal_process: LegalProcess = LegalProcess.NONE
     arrest_basis: ArrestBasis | None = None
@@ -135,40 +137,6 @@ class ActionRequest(_Strict):
         return None if value is None else _unique_sorted(list(value))
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + item)
-    return "".join(parts)
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    text = str(error["msg"])
-    return text.removeprefix("Value error, ")
-
-
-def invalid_request_from(exc: ValidationError) -> InvalidRequest:
-    """The InvalidRequest (first problem, field named) for a pydantic ValidationError."""
-    first = exc.errors()[0]
-    loc = tuple(first["loc"])
-    field = _dotted(loc) if loc else None  # an unknown key "" is named "", not None
-    message = _message(first)
-    extra = exc.error_count() - 1
-    if extra:
-        message += f" (and {extra} more problem(s))"
-    if field is None:
-        return InvalidRequest(None, message)
-    return InvalidRequest(field, f"{field or repr(field)}: {message}")
-
-
 def _check_action_fields(request: ActionRequest) -> None:
     for name in REQUIRED_BY_ACTION[request.action]:
         if getattr(request, name) is None:
@@ -178,22 +146,19 @@ def _check_action_fields(request: ActionRequest) -> None:
 
 
 def parse_request(raw: str | bytes | dict[str, Any]) -> ActionRequest:
-    """Validate one request given as JSON text or a decoded JSON object.
+    """Validate one request given as JSON text (str or UTF-8 bytes) or a decoded JSON
+    object: ``liaison decide`` reads each line through here.
 
     Raises ``InvalidRequest`` naming the offending field.
     """
-    try:
-        if isinstance(raw, dict):
-            request = ActionRequest.model_validate(raw)
-        else:
-            request = ActionRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        if isinstance(raw, str | bytes) and exc.errors()[0]["type"] == "json_invalid":
-            raise InvalidRequest(None, f"not valid JSON: {exc.errors()[0]['msg']}") from None
-        first = exc.errors()[0]
-        if first["type"] == "model_type" and not first["loc"]:  # not a nested object
-            raise InvalidRequest(None, "a request must be a JSON object") from None
-        raise invalid_request_from(exc) from None
+    return request_from_json(decode_json(raw) if isinstance(raw, str | bytes) else raw)
+
+
+def request_from_json(value: Any) -> ActionRequest:
+    """Validate one request given as a decoded JSON value (the HTTP API's body or batch
+    item), by the rules every JSON input follows (``liaison.model.json_input``) and then
+    the model: the same validation as ``parse_request``."""
+    request = validate_object(ActionRequest, value, "a request")
     _check_action_fields(request)
     return request
 
@@ -203,8 +168,8 @@ def request_id_of(raw: str | bytes | dict[str, Any]) -> str | None:
     obj: Any = raw
     if not isinstance(raw, dict):
         try:
-            obj = json.loads(raw)
-        except ValueError:
+            obj = decode_json(raw)
+        except InvalidRequest:
             return None
     value = obj.get("id") if isinstance(obj, dict) else None
     return value if isinstance(value, str) else None

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from liaison.errors import InvalidRequest, PackError, PackProblem
 from liaison.ledger.canonical import canonical_json
+from liaison.model.json_input import check_text
 from liaison.policy.directives import Pack
 from liaison.policy.loader import load_pack
 
@@ -83,8 +84,7 @@ def apply_changes(current: Mapping[str, str], changes: Mapping[str, str | None])
                 raise InvalidRequest(field, f"{field}: the pack has no such file to remove")
             del out[path]
             continue
-        if "\x00" in text:
-            raise InvalidRequest(field, f"{field}: text must not contain NUL (U+0000)")
+        check_text(text, field)  # no NUL, no lone surrogate: UTF-8 text, as stored
         if len(text.encode("utf-8")) > MAX_FILE_BYTES:
             raise InvalidRequest(field, f"{field}: larger than {MAX_FILE_BYTES} bytes")
         out[path] = text

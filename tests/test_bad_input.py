@@ -1,0 +1,512 @@
+"""No 500 and no crash on bad input (issue 8, item 7), on each backend.
+
+Every request body of the API and every line of ``liaison decide`` is read by one
+validation (``liaison.model.json_input`` then the model): integers beyond ±(2^53−1),
+lone surrogates, NUL and nesting beyond a limit are refused naming the field, by the API
+and the CLI alike; bodies are bounded in size (413) and must be ``application/json``
+(415); lists are bounded; a line nested 10,000 deep is one invalid line for
+``liaison decide`` and a bad line for ``verify-bundle``, never a ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from liaison.api.app import create_app
+from liaison.api.openapi import openapi_document
+from liaison.cli import app as cli_app
+from liaison.gateway.auth import Role
+from liaison.ledger.entries import parse_body
+from liaison.ledger.keys import keygen
+from liaison.model.json_input import _clean, _problem
+from liaison.settings import Settings
+from test_api import NOON, Api, actor, api, assert_error, bearer, inquiry
+from test_pack_changes import NEW
+
+__all__ = ["api"]  # the module-scoped deployment of test_api, once per backend
+
+SAFE = 2**53 - 1
+DEEP = "[" * 10_000 + "]" * 10_000
+ICE = {"agency": "ICE-ERO", "type": "federal_immigration"}
+POSTS = ["/v1/decisions", "/v1/events", "/v1/packs/changes"]
+
+
+def stop(**outcome: Any) -> dict[str, Any]:
+    encounter = {"kind": "traffic_stop", "id": "stop-bad-input", "outcome": outcome}
+    return {"at": NOON, "kind": "encounter_ended", "actor": actor(), "encounter": encounter}
+
+
+def change(**fields: Any) -> dict[str, Any]:
+    return {"base": "sha256:0", "reason": "a test", "files": {NEW: "x"}, **fields}
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def post(api: Api, path: str, body: Any, content_type: str | None = "application/json") -> Response:
+    """POST ``body`` as sent: bytes or text as they are, anything else as JSON with ASCII
+    escapes (so a lone surrogate goes out as ``\\ud800``, as a client could send it)."""
+    content = body if isinstance(body, bytes) else (body if isinstance(body, str) else None)
+    raw = content if content is not None else json.dumps(body)
+    headers = dict(_key(api, path))
+    if content_type is not None:
+        headers["content-type"] = content_type
+    encoded = raw.encode() if isinstance(raw, str) else raw
+    return api.client.post(path, content=encoded, headers=headers)
+
+
+def _key(api: Api, path: str) -> dict[str, str]:
+    if path == "/v1/packs/changes":
+        return bearer(api.services.keys, Role.ADMIN, "admin-1")
+    return api.officer
+
+
+def refused(response: Response, api: Api, before: int, field: Any) -> dict[str, Any]:
+    error = assert_error(response, 422, "invalid_request", field)
+    assert api.size() == before  # nothing recorded
+    return error
+
+
+# -- integers beyond ±(2^53−1) -------------------------------------------------------------
+
+UNSAFE = [
+    (
+        "event count",
+        "/v1/events",
+        stop(vehicles_stopped=2**53),
+        "encounter.outcome.vehicles_stopped",
+    ),
+    ("event count, 2^64", "/v1/events", stop(arrests=2**64), "encounter.outcome.arrests"),
+    ("event, unknown field", "/v1/events", {**stop(), "n": -(2**53)}, "n"),
+    (
+        "decision",
+        "/v1/decisions",
+        inquiry("big", subject={"id": "p", "custody": "stopped", "federal_criminal_charge": 2**53}),
+        "subject.federal_criminal_charge",
+    ),
+    ("pack change", "/v1/packs/changes", change(base=2**60), "base"),
+    ("pack change file", "/v1/packs/changes", change(files={NEW: -(2**53)}), f"files.{NEW}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"), [c[1:] for c in UNSAFE], ids=[c[0] for c in UNSAFE]
+)
+def test_integers_beyond_the_safe_range_are_refused_naming_the_field(
+    api: Api, path: str, body: Any, field: str
+) -> None:
+    before = api.size()
+    error = refused(post(api, path, body), api, before, field)
+    assert "2^53" in error["message"]
+
+
+def test_the_largest_safe_integer_is_recorded(api: Api) -> None:
+    response = post(api, "/v1/events", stop(vehicles_stopped=SAFE, arrests=0))
+    assert response.status_code == 200, response.text
+
+
+def test_an_unsafe_integer_in_a_batch_refuses_that_item_only(api: Api) -> None:
+    before = api.size()
+    batch = [{**inquiry("batch-big"), "n": 2**53}, inquiry(None)]
+    response = post(api, "/v1/decisions", batch)
+    assert response.status_code == 200, response.text
+    bad, good = response.json()["results"]
+    assert bad["id"] == "batch-big"
+    assert bad["error"]["field"] == "n"
+    assert "2^53" in bad["error"]["message"]
+    assert good["decision"]["decision"] == "permit"
+    assert api.size() == before + 1
+
+
+# -- lone surrogates -------------------------------------------------------------------------
+
+SURROGATES = [
+    ("pack file", "/v1/packs/changes", change(files={NEW: "x\ud800"}), f"files.{NEW}"),
+    ("pack reason", "/v1/packs/changes", change(reason="\udfff"), "reason"),
+    (
+        "decision subject.id",
+        "/v1/decisions",
+        inquiry("s", subject={"id": "\ud800", "custody": "stopped"}),
+        "subject.id",
+    ),
+    ("decision id", "/v1/decisions", inquiry("\udc80"), "id"),
+    ("decision member name", "/v1/decisions", {**inquiry("k"), "\ud800": 1}, "\\ud800"),
+    ("event note", "/v1/events", {**stop(), "note": "a\ud800b"}, "note"),
+    ("event id", "/v1/events", {**stop(), "id": "\ud800"}, "id"),
+    (
+        "event place",
+        "/v1/events",
+        {**stop(), "encounter": {"kind": "checkpoint", "id": "c", "place": "\ud83d"}},
+        "encounter.place",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"), [c[1:] for c in SURROGATES], ids=[c[0] for c in SURROGATES]
+)
+def test_a_lone_surrogate_is_refused_naming_the_field(
+    api: Api, path: str, body: Any, field: str
+) -> None:
+    before = api.size()
+    error = refused(post(api, path, body), api, before, field)
+    assert "surrogate" in error["message"]
+
+
+def test_a_batch_item_with_a_surrogate_id_is_answered_without_its_id(api: Api) -> None:
+    response = post(api, "/v1/decisions", [inquiry("\ud800"), inquiry(None)])
+    assert response.status_code == 200, response.text
+    bad, good = response.json()["results"]
+    assert bad["id"] is None
+    assert bad["error"]["field"] == "id"
+    assert good["decision"]["decision"] == "permit"
+
+
+# -- nesting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_a_body_nested_10000_deep_is_refused(api: Api, path: str) -> None:
+    before = api.size()
+    refused(post(api, path, DEEP), api, before, None)
+    refused(post(api, path, '{"x": ' + DEEP + "}"), api, before, None)
+
+
+def test_nesting_beyond_the_limit_names_the_field(api: Api) -> None:
+    before = api.size()
+    error = refused(post(api, "/v1/events", {**stop(), "note": nested(40)}), api, before, ANYF)
+    assert error["field"].startswith("note[0]")
+    assert "nested" in error["message"]
+
+
+class _AnyField:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+
+ANYF: Any = _AnyField()
+
+
+# -- the CLI and the API: one validation -----------------------------------------------------
+
+BOTH: list[tuple[str, Any, str | None]] = [
+    (
+        "NUL in subject.id",
+        inquiry("a", subject={"id": "p\u0000", "custody": "stopped"}),
+        "subject.id",
+    ),
+    ("NUL in a member name", {**inquiry("b"), "x\u0000": 1}, "x\u0000"),
+    (
+        "surrogate in actor.agency",
+        inquiry("c", actor={**actor(), "agency": "\ud800"}),
+        "actor.agency",
+    ),
+    ("unsafe integer", {**inquiry("d"), "n": 2**53}, "n"),
+    (
+        "unsafe integer in subject",
+        inquiry(
+            "e", subject={"id": "p", "custody": "stopped", "federal_criminal_charge": -(2**60)}
+        ),
+        "subject.federal_criminal_charge",
+    ),
+    ("id too long", inquiry("x" * 257), "id"),
+    ("too many purposes", inquiry("f", purposes=["warrant_check"] * 65), "purposes"),
+    (
+        "too many partners",
+        inquiry("g", operation={"kind": "patrol", "partners": [ICE] * 65}),
+        "operation.partners",
+    ),
+    ("nested too deep", {**inquiry("h"), "colour": nested(40)}, "colour" + "[0]" * 31),
+    ("NaN", '{"id": "i", "n": NaN}', None),
+    ("not an object", "5", None),
+    ("nested 10,000 deep", DEEP, None),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), [c[1:] for c in BOTH], ids=[c[0] for c in BOTH])
+def test_the_cli_and_the_api_refuse_the_same_requests_naming_the_same_field(
+    api: Api, body: Any, field: str | None
+) -> None:
+    before = api.size()
+    error = refused(post(api, "/v1/decisions", body), api, before, field)
+    line = body if isinstance(body, str) else json.dumps(body)
+    result = CliRunner().invoke(cli_app, ["decide", "-"], input=line + "\n")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2, result.output
+    [answer] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert set(answer) == {"id", "error"}, answer
+    assert answer["error"]["code"] == "invalid_request"
+    assert answer["error"]["field"] == field
+    assert answer["error"]["message"] == error["message"]  # one validation, one answer
+
+
+# -- liaison decide and verify-bundle: a line nested 10,000 deep ------------------------------
+
+
+def _good(ident: str) -> str:
+    return json.dumps(inquiry(ident))
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_decide_answers_a_deep_line_as_invalid_and_decides_the_rest(where: int) -> None:
+    lines = [_good("one"), _good("two")]
+    lines.insert(where, DEEP)
+    result = CliRunner().invoke(cli_app, ["decide", "-"], input="\n".join(lines) + "\n")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 2
+    answers = [json.loads(text) for text in result.stdout.splitlines()]
+    assert len(answers) == 3
+    bad = answers.pop(where)
+    assert bad == {
+        "id": None,
+        "error": {**bad["error"], "code": "invalid_request", "field": None, "line": where + 1},
+    }
+    assert [a["id"] for a in answers] == ["one", "two"]
+    assert all(a["decision"] == "permit" for a in answers)
+
+
+def _bundle(tmp_path: Path, *lines: str) -> Path:
+    _, vkey_path = keygen(tmp_path / "keys", "bad-input.example/ledger")
+    header = {
+        "format": "liaison-ledger-bundle",
+        "version": 1,
+        "origin": "bad-input.example/ledger",
+        "vkey": vkey_path.read_text().strip(),
+        "size": 0,
+        "root": "",
+    }
+    path = tmp_path / "bundle.jsonl"
+    path.write_text("".join(f"{t}\n" for t in [json.dumps(header), *lines]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (DEEP, "line 2: not JSON"),
+        ('{"index": 0, "entry": "{\\"kind\\": \\"\\ud800\\"}"}', "line 2: the entry"),
+    ],
+    ids=["nested 10,000 deep", "entry with a lone surrogate"],
+)
+def test_verify_bundle_reports_a_bad_line(tmp_path: Path, line: str, says: str) -> None:
+    result = CliRunner().invoke(cli_app, ["verify-bundle", str(_bundle(tmp_path, line))])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {says}"), result.stderr
+
+
+# -- size limits: bodies (413) and lists -----------------------------------------------------
+
+
+def _limited(api: Api, **limits: Any) -> TestClient:
+    """A second app over the same services with other limits (its lifespan is not run)."""
+    settings = Settings(database_url=api.settings.database_url, checkpoint_interval=0, **limits)
+    return TestClient(create_app(settings=settings, services=api.services))
+
+
+@pytest.mark.parametrize("path", POSTS)
+def test_a_body_over_the_limit_is_413(api: Api, path: str) -> None:
+    client = _limited(api, max_body_bytes=2048)
+    before = api.size()
+    headers = {**_key(api, path), "content-type": "application/json"}
+    over = client.post(path, content=b" " * 2049, headers=headers)
+    error = assert_error(over, 413, "payload_too_large")
+    assert "2048" in error["message"]
+    at_limit = client.post(path, content=b"[" + b" " * 2046 + b"]", headers=headers)
+    assert at_limit.status_code == 422  # read, and refused for what it says
+    assert api.size() == before
+
+
+def _asgi_post(
+    app: Any, key: dict[str, str], headers: list[tuple[bytes, bytes]], chunks: int
+) -> tuple[int, dict[str, Any], int]:
+    """POST to /v1/events up to ``chunks`` chunks of 1 KiB of spaces, sent while the app
+    asks for more; (status, body, chunks the app read)."""
+    read = 0
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": b" " * 1024, "more_body": read < chunks}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/events",
+        "raw_path": b"/v1/events",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "headers": [
+            (b"authorization", key["Authorization"].encode()),
+            (b"content-type", b"application/json"),
+            *headers,
+        ],
+    }
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return status, json.loads(body), read
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(api: Api) -> None:
+    app = _limited(api, max_body_bytes=4096).app
+    status, body, read = _asgi_post(app, api.officer, [(b"transfer-encoding", b"chunked")], 1000)
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    assert read <= 5  # never more than the limit (4 KiB) and one chunk
+
+
+def test_a_declared_length_over_the_limit_is_refused_unread(api: Api) -> None:
+    app = _limited(api, max_body_bytes=4096).app
+    status, body, read = _asgi_post(app, api.officer, [(b"content-length", b"1000000")], 1000)
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    assert read == 0
+
+
+def test_the_batch_limit_is_a_setting(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIAISON_MAX_BATCH", "2")
+    monkeypatch.setenv("LIAISON_MAX_BODY_BYTES", "65536")
+    assert (Settings().max_batch, Settings().max_body_bytes) == (2, 65536)
+    client = _limited(api, max_batch=2)
+    before = api.size()
+    three = client.post("/v1/decisions", json=[inquiry(None)] * 3, headers=api.officer)
+    error = assert_error(three, 422, "invalid_request", None)
+    assert "1 to 2 requests" in error["message"]
+    assert api.size() == before
+
+
+LISTS = [
+    ("purposes", "/v1/decisions", inquiry("p", purposes=["warrant_check"] * 65), "purposes"),
+    ("data_classes", "/v1/decisions", inquiry("d", data_classes=["identity"] * 65), "data_classes"),
+    (
+        "partners",
+        "/v1/decisions",
+        inquiry("o", operation={"kind": "patrol", "partners": [ICE] * 65}),
+        "operation.partners",
+    ),
+    (
+        "agencies",
+        "/v1/events",
+        {**stop(), "encounter": {"kind": "checkpoint", "id": "c", "agencies": [ICE] * 65}},
+        "encounter.agencies",
+    ),
+    (
+        "pack files",
+        "/v1/packs/changes",
+        change(files={f"directives/X-{n}.toml": "x" for n in range(201)}),
+        "files",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"), [c[1:] for c in LISTS], ids=[c[0] for c in LISTS]
+)
+def test_lists_have_a_length_limit(api: Api, path: str, body: Any, field: str) -> None:
+    before = api.size()
+    refused(post(api, path, body), api, before, field)
+
+
+# -- media type (415) --------------------------------------------------------------------------
+
+BODIES = {
+    "/v1/decisions": inquiry(None),
+    "/v1/events": stop(vehicles_stopped=1),
+    "/v1/packs/changes": change(),
+}
+
+
+@pytest.mark.parametrize("path", POSTS)
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+        "application/json; charset=latin-1",
+        "multipart/form-data; boundary=x",
+    ],
+)
+def test_a_body_not_sent_as_json_is_415(api: Api, path: str, content_type: str | None) -> None:
+    before = api.size()
+    response = post(api, path, BODIES[path], content_type)
+    assert_error(response, 415, "unsupported_media_type")
+    assert api.size() == before
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "Application/JSON", 'application/json;charset="UTF-8"'],
+)
+def test_json_with_a_utf8_charset_is_accepted(api: Api, content_type: str) -> None:
+    response = post(api, "/v1/decisions", inquiry(None), content_type)
+    assert response.status_code == 200, response.text
+
+
+def test_the_openapi_document_states_413_and_415_for_every_body() -> None:
+    paths = openapi_document()["paths"]
+    for path in POSTS:
+        assert {"413", "415"} <= set(paths[path]["post"]["responses"]), path
+
+
+def test_ledger_append_refuses_a_deep_line(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+    source = tmp_path / "entries.jsonl"
+    source.write_text(DEEP + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["ledger", "append", str(source)])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: line 1: not JSON"), result.stderr
+
+
+def test_an_entry_body_nested_too_deeply_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_body(DEEP.encode())
+
+
+strings = st.text(max_size=4) | st.sampled_from(["\ud800", "a\x00", "é\udfff", "\U0001f600"])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**54), 2**54) | st.floats() | strings,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(strings, inner),
+    max_leaves=40,
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(value=json_values)
+def test_the_fast_check_agrees_with_the_walk_that_names_the_field(value: Any) -> None:
+    """A value passes ``check_json`` exactly when the walk finds no problem in it."""
+    assert _clean(value, 0) == (_problem(value, 0) is None)
+    assert _clean(nested_in(value, 33), 0) is False
+
+
+def nested_in(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = {"x": value}
+    return value
