@@ -15,7 +15,8 @@ from liaison.errors import PackError
 from liaison.gateway.auth import KeyStore, Principal
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.service import Gateway
-from liaison.ledger.keys import load_signer
+from liaison.ledger.keys import SigningKeyError, load_signer
+from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
@@ -43,7 +44,12 @@ def build_services(settings: Settings) -> Services:
     does not load, is reported (``liaison packs import`` records a folder as a change)."""
     db = open_engine(settings.database_url, pool_size=20)
     folder = settings.pack_dir or shipped_pack_path("dc")
-    ledger = Ledger(db, settings.log_origin, load_signer(settings.key_dir))
+    try:
+        signer = load_signer(settings.key_dir)
+    except SigningKeyError as exc:  # a key others can read: the service does not start
+        log.error("startup_refused", code=exc.code, message=exc.message)
+        raise
+    ledger = Ledger(db, settings.log_origin, signer, SignerMemory(settings.key_dir))
     stored = PackStore(db).latest()
     if stored is not None:
         gateway = Gateway(PolicyEngine(load_pack_files(stored.files)), ledger, db, seq=stored.seq)

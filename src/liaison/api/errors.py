@@ -23,6 +23,7 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "signer_refused": 409,  # the tree does not extend the last one the key signed
     "invalid_pack": 422,
     "unavailable": 503,
     "pack_changed": 503,  # retried inside the gateway; never expected out here
