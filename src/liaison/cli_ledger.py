@@ -103,7 +103,7 @@ def ledger_signer_init(
 
     It starts from the newest kept checkpoint that the key signed, or, when the database
     keeps none, from nothing signed: the next checkpoint then signs the tree as the
-    database holds it, so run `liaison ledger verify` first."""
+    database holds it, so check it first (`liaison ledger verify --structure-only`)."""
     from liaison.ledger.signer_memory import describe, initial_memory
 
     ledger = open_ledger()

@@ -157,7 +157,8 @@ class SignerMemory:
             raise SignerRefused(
                 f"the signer has no memory of what it signed ({self.path} is missing) and "
                 "the database keeps no checkpoint signed by this key: check the ledger "
-                "(`liaison ledger verify`), then run `liaison ledger signer-init`"
+                "(`liaison ledger verify --structure-only`), then run "
+                "`liaison ledger signer-init`"
             )
         log.warning(
             "signer_memory_initialised",
