@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,3 +250,23 @@ def test_in_process_memory(engine: Engine) -> None:
     rewrite(engine, 2)
     with pytest.raises(SignerRefused, match="another root"):
         ledger.checkpoint()
+
+
+def test_signing_waits_for_the_key_folder_lock(deployment: Deployment) -> None:
+    """Another process's hold on the key folder's memory (a separate flock) holds signing."""
+    d = deployment
+    d.decide(2)
+    other = SignerMemory(d.keys)  # its own thread lock: only flock(2) is shared
+    done = threading.Event()
+
+    def sign() -> None:
+        d.ledger.checkpoint()
+        done.set()
+
+    with other.locked():
+        worker = threading.Thread(target=sign)
+        worker.start()
+        assert not done.wait(0.5)
+    worker.join(timeout=30)
+    assert done.is_set()
+    assert d.memory()["size"] == 3
