@@ -202,7 +202,7 @@ def test_a_change_is_a_ledger_entry_and_decides_from_then_on(gateway: Gateway) -
     assert after["decision"] == "deny"
     assert after["citations"][0]["directive"] == "TEST-NO-INQUIRIES"
     assert after["policy_version"] != before["policy_version"]
-    assert not verify_ledger(gateway.ledger, None).problems
+    assert not verify_ledger(gateway.ledger, None, structure_only=True).problems
 
 
 def test_the_ledger_alone_rebuilds_every_version(

@@ -37,14 +37,20 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def open_ledger(settings: Settings | None = None) -> Ledger:
-    """The ledger of this deployment, with its signing key when one exists."""
+    """The ledger of this deployment, with its signing key (refused when group or others
+    can read it) and the key's memory when one exists."""
     from liaison.ledger.keys import load_signer
+    from liaison.ledger.signer_memory import SignerMemory
     from liaison.ledger.store import Ledger
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
     s = settings or Settings()
-    return Ledger(open_engine(s.database_url), s.log_origin, load_signer(s.key_dir))
+    try:
+        signer = load_signer(s.key_dir)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    return Ledger(open_engine(s.database_url), s.log_origin, signer, SignerMemory(s.key_dir))
 
 
 @db_app.command("upgrade")
@@ -65,10 +71,16 @@ def db_upgrade() -> None:
 
 @ledger_app.command("keygen")
 def ledger_keygen(
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing key (and start its memory afresh)."),
+    ] = False,
 ) -> None:
     """Generate the checkpoint signing key (Ed25519) into LIAISON_KEY_DIR; print the vkey.
-    Also makes the API key secret (api-keys.secret) there if missing; never replaces it."""
+
+    The folder is made readable by its owner only; the key's memory of what it signed
+    (ledger.signed) starts empty. Also makes the API key secret (api-keys.secret) there if
+    missing; never replaces it."""
     from liaison.gateway.key_secret import api_key_secret
     from liaison.ledger.keys import keygen
     from liaison.settings import Settings
@@ -82,6 +94,33 @@ def ledger_keygen(
     typer.echo(f"signing key: {skey_path} (keep it secret)")
     typer.echo(f"verifier key: {vkey_path}")
     typer.echo(vkey_path.read_text().strip())
+
+
+@ledger_app.command("signer-init")
+def ledger_signer_init(
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the signer's memory (a replaced key).")
+    ] = False,
+) -> None:
+    """Start the signer's memory (LIAISON_KEY_DIR/ledger.signed) of a key that has none.
+
+    It starts from the newest kept checkpoint that the key signed, or, when the database
+    keeps none, from nothing signed: the next checkpoint then signs the tree as the
+    database holds it, so check it first (`liaison ledger verify --structure-only`)."""
+    from liaison.ledger.signer_memory import describe, initial_memory
+
+    ledger = open_ledger()
+    if ledger.signer is None:
+        raise _fail("no signing key: run `liaison ledger keygen`")
+    memory = ledger.memory
+    with memory.locked():
+        if not force and memory.path is not None and memory.path.exists():
+            raise _fail(f"{memory.path} exists already; --force replaces it")
+        notes = [c.note for c in reversed(ledger.checkpoints())]
+        start = initial_memory(ledger.signer, ledger.origin, notes)
+        memory.remember(start)
+    source = "the newest kept checkpoint this key signed" if start.note else "nothing signed"
+    typer.echo(json.dumps({"memory": str(memory.path), "from": source, **describe(start)}))
 
 
 @ledger_app.command("append")
@@ -209,9 +248,21 @@ def ledger_prove_consistency(
     typer.echo(json.dumps({**proof.to_json(), "verified": proof.verifies()}))
 
 
+StructureOnly = Annotated[
+    bool,
+    typer.Option(
+        "--structure-only",
+        help="Check entries, leaves, tiles and head only: no checkpoint is checked or "
+        "required, so nothing is authenticated (without it, a ledger that no signed "
+        "checkpoint covers fails).",
+    ),
+]
+
+
 def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     from liaison.ledger.store import b64
 
+    authenticated = report.latest_checkpoint if not report.structure_only else 0
     if as_json:
         typer.echo(
             json.dumps(
@@ -219,7 +270,9 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
                     "ok": report.ok,
                     "size": report.size,
                     "root": b64(report.root),
+                    "structure_only": report.structure_only,
                     "checkpoints_verified": report.checkpoints_verified,
+                    "authenticated_entries": authenticated,
                     "uncovered_entries": report.uncovered,
                     **(extra or {}),
                     "problems": [{"where": p.where, "message": p.message} for p in report.problems],
@@ -229,26 +282,39 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
     else:
         for problem in report.problems:
             typer.echo(f"FAIL {problem}")
-        state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
-        typer.echo(
-            f"{state}: {report.size} entries, root {b64(report.root)}, "
-            f"{report.checkpoints_verified} checkpoint(s) verified; "
-            f"{report.uncovered} entries after the latest verified checkpoint"
-        )
+        typer.echo(_summary(report))
         for key, value in (extra or {}).items():
             typer.echo(f"{key}: {value}")
     if not report.ok:
         raise typer.Exit(1)
 
 
+def _summary(report: Report) -> str:
+    """The report's last line: what was checked, and what was authenticated (or not)."""
+    from liaison.ledger.store import b64
+
+    state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
+    head = f"{state}: {report.size} entries, root {b64(report.root)}"
+    if report.structure_only:
+        return f"{head}; STRUCTURE ONLY: no checkpoint was checked, nothing was authenticated"
+    line = f"{head}, {report.checkpoints_verified} checkpoint(s) verified"
+    if not report.uncovered:
+        return line + "; every entry is covered by a verified checkpoint"
+    return line + (
+        f"; {report.uncovered} entries after the latest verified checkpoint "
+        f"({report.latest_checkpoint}..{report.size - 1}) are NOT authenticated"
+    )
+
+
 @ledger_app.command("verify")
-def ledger_verify(as_json: JsonOpt = False) -> None:
+def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = False) -> None:
     """Recompute everything from the stored entries; check every kept checkpoint and tile,
     and every index row (decisions, events, encounters, pack changes) against its entry.
 
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
-    deletion, reordering or insertion in the database, and the table, id and columns of
-    an index row that differs from its entry (or has none, or is missing).
+    deletion, reordering or insertion in the database, the table, id and columns of an
+    index row that differs from its entry (or has none, or is missing), and when no
+    signed checkpoint covers the ledger (unless --structure-only).
 
     Entries whose personal data a recorded erasure erased are counted as
     erased (`erased_entries`, when any), not as missing."""
@@ -261,7 +327,7 @@ def ledger_verify(as_json: JsonOpt = False) -> None:
 
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
-    report = verify_ledger(ledger, load_verifier(s.key_dir))
+    report = verify_ledger(ledger, load_verifier(s.key_dir), structure_only=structure_only)
     report.problems.extend(check_index(ledger))
     _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
@@ -279,7 +345,10 @@ def ledger_export(
     vkey = load_vkey(s.key_dir)
     if vkey is None:
         raise _fail("no verifier key: run `liaison ledger keygen` first")
-    entries, checkpoints = export_bundle(open_ledger(s), path, vkey)
+    try:
+        entries, checkpoints = export_bundle(open_ledger(s), path, vkey)
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
     typer.echo(f"wrote {path}: {entries} entries, {checkpoints} checkpoints")
 
 
@@ -343,12 +412,17 @@ def verify_bundle_command(
         str | None, typer.Option("--vkey", help="The published verifier key to pin.")
     ] = None,
     as_json: JsonOpt = False,
+    structure_only: StructureOnly = False,
 ) -> None:
-    """Check a ledger bundle with nothing but the bundle (for an inspector's own machine)."""
+    """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
+
+    Exits 1 when anything is wrong, and when no signed checkpoint covers its entries
+    (unless --structure-only); entries after the latest verified checkpoint are reported
+    as not authenticated."""
     from liaison.ledger.bundle import verify_bundle
 
     try:
-        report, header = verify_bundle(path, vkey)
+        report, header = verify_bundle(path, vkey, structure_only=structure_only)
     except (LiaisonError, OSError) as exc:
         raise _fail(getattr(exc, "message", str(exc))) from None
     extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}

@@ -9,6 +9,7 @@ import typer
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.gateway.auth import KeyStore
+    from liaison.settings import Settings
 
 from liaison.gateway.roles import Role
 
@@ -96,6 +97,7 @@ def serve(
     from liaison.settings import Settings
 
     s = Settings()
+    _refuse_exposed_key(s)
     if workers > 1 and s.database_url.startswith("sqlite"):
         typer.echo(
             "note: several workers on SQLite serialise on its write lock; "
@@ -117,6 +119,18 @@ def serve(
     )
 
 
+def _refuse_exposed_key(settings: Settings) -> None:
+    """Exit 1 before starting when the signing key is readable by group or others."""
+    from liaison.errors import LiaisonError
+    from liaison.ledger.keys import load_signer
+
+    try:
+        load_signer(settings.key_dir)
+    except LiaisonError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
 def demo(
     per_day: Annotated[int, typer.Option("--per-day", help="Traffic stops per day.")] = 30,
     key_file: Annotated[
@@ -131,11 +145,13 @@ def demo(
 
     from liaison.api.app import build_services
     from liaison.demo import _stops, load_demo
+    from liaison.files import private_dir
     from liaison.logs import configure as configure_logs
     from liaison.settings import Settings
 
     settings = Settings()
     configure_logs(settings.log_format, settings.log_level)
+    _refuse_exposed_key(settings)
     services = build_services(settings)
     total = len(_stops(2025, per_day)) + 1
     try:
@@ -155,7 +171,7 @@ def demo(
     path = Path(key_file)
     if not path.exists():
         key, _ = services.keys.create(Role.AUDITOR, "demo-auditor")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")

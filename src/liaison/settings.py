@@ -17,8 +17,10 @@ class Settings(BaseSettings):
 
     ``LIAISON_DATABASE_URL``: SQLAlchemy URL; SQLite by default (one file under ``var/``),
     ``postgresql+psycopg://...`` for several processes or hosts.
-    ``LIAISON_KEY_DIR``: where ``liaison ledger keygen`` writes the signing key; also holds
+    ``LIAISON_KEY_DIR``: where ``liaison ledger keygen`` writes the signing key and the
+    signer's memory (a 0700 folder; a key others can read is refused); also holds
     ``api-keys.secret``, the server secret API keys are checked with (made on first need).
+    A SQLite file is created 0600, and the folders made for it 0700.
     ``LIAISON_LOG_ORIGIN``: the checkpoint origin line (C2SP tlog-checkpoint).
     ``LIAISON_PACK_DIR``: the directive pack (default: the shipped D.C. pack).
     ``LIAISON_CHECKPOINT_INTERVAL``: seconds between scheduled checkpoints (0: none).

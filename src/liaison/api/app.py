@@ -410,7 +410,7 @@ def _routes(app: FastAPI, max_batch: int) -> None:
         who.require(*RECORD_READERS)
         return svc.gateway.encounter(encounter_id, who, unit)
 
-    @app.get("/v1/ledger/checkpoint", tags=["ledger"], responses=error_responses(401, 404))
+    @app.get("/v1/ledger/checkpoint", tags=["ledger"], responses=error_responses(401, 404, 409))
     def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
         """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew."""
         ledger = svc.gateway.ledger

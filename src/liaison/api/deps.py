@@ -17,7 +17,8 @@ from liaison.gateway.auth import KeyStore, Principal, Unauthenticated
 from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.service import Gateway
-from liaison.ledger.keys import load_signer
+from liaison.ledger.keys import SigningKeyError, load_signer
+from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
@@ -59,7 +60,12 @@ def build_services(settings: Settings) -> Services:
     keys = KeyStore(db, api_key_secret(settings.key_dir))  # the secret is made if missing
     limiter = _limiter(settings)
     folder = settings.pack_dir or shipped_pack_path("dc")
-    ledger = Ledger(db, settings.log_origin, load_signer(settings.key_dir))
+    try:
+        signer = load_signer(settings.key_dir)
+    except SigningKeyError as exc:  # a key others can read: the service does not start
+        log.error("startup_refused", code=exc.code, message=exc.message)
+        raise
+    ledger = Ledger(db, settings.log_origin, signer, SignerMemory(settings.key_dir))
     stored = PackStore(db).latest()
     if stored is not None:
         # The pack in force is the one the ledger recorded, checked against the rows; on any

@@ -26,6 +26,7 @@ STATUS = {
     "conflict": 409,
     "rate_limited": 429,
     "ambiguous": 409,
+    "signer_refused": 409,  # the tree does not extend the last one the key signed
     "invalid_pack": 422,
     "payload_too_large": 413,
     "unsupported_media_type": 415,

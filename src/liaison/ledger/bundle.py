@@ -9,7 +9,8 @@ A bundle is JSON Lines (gzip-compressed when the file name ends in ``.gz``):
 
 Personal data never leaves in a bundle: entries hold only its salted hash.
 The verifier key inside a bundle is a convenience; an inspector should pin the
-key published out of band with ``--vkey``.
+key published out of band with ``--vkey``. Export refuses a database that keeps a
+checkpoint larger than its tree (truncation): a kept checkpoint is never left out.
 """
 
 from __future__ import annotations
@@ -43,7 +44,14 @@ def _open(path: Path, mode: str) -> IO[str]:
 def export_bundle(ledger: Ledger, path: Path, vkey: str) -> tuple[int, int]:
     """Write the whole ledger to ``path``; return (entries, checkpoints) written."""
     size, root = ledger.head()
-    checkpoints = [c for c in ledger.checkpoints() if c.size <= size]
+    checkpoints = ledger.checkpoints()
+    beyond = [c.size for c in checkpoints if c.size > size]
+    if beyond:
+        raise BundleError(
+            f"the database keeps a checkpoint of size {max(beyond)}, larger than its tree "
+            f"(size {size}): a sign that the ledger was truncated; refusing to export "
+            "(run `liaison ledger verify`)"
+        )
     header = {
         "format": FORMAT,
         "version": 1,
@@ -82,8 +90,14 @@ def _lines(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, value
 
 
-def verify_bundle(path: Path, vkey: str | None = None) -> tuple[Report, dict[str, Any]]:
-    """Check a bundle with nothing else: every entry, every checkpoint, the header's head."""
+def verify_bundle(
+    path: Path, vkey: str | None = None, *, structure_only: bool = False
+) -> tuple[Report, dict[str, Any]]:
+    """Check a bundle with nothing else: every entry, every checkpoint, the header's head.
+
+    A bundle with entries that no verified checkpoint covers fails (``LogChecker``); the
+    entries after its latest verified checkpoint are reported as not authenticated.
+    ``structure_only``: the checkpoints are neither checked nor required."""
     with _open(path, "r") as handle:
         lines = _lines(handle)
         _, header = next(lines, (0, {}))
@@ -93,6 +107,7 @@ def verify_bundle(path: Path, vkey: str | None = None) -> tuple[Report, dict[str
         if not isinstance(key, str):
             raise BundleError("line 1: the bundle names no verifier key; pass --vkey")
         verifier = parse_verifier(key)
+        origin = header.get("origin")
         notes: list[tuple[int, str]] = []
         checker: LogChecker | None = None
         for number, item in lines:
@@ -102,14 +117,14 @@ def verify_bundle(path: Path, vkey: str | None = None) -> tuple[Report, dict[str
                 notes.append((_signed_size(item["checkpoint"]), str(item["checkpoint"])))
                 continue
             if checker is None:
-                checker = LogChecker(notes, verifier, header.get("origin"))
+                checker = LogChecker(notes, verifier, origin, structure_only=structure_only)
             index, text = item.get("index"), item.get("entry")
             if not isinstance(index, int) or not isinstance(text, str):
                 raise BundleError(
                     f"line {number}: an entry line needs an integer index and a text entry"
                 )
             checker.feed(index, _utf8(number, text))
-        checker = checker or LogChecker(notes, verifier, header.get("origin"))
+        checker = checker or LogChecker(notes, verifier, origin, structure_only=structure_only)
         head = (int(header.get("size", -1)), base64.b64decode(str(header.get("root", ""))))
         report = checker.finish(head)
     if vkey is None:

@@ -44,10 +44,15 @@ _SEALED = re.compile(
 _sha256 = hashlib.sha256
 
 
-def verify_ledger(ledger: Ledger, verifier: Verifier | None) -> Report:
-    """Check everything; never raises on tampered data (a crash would hide a finding)."""
+def verify_ledger(
+    ledger: Ledger, verifier: Verifier | None, *, structure_only: bool = False
+) -> Report:
+    """Check everything; never raises on tampered data (a crash would hide a finding).
+
+    A non-empty ledger that no verified checkpoint covers fails, unless ``structure_only``:
+    then no checkpoint is checked or required, and nothing is authenticated."""
     try:
-        return _verify(ledger, verifier)
+        return _verify(ledger, verifier, structure_only)
     except (LiaisonError, SQLAlchemyError, ValueError, TypeError) as exc:
         report = Report()
         report.problems.append(Problem("ledger", f"verification could not finish: {exc}"))
@@ -204,13 +209,14 @@ class _Personal:
         self.problems.append(Problem(f"entry {index}", message))
 
 
-def _verify(ledger: Ledger, verifier: Verifier | None) -> Report:
+def _verify(ledger: Ledger, verifier: Verifier | None, structure_only: bool) -> Report:
     personal = _Personal()
     with read_cursor(ledger.engine, snapshot=True) as cur:
         db = _Reader(ledger, cur)
-        stored = db.checkpoints()
+        stored = [] if structure_only else db.checkpoints()
+        notes = [(size, note) for size, note, _ in stored]
         checker = LogChecker(
-            [(size, note) for size, note, _ in stored], verifier, ledger.origin, tiles=TileBuilder()
+            notes, verifier, ledger.origin, tiles=TileBuilder(), structure_only=structure_only
         )
         _check_stored_roots(stored, verifier, ledger.origin, checker.report)
         after: int | None = None

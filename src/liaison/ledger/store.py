@@ -23,10 +23,11 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from liaison.errors import LiaisonError, NotFound
 from liaison.ledger import merkle
-from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
+from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.entries import NewEntry, Sealed, parse_body, personal_matches, seal
 from liaison.ledger.erasure import NothingToErase, delete_personal
 from liaison.ledger.note import Signer
+from liaison.ledger.signer_memory import SignerMemory, SignerRefused
 from liaison.ledger.tiles import TileKey, TileView, grow, tiles_for
 from liaison.storage.bulk import insert_rows
 from liaison.storage.database import (
@@ -135,10 +136,18 @@ class StoredCheckpoint:
 class Ledger:
     """The log stored in one database (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, origin: str, signer: Signer | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        origin: str,
+        signer: Signer | None = None,
+        memory: SignerMemory | None = None,
+    ) -> None:
+        """``memory``: what the key signed before (its key folder's; default: this process's)."""
         self.engine = engine
         self.origin = origin
         self.signer = signer
+        self.memory = memory if memory is not None else SignerMemory(None)
         self._mark = param_mark(engine)
 
     # -- appending ----------------------------------------------------------------
@@ -421,17 +430,33 @@ class Ledger:
     # -- checkpoints ------------------------------------------------------------------
 
     def checkpoint(self) -> StoredCheckpoint:
-        """Sign and keep a checkpoint of the current tree (C2SP tlog-checkpoint)."""
+        """Sign and keep a checkpoint of the current tree (C2SP tlog-checkpoint), only when
+        it extends the last tree the key signed (``liaison.ledger.signer_memory``)."""
         if self.signer is None:
             raise LedgerError("no signing key: run `liaison ledger keygen`")
-        with write_transaction(self.engine) as conn:
+        signer = self.signer
+        with self.memory.locked(), write_transaction(self.engine) as conn:
             size, root = self._lock_head(conn)
             existing = conn.execute(
                 select(ledger_checkpoints).where(ledger_checkpoints.c.size == size)
             ).one_or_none()
-            if existing is not None and bytes(existing.root) == root:
-                return _checkpoint(existing)
-            note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+            if existing is not None:
+                if bytes(existing.root) == root:
+                    return _checkpoint(existing)
+                raise SignerRefused(
+                    f"the kept checkpoint of size {size} has another root than the tree: the "
+                    "ledger or its checkpoints were altered; refusing to sign"
+                )
+            cur = driver_cursor(conn)
+            try:
+                note = self.memory.sign(
+                    signer,
+                    Checkpoint(self.origin, size, root),
+                    lambda old: self._consistency_proof(cur, old, size).hashes,
+                    lambda: [str(n) for n in conn.execute(_KEPT_NOTES).scalars()],
+                )
+            finally:
+                cur.close()
             made = StoredCheckpoint(size, root, note, datetime.now(UTC))
             conn.execute(
                 insert(ledger_checkpoints),
@@ -452,6 +477,9 @@ class Ledger:
                 select(ledger_checkpoints).order_by(ledger_checkpoints.c.size.desc()).limit(1)
             ).one_or_none()
         return _checkpoint(row) if row is not None else None
+
+
+_KEPT_NOTES = select(ledger_checkpoints.c.note).order_by(ledger_checkpoints.c.size.desc())
 
 
 def blob(value: Any) -> bytes:

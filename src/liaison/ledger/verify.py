@@ -8,6 +8,12 @@ kept checkpoint's size is compared with the signed root (C2SP
 tlog-checkpoint). Any edit, deletion, reordering or insertion of entries
 changes a recomputed root and is reported with the first entry that
 differs from what was checkpointed, or the gap, or the bad body.
+
+A non-empty log that no verified checkpoint covers fails: its entries, leaves and head
+can all be rebuilt by whoever can write them, so nothing would be authenticated. Only
+when asked to check the structure alone (``structure_only``) is no checkpoint required,
+and then none is checked. Entries after the latest verified checkpoint are counted
+(``Report.uncovered``): they are not authenticated, and the reports say so.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class Report:
     root: bytes = merkle.EMPTY_ROOT
     checkpoints_verified: int = 0
     latest_checkpoint: int = 0
+    structure_only: bool = False  # no signature required nor checked: nothing authenticated
     problems: list[Problem] = field(default_factory=list)
     erased: int = 0  # entries whose personal data a recorded erasure erased (``ledger verify``)
 
@@ -137,12 +144,17 @@ class LogChecker:
         origin: str | None,
         *,
         tiles: TileBuilder | None = None,
+        structure_only: bool = False,
     ) -> None:
-        self.report = Report()
+        """``structure_only``: the checkpoints are not checked and none is required (the
+        report says that nothing was authenticated); else a non-empty log that no verified
+        checkpoint covers is a problem."""
+        self.report = Report(structure_only=structure_only)
         self.tiles = tiles
         self._tree = tiles if tiles is not None else TileBuilder()
         self.completed_tiles: list[tuple[TileKey, bytes]] = []
-        self._pending = self._open_checkpoints(checkpoints, verifier, origin)
+        notes = () if structure_only else checkpoints
+        self._pending = self._open_checkpoints(notes, verifier, origin)
         self._check_checkpoints_at(0)  # a checkpoint of the empty tree, before any entry
 
     def _open_checkpoints(
@@ -253,6 +265,13 @@ class LogChecker:
             self._problem(
                 f"checkpoint {cp.size}",
                 f"the log has only {size} entries (entries were removed from the end)",
+            )
+        if size > 0 and self.report.latest_checkpoint == 0 and not self.report.structure_only:
+            self._problem(
+                "checkpoints",
+                f"no signed checkpoint covers the {size} entries: nothing is authenticated "
+                "(sign one with `liaison ledger checkpoint`; --structure-only checks the "
+                "structure alone)",
             )
         root = self._tree.root()
         self.report.size = size

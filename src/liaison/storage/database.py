@@ -8,6 +8,10 @@ has reached the disk (WAL with synchronous=FULL).
 PostgreSQL: the ledger's sequencer row is locked with ``SELECT ... FOR UPDATE``
 (see ``liaison.ledger.store``); commits are durable with the default
 ``synchronous_commit = on``.
+
+A SQLite database file is created readable by its owner only (0600, in a 0700 folder
+when the folder is new; ``liaison.files``); SQLite gives its ``-wal`` and ``-shm`` files
+the same mode.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+from liaison.files import create_private_file, private_dir
 
 WRITE_OPTION = "liaison_write"
 
@@ -125,7 +131,7 @@ def read_cursor(engine: Engine, *, snapshot: bool = False) -> Iterator[DriverCur
 
 
 def open_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine for ``url``; creates the folder of a SQLite file when needed."""
+    """An engine for ``url``; creates a SQLite file (0600) and its folder (0700) when needed."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
@@ -133,8 +139,10 @@ def open_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # Owner only: SQLite gives the -wal and -shm files the database file's mode.
+        private_dir(Path(database).parent)
+        create_private_file(Path(database))
     engine = create_engine(url, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
