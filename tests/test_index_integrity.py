@@ -26,7 +26,7 @@ from liaison.cli import app as cli_app
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.service import Gateway
 from liaison.ledger.store import Ledger
-from liaison.storage.tables import decisions, encounters, events, pack_changes
+from liaison.storage.tables import decisions, encounters, events, ledger_entries, pack_changes
 
 NOON = "2025-08-15T12:00:00-04:00"
 ORIGIN = "test.example/integrity"
@@ -181,6 +181,46 @@ def test_a_pack_change_entry_without_its_row_is_named(deployment: Deployment) ->
     code, out = deployment.verify()
     assert code == 1
     assert "pack_change 1 has no pack_changes row" in out
+
+
+def test_a_pack_change_entry_relabelled_with_its_row_deleted_is_still_in_force(
+    deployment: Deployment,
+) -> None:
+    """Red team (review of issue 8): the pack is replayed from the entries' bodies, not
+    their ``kind`` column. Relabelling the newest ``pack_change`` entry (a column outside
+    the leaf hash) and deleting its row must not roll the service back to a version
+    that permits what the newest one forbids."""
+    with deployment.start() as services:
+        web, who = client(services)
+        gateway = services.gateway
+        base = gateway.packs.latest()
+        assert base is not None
+        lax = base.files[EO].replace(E3_FORBID, E3_PERMIT)
+        gateway.change_pack(ADMIN, reason="lax", base=base.digest, changes={EO: lax})
+        strict = gateway.packs.latest()
+        assert strict is not None
+        gateway.change_pack(
+            ADMIN, reason="strict", base=strict.digest, changes={EO: base.files[EO]}
+        )
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        with db(services).begin() as conn:
+            newest = conn.execute(select(pack_changes).where(pack_changes.c.seq == 3)).one()
+            conn.execute(
+                update(ledger_entries)
+                .where(ledger_entries.c.idx == newest.ledger_index)
+                .values(kind="note")
+            )
+            conn.execute(delete(pack_changes).where(pack_changes.c.seq == 3))
+    with deployment.start(signing_key=False) as services:
+        web, who = client(services)
+        answer = web.post("/v1/decisions", json=inquiry("d-2", **STATUS_ONLY), headers=who)
+        assert answer.status_code != 200 or answer.json()["decision"]["decision"] == "deny"
+        integrity(answer)
+        assert web.get("/healthz").status_code == 503
+    code, out = deployment.verify()
+    assert code == 1
+    assert "pack_change 3 has no pack_changes row" in out
 
 
 # -- item 2: the index is checked against the ledger -----------------------------------------
