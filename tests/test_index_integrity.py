@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from typer.testing import CliRunner, Result
 
 from conftest import BACKENDS, database_url, running_services
@@ -221,6 +221,54 @@ def test_a_pack_change_entry_relabelled_with_its_row_deleted_is_still_in_force(
     code, out = deployment.verify()
     assert code == 1
     assert "pack_change 3 has no pack_changes row" in out
+
+
+def test_a_rewritten_pack_change_entry_is_not_decided_under(deployment: Deployment) -> None:
+    """Red team (review of issue 8): the forger rewrites the first pack_change entry (§ E3
+    forbid made permit, its digest recomputed) and its row, rebuilds leaf hashes, tiles
+    and head, and deletes the kept checkpoints. The signer refuses to sign that tree;
+    the service, which holds the key and its memory, must not decide under it either."""
+    from liaison.ledger.canonical import canonical_json
+    from liaison.policy.pack_content import pack_digest
+    from test_ledger_tamper import rebuild_derived
+
+    with deployment.start() as services:
+        web, who = client(services)
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 200
+        engine = db(services)
+        with engine.begin() as conn:
+            row = conn.execute(select(pack_changes).where(pack_changes.c.seq == 1)).one()
+            stored = conn.execute(
+                select(ledger_entries.c.body).where(ledger_entries.c.idx == row.ledger_index)
+            ).scalar_one()
+            body = json.loads(bytes(stored))
+            for change in body["record"]["files"]:
+                if change["path"] == EO:
+                    change["text"] = change["text"].replace(E3_FORBID, E3_PERMIT)
+            files = json.loads(row.files)
+            files[EO] = files[EO].replace(E3_FORBID, E3_PERMIT)
+            body["record"]["digest"] = pack_digest(files)
+            conn.execute(
+                update(ledger_entries)
+                .where(ledger_entries.c.idx == row.ledger_index)
+                .values(body=canonical_json(body))
+            )
+            conn.execute(
+                update(pack_changes)
+                .where(pack_changes.c.seq == 1)
+                .values(files=json.dumps(files, sort_keys=True), digest=pack_digest(files))
+            )
+            conn.execute(text("DELETE FROM ledger_checkpoints"))
+        rebuild_derived(engine)
+    with deployment.start(signing_key=False) as services:
+        web, who = client(services)
+        assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 409
+        integrity(web.post("/v1/decisions", json=inquiry("d-2", **STATUS_ONLY), headers=who))
+        assert web.get("/healthz").status_code == 503
+    code, _ = deployment.verify()
+    assert code == 1
 
 
 # -- item 2: the index is checked against the ledger -----------------------------------------

@@ -28,8 +28,10 @@ from sqlalchemy import Engine
 from liaison.errors import IntegrityFailure, InvalidRequest, NotFound
 from liaison.gateway.index_rows import instant
 from liaison.gateway.packs import PackStore, StoredPack
+from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.merkle import leaf_hash
+from liaison.ledger.signer_memory import SignerRefused, check_extends
 from liaison.ledger.store import Ledger, blob
 from liaison.ledger.verify import Problem
 from liaison.logs import get_logger
@@ -63,9 +65,36 @@ def read_pack_record(ledger: Ledger, *, prove: bool = True) -> PackRecord:
         Problem(f"entry {i}", "a pack_change entry this process read is no longer one")
         for i in missing
     ]
+    unsigned = unsigned_tree(ledger) if prove else None
+    if unsigned is not None:
+        problems.append(Problem("tree", unsigned))
     packs = _replay(ledger, entries, problems, prove=prove)
     problems.extend(_row_problems(packs, rows))
     return PackRecord(packs, problems)
+
+
+def unsigned_tree(ledger: Ledger) -> str | None:
+    """Why the current tree does not extend the last tree the ledger's key signed (its
+    memory, ``signer_memory.check_extends``: RFC 6962 consistency); None when it does, or
+    when there is no key or no memory. The inclusion proofs are checked against the
+    head, which a forger can rebuild: this ties the head to what the key signed."""
+    signer = ledger.signer
+    if signer is None:
+        return None
+    try:
+        last = ledger.memory.recall()
+        if last is None:
+            return None
+        size, root = ledger.head()
+        check_extends(
+            last,
+            signer,
+            Checkpoint(ledger.origin, size, root),
+            lambda old: ledger.consistency_proof(old, size).hashes,
+        )
+    except SignerRefused as exc:
+        return exc.message
+    return None
 
 
 def verified_versions(ledger: Ledger) -> list[StoredPack]:
