@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from typer.testing import CliRunner, Result
 
 from conftest import BACKENDS, database_url, running_services
@@ -26,7 +26,7 @@ from liaison.cli import app as cli_app
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.service import Gateway
 from liaison.ledger.store import Ledger
-from liaison.storage.tables import decisions, encounters, events, pack_changes
+from liaison.storage.tables import decisions, encounters, events, ledger_entries, pack_changes
 
 NOON = "2025-08-15T12:00:00-04:00"
 ORIGIN = "test.example/integrity"
@@ -181,6 +181,127 @@ def test_a_pack_change_entry_without_its_row_is_named(deployment: Deployment) ->
     code, out = deployment.verify()
     assert code == 1
     assert "pack_change 1 has no pack_changes row" in out
+
+
+def test_a_pack_change_entry_relabelled_with_its_row_deleted_is_still_in_force(
+    deployment: Deployment,
+) -> None:
+    """Red team (review of issue 8): the pack is replayed from the entries' bodies, not
+    their ``kind`` column. Relabelling the newest ``pack_change`` entry (a column outside
+    the leaf hash) and deleting its row must not roll the service back to a version
+    that permits what the newest one forbids."""
+    with deployment.start() as services:
+        web, who = client(services)
+        gateway = services.gateway
+        base = gateway.packs.latest()
+        assert base is not None
+        lax = base.files[EO].replace(E3_FORBID, E3_PERMIT)
+        gateway.change_pack(ADMIN, reason="lax", base=base.digest, changes={EO: lax})
+        strict = gateway.packs.latest()
+        assert strict is not None
+        gateway.change_pack(
+            ADMIN, reason="strict", base=strict.digest, changes={EO: base.files[EO]}
+        )
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        with db(services).begin() as conn:
+            newest = conn.execute(select(pack_changes).where(pack_changes.c.seq == 3)).one()
+            conn.execute(
+                update(ledger_entries)
+                .where(ledger_entries.c.idx == newest.ledger_index)
+                .values(kind="note")
+            )
+            conn.execute(delete(pack_changes).where(pack_changes.c.seq == 3))
+    with deployment.start(signing_key=False) as services:
+        web, who = client(services)
+        answer = web.post("/v1/decisions", json=inquiry("d-2", **STATUS_ONLY), headers=who)
+        assert answer.status_code != 200 or answer.json()["decision"]["decision"] == "deny"
+        integrity(answer)
+        assert web.get("/healthz").status_code == 503
+    code, out = deployment.verify()
+    assert code == 1
+    assert "pack_change 3 has no pack_changes row" in out
+
+
+def test_a_rewritten_pack_change_entry_is_not_decided_under(deployment: Deployment) -> None:
+    """Red team (review of issue 8): the forger rewrites the first pack_change entry (§ E3
+    forbid made permit, its digest recomputed) and its row, rebuilds leaf hashes, tiles
+    and head, and deletes the kept checkpoints. The signer refuses to sign that tree;
+    the service, which holds the key and its memory, must not decide under it either."""
+    from liaison.ledger.canonical import canonical_json
+    from liaison.policy.pack_content import pack_digest
+    from test_ledger_tamper import rebuild_derived
+
+    with deployment.start() as services:
+        web, who = client(services)
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 200
+        engine = db(services)
+        with engine.begin() as conn:
+            row = conn.execute(select(pack_changes).where(pack_changes.c.seq == 1)).one()
+            stored = conn.execute(
+                select(ledger_entries.c.body).where(ledger_entries.c.idx == row.ledger_index)
+            ).scalar_one()
+            body = json.loads(bytes(stored))
+            for change in body["record"]["files"]:
+                if change["path"] == EO:
+                    change["text"] = change["text"].replace(E3_FORBID, E3_PERMIT)
+            files = json.loads(row.files)
+            files[EO] = files[EO].replace(E3_FORBID, E3_PERMIT)
+            body["record"]["digest"] = pack_digest(files)
+            conn.execute(
+                update(ledger_entries)
+                .where(ledger_entries.c.idx == row.ledger_index)
+                .values(body=canonical_json(body))
+            )
+            conn.execute(
+                update(pack_changes)
+                .where(pack_changes.c.seq == 1)
+                .values(files=json.dumps(files, sort_keys=True), digest=pack_digest(files))
+            )
+            conn.execute(text("DELETE FROM ledger_checkpoints"))
+        rebuild_derived(engine)
+    with deployment.start(signing_key=False) as services:
+        web, who = client(services)
+        assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 409
+        integrity(web.post("/v1/decisions", json=inquiry("d-2", **STATUS_ONLY), headers=who))
+        assert web.get("/healthz").status_code == 503
+    code, _ = deployment.verify()
+    assert code == 1
+
+
+def test_a_rewritten_signed_decision_is_not_served(deployment: Deployment) -> None:
+    """Red team (review of issue 8): a deny, signed into a checkpoint, rewritten into a
+    permit in its entry and its row, with leaf hashes, tiles and head rebuilt and the
+    checkpoints deleted. The service holding the key must not serve the permit."""
+    from liaison.gateway.index_rows import decision_row
+    from test_ledger_tamper import rebuild_derived
+
+    with deployment.start() as services:
+        web, who = client(services)
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 200
+        index = denied.json()["ledger_index"]
+        engine = db(services)
+        with engine.begin() as conn:
+            stored = conn.execute(
+                select(ledger_entries.c.body).where(ledger_entries.c.idx == index)
+            ).scalar_one()
+            forged = bytes(stored).replace(b'"decision":"deny"', b'"decision":"permit"')
+            conn.execute(
+                update(ledger_entries).where(ledger_entries.c.idx == index).values(body=forged)
+            )
+            row = decision_row(index, json.loads(forged))
+            row["document"] = json.dumps(row["document"], ensure_ascii=False)
+            conn.execute(update(decisions).where(decisions.c.id == "d-1").values(**row))
+            conn.execute(text("DELETE FROM ledger_checkpoints"))
+        rebuild_derived(engine)
+        integrity(web.get("/v1/decisions/d-1", headers=who))
+    with deployment.start(signing_key=False) as services:
+        web, who = client(services)
+        integrity(web.get("/v1/decisions/d-1", headers=who))
 
 
 # -- item 2: the index is checked against the ledger -----------------------------------------

@@ -6,6 +6,9 @@ Each row read is compared with the row its entry determines (``liaison.gateway.i
 after the entry's body is checked against its leaf hash; an encounter row with the row its
 event entries make, replayed in ledger order. A row that differs fails closed: an
 ``IntegrityFailure`` (503 ``integrity``), logged at error level, naming table, id and columns.
+With a signing key, an entry below the size the key last signed must also be in that tree
+(an inclusion proof to the root in the signer's memory, ``liaison.ledger.signer_memory``):
+a forger who rebuilds leaf hashes, tiles and head cannot have a rewritten entry served.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from liaison.gateway.index_rows import (
     event_row,
     failure,
 )
+from liaison.ledger.merkle import leaf_hash, verify_inclusion
+from liaison.ledger.signer_memory import Signed, SignerRefused
 from liaison.ledger.store import Ledger, StoredEntry, blob
 from liaison.storage.tables import ledger_entries
 
@@ -54,7 +59,9 @@ class IndexReader:
             raise failure(
                 table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
             ) from None
-        return self._expected(table, row, entry), entry
+        expected = self._expected(table, row, entry)
+        self._signed(table, row, entry.index, entry.body, self._last_signed())
+        return expected, entry
 
     def verified_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``verified`` for many rows, their entries read in one query (no personal data)."""
@@ -78,7 +85,45 @@ class IndexReader:
                     table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
                 )
             out.append(self._expected(table, row, entry))
+        last = self._last_signed()
+        for row in rows:
+            index = int(row["ledger_index"])
+            self._signed(table, row, index, found[index].body, last)
         return out
+
+    def _signed(
+        self, table: str, row: Mapping[str, Any], index: int, body: bytes, last: Signed | None
+    ) -> None:
+        """The entry ``index`` (``body``), if below the size ``last`` the key signed, must be in
+        that signed tree (an RFC 6962 inclusion proof of its body's leaf hash to the
+        remembered root, ``signer_memory``): the leaf hashes, tiles and head are in the
+        database, and a forger can rebuild them. Entries appended since are not yet
+        signed (docs/ledger.md, "The signer's memory"). No key or memory: not checked."""
+        if last is None or index >= last.size:
+            return
+        try:
+            proof: list[bytes] | None = self.ledger.inclusion_proof(index, last.size).hashes
+        except NotFound:
+            proof = None
+        leaf = leaf_hash(body)
+        if proof is None or not verify_inclusion(leaf, index, last.size, proof, last.root):
+            raise failure(
+                table,
+                row.get("id"),
+                ["ledger_index"],
+                f"entry {index} is not in the tree of size {last.size} the key signed",
+            )
+
+    def _last_signed(self) -> Signed | None:
+        if self.ledger.signer is None:
+            return None
+        try:
+            last = self.ledger.memory.recall()
+        except SignerRefused:
+            return None  # an unreadable memory: signing refuses, ``ledger verify`` checks
+        if last is None or last.vkey != self.ledger.signer.verifier.vkey:
+            return None
+        return last
 
     def check_encounter(self, row: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> None:
         """The encounter ``row`` must be what its (verified) event rows' entries make,

@@ -2,7 +2,12 @@
 pack").
 
 Every version of the pack is rebuilt from the ``pack_change`` ledger entries, replayed
-in ledger order (each carries the text of every file it adds or replaces), each entry
+in ledger order. They are found by their bodies (the canonical JSON holds
+``"kind":"pack_change"``), never by the ``kind`` column, which no hash covers: a relabelled
+entry with its row deleted would otherwise roll the pack back unnoticed by the service.
+The bodies are searched once per process (from the last index searched on: the log is
+append-only; a truncated log then misses an entry, a finding). Each carries the text of
+every file it adds or replaces; each entry is
 checked against its leaf hash and, for the service, its inclusion in the current tree
 (an RFC 6962 inclusion proof from the tiles, checked against the head). The
 ``pack_changes`` rows are then compared with what the ledger says: seq, pack, digest,
@@ -14,6 +19,7 @@ unhealthy) and ``liaison ledger verify`` reports each.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +28,10 @@ from sqlalchemy import Engine
 from liaison.errors import IntegrityFailure, InvalidRequest, NotFound
 from liaison.gateway.index_rows import instant
 from liaison.gateway.packs import PackStore, StoredPack
+from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.merkle import leaf_hash
+from liaison.ledger.signer_memory import SignerRefused, check_extends
 from liaison.ledger.store import Ledger, blob
 from liaison.ledger.verify import Problem
 from liaison.logs import get_logger
@@ -50,19 +58,43 @@ def read_pack_record(ledger: Ledger, *, prove: bool = True) -> PackRecord:
     in one snapshot. ``prove``: also check each entry's inclusion in the current tree
     (``liaison ledger verify`` checks the whole tree instead)."""
     with read_cursor(ledger.engine, snapshot=True) as cur:
-        m = param_mark(ledger.engine)
-        cur.execute(
-            "SELECT idx, leaf_hash, body, recorded_at FROM ledger_entries "
-            f"WHERE kind = {m} ORDER BY idx",
-            ("pack_change",),
-        )
-        entries = list(cur.fetchall())
+        entries, missing = _pack_change_entries(cur, ledger)
         cur.execute(f"SELECT {_ROW_COLUMNS} FROM pack_changes ORDER BY seq")
         rows = list(cur.fetchall())
-    problems: list[Problem] = []
+    problems = [
+        Problem(f"entry {i}", "a pack_change entry this process read is no longer one")
+        for i in missing
+    ]
+    unsigned = unsigned_tree(ledger) if prove else None
+    if unsigned is not None:
+        problems.append(Problem("tree", unsigned))
     packs = _replay(ledger, entries, problems, prove=prove)
     problems.extend(_row_problems(packs, rows))
     return PackRecord(packs, problems)
+
+
+def unsigned_tree(ledger: Ledger) -> str | None:
+    """Why the current tree does not extend the last tree the ledger's key signed (its
+    memory, ``signer_memory.check_extends``: RFC 6962 consistency); None when it does, or
+    when there is no key or no memory. The inclusion proofs are checked against the
+    head, which a forger can rebuild: this ties the head to what the key signed."""
+    signer = ledger.signer
+    if signer is None:
+        return None
+    try:
+        last = ledger.memory.recall()
+        if last is None:
+            return None
+        size, root = ledger.head()
+        check_extends(
+            last,
+            signer,
+            Checkpoint(ledger.origin, size, root),
+            lambda old: ledger.consistency_proof(old, size).hashes,
+        )
+    except SignerRefused as exc:
+        return exc.message
+    return None
 
 
 def verified_versions(ledger: Ledger) -> list[StoredPack]:
@@ -84,6 +116,52 @@ def verified_pack(ledger: Ledger) -> StoredPack | None:
     as ``verified_versions`` checks every version."""
     versions = verified_versions(ledger)
     return versions[-1] if versions else None
+
+
+_NEEDLE = b'"kind":"pack_change"'
+_FOUND: weakref.WeakKeyDictionary[Ledger, tuple[int, list[int]]] = weakref.WeakKeyDictionary()
+
+
+def _pack_change_entries(cur: Any, ledger: Ledger) -> tuple[list[Any], list[int]]:
+    """(idx, leaf_hash, body, recorded_at) of every entry whose body is a ``pack_change``
+    entry (its top-level kind, parsed), in index order, whatever its ``kind`` column says;
+    and the indexes of those this process found before that are gone. Only the entries
+    appended since this process last searched are searched."""
+    m = param_mark(ledger.engine)
+    searched, known = _FOUND.get(ledger, (0, []))
+    cur.execute("SELECT MAX(idx) FROM ledger_entries")
+    top = cur.fetchone()[0]
+    head = -1 if top is None else int(top)
+    contains = (
+        f"position({m} in body) > 0"
+        if ledger.engine.dialect.name == "postgresql"
+        else f"instr(body, {m}) > 0"
+    )
+    cur.execute(
+        "SELECT idx, leaf_hash, body, recorded_at FROM ledger_entries "
+        f"WHERE idx >= {m} AND idx <= {m} AND {contains} ORDER BY idx",
+        (searched, head, _NEEDLE),
+    )
+    found = [row for row in cur.fetchall() if _is_pack_change(blob(row[2]))]
+    indexes = sorted({*known, *(int(row[0]) for row in found)})
+    _FOUND[ledger] = (max(searched, head + 1), indexes)
+    if not known:
+        return found, []
+    marks = ", ".join([m] * len(indexes))
+    cur.execute(
+        "SELECT idx, leaf_hash, body, recorded_at FROM ledger_entries "
+        f"WHERE idx IN ({marks}) ORDER BY idx",
+        tuple(indexes),
+    )
+    entries = [row for row in cur.fetchall() if _is_pack_change(blob(row[2]))]
+    return entries, sorted(set(indexes) - {int(row[0]) for row in entries})
+
+
+def _is_pack_change(body: bytes) -> bool:
+    try:
+        return parse_body(body).get("kind") == "pack_change"
+    except ValueError:
+        return False
 
 
 def _replay(

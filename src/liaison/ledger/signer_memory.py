@@ -137,7 +137,7 @@ class SignerMemory:
         last: Signed | None = None
         try:
             last = self.recall() or self._first_memory(signer, tree, kept)
-            _check_extends(last, signer, tree, prove)
+            check_extends(last, signer, tree, prove)
         except SignerRefused as exc:
             signed = None if last is None else last.size
             log.error("checkpoint_refused", reason=exc.message, size=tree.size, signed=signed)
@@ -182,7 +182,7 @@ def initial_memory(signer: Signer, origin: str, notes: Iterable[str]) -> Signed:
     return Signed.nothing(origin, signer)
 
 
-def _check_extends(last: Signed, signer: Signer, tree: Checkpoint, prove: Prove) -> None:
+def check_extends(last: Signed, signer: Signer, tree: Checkpoint, prove: Prove) -> None:
     """Refuse unless ``tree`` extends ``last`` (RFC 6962 section 2.1.2)."""
     if last.vkey != signer.verifier.vkey or last.origin != tree.origin:
         raise SignerRefused(
@@ -224,4 +224,11 @@ def describe(signed: Signed) -> dict[str, Any]:
     return {"origin": signed.origin, "size": signed.size, "root": root}
 
 
-__all__ = ["MEMORY_FILE", "Signed", "SignerMemory", "SignerRefused", "initial_memory"]
+__all__ = [
+    "MEMORY_FILE",
+    "Signed",
+    "SignerMemory",
+    "SignerRefused",
+    "check_extends",
+    "initial_memory",
+]
