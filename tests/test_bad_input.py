@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +511,43 @@ def nested_in(value: Any, depth: int) -> Any:
     for _ in range(depth):
         value = {"x": value}
     return value
+
+
+# -- a pack file nested too deeply (TOML) ----------------------------------------------------
+
+DEEP_TOML = {
+    "array": "a = " + "[" * 5_000 + "]" * 5_000 + "\n",
+    "inline table": "a = " + "{b = " * 3_000 + "1" + "}" * 3_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("text", DEEP_TOML.values(), ids=DEEP_TOML.keys())
+def test_a_pack_change_with_deep_toml_names_the_file(api: Api, text: str) -> None:
+    admin = bearer(api.services.keys, Role.ADMIN, "admin-1")
+    base = api.client.get("/v1/packs/current", headers=admin).json()["digest"]
+    before = api.size()
+    body = {"base": base, "reason": "a test", "files": {NEW: text}}
+    response = api.client.post("/v1/packs/changes", json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    problems = response.json()["error"]["problems"]
+    assert [(p["file"], p["line"]) for p in problems] == [(NEW, None)]
+    assert "nested too deeply" in problems[0]["message"]
+    assert api.size() == before
+
+
+def test_packs_import_of_a_folder_with_deep_toml_names_the_file(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liaison.policy import shipped_pack_path
+
+    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+    folder = tmp_path / "pack"
+    shutil.copytree(shipped_pack_path("dc"), folder)
+    (folder / NEW).write_text(DEEP_TOML["array"])
+    result = CliRunner().invoke(
+        cli_app, ["packs", "import", str(folder), "--reason", "r", "--actor", "ops-1"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{folder / NEW}: TOML nested too deeply" in result.output
