@@ -298,6 +298,8 @@ def _summary(report: Report) -> str:
     if report.structure_only:
         return f"{head}; STRUCTURE ONLY: no checkpoint was checked, nothing was authenticated"
     line = f"{head}, {report.checkpoints_verified} checkpoint(s) verified"
+    if not report.size:
+        return line + "; no entry, nothing authenticated"
     if not report.uncovered:
         return line + "; every entry is covered by a verified checkpoint"
     return line + (
@@ -314,7 +316,7 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
     deletion, reordering or insertion in the database, the table, id and columns of an
     index row that differs from its entry (or has none, or is missing), and when no
-    signed checkpoint covers the ledger (unless --structure-only).
+    signed checkpoint covers the ledger or it is empty (unless --structure-only).
 
     Entries whose personal data a recorded erasure erased are counted as
     erased (`erased_entries`, when any), not as missing."""
@@ -416,8 +418,8 @@ def verify_bundle_command(
 ) -> None:
     """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
 
-    Exits 1 when anything is wrong, and when no signed checkpoint covers its entries
-    (unless --structure-only); entries after the latest verified checkpoint are reported
+    Exits 1 when anything is wrong, when no signed checkpoint covers its entries and
+    when it holds none (unless --structure-only); entries after the latest verified checkpoint are reported
     as not authenticated."""
     from liaison.ledger.bundle import verify_bundle
 
