@@ -419,8 +419,8 @@ def verify_bundle_command(
     """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
 
     Exits 1 when anything is wrong, when no signed checkpoint covers its entries and
-    when it holds none (unless --structure-only); entries after the latest verified checkpoint are reported
-    as not authenticated."""
+    when it holds none (unless --structure-only); entries after the latest verified
+    checkpoint are reported as not authenticated."""
     from liaison.ledger.bundle import verify_bundle
 
     try:
