@@ -551,3 +551,46 @@ def test_packs_import_of_a_folder_with_deep_toml_names_the_file(
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert f"{folder / NEW}: TOML nested too deeply" in result.output
+
+
+def test_a_client_gone_before_the_end_of_its_body_is_no_500(api: Api) -> None:
+    """A client that declares a Content-Length and disconnects before sending it all was
+    answered (and logged, with a traceback, and counted) as a 500 ClientDisconnect."""
+    messages: list[dict[str, Any]] = []
+    sent = iter(
+        [
+            {"type": "http.request", "body": b'{"at": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(sent)
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    headers = [
+        (b"authorization", api.officer["Authorization"].encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"1000"),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/events",
+        "raw_path": b"/v1/events",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "headers": headers,
+    }
+    before = api.size()
+    asyncio.run(api.client.app(scope, receive, send))
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    assert status == 422
+    assert api.size() == before
