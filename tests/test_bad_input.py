@@ -594,3 +594,45 @@ def test_a_client_gone_before_the_end_of_its_body_is_no_500(api: Api) -> None:
     status = next(m["status"] for m in messages if m["type"] == "http.response.start")
     assert status == 422
     assert api.size() == before
+
+
+MANGLED: dict[str, tuple[bytes | None, dict[str, Any]]] = {
+    "a line that is not UTF-8": (b'{"index": 0, "entry": "\xff"}', {}),
+    "a header size that is text": (None, {"size": "four"}),
+    "a header size of 1e400": (None, {"size": 1e400}),
+    "a header size that is a list": (None, {"size": [1]}),
+    "a header root that is not base64": (None, {"root": "!!!"}),
+    "a header vkey that is not a key": (None, {"vkey": "x+y+z"}),
+    "a checkpoint with a superscript size": (
+        json.dumps({"checkpoint": "o\n\u00b2\nAAAA\n\n\u2014 o sig\n"}).encode(),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "header"), MANGLED.values(), ids=MANGLED.keys())
+def test_verify_bundle_on_a_mangled_bundle_exits_1_without_a_traceback(
+    tmp_path: Path, line: bytes | None, header: dict[str, Any]
+) -> None:
+    path = _bundle(tmp_path)
+    lines = path.read_bytes().splitlines()
+    first = {**json.loads(lines[0]), **header}
+    path.write_bytes(b"\n".join([json.dumps(first).encode(), *([line] if line else [])]) + b"\n")
+    result = CliRunner().invoke(cli_app, ["verify-bundle", str(path)])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert "error:" in result.stderr or "FAIL" in result.stdout, result.output
+
+
+def test_verify_bundle_on_a_truncated_gzip_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    import gzip
+
+    entries = [json.dumps({"index": n, "entry": "{}"}) for n in range(200)]
+    plain = _bundle(tmp_path, *entries)
+    packed = gzip.compress(plain.read_bytes())
+    path = tmp_path / "bundle.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    result = CliRunner().invoke(cli_app, ["verify-bundle", str(path)])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error:"), result.stderr
