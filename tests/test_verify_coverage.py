@@ -167,3 +167,23 @@ def test_an_empty_ledger_is_not_ok_about_nothing(env: Path, signed: bool) -> Non
         assert "every entry is covered" not in result.stdout
     structure = ok("ledger", "verify", "--structure-only").stdout
     assert "STRUCTURE ONLY" in structure
+
+
+def test_verify_checks_the_signers_memory_after_a_truncation(env: Path, engine: Engine) -> None:
+    """Entries and the checkpoint that covered them deleted, the rest rebuilt: the kept
+    checkpoints covered what was left, so verify said OK, while the signer's memory beside
+    the key said it had signed more. Verify checks the memory's checkpoint as well."""
+    ok("ledger", "keygen")
+    append(env, 0, 7)
+    ok("ledger", "checkpoint")
+    append(env, 7, 5)
+    ok("ledger", "checkpoint")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries WHERE idx >= 7"))
+        conn.execute(text("DELETE FROM ledger_personal WHERE idx >= 7"))
+        conn.execute(text("DELETE FROM ledger_checkpoints WHERE size = 12"))
+    rebuild_derived(engine)
+    failed = cli("ledger", "verify")
+    assert failed.exit_code == 1, failed.stdout
+    assert "checkpoint 12: the log has only 7 entries" in failed.stdout
+    assert "signer's memory: the key signed a tree of 12 entries" in failed.stdout

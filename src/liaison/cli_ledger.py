@@ -326,13 +326,30 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     from liaison.gateway.index_check import check_index
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
+    from liaison.ledger.signer_memory import SignerMemory
     from liaison.ledger.store import Ledger
+    from liaison.ledger.verify import Problem
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
-    report = verify_ledger(ledger, load_verifier(s.key_dir), structure_only=structure_only)
+    try:  # the last tree the key signed, kept beside it: checked like a kept checkpoint
+        signed = SignerMemory(s.key_dir).recall()
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    remembered = signed.note if signed is not None else None
+    report = verify_ledger(
+        ledger, load_verifier(s.key_dir), structure_only=structure_only, remembered=remembered
+    )
+    if signed is not None and signed.size > report.size and not structure_only:
+        report.problems.append(
+            Problem(
+                "signer's memory",
+                f"the key signed a tree of {signed.size} entries (LIAISON_KEY_DIR/ledger.signed);"
+                f" the ledger holds {report.size}: entries were removed",
+            )
+        )
     report.problems.extend(check_index(ledger))
     _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
