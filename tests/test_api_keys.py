@@ -371,3 +371,62 @@ def test_keygen_and_keys_create_make_the_secret(
         assert result.exit_code == 0, (result.stdout, result.stderr)
         path = tmp_path / folder / API_KEY_SECRET_FILE
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# -- the client address behind uvicorn -----------------------------------------------------
+
+
+def _served(world: World, monkeypatch: pytest.MonkeyPatch, *options: str) -> dict[str, Any]:
+    """The uvicorn options ``liaison serve`` starts with (uvicorn.run is not called)."""
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+    settings = world.services.settings
+    assert settings is not None
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(settings.key_dir))
+    result = CliRunner().invoke(cli_app, ["serve", *options])
+    assert result.exit_code == 0, result.output
+    return {k: v for k, v in seen.items() if k not in ("host", "port", "workers")}
+
+
+def _statuses_from_loopback(
+    world: World, options: dict[str, Any], forwarded: list[str]
+) -> list[int]:
+    """Statuses of bad keys sent over HTTP from 127.0.0.1 to uvicorn serving the world's
+    app as ``liaison serve`` configures it, each request with its X-Forwarded-For."""
+    import httpx
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=0, **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        statuses = []
+        for n, address in enumerate(forwarded):
+            headers = {**bearer(f"lsn_{n:012x}_{'q' * 43}"), "X-Forwarded-For": address}
+            statuses.append(
+                httpx.get(f"http://127.0.0.1:{port}/v1/directives", headers=headers).status_code
+            )
+        return statuses
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def test_a_client_cannot_escape_the_limit_with_x_forwarded_for(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: a local client sending a
+    new address with every bad key was never limited. ``liaison serve`` trusts no proxy
+    unless told (--forwarded-allow-ips); then the forwarded address is the client's."""
+    options = _served(world, monkeypatch)
+    spoofed = [f"10.9.{n}.1" for n in range(BURST + 2)]
+    assert _statuses_from_loopback(world, options, spoofed)[-2:] == [429, 429]
+    trusted = _served(world, monkeypatch, "--forwarded-allow-ips", "127.0.0.1")
+    behind = ["10.9.99.1"] * BURST + ["10.9.99.2"]
+    assert _statuses_from_loopback(world, trusted, behind) == [401] * BURST + [401]
+    assert _statuses_from_loopback(world, trusted, ["10.9.99.1"]) == [429]

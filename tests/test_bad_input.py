@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +511,128 @@ def nested_in(value: Any, depth: int) -> Any:
     for _ in range(depth):
         value = {"x": value}
     return value
+
+
+# -- a pack file nested too deeply (TOML) ----------------------------------------------------
+
+DEEP_TOML = {
+    "array": "a = " + "[" * 5_000 + "]" * 5_000 + "\n",
+    "inline table": "a = " + "{b = " * 3_000 + "1" + "}" * 3_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("text", DEEP_TOML.values(), ids=DEEP_TOML.keys())
+def test_a_pack_change_with_deep_toml_names_the_file(api: Api, text: str) -> None:
+    admin = bearer(api.services.keys, Role.ADMIN, "admin-1")
+    base = api.client.get("/v1/packs/current", headers=admin).json()["digest"]
+    before = api.size()
+    body = {"base": base, "reason": "a test", "files": {NEW: text}}
+    response = api.client.post("/v1/packs/changes", json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    problems = response.json()["error"]["problems"]
+    assert [(p["file"], p["line"]) for p in problems] == [(NEW, None)]
+    assert "nested too deeply" in problems[0]["message"]
+    assert api.size() == before
+
+
+def test_packs_import_of_a_folder_with_deep_toml_names_the_file(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liaison.policy import shipped_pack_path
+
+    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+    folder = tmp_path / "pack"
+    shutil.copytree(shipped_pack_path("dc"), folder)
+    (folder / NEW).write_text(DEEP_TOML["array"])
+    result = CliRunner().invoke(
+        cli_app, ["packs", "import", str(folder), "--reason", "r", "--actor", "ops-1"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{folder / NEW}: TOML nested too deeply" in result.output
+
+
+def test_a_client_gone_before_the_end_of_its_body_is_no_500(api: Api) -> None:
+    """A client that declares a Content-Length and disconnects before sending it all was
+    answered (and logged, with a traceback, and counted) as a 500 ClientDisconnect."""
+    messages: list[dict[str, Any]] = []
+    sent = iter(
+        [
+            {"type": "http.request", "body": b'{"at": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(sent)
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    headers = [
+        (b"authorization", api.officer["Authorization"].encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"1000"),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/events",
+        "raw_path": b"/v1/events",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "headers": headers,
+    }
+    before = api.size()
+    asyncio.run(api.client.app(scope, receive, send))
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    assert status == 422
+    assert api.size() == before
+
+
+MANGLED: dict[str, tuple[bytes | None, dict[str, Any]]] = {
+    "a line that is not UTF-8": (b'{"index": 0, "entry": "\xff"}', {}),
+    "a header size that is text": (None, {"size": "four"}),
+    "a header size of 1e400": (None, {"size": 1e400}),
+    "a header size that is a list": (None, {"size": [1]}),
+    "a header root that is not base64": (None, {"root": "!!!"}),
+    "a header vkey that is not a key": (None, {"vkey": "x+y+z"}),
+    "a checkpoint with a superscript size": (
+        json.dumps({"checkpoint": "o\n\u00b2\nAAAA\n\n\u2014 o sig\n"}).encode(),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize(("line", "header"), MANGLED.values(), ids=MANGLED.keys())
+def test_verify_bundle_on_a_mangled_bundle_exits_1_without_a_traceback(
+    tmp_path: Path, line: bytes | None, header: dict[str, Any]
+) -> None:
+    path = _bundle(tmp_path)
+    lines = path.read_bytes().splitlines()
+    first = {**json.loads(lines[0]), **header}
+    path.write_bytes(b"\n".join([json.dumps(first).encode(), *([line] if line else [])]) + b"\n")
+    result = CliRunner().invoke(cli_app, ["verify-bundle", str(path)])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert "error:" in result.stderr or "FAIL" in result.stdout, result.output
+
+
+def test_verify_bundle_on_a_truncated_gzip_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    import gzip
+
+    entries = [json.dumps({"index": n, "entry": "{}"}) for n in range(200)]
+    plain = _bundle(tmp_path, *entries)
+    packed = gzip.compress(plain.read_bytes())
+    path = tmp_path / "bundle.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    result = CliRunner().invoke(cli_app, ["verify-bundle", str(path)])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error:"), result.stderr

@@ -21,6 +21,7 @@ from typer.testing import CliRunner, Result
 from liaison.api.app import create_app
 from liaison.cli import app
 from liaison.ledger.keys import SigningKeyError, keygen
+from liaison.policy import shipped_pack_path
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
@@ -93,6 +94,20 @@ def exposed_key(
         ["ledger", "export", "bundle.jsonl"],
         ["serve"],
         ["demo"],
+        ["ledger", "signer-init"],
+        [
+            "ledger",
+            "erase",
+            "--subject",
+            "p-1",
+            "--reason",
+            "r",
+            "--authority",
+            "a",
+            "--actor",
+            "o",
+        ],
+        ["packs", "import", str(shipped_pack_path("dc")), "--reason", "r", "--actor", "ops-1"],
     ],
     ids=" ".join,
 )
@@ -115,3 +130,25 @@ def test_a_key_others_can_read_is_refused_by_the_service(
     os.chmod(skey, 0o600)
     with TestClient(create_app(settings)) as client:
         assert client.get("/livez").status_code == 200
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_db_upgrade_makes_an_existing_database_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made before owner-only files (0644, and its -wal and -shm) stayed
+    readable by everyone after an upgrade; `liaison db upgrade` now tightens it."""
+    database = tmp_path / "var" / "liaison.db"
+    database.parent.mkdir()
+    engine = open_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    engine.dispose()
+    files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    for path in files:
+        path.touch()
+        os.chmod(path, 0o644)
+    monkeypatch.setenv("LIAISON_DATABASE_URL", f"sqlite:///{database}")
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0, (result.stdout, result.exception)
+    assert {f.name: mode(f) for f in files} == {f.name: 0o600 for f in files}
+    assert f"made {database} owner-only (was 0644)" in result.stdout

@@ -65,7 +65,7 @@ def write(bundle: Path, items: list[dict[str, Any]]) -> None:
 
 def test_no_checkpoint_fails_unless_structure_only(env: Path) -> None:
     ok("ledger", "keygen")
-    assert "OK: 0 entries" in ok("ledger", "verify").stdout  # an empty ledger is no error
+    assert cli("ledger", "verify").exit_code == 1  # an empty ledger: nothing verified
     append(env, 0, 5)
     failed = cli("ledger", "verify")
     assert failed.exit_code == 1
@@ -101,7 +101,8 @@ def test_bundle_without_checkpoint_fails_unless_structure_only(env: Path) -> Non
     head = lines(empty)[0]
     head.update(size=0, root="47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")  # the empty tree
     write(empty, [head])
-    assert "OK: 0 entries" in ok("verify-bundle", str(empty)).stdout
+    assert "the ledger is empty: nothing to verify" in cli("verify-bundle", str(empty)).stdout
+    assert "OK: 0 entries" in ok("verify-bundle", str(empty), "--structure-only").stdout
 
 
 def test_bundle_with_checkpoints_removed_and_an_entry_changed_fails(env: Path) -> None:
@@ -150,3 +151,39 @@ def test_export_refuses_a_checkpoint_larger_than_the_tree(env: Path, engine: Eng
     assert result.exit_code == 1
     assert "keeps a checkpoint of size 12, larger than its tree (size 7)" in result.stderr
     assert "truncated" in result.stderr
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["no checkpoint", "checkpoint of size 0"])
+def test_an_empty_ledger_is_not_ok_about_nothing(env: Path, signed: bool) -> None:
+    ok("ledger", "keygen")
+    if signed:
+        ok("ledger", "checkpoint")
+    for command in (["ledger", "verify"], ["verify-bundle", str(env / "empty.jsonl")]):
+        if command[0] == "verify-bundle":
+            ok("ledger", "export", str(env / "empty.jsonl"))
+        result = cli(*command)
+        assert result.exit_code == 1, result.stdout
+        assert "the ledger is empty: nothing to verify" in result.stdout
+        assert "every entry is covered" not in result.stdout
+    structure = ok("ledger", "verify", "--structure-only").stdout
+    assert "STRUCTURE ONLY" in structure
+
+
+def test_verify_checks_the_signers_memory_after_a_truncation(env: Path, engine: Engine) -> None:
+    """Entries and the checkpoint that covered them deleted, the rest rebuilt: the kept
+    checkpoints covered what was left, so verify said OK, while the signer's memory beside
+    the key said it had signed more. Verify checks the memory's checkpoint as well."""
+    ok("ledger", "keygen")
+    append(env, 0, 7)
+    ok("ledger", "checkpoint")
+    append(env, 7, 5)
+    ok("ledger", "checkpoint")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries WHERE idx >= 7"))
+        conn.execute(text("DELETE FROM ledger_personal WHERE idx >= 7"))
+        conn.execute(text("DELETE FROM ledger_checkpoints WHERE size = 12"))
+    rebuild_derived(engine)
+    failed = cli("ledger", "verify")
+    assert failed.exit_code == 1, failed.stdout
+    assert "checkpoint 12: the log has only 7 entries" in failed.stdout
+    assert "signer's memory: the key signed a tree of 12 entries" in failed.stdout

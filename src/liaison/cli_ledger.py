@@ -55,12 +55,15 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the database to the newest schema (Alembic)."""
+    """Create or migrate the database to the newest schema (Alembic); a SQLite file
+    (and its -wal, -shm) that group or others can read is made owner-only (0600)."""
     from liaison.settings import Settings
-    from liaison.storage.database import open_engine
+    from liaison.storage.database import make_sqlite_private, open_engine
     from liaison.storage.migrate import current_revision, head_revision, upgrade
 
     s = Settings()
+    for path, mode in make_sqlite_private(s.database_url):
+        typer.echo(f"made {path} owner-only (was {mode:04o})")
     engine = open_engine(s.database_url)
     upgrade(engine)
     typer.echo(
@@ -298,6 +301,8 @@ def _summary(report: Report) -> str:
     if report.structure_only:
         return f"{head}; STRUCTURE ONLY: no checkpoint was checked, nothing was authenticated"
     line = f"{head}, {report.checkpoints_verified} checkpoint(s) verified"
+    if not report.size:
+        return line + "; no entry, nothing authenticated"
     if not report.uncovered:
         return line + "; every entry is covered by a verified checkpoint"
     return line + (
@@ -314,20 +319,37 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
     deletion, reordering or insertion in the database, the table, id and columns of an
     index row that differs from its entry (or has none, or is missing), and when no
-    signed checkpoint covers the ledger (unless --structure-only).
+    signed checkpoint covers the ledger or it is empty (unless --structure-only).
 
     Entries whose personal data a recorded erasure erased are counted as
     erased (`erased_entries`, when any), not as missing."""
     from liaison.gateway.index_check import check_index
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
+    from liaison.ledger.signer_memory import SignerMemory
     from liaison.ledger.store import Ledger
+    from liaison.ledger.verify import Problem
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
     s = Settings()
     ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
-    report = verify_ledger(ledger, load_verifier(s.key_dir), structure_only=structure_only)
+    try:  # the last tree the key signed, kept beside it: checked like a kept checkpoint
+        signed = SignerMemory(s.key_dir).recall()
+    except LiaisonError as exc:
+        raise _fail(exc.message) from None
+    remembered = signed.note if signed is not None else None
+    report = verify_ledger(
+        ledger, load_verifier(s.key_dir), structure_only=structure_only, remembered=remembered
+    )
+    if signed is not None and signed.size > report.size and not structure_only:
+        report.problems.append(
+            Problem(
+                "signer's memory",
+                f"the key signed a tree of {signed.size} entries (LIAISON_KEY_DIR/ledger.signed);"
+                f" the ledger holds {report.size}: entries were removed",
+            )
+        )
     report.problems.extend(check_index(ledger))
     _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
@@ -416,9 +438,9 @@ def verify_bundle_command(
 ) -> None:
     """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
 
-    Exits 1 when anything is wrong, and when no signed checkpoint covers its entries
-    (unless --structure-only); entries after the latest verified checkpoint are reported
-    as not authenticated."""
+    Exits 1 when anything is wrong, when no signed checkpoint covers its entries and
+    when it holds none (unless --structure-only); entries after the latest verified
+    checkpoint are reported as not authenticated."""
     from liaison.ledger.bundle import verify_bundle
 
     try:

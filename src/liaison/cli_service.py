@@ -88,6 +88,15 @@ def serve(
             help="Log every HTTP request (structured, with its request id).",
         ),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Reverse proxies (comma-separated addresses, or *) whose X-Forwarded-For "
+            "names the client; default LIAISON_FORWARDED_ALLOW_IPS, else none: the client "
+            "is the address that connects (failed API keys are limited per client).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API with uvicorn (logs: structlog JSON on stderr; LIAISON_LOG_FORMAT)."""
     import os
@@ -109,6 +118,9 @@ def serve(
     # Workers are processes: the environment carries the choice to them.
     if access_log:
         os.environ["LIAISON_ACCESS_LOG"] = "true"
+    # uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise: any local
+    # client could then name a new address per request and never be rate-limited.
+    proxies = s.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
     uvicorn.run(
         "liaison.api.main:app",
         host=host,
@@ -116,6 +128,8 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
 
 

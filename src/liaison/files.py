@@ -47,6 +47,18 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
+def make_private(path: Path) -> int | None:
+    """Set an existing file that group or others can use to 0600; its old mode, or None
+    when it was already owner-only (or does not exist)."""
+    try:
+        mode = shared_mode(path)
+    except FileNotFoundError:
+        return None
+    if mode is not None:
+        os.chmod(path, PRIVATE_FILE)
+    return mode
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically and durably, mode 0600."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     answered 429 (default 20); ``LIAISON_AUTH_FAILURES_PER_MINUTE``: how fast that allowance
     comes back (default 10); ``LIAISON_AUTH_CLIENTS_TRACKED``: client addresses remembered
     (default 10000, least recently seen forgotten first).
+    ``LIAISON_FORWARDED_ALLOW_IPS``: reverse proxies whose ``X-Forwarded-For`` names the
+    client (``liaison serve --forwarded-allow-ips``); none by default.
     ``LIAISON_MAX_BODY_BYTES``: the largest request body the API reads (larger: 413).
     ``LIAISON_MAX_BATCH``: the most requests in one batch of ``POST /v1/decisions``.
     """
@@ -48,5 +50,6 @@ class Settings(BaseSettings):
     auth_failure_burst: int = Field(default=20, ge=1)
     auth_failures_per_minute: float = Field(default=10.0, gt=0)
     auth_clients_tracked: int = Field(default=10_000, ge=1)
+    forwarded_allow_ips: str = ""
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     max_batch: int = Field(default=MAX_BATCH, ge=1)

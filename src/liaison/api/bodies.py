@@ -14,8 +14,9 @@ from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
-from liaison.errors import PayloadTooLarge, UnsupportedMediaType
+from liaison.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from liaison.model.json_input import decode_json
 
 
@@ -44,11 +45,14 @@ async def _read(request: Request, limit: int) -> bytes:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody reads the answer; the log says what happened
+        raise InvalidRequest(None, "the client went away before sending the whole body") from None
     return b"".join(chunks)
 
 

@@ -10,8 +10,11 @@ refusing it. Only a key still hashed with argon2 (made before MACs) is not verif
 a client over the limit. A missing key is not counted (it costs nothing to refuse).
 
 The table holds at most ``clients`` addresses; the least recently seen goes first (its
-bucket starts full if it comes back). Behind a reverse proxy the client address is the
-one uvicorn takes from ``X-Forwarded-For`` for proxies it trusts (``FORWARDED_ALLOW_IPS``).
+bucket starts full if it comes back). The client address is the one that connects;
+behind a reverse proxy, the one uvicorn takes from its ``X-Forwarded-For`` when ``liaison
+serve --forwarded-allow-ips`` (``LIAISON_FORWARDED_ALLOW_IPS``) names it (by default no
+proxy is trusted: uvicorn's own default trusts 127.0.0.1, so any local client could
+name a new address per request and never be limited).
 """
 
 from __future__ import annotations

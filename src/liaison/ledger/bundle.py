@@ -16,8 +16,10 @@ checkpoint larger than its tree (truncation): a kept checkpoint is never left ou
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,7 +80,17 @@ def export_bundle(ledger: Ledger, path: Path, vkey: str) -> tuple[int, int]:
 
 
 def _lines(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(handle, start=1):
+    number = 0
+    while True:
+        number += 1
+        try:
+            line = next(handle, None)
+        except UnicodeDecodeError:
+            raise BundleError(f"line {number}: not UTF-8 text") from None
+        except (EOFError, zlib.error) as exc:  # a damaged .gz (BadGzipFile is an OSError)
+            raise BundleError(f"line {number}: the compressed bundle is damaged ({exc})") from None
+        if line is None:
+            return
         try:
             value = json.loads(line)
         except ValueError as exc:
@@ -125,11 +137,22 @@ def verify_bundle(
                 )
             checker.feed(index, _utf8(number, text))
         checker = checker or LogChecker(notes, verifier, origin, structure_only=structure_only)
-        head = (int(header.get("size", -1)), base64.b64decode(str(header.get("root", ""))))
+        head = _head(header)
         report = checker.finish(head)
     if vkey is None:
         header["key_source"] = "the bundle itself (pin the published key with --vkey)"
     return report, header
+
+
+def _head(header: dict[str, Any]) -> tuple[int, bytes]:
+    """The (size, root) the header claims; a header that claims none is a bad bundle."""
+    size = header.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise BundleError("line 1: the header's size is not a whole number")
+    try:
+        return size, base64.b64decode(str(header.get("root", "")), validate=True)
+    except binascii.Error:
+        raise BundleError("line 1: the header's root is not base64") from None
 
 
 def _utf8(number: int, text: str) -> bytes:
@@ -142,7 +165,8 @@ def _utf8(number: int, text: str) -> bytes:
 def _signed_size(note: Any) -> int:
     """The size line of a checkpoint note (line 2), or -1 when it has none."""
     lines = str(note).split("\n")
-    return int(lines[1]) if len(lines) > 2 and lines[1].isdigit() else -1
+    digits = len(lines) > 2 and lines[1].isascii() and lines[1].isdigit()
+    return int(lines[1]) if digits else -1
 
 
 __all__ = ["BundleError", "Problem", "export_bundle", "verify_bundle"]

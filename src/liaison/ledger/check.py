@@ -45,14 +45,21 @@ _sha256 = hashlib.sha256
 
 
 def verify_ledger(
-    ledger: Ledger, verifier: Verifier | None, *, structure_only: bool = False
+    ledger: Ledger,
+    verifier: Verifier | None,
+    *,
+    structure_only: bool = False,
+    remembered: str | None = None,
 ) -> Report:
     """Check everything; never raises on tampered data (a crash would hide a finding).
 
     A non-empty ledger that no verified checkpoint covers fails, unless ``structure_only``:
-    then no checkpoint is checked or required, and nothing is authenticated."""
+    then no checkpoint is checked or required, and nothing is authenticated.
+    ``remembered``: the last checkpoint the signer signed (its memory, kept beside the
+    key, not in the database), checked like a kept one: a ledger truncated below it, or
+    rewritten under it, fails even when the database's checkpoints were deleted too."""
     try:
-        return _verify(ledger, verifier, structure_only)
+        return _verify(ledger, verifier, structure_only, remembered)
     except (LiaisonError, SQLAlchemyError, ValueError, TypeError) as exc:
         report = Report()
         report.problems.append(Problem("ledger", f"verification could not finish: {exc}"))
@@ -209,12 +216,16 @@ class _Personal:
         self.problems.append(Problem(f"entry {index}", message))
 
 
-def _verify(ledger: Ledger, verifier: Verifier | None, structure_only: bool) -> Report:
+def _verify(
+    ledger: Ledger, verifier: Verifier | None, structure_only: bool, remembered: str | None
+) -> Report:
     personal = _Personal()
     with read_cursor(ledger.engine, snapshot=True) as cur:
         db = _Reader(ledger, cur)
         stored = [] if structure_only else db.checkpoints()
         notes = [(size, note) for size, note, _ in stored]
+        if remembered and not structure_only and remembered not in {n for _, n in notes}:
+            notes.append((_signed_size(remembered), remembered))
         checker = LogChecker(
             notes, verifier, ledger.origin, tiles=TileBuilder(), structure_only=structure_only
         )
@@ -403,3 +414,10 @@ def _check_consistency(ledger: Ledger, report: Report) -> None:
                     f"not consistent with checkpoint {old.size} (proof served from tiles fails)",
                 )
             )
+
+
+def _signed_size(note: str) -> int:
+    """The size line of a checkpoint note (line 2), or -1 when it has none."""
+    lines = note.split("\n")
+    digits = len(lines) > 2 and lines[1].isascii() and lines[1].isdigit()
+    return int(lines[1]) if digits else -1

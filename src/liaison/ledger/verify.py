@@ -9,7 +9,7 @@ tlog-checkpoint). Any edit, deletion, reordering or insertion of entries
 changes a recomputed root and is reported with the first entry that
 differs from what was checkpointed, or the gap, or the bad body.
 
-A non-empty log that no verified checkpoint covers fails: its entries, leaves and head
+An empty log, or one that no verified checkpoint covers, fails: its entries, leaves and head
 can all be rebuilt by whoever can write them, so nothing would be authenticated. Only
 when asked to check the structure alone (``structure_only``) is no checkpoint required,
 and then none is checked. Entries after the latest verified checkpoint are counted
@@ -265,6 +265,12 @@ class LogChecker:
             self._problem(
                 f"checkpoint {cp.size}",
                 f"the log has only {size} entries (entries were removed from the end)",
+            )
+        if size == 0 and not self.report.structure_only:
+            self._problem(
+                "entries",
+                "the ledger is empty: nothing to verify, nothing is authenticated "
+                "(--structure-only checks the structure alone)",
             )
         if size > 0 and self.report.latest_checkpoint == 0 and not self.report.structure_only:
             self._problem(

@@ -299,6 +299,9 @@ def read_doc(path: Path, model: type[Doc], problems: list[PackProblem]) -> tuple
             line = int(found.group(1)) if found else None
         problems.append(PackProblem(str(path), line, f"TOML syntax error: {exc}"))
         return None
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        problems.append(PackProblem(str(path), None, "TOML nested too deeply"))
+        return None
     try:
         return model.model_validate(raw), text
     except ValidationError as exc:

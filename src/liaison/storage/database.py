@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from liaison.files import create_private_file, private_dir
+from liaison.files import create_private_file, make_private, private_dir
 
 WRITE_OPTION = "liaison_write"
 
@@ -136,6 +136,23 @@ def open_engine(url: str, *, pool_size: int = 5) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     return create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+
+
+def make_sqlite_private(url: str) -> list[tuple[Path, int]]:
+    """Set a SQLite database made before owner-only files (and its -wal and -shm) to 0600;
+    each file changed, with its old mode (``liaison db upgrade``)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return []
+    if database.startswith("file:"):
+        return []
+    changed = []
+    for path in (Path(database), Path(f"{database}-wal"), Path(f"{database}-shm")):
+        old = make_private(path)
+        if old is not None:
+            changed.append((path, old))
+    return changed
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
