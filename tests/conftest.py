@@ -21,6 +21,8 @@ from liaison.storage.migrate import upgrade
 
 if TYPE_CHECKING:
     from liaison.api.app import Services
+    from liaison.gateway.service import Gateway
+    from liaison.policy import Engine as PolicyEngine
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -84,3 +86,39 @@ def running_services(
     finally:
         services.gateway.close()
         services.gateway.db.dispose()
+
+
+# -- a gateway on the shipped D.C. pack, signing under the requesting module's ``ORIGIN`` ----
+
+
+@pytest.fixture(scope="module")
+def policy() -> PolicyEngine:
+    from liaison.policy import Engine as PolicyEngine
+    from liaison.policy import load_pack, shipped_pack_path
+
+    return PolicyEngine(load_pack(shipped_pack_path("dc")))
+
+
+@pytest.fixture(scope="module")
+def keypair(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(signer, verifier) keys named for the module's ``ORIGIN``."""
+    from liaison.ledger.note import generate_signer
+
+    return generate_signer(request.module.ORIGIN)
+
+
+@pytest.fixture
+def gateway(
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    policy: PolicyEngine,
+    keypair: tuple[str, str],
+) -> Iterator[Gateway]:
+    from liaison.gateway.service import Gateway
+    from liaison.ledger.note import parse_signer
+    from liaison.ledger.store import Ledger
+
+    origin = request.module.ORIGIN
+    gw = Gateway(policy, Ledger(engine, origin, parse_signer(keypair[0])), engine)
+    yield gw
+    gw.close()

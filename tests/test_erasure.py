@@ -9,7 +9,6 @@ while kept, gone everywhere once erased.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,9 @@ from liaison.gateway.events import Event
 from liaison.gateway.service import Gateway
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.erasure import NothingToErase, erase_subject
-from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note import parse_verifier
 from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request
-from liaison.policy import Engine as PolicyEngine
-from liaison.policy import load_pack, shipped_pack_path
 from liaison.storage.tables import ledger_entries, ledger_personal, metadata
 
 ORIGIN = "test.example/erasure"
@@ -41,23 +38,6 @@ ACTOR = {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"}
 PLACE = "1234 Quincy St NW, front porch"
 NOTE = "Ms. Quiñones said her son was at work"
 LOC = {"lat": 38.9375, "lon": -77.0321}
-
-
-@pytest.fixture(scope="module")
-def policy() -> PolicyEngine:
-    return PolicyEngine(load_pack(shipped_pack_path("dc")))
-
-
-@pytest.fixture(scope="module")
-def keypair() -> tuple[str, str]:
-    return generate_signer(ORIGIN)
-
-
-@pytest.fixture
-def gateway(engine: Engine, policy: PolicyEngine, keypair: tuple[str, str]) -> Iterator[Gateway]:
-    gw = Gateway(policy, Ledger(engine, ORIGIN, parse_signer(keypair[0])), engine)
-    yield gw
-    gw.close()
 
 
 def decide(gw: Gateway, ident: str, subject: str) -> int:

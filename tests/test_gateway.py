@@ -23,11 +23,10 @@ from liaison.gateway.events import Event
 from liaison.gateway.service import Conflict, Gateway, RecordedDecision
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note import parse_verifier
 from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
-from liaison.policy import load_pack, shipped_pack_path
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 from liaison.storage.tables import decisions, encounters, events
@@ -37,23 +36,6 @@ OFFICER = Principal("k-officer", Role.OFFICER, "officer-1", "1D")
 AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
 ICE = {"agency": "ICE-ERO", "type": "federal_immigration"}
 HSI = {"agency": "HSI", "type": "federal_immigration"}
-
-
-@pytest.fixture(scope="module")
-def policy() -> PolicyEngine:
-    return PolicyEngine(load_pack(shipped_pack_path("dc")))
-
-
-@pytest.fixture(scope="module")
-def keypair() -> tuple[str, str]:
-    return generate_signer(ORIGIN)
-
-
-@pytest.fixture
-def gateway(engine: Engine, policy: PolicyEngine, keypair: tuple[str, str]) -> Iterator[Gateway]:
-    gw = Gateway(policy, Ledger(engine, ORIGIN, parse_signer(keypair[0])), engine)
-    yield gw
-    gw.close()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
