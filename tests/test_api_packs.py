@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
 from conftest import running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.gateway.auth import Role
 from liaison.policy import shipped_pack_path
 from liaison.policy.pack_content import pack_digest, read_pack_files

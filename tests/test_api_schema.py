@@ -29,11 +29,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.api.openapi import main, openapi_document, render
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
 from liaison.model.request import parse_request
+from liaison.settings import MAX_BATCH, Settings
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/python -m liaison.api.openapi docs/openapi.json"
@@ -92,6 +94,21 @@ def test_the_module_writes_the_document(tmp_path: Path, capsys: pytest.CaptureFi
     assert target.read_text(encoding="utf-8") == render(openapi_document())
     assert main([]) == 0
     assert capsys.readouterr().out == target.read_text(encoding="utf-8")
+
+
+def test_the_document_states_the_deployments_batch_limit() -> None:
+    def batch(document: dict[str, Any]) -> dict[str, Any]:
+        body = document["paths"]["/v1/decisions"]["post"]["requestBody"]
+        one_of: list[dict[str, Any]] = body["content"]["application/json"]["schema"]["oneOf"]
+        return one_of[1]
+
+    default = openapi_document()
+    limited = create_app(Settings(max_batch=2)).openapi()
+    assert batch(default)["maxItems"] == MAX_BATCH
+    assert batch(limited)["maxItems"] == 2
+    # Apps share the routers: making one document changes nothing in the next one.
+    assert {**limited, "paths": None} == {**default, "paths": None}
+    assert openapi_document() == default
 
 
 def _refs(node: Any) -> Iterator[str]:
