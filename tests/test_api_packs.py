@@ -93,6 +93,21 @@ def test_an_admin_changes_the_pack_and_decisions_follow(api: Any) -> None:
     assert "\nliaison_pack_version 2.0\n" in client.get("/metrics").text
 
 
+def test_only_an_admin_key_changes_the_pack(api: Any) -> None:
+    """The route leaves the check to ``Gateway.change_pack`` (one check, for every caller):
+    a valid change by any other key is 403, and nothing is recorded or changed."""
+    client, services, headers = api
+    before = client.get("/v1/packs/current", headers=headers["admin"]).json()
+    size = services.gateway.ledger.head()[0]
+    for role in ("officer", "auditor"):
+        response = change(client, headers[role], {NEW: FORBID_INQUIRIES})
+        assert response.status_code == 403, response.text
+        assert response.json()["error"]["code"] == "forbidden"
+    assert services.gateway.ledger.head()[0] == size
+    assert client.get("/v1/packs/current", headers=headers["admin"]).json() == before
+    assert change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).status_code == 200
+
+
 def test_an_invalid_pack_is_refused_with_every_problem(api: Any) -> None:
     client, services, headers = api
     size = services.gateway.ledger.head()[0]
