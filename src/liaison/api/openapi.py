@@ -14,14 +14,12 @@ tests/test_api_schema.py fails when the committed copy drifts. Regenerate it wit
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
+from liaison.docgen import render_json, write_document
 from liaison.model.jsonschema import request_json_schema
 from liaison.model.vocabulary import Action
 
@@ -173,19 +171,9 @@ def openapi_document() -> dict[str, Any]:
     return create_app().openapi()
 
 
-def render(document: dict[str, Any]) -> str:
-    """The committed text: sorted keys, indent 2, UTF-8 as is, a trailing newline."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    text = render(openapi_document())
-    if args:
-        Path(args[0]).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    """``python -m liaison.api.openapi [PATH]``: write the document to PATH or stdout."""
+    return write_document("liaison.api.openapi", lambda: render_json(openapi_document()), argv)
 
 
 if __name__ == "__main__":
