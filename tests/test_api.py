@@ -17,14 +17,15 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import MAX_BATCH, Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.gateway.auth import KeyStore, Role
 from liaison.ledger import merkle
 from liaison.ledger.canonical import canonical_json
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.keys import load_verifier
 from liaison.ledger.store import Ledger
-from liaison.settings import Settings
+from liaison.settings import MAX_BATCH, Settings
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 

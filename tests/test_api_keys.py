@@ -28,7 +28,8 @@ from sqlalchemy import Engine, event, insert, select
 from typer.testing import CliRunner
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.cli import app as cli_app
 from liaison.gateway import auth
 from liaison.gateway.auth import KeyStore, Role, Unauthenticated

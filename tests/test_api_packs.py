@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
 from conftest import running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.gateway.auth import Role
 from liaison.policy import shipped_pack_path
 from liaison.policy.pack_content import pack_digest, read_pack_files
@@ -90,6 +91,21 @@ def test_an_admin_changes_the_pack_and_decisions_follow(api: Any) -> None:
     assert one["digest"] == made["digest"]
     assert services.gateway.packs.seq() == 2
     assert "\nliaison_pack_version 2.0\n" in client.get("/metrics").text
+
+
+def test_only_an_admin_key_changes_the_pack(api: Any) -> None:
+    """The route leaves the check to ``Gateway.change_pack`` (one check, for every caller):
+    a valid change by any other key is 403, and nothing is recorded or changed."""
+    client, services, headers = api
+    before = client.get("/v1/packs/current", headers=headers["admin"]).json()
+    size = services.gateway.ledger.head()[0]
+    for role in ("officer", "auditor"):
+        response = change(client, headers[role], {NEW: FORBID_INQUIRIES})
+        assert response.status_code == 403, response.text
+        assert response.json()["error"]["code"] == "forbidden"
+    assert services.gateway.ledger.head()[0] == size
+    assert client.get("/v1/packs/current", headers=headers["admin"]).json() == before
+    assert change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).status_code == 200
 
 
 def test_an_invalid_pack_is_refused_with_every_problem(api: Any) -> None:

@@ -61,7 +61,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
 from liaison.gateway.service import Gateway

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import running_services
-from liaison.api.app import Services
+from liaison.api.deps import Services
 from liaison.demo import DemoResult, load_demo
 from liaison.errors import NotFound
 from liaison.gateway.auth import Principal, Role

@@ -21,7 +21,8 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from typer.testing import CliRunner, Result
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.cli import app as cli_app
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.service import Gateway

@@ -25,7 +25,8 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner, Result
 
 from conftest import running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.cli import app as cli_app
 from liaison.gateway.auth import Role
 from liaison.ledger import merkle

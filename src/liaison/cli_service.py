@@ -157,7 +157,7 @@ def demo(
 
     from rich.progress import Progress
 
-    from liaison.api.app import build_services
+    from liaison.api.deps import build_services
     from liaison.demo import _stops, load_demo
     from liaison.files import private_dir
     from liaison.logs import configure as configure_logs

@@ -1,4 +1,5 @@
-"""What every route depends on: the deployment's services and the caller's API key."""
+"""What every route depends on: the deployment's services and the caller's API key
+(docs/api.md, "Authentication and roles")."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from liaison.api.metrics import Metrics
 from liaison.api.ratelimit import FailureLimiter
 from liaison.errors import PackError
-from liaison.gateway.auth import KeyStore, Principal, Unauthenticated
+from liaison.gateway.auth import KeyStore, Principal, Role, Unauthenticated
 from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.service import Gateway
@@ -29,6 +30,11 @@ from liaison.storage.database import open_engine
 
 SYSTEM_ACTOR = "liaison"  # who records the first pack of a deployment (at its start)
 log = get_logger("liaison.api")
+
+# Who may read records (decisions, encounters), each within what ``Principal.may_read``
+# allows: not admins (keys, packs) nor the public (published material only: the signed
+# checkpoint and the directives, which every key may read).
+RECORD_READERS = (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR)
 
 
 @dataclass
