@@ -17,7 +17,7 @@ from conftest import running_services
 from liaison.api.app import Services, create_app
 from liaison.gateway.auth import Role
 from liaison.policy import shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy.pack_files import pack_digest, read_pack_files
 from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
 
 
