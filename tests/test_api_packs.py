@@ -18,7 +18,7 @@ from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.gateway.auth import Role
 from liaison.policy import shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy.pack_files import pack_digest, read_pack_files
 from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
 
 

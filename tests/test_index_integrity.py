@@ -230,7 +230,7 @@ def test_a_rewritten_pack_change_entry_is_not_decided_under(deployment: Deployme
     and head, and deletes the kept checkpoints. The signer refuses to sign that tree;
     the service, which holds the key and its memory, must not decide under it either."""
     from liaison.ledger.canonical import canonical_json
-    from liaison.policy.pack_content import pack_digest
+    from liaison.policy.pack_files import pack_digest
     from test_ledger_tamper import rebuild_derived
 
     with deployment.start() as services:

@@ -24,14 +24,8 @@ from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
-from liaison.policy import load_pack, shipped_pack_path
-from liaison.policy.pack_content import (
-    apply_changes,
-    file_changes,
-    load_pack_files,
-    pack_digest,
-    read_pack_files,
-)
+from liaison.policy import load_pack, load_pack_files, shipped_pack_path
+from liaison.policy.pack_files import apply_changes, file_changes, pack_digest, read_pack_files
 
 ORIGIN = "test.example/packs"
 ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)

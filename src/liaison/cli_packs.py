@@ -99,7 +99,7 @@ def packs_import(
     """Record a pack folder as the pack in force (validated whole; a ledger entry)."""
     from liaison.gateway.auth import Principal
     from liaison.gateway.roles import Role
-    from liaison.policy.pack_content import read_pack_files
+    from liaison.policy.pack_files import read_pack_files
 
     try:
         files = read_pack_files(folder)

@@ -24,7 +24,7 @@ from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy.pack_files import pack_digest, read_pack_files
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
 

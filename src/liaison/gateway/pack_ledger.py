@@ -35,7 +35,7 @@ from liaison.ledger.signer_memory import SignerRefused, check_extends
 from liaison.ledger.store import Ledger, blob
 from liaison.ledger.verify import Problem
 from liaison.logs import get_logger
-from liaison.policy.pack_content import PackFiles, apply_changes, pack_digest
+from liaison.policy.pack_files import PackFiles, apply_changes, pack_digest
 from liaison.storage.database import param_mark, read_cursor
 
 log = get_logger("liaison.integrity")

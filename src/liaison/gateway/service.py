@@ -54,7 +54,8 @@ from liaison.model.request import ActionRequest, Actor
 from liaison.model.timestamps import check_representable
 from liaison.model.vocabulary import Role as ActorRole
 from liaison.policy.engine import Engine as PolicyEngine
-from liaison.policy.pack_content import PackFiles, load_pack_files
+from liaison.policy.loader import load_pack_files
+from liaison.policy.pack_files import PackFiles
 from liaison.storage.tables import decisions, events
 
 
