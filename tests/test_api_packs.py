@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
-from liaison.gateway.auth import Role
+from liaison.gateway.roles import KeyRole
 from liaison.policy import shipped_pack_path
 from liaison.policy.pack_files import pack_digest, read_pack_files
 from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
@@ -31,9 +31,9 @@ def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Services, dic
 def _api(services: Services) -> Iterator[tuple[TestClient, Services, dict[str, Any]]]:
     keys = services.keys
     made = {
-        "admin": keys.create(Role.ADMIN, "admin-1", None)[0],
-        "auditor": keys.create(Role.AUDITOR, "auditor-1", None)[0],
-        "officer": keys.create(Role.OFFICER, "officer-1", "1D")[0],
+        "admin": keys.create(KeyRole.ADMIN, "admin-1", None)[0],
+        "auditor": keys.create(KeyRole.AUDITOR, "auditor-1", None)[0],
+        "officer": keys.create(KeyRole.OFFICER, "officer-1", "1D")[0],
     }
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
     with TestClient(create_app(services=services)) as client:

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from liaison.api.app import create_app
 from liaison.api.openapi import openapi_document
 from liaison.cli import app as cli_app
-from liaison.gateway.auth import Role
+from liaison.gateway.roles import KeyRole
 from liaison.ledger.entries import parse_body
 from liaison.ledger.keys import keygen
 from liaison.model.json_input import _clean, _problem
@@ -72,7 +72,7 @@ def post(api: Api, path: str, body: Any, content_type: str | None = "application
 
 def _key(api: Api, path: str) -> dict[str, str]:
     if path == "/v1/packs/changes":
-        return bearer(api.services.keys, Role.ADMIN, "admin-1")
+        return bearer(api.services.keys, KeyRole.ADMIN, "admin-1")
     return api.officer
 
 
@@ -523,7 +523,7 @@ DEEP_TOML = {
 
 @pytest.mark.parametrize("text", DEEP_TOML.values(), ids=DEEP_TOML.keys())
 def test_a_pack_change_with_deep_toml_names_the_file(api: Api, text: str) -> None:
-    admin = bearer(api.services.keys, Role.ADMIN, "admin-1")
+    admin = bearer(api.services.keys, KeyRole.ADMIN, "admin-1")
     base = api.client.get("/v1/packs/current", headers=admin).json()["digest"]
     before = api.size()
     body = {"base": base, "reason": "a test", "files": {NEW: text}}

@@ -177,7 +177,7 @@ def test_documented_example_is_valid(form: Form) -> None:
     assert request.id == "req-0001"
     assert request.at == datetime(2025, 8, 15, 18, 3, tzinfo=UTC)
     assert request.view == "mpd"
-    assert request.actor.role is voc.Role.OFFICER
+    assert request.actor.role is voc.ActorRole.OFFICER
     assert request.actor.unit == "1D"
     assert request.action is Action.SHARE_INFORMATION
     assert request.purposes == (voc.Purpose.ASSIST_FEDERAL_AGENCY,)
@@ -379,7 +379,7 @@ def test_unknown_field_with_null_value_is_still_rejected(form: Form) -> None:
 
 # Every enum-valued place in a request, with its vocabulary.
 ENUM_FIELDS: dict[str, type[StrEnum]] = {
-    "actor.role": voc.Role,
+    "actor.role": voc.ActorRole,
     "action": voc.Action,
     "purposes[0]": voc.Purpose,
     "purposes[1]": voc.Purpose,
@@ -925,7 +925,7 @@ NOT_NULLABLE: dict[str, st.SearchStrategy[Any]] = {
     "legal_process": values_of(voc.LegalProcess),
 }
 actors = st.fixed_dictionaries(
-    {"id": names, "agency": names, "role": values_of(voc.Role)},
+    {"id": names, "agency": names, "role": values_of(voc.ActorRole)},
     optional={"unit": names | st.none()},
 )
 

@@ -15,9 +15,10 @@ from sqlalchemy import Engine
 
 import liaison.gateway.service as service_module
 from liaison.errors import InvalidRequest, PackError
-from liaison.gateway.auth import Forbidden, Principal, Role
+from liaison.gateway.auth import Forbidden, Principal
 from liaison.gateway.events import Event
 from liaison.gateway.packs import PackChanged, StalePack
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import PACK_RETRIES, Gateway, Unavailable
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
@@ -28,8 +29,8 @@ from liaison.policy import load_pack, load_pack_files, shipped_pack_path
 from liaison.policy.pack_files import apply_changes, file_changes, pack_digest, read_pack_files
 
 ORIGIN = "test.example/packs"
-ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)
-OFFICER = Principal("k-officer", Role.OFFICER, "officer-1", "1D")
+ADMIN = Principal("k-admin", KeyRole.ADMIN, "admin-1", None)
+OFFICER = Principal("k-officer", KeyRole.OFFICER, "officer-1", "1D")
 NEW = "directives/TEST-NO-INQUIRIES.toml"
 EVENT = {
     "at": "2025-08-15T12:30:00-04:00",
@@ -228,7 +229,7 @@ def test_only_admins_change_the_pack(gateway: Gateway) -> None:
     size = gateway.ledger.head()[0]
     base = gateway.packs.latest()
     assert base is not None
-    for role in (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.PUBLIC):
+    for role in (KeyRole.OFFICER, KeyRole.SUPERVISOR, KeyRole.AUDITOR, KeyRole.PUBLIC):
         who = Principal("k", role, "someone", "1D")
         with pytest.raises(Forbidden):
             gateway.change_pack(who, reason="r", base=base.digest, changes={NEW: FORBID_INQUIRIES})
