@@ -266,9 +266,17 @@ def test_a_change_against_an_old_pack_is_a_conflict(gateway: Gateway) -> None:
     old = gateway.packs.latest()
     assert old is not None
     forbid(gateway)
-    with pytest.raises(StalePack, match="but the pack is now"):
+    newest = gateway.packs.latest()
+    assert newest is not None
+    size = gateway.ledger.head()[0]
+    with pytest.raises(StalePack) as stale:
         gateway.change_pack(ADMIN, reason="r", base=old.digest, changes={NEW: None})
-    assert StalePack.code == "conflict"
+    # The admin is told which pack is in force now, to make the change again against it.
+    assert f"against {old.digest!r}, but the pack is now {newest.digest}" in str(stale.value)
+    assert stale.value.to_dict()["code"] == "conflict"
+    assert gateway.ledger.head()[0] == size  # nothing recorded
+    assert gateway.packs.latest() == newest  # the newer change stands (not undone)
+    assert decide(gateway, "after-stale")["decision"] == "deny"
 
 
 def test_record_pack_records_only_the_first(
@@ -364,11 +372,15 @@ def test_a_pack_that_keeps_changing_leaves_nothing_behind(
 
     monkeypatch.setattr(service_module, "current_seq", moving)
     size = gateway.ledger.head()[0]
-    with pytest.raises(Unavailable):
+    with pytest.raises(Unavailable, match="kept changing; the request was not decided"):
         gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
+    assert calls["n"] == PACK_RETRIES  # one check per try, then the refusal
     gateway.record(Event.model_validate({**EVENT, "kind": "arrest"}), OFFICER)  # a later commit
     assert gateway.ledger.head()[0] == size + 1  # the event only
-    assert Unavailable.code == "unavailable"
+    # The id was not used: the same request, sent again, is decided afresh (not a replay).
+    again = gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
+    assert again.decision["decision"] == "permit"
+    assert again.ledger_index == size + 1
 
 
 def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
