@@ -49,9 +49,7 @@ def modules() -> set[str]:
 def test_every_module_is_named() -> None:
     named = named_paths(DOC.read_text(encoding="utf-8"))
     missing = sorted(
-        module
-        for module in modules()
-        if module not in named and not module.startswith(NAMED_WHOLE)
+        module for module in modules() if module not in named and not module.startswith(NAMED_WHOLE)
     )
     assert not missing, f"modules not named in {DOC.name}: {missing}"
 
