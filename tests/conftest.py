@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import Engine
 
-from liaison.storage.database import open_engine, scratch_database
+from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
+from scratch_db import scratch_database
 
 if TYPE_CHECKING:
     from liaison.api.deps import Services

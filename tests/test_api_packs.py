@@ -13,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
+import liaison.gateway.service as service_module
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
-from liaison.gateway.auth import Role
+from liaison.gateway.roles import KeyRole
 from liaison.policy import shipped_pack_path
 from liaison.policy.pack_files import pack_digest, read_pack_files
 from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
@@ -31,9 +32,9 @@ def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Services, dic
 def _api(services: Services) -> Iterator[tuple[TestClient, Services, dict[str, Any]]]:
     keys = services.keys
     made = {
-        "admin": keys.create(Role.ADMIN, "admin-1", None)[0],
-        "auditor": keys.create(Role.AUDITOR, "auditor-1", None)[0],
-        "officer": keys.create(Role.OFFICER, "officer-1", "1D")[0],
+        "admin": keys.create(KeyRole.ADMIN, "admin-1", None)[0],
+        "auditor": keys.create(KeyRole.AUDITOR, "auditor-1", None)[0],
+        "officer": keys.create(KeyRole.OFFICER, "officer-1", "1D")[0],
     }
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
     with TestClient(create_app(services=services)) as client:
@@ -154,6 +155,33 @@ def test_a_change_against_an_old_pack_is_409(api: Any) -> None:
     assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "conflict"
     assert client.get("/v1/packs/changes/3", headers=headers["admin"]).status_code == 404
+
+
+def test_a_pack_that_keeps_changing_is_503_and_records_nothing(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every try meets a newer pack: the caller is told to retry (503 ``unavailable``),
+    nothing is recorded, and the same request sent again is decided afresh."""
+    client, services, headers = api
+    real = service_module.current_seq
+    moving = {"on": True}
+    monkeypatch.setattr(
+        service_module, "current_seq", lambda conn: 999 if moving["on"] else real(conn)
+    )
+    size = services.gateway.ledger.head()[0]
+    refused = client.post("/v1/decisions", json=inquiry("moving"), headers=headers["officer"])
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "unavailable"
+    assert "not decided" in refused.json()["error"]["message"]
+    assert services.gateway.ledger.head()[0] == size
+    read = client.get("/v1/decisions/moving", headers=headers["officer"])
+    assert read.status_code == 404
+    moving["on"] = False
+    again = client.post("/v1/decisions", json=inquiry("moving"), headers=headers["officer"])
+    assert again.status_code == 200, again.text
+    assert again.json()["decision"]["decision"] == "permit"
+    assert not again.json().get("replayed")
+    assert services.gateway.ledger.head()[0] == size + 1
 
 
 def test_a_restart_keeps_the_pack_in_force(api: Any, db_url: str, tmp_path: Path) -> None:

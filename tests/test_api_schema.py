@@ -33,8 +33,9 @@ from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.api.openapi import main, openapi_document
 from liaison.docgen import render_json
-from liaison.gateway.auth import Principal, Role
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
+from liaison.gateway.roles import KeyRole
 from liaison.model.request import parse_request
 from liaison.settings import MAX_BATCH, Settings
 
@@ -142,7 +143,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Header
 
 
 def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
-    loader = Principal("seed", Role.SUPERVISOR, "seed", "1D")
+    loader = Principal("seed", KeyRole.SUPERVISOR, "seed", "1D")
     stop = {"kind": "traffic_stop", "id": "stop-1"}
     services.gateway.record(
         Event.model_validate(
@@ -170,9 +171,9 @@ def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
     headers = {
         role.value: {"Authorization": f"Bearer {services.keys.create(role, actor, unit)[0]}"}
         for role, actor, unit in [
-            (Role.OFFICER, "officer-1", "1D"),
-            (Role.AUDITOR, "auditor-1", None),
-            (Role.ADMIN, "admin-1", None),
+            (KeyRole.OFFICER, "officer-1", "1D"),
+            (KeyRole.AUDITOR, "auditor-1", None),
+            (KeyRole.ADMIN, "admin-1", None),
         ]
     }
     app = create_app(services=services)

@@ -50,7 +50,7 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     req: dict[str, Any] = {
         "at": at.isoformat(),
         "view": draw(st.sampled_from(["mpd", "doj"])),
-        "actor": {"id": "o", "agency": "MPD", "role": draw(_enum(v.Role))},
+        "actor": {"id": "o", "agency": "MPD", "role": draw(_enum(v.ActorRole))},
         "action": action,
         "subject": {
             "id": "s",

@@ -24,7 +24,8 @@ from conftest import BACKENDS, database_url, running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.cli import app as cli_app
-from liaison.gateway.auth import Principal, Role
+from liaison.gateway.auth import Principal
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.store import Ledger
 from liaison.storage.tables import decisions, encounters, events, ledger_entries, pack_changes
@@ -37,7 +38,7 @@ E3_FORBID = (
 )
 E3_PERMIT = E3_FORBID.replace("forbid", "permit", 1)
 EO = "directives/EO-25-005.toml"
-ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)
+ADMIN = Principal("k-admin", KeyRole.ADMIN, "admin-1", None)
 
 
 def actor() -> dict[str, Any]:
@@ -95,7 +96,7 @@ def deployment(
 
 
 def client(services: Services) -> tuple[TestClient, dict[str, str]]:
-    key, _ = services.keys.create(Role.SUPERVISOR, "sergeant-1", "1D")
+    key, _ = services.keys.create(KeyRole.SUPERVISOR, "sergeant-1", "1D")
     return TestClient(create_app(services=services)), {"Authorization": f"Bearer {key}"}
 
 

@@ -28,7 +28,7 @@ from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.cli import app as cli_app
-from liaison.gateway.auth import Role
+from liaison.gateway.roles import KeyRole
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import open_checkpoint
@@ -85,7 +85,7 @@ def deployment(
         monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
         monkeypatch.setenv("LIAISON_KEY_DIR", str(keys))
         monkeypatch.setenv("LIAISON_LOG_ORIGIN", services.settings.log_origin)
-        public = {"Authorization": f"Bearer {services.keys.create(Role.PUBLIC, 'press')[0]}"}
+        public = {"Authorization": f"Bearer {services.keys.create(KeyRole.PUBLIC, 'press')[0]}"}
         yield Deployment(services, client, public, keys)
 
 

@@ -98,7 +98,7 @@ def packs_import(
 ) -> None:
     """Record a pack folder as the pack in force (validated whole; a ledger entry)."""
     from liaison.gateway.auth import Principal
-    from liaison.gateway.roles import Role
+    from liaison.gateway.roles import KeyRole
     from liaison.policy.pack_files import read_pack_files
 
     try:
@@ -111,7 +111,7 @@ def packs_import(
         if current is None:
             stored = gateway.record_pack(files, actor=actor, reason=reason)
         else:
-            admin = Principal("cli", Role.ADMIN, actor, None)
+            admin = Principal("cli", KeyRole.ADMIN, actor, None)
             stored = gateway.change_pack(admin, reason=reason, base=current.digest, whole=files)
     except LiaisonError as exc:
         raise _fail(exc.message) from None

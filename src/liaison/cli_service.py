@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.gateway.auth import KeyStore
     from liaison.settings import Settings
 
-from liaison.gateway.roles import Role
+from liaison.gateway.roles import KeyRole
 
 keys_app = typer.Typer(help="API keys: create (shown once), revoke.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def _keys(*, verifying: bool = True) -> KeyStore:
 @keys_app.command("create")
 def keys_create(
     role: Annotated[
-        Role, typer.Option("--role", help="officer, supervisor, auditor, admin or public.")
+        KeyRole, typer.Option("--role", help="officer, supervisor, auditor, admin or public.")
     ],
     actor: Annotated[
         str, typer.Option("--actor", help="Who the key speaks for (e.g. officer-1234).")
@@ -184,7 +184,7 @@ def demo(
         typer.echo(f"demo history loaded: {result.decisions} decisions, {result.events} events")
     path = Path(key_file)
     if not path.exists():
-        key, _ = services.keys.create(Role.AUDITOR, "demo-auditor")
+        key, _ = services.keys.create(KeyRole.AUDITOR, "demo-auditor")
         private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -14,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from liaison.api.metrics import Metrics
 from liaison.api.ratelimit import FailureLimiter
 from liaison.errors import PackError
-from liaison.gateway.auth import KeyStore, Principal, Role, Unauthenticated
+from liaison.gateway.auth import KeyStore, Principal, Unauthenticated
 from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.keys import SigningKeyError, load_signer
 from liaison.ledger.signer_memory import SignerMemory
@@ -34,7 +35,7 @@ log = get_logger("liaison.api")
 # Who may read records (decisions, encounters), each within what ``Principal.may_read``
 # allows: not admins (keys, packs) nor the public (published material only: the signed
 # checkpoint and the directives, which every key may read).
-RECORD_READERS = (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR)
+RECORD_READERS = (KeyRole.OFFICER, KeyRole.SUPERVISOR, KeyRole.AUDITOR)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, Row, insert, select, update
 
 from liaison.errors import LiaisonError
-from liaison.gateway.roles import Role as Role  # re-exported: the roles live apart
+from liaison.gateway.roles import KeyRole
 from liaison.storage.database import write_transaction
 from liaison.storage.tables import api_keys
 
@@ -54,11 +54,11 @@ class Forbidden(LiaisonError):
 @dataclass(frozen=True, slots=True)
 class Principal:
     key_id: str
-    role: Role
+    role: KeyRole
     actor_id: str
     unit: str | None
 
-    def require(self, *roles: Role) -> None:
+    def require(self, *roles: KeyRole) -> None:
         if self.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise Forbidden(f"role {self.role.value} may not do this (needs {allowed})")
@@ -71,9 +71,9 @@ class Principal:
         unit must be the key's: a record filed under another unit (or none) would escape
         the supervisor who oversees it.
         """
-        if self.role is Role.OFFICER:
+        if self.role is KeyRole.OFFICER:
             return actor_id == self.actor_id and unit == self.unit
-        if self.role is Role.SUPERVISOR:
+        if self.role is KeyRole.SUPERVISOR:
             if self.unit is None:
                 return actor_id == self.actor_id and unit is None
             return unit == self.unit
@@ -85,17 +85,17 @@ class Principal:
         Auditors read everything; officers their own records; supervisors their own and
         their unit's. Admins (keys, packs) and the public read no records.
         """
-        if self.role is Role.AUDITOR:
+        if self.role is KeyRole.AUDITOR:
             return True
-        if self.role is Role.OFFICER:
+        if self.role is KeyRole.OFFICER:
             return actor_id == self.actor_id
-        if self.role is Role.SUPERVISOR:
+        if self.role is KeyRole.SUPERVISOR:
             return actor_id == self.actor_id or (unit is not None and unit == self.unit)
         return False
 
     @property
     def reads_everything(self) -> bool:
-        return self.role is Role.AUDITOR
+        return self.role is KeyRole.AUDITOR
 
 
 CACHE_SECONDS = 30.0
@@ -178,7 +178,9 @@ class KeyStore:
         self._flights: dict[bytes, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def create(self, role: Role, actor_id: str, unit: str | None = None) -> tuple[str, Principal]:
+    def create(
+        self, role: KeyRole, actor_id: str, unit: str | None = None
+    ) -> tuple[str, Principal]:
         """A new key (returned once, never stored) and its principal."""
         key_id = secrets.token_hex(6)
         key = f"lsn_{key_id}_{secrets.token_urlsafe(32)}"
@@ -267,7 +269,7 @@ class KeyStore:
             matches = self._legacy(row, parts[2], mac, legacy)
         if not (matches and well_formed and row is not None and row.revoked_at is None):
             raise Unauthenticated(BAD_KEY)
-        return Principal(row.id, Role(row.role), row.actor_id, row.unit)
+        return Principal(row.id, KeyRole(row.role), row.actor_id, row.unit)
 
     def _legacy(self, row: Row[Any], secret: str, mac: bytes, allowed: bool) -> bool:
         """Verify a key made before MACs (argon2id), one at a time; once it verifies,

@@ -45,14 +45,14 @@ from liaison.gateway.packs import (
     prepare_change,
 )
 from liaison.gateway.records import decision_record, event_record, only_one
-from liaison.gateway.roles import Role
+from liaison.gateway.roles import KeyRole
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended, Ledger
 from liaison.logs import get_logger
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, Actor
 from liaison.model.timestamps import check_representable
-from liaison.model.vocabulary import Role as ActorRole
+from liaison.model.vocabulary import ActorRole
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.loader import load_pack_files
 from liaison.policy.pack_files import PackFiles
@@ -207,7 +207,7 @@ class Gateway:
     ) -> StoredPack:
         """Change the pack in force (admins only): validate the whole new pack, append the
         change to the ledger with its row, and decide under it from then on."""
-        who.require(Role.ADMIN)
+        who.require(KeyRole.ADMIN)
         prepared = prepare_change(
             self.packs.latest(),  # the ledger's version, never an edited row
             changes,
@@ -519,7 +519,7 @@ def _require_acting_for(who: Principal, actor: Actor, verb: str) -> None:
         raise Forbidden(
             f"{who.role.value} {who.actor_id} may not {verb} as {actor.id} (unit {actor.unit})"
         )
-    if who.role is Role.OFFICER and actor.role in SUPERVISORY_RANKS:
+    if who.role is KeyRole.OFFICER and actor.role in SUPERVISORY_RANKS:
         raise Forbidden(
             f"an officer's key may not {verb} as a {actor.role.value} (actor.role); "
             "a supervisor's key may"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.errors import NotFound
-from liaison.gateway.auth import Role
+from liaison.gateway.roles import KeyRole
 from liaison.ledger.store import b64
 
 MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
@@ -36,7 +36,7 @@ def get_entry(
     index: Annotated[int, Path(ge=0, le=MAX_INDEX)], svc: Svc, who: Who
 ) -> dict[str, Any]:
     """A ledger entry with its personal data (auditors only)."""
-    who.require(Role.AUDITOR)
+    who.require(KeyRole.AUDITOR)
     entry = svc.gateway.ledger.entry(index)
     return {
         "index": entry.index,
@@ -55,7 +55,7 @@ def get_inclusion(
     size: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
 ) -> dict[str, Any]:
     """Inclusion proof of entry ``index`` in the tree of ``size`` (default: current)."""
-    who.require(Role.AUDITOR)
+    who.require(KeyRole.AUDITOR)
     return svc.gateway.ledger.inclusion_proof(index, size).to_json()
 
 
@@ -67,5 +67,5 @@ def get_consistency(
     new: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
 ) -> dict[str, Any]:
     """Consistency proof from the tree of size ``old`` to ``new`` (default: current)."""
-    who.require(Role.AUDITOR)
+    who.require(KeyRole.AUDITOR)
     return svc.gateway.ledger.consistency_proof(old, new).to_json()

@@ -20,7 +20,7 @@ from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import json_body_doc
 from liaison.gateway.packs import MAX_REASON, StoredPack
-from liaison.gateway.roles import Role
+from liaison.gateway.roles import KeyRole
 from liaison.logs import get_logger
 from liaison.model.json_input import validate_object
 
@@ -64,7 +64,7 @@ def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
 @router.get("/v1/packs/changes", responses=error_responses(401, 403))
 def get_pack_changes(svc: Svc, who: Who) -> dict[str, Any]:
     """Every change to the pack, oldest first: who, when, why, and what it touched."""
-    who.require(Role.AUDITOR, Role.ADMIN)
+    who.require(KeyRole.AUDITOR, KeyRole.ADMIN)
     return {"changes": svc.gateway.packs.history()}
 
 
@@ -73,7 +73,7 @@ def get_pack_change(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], svc: Svc, who: Who
 ) -> dict[str, Any]:
     """One change, with the whole pack as it made it."""
-    who.require(Role.AUDITOR, Role.ADMIN)
+    who.require(KeyRole.AUDITOR, KeyRole.ADMIN)
     packs = svc.gateway.packs
     stored = packs.get(seq)
     return {**stored.summary(packs.previous_files(stored)), "pack_files": stored.files}
