@@ -31,11 +31,11 @@ from conftest import BACKENDS, database_url, running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.cli import app as cli_app
+from liaison.errors import SigningKeyError, Unauthenticated
 from liaison.gateway import auth
-from liaison.gateway.auth import KeyStore, Unauthenticated
+from liaison.gateway.auth import KeyStore
 from liaison.gateway.key_secret import API_KEY_SECRET_FILE, api_key_secret
 from liaison.gateway.roles import KeyRole
-from liaison.ledger.keys import SigningKeyError
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 from liaison.storage.tables import api_keys
@@ -180,7 +180,8 @@ def test_bad_keys_are_rate_limited_per_client(world: World) -> None:
 
 
 def test_the_client_table_is_bounded() -> None:
-    from liaison.api.ratelimit import FailureLimiter, RateLimited
+    from liaison.api.ratelimit import FailureLimiter
+    from liaison.errors import RateLimited
 
     limiter = FailureLimiter(burst=1, per_minute=60.0, clients=16)
     for n in range(1000):

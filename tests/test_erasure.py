@@ -21,12 +21,13 @@ import liaison.ledger.erasure as erasure_module
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.cli import app
+from liaison.errors import NothingToErase
 from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.check import verify_ledger
-from liaison.ledger.erasure import NothingToErase, erase_subject
+from liaison.ledger.erasure import erase_subject
 from liaison.ledger.note import parse_verifier
 from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request

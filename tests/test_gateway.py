@@ -16,12 +16,12 @@ from sqlalchemy import Engine, func, select
 
 import liaison.gateway.service as service_module
 from conftest import BACKENDS, database_url
-from liaison.errors import InvalidRequest, NotFound
-from liaison.gateway.auth import Forbidden, Principal
+from liaison.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from liaison.gateway.auth import Principal
 from liaison.gateway.committer import GroupCommitter
 from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
-from liaison.gateway.service import Conflict, Gateway, RecordedDecision
+from liaison.gateway.service import Gateway, RecordedDecision
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.note import parse_verifier
@@ -625,7 +625,8 @@ def test_concurrent_requests_with_one_key_verify_it_once(engine: Engine) -> None
     """Single flight: a burst of requests carrying one key costs one check of it."""
     import threading
 
-    from liaison.gateway.auth import KeyStore, Unauthenticated
+    from liaison.errors import Unauthenticated
+    from liaison.gateway.auth import KeyStore
     from liaison.gateway.roles import KeyRole
 
     keys = KeyStore(engine, b"s" * 32)

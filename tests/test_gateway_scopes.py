@@ -23,14 +23,14 @@ import pytest
 from sqlalchemy import Engine, column, insert, select, table
 
 from conftest import BACKENDS, database_url
-from liaison.errors import Ambiguous, InvalidRequest, NotFound
-from liaison.gateway.auth import Forbidden, Principal
+from liaison.errors import Ambiguous, Conflict, Forbidden, InvalidRequest, NotFound
+from liaison.gateway.auth import Principal
 from liaison.gateway.encounters import encounter_row, resolve
 from liaison.gateway.events import Event
 from liaison.gateway.index_check import check_index
 from liaison.gateway.records import decision_record
 from liaison.gateway.roles import KeyRole
-from liaison.gateway.service import Conflict, Gateway, RecordedDecision
+from liaison.gateway.service import Gateway, RecordedDecision
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request

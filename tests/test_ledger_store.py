@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import rfc6962
-from liaison.errors import NotFound
+from liaison.errors import InvalidCheckpoint, LedgerError, NotFound, SignatureError
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
-from liaison.ledger.checkpoint import InvalidCheckpoint, open_checkpoint
+from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Appended, Ledger, LedgerError
+from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.store import Appended, Ledger
 from liaison.storage.database import open_engine
 from liaison.storage.tables import (
     ledger_checkpoints,

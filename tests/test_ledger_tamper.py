@@ -25,12 +25,13 @@ from sqlalchemy import Engine, delete, insert, text, update
 
 import rfc6962
 from conftest import BACKENDS, database_url
+from liaison.errors import BundleError, SignatureError
 from liaison.ledger import merkle
-from liaison.ledger.bundle import BundleError, export_bundle, verify_bundle
+from liaison.ledger.bundle import export_bundle, verify_bundle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, seal
-from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.store import Ledger
 from liaison.ledger.verify import Report, TileBuilder
 from liaison.storage.database import open_engine

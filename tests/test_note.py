@@ -24,13 +24,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidKey, LiaisonError, MalformedNote, NoteError, SignatureError
 from liaison.ledger.note import (
     MAX_SIGNATURES,
-    InvalidKey,
-    MalformedNote,
-    NoteError,
-    SignatureError,
     Signer,
     Verifier,
     generate_signer,

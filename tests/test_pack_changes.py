@@ -14,12 +14,11 @@ import pytest
 from sqlalchemy import Engine
 
 import liaison.gateway.service as service_module
-from liaison.errors import InvalidRequest, PackError
-from liaison.gateway.auth import Forbidden, Principal
+from liaison.errors import Forbidden, InvalidRequest, PackChanged, PackError, StalePack, Unavailable
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
-from liaison.gateway.packs import PackChanged, StalePack
 from liaison.gateway.roles import KeyRole
-from liaison.gateway.service import PACK_RETRIES, Gateway, Unavailable
+from liaison.gateway.service import PACK_RETRIES, Gateway
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Ledger

@@ -28,13 +28,14 @@ from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.cli import app as cli_app
+from liaison.errors import SignerRefused
 from liaison.gateway.roles import KeyRole
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import keygen, load_signer, load_verifier
-from liaison.ledger.signer_memory import MEMORY_FILE, SignerMemory, SignerRefused
+from liaison.ledger.signer_memory import MEMORY_FILE, SignerMemory
 from liaison.ledger.store import Ledger
 from liaison.storage.tables import ledger_checkpoints
 from test_ledger_tamper import rebuild_derived

@@ -48,7 +48,7 @@ def packs_history(
     try:
         changes = LedgerPackStore(ledger.engine, ledger).history()
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     if as_json:
         typer.echo(json.dumps({"changes": changes}, indent=2, ensure_ascii=False))
         return
@@ -78,7 +78,7 @@ def packs_export(
     try:
         stored = store.get(seq) if seq is not None else store.latest()
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     if stored is None:
         raise _fail("no pack recorded yet")
     if folder.exists():
@@ -105,7 +105,7 @@ def packs_import(
         files = read_pack_files(folder)
         gateway = _gateway(folder)
     except PackError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     try:
         current = gateway.packs.latest()
         if current is None:
@@ -114,7 +114,7 @@ def packs_import(
             admin = Principal("cli", KeyRole.ADMIN, actor, None)
             stored = gateway.change_pack(admin, reason=reason, base=current.digest, whole=files)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     finally:
         gateway.close()
     if stored is None:

@@ -21,6 +21,7 @@ def _keys(*, verifying: bool = True) -> KeyStore:
     make or check keys (revoking needs none, so it works without the key directory)."""
     import secrets
 
+    from liaison.cli_ledger import _fail
     from liaison.errors import LiaisonError
     from liaison.gateway.auth import KeyStore
     from liaison.gateway.key_secret import api_key_secret
@@ -31,8 +32,7 @@ def _keys(*, verifying: bool = True) -> KeyStore:
     try:
         secret = api_key_secret(settings.key_dir) if verifying else secrets.token_bytes(32)
     except LiaisonError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise _fail(exc) from None
     return KeyStore(open_engine(settings.database_url), secret)
 
 
@@ -135,14 +135,14 @@ def serve(
 
 def _refuse_exposed_key(settings: Settings) -> None:
     """Exit 1 before starting when the signing key is readable by group or others."""
+    from liaison.cli_ledger import _fail
     from liaison.errors import LiaisonError
     from liaison.ledger.keys import load_signer
 
     try:
         load_signer(settings.key_dir)
     except LiaisonError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise _fail(exc) from None
 
 
 def demo(

@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from liaison.api.metrics import Metrics
 from liaison.api.ratelimit import FailureLimiter
-from liaison.errors import PackError
-from liaison.gateway.auth import KeyStore, Principal, Unauthenticated
+from liaison.errors import PackError, SigningKeyError, Unauthenticated
+from liaison.gateway.auth import KeyStore, Principal
 from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
-from liaison.ledger.keys import SigningKeyError, load_signer
+from liaison.ledger.keys import load_signer
 from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
@@ -97,7 +97,7 @@ def _report_folder(folder: Path, stored: StoredPack) -> None:
     try:
         digest = pack_digest(read_pack_files(folder))
     except PackError as exc:
-        problem = exc.message
+        problem = str(exc)  # the message and every problem
     if digest == stored.digest:
         return
     log.warning(

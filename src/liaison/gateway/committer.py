@@ -35,15 +35,6 @@ Rows = Callable[[Appended], list[tuple[Table, dict[str, Any]]]]
 Check = Callable[[Connection], None]
 
 
-class _CheckFailed(Exception):
-    """A job's check refused its group: those jobs fail with ``error``; the others retry."""
-
-    def __init__(self, check: Check, error: Exception) -> None:
-        super().__init__(str(error))
-        self.check = check
-        self.error = error
-
-
 @dataclass
 class _Job:
     entry: NewEntry
@@ -119,17 +110,19 @@ class GroupCommitter:
             self._commit(jobs)
 
     def _commit(self, jobs: list[_Job]) -> None:
+        refused: list[tuple[Check, Exception]] = []  # a job's check that refused its group
         try:
-            done = self.ledger.append_many([j.entry for j in jobs], after=_sides(jobs))
-        except _CheckFailed as failed:  # rolled back: the jobs of that check fail, the rest retry
-            rest = [j for j in jobs if j.check is not failed.check]
-            for job in jobs:
-                if job.check is failed.check:
-                    job.future.set_exception(failed.error)
-            if rest:
-                self._commit(rest)
-            return
+            done = self.ledger.append_many([j.entry for j in jobs], after=_sides(jobs, refused))
         except Exception as exc:  # the transaction rolled back: nothing was acknowledged
+            check = next((c for c, error in refused if error is exc), None)
+            if check is not None:  # the jobs of that check fail with its error, the rest retry
+                rest = [j for j in jobs if j.check is not check]
+                for job in jobs:
+                    if job.check is check:
+                        job.future.set_exception(exc)
+                if rest:
+                    self._commit(rest)
+                return
             if len(jobs) == 1:
                 jobs[0].future.set_exception(exc)
                 return
@@ -140,7 +133,12 @@ class GroupCommitter:
             job.future.set_result(appended)
 
 
-def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
+def _sides(
+    jobs: list[_Job], refused: list[tuple[Check, Exception]]
+) -> Callable[[Connection, list[Appended]], None]:
+    """What runs in the transaction of ``jobs``: their rows, side effects and checks; a
+    check that raises is noted in ``refused`` with its error (which rolls it all back)."""
+
     def run(conn: Connection, appended: list[Appended]) -> None:
         by_table: dict[tuple[Table, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         for job, position in zip(jobs, appended, strict=True):
@@ -160,7 +158,8 @@ def _sides(jobs: list[_Job]) -> Callable[[Connection, list[Appended]], None]:
             try:
                 check(conn)
             except Exception as exc:
-                raise _CheckFailed(check, exc) from exc
+                refused.append((check, exc))
+                raise
 
     return run
 

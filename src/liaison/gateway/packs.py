@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from liaison.errors import InvalidRequest, LiaisonError, NotFound
+from liaison.errors import InvalidRequest, NotFound, StalePack
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.store import Appended
 from liaison.model.json_input import check_text
@@ -29,19 +29,6 @@ from liaison.storage.database import driver_cursor
 from liaison.storage.tables import pack_changes
 
 MAX_REASON = 4000
-
-
-class PackChanged(LiaisonError):
-    """The pack changed after a decision was made and before it committed (it is made
-    again under the new pack; callers never see this)."""
-
-    code = "pack_changed"
-
-
-class StalePack(LiaisonError):
-    """A change made against a pack version that is no longer the newest."""
-
-    code = "conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +271,8 @@ def _stored(row: Any) -> StoredPack:
 
 
 __all__ = [
-    "PackChanged",
     "PackStore",
     "PreparedChange",
-    "StalePack",
     "StoredPack",
     "current_seq",
     "prepare_change",

@@ -28,22 +28,25 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from liaison.errors import IntegrityFailure, InvalidRequest, LiaisonError, NotFound, PackError
-from liaison.gateway.auth import Forbidden, Principal
+from liaison.errors import (
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    InvalidRequest,
+    LiaisonError,
+    NotFound,
+    PackChanged,
+    PackError,
+    StalePack,
+    Unavailable,
+)
+from liaison.gateway.auth import Principal
 from liaison.gateway.committer import Check, GroupCommitter, SideEffect
 from liaison.gateway.encounters import owner_unit, read_encounter, record_encounter, require_unit
 from liaison.gateway.events import ACTION_KINDS, Event
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.pack_ledger import LedgerPackStore, verified_pack
-from liaison.gateway.packs import (
-    PackChanged,
-    PackStore,
-    PreparedChange,
-    StalePack,
-    StoredPack,
-    current_seq,
-    prepare_change,
-)
+from liaison.gateway.packs import PackStore, PreparedChange, StoredPack, current_seq, prepare_change
 from liaison.gateway.records import decision_record, event_record, only_one
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.entries import NewEntry
@@ -57,15 +60,6 @@ from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.loader import load_pack_files
 from liaison.policy.pack_files import PackFiles
 from liaison.storage.tables import decisions, events
-
-
-class Conflict(LiaisonError):
-    code = "conflict"
-
-
-class Unavailable(LiaisonError):
-    code = "unavailable"
-
 
 log = get_logger("liaison.gateway")
 
@@ -188,8 +182,8 @@ class Gateway:
                     engine = PolicyEngine(load_pack_files(stored.files))
                     self._rules = _rules(stored.seq, engine)
             except (IntegrityFailure, PackError) as exc:
-                log.error("pack_refused", seq=seq, problem=exc.message)
-                self._rules = _rules(seq, None, exc.message)
+                log.error("pack_refused", seq=seq, problem=str(exc))
+                self._rules = _rules(seq, None, str(exc))
 
     def _install(self, seq: int, engine: PolicyEngine) -> None:
         with self._rules_lock:
@@ -527,10 +521,8 @@ def _require_acting_for(who: Principal, actor: Actor, verb: str) -> None:
 
 
 __all__ = [
-    "Conflict",
     "Gateway",
     "InvalidRequest",
     "RecordedDecision",
     "RecordedEvent",
-    "Unavailable",
 ]

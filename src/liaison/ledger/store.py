@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from liaison.errors import LiaisonError, NotFound
+from liaison.errors import LedgerError, NotFound, NothingToErase, SignerRefused
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.entries import NewEntry, Sealed, parse_body, personal_matches, seal
-from liaison.ledger.erasure import NothingToErase, delete_personal
+from liaison.ledger.erasure import delete_personal
 from liaison.ledger.note import Signer
-from liaison.ledger.signer_memory import SignerMemory, SignerRefused
+from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.tiles import TileKey, TileView, grow, tiles_for
 from liaison.storage.bulk import insert_rows
 from liaison.storage.database import (
@@ -47,10 +47,6 @@ from liaison.storage.tables import (
 def b64(raw: bytes) -> str:
     """Standard base64 text of a hash or root (how proofs and roots are shown)."""
     return base64.b64encode(raw).decode()
-
-
-class LedgerError(LiaisonError):
-    code = "ledger_error"
 
 
 @dataclass(frozen=True, slots=True)

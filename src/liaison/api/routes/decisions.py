@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from liaison.api.bodies import in_thread, json_body
 from liaison.api.deps import RECORD_READERS, Services, Svc, Who
-from liaison.api.errors import error_body, error_responses
+from liaison.api.errors import error_responses
 from liaison.api.openapi import request_body_doc
 from liaison.errors import InvalidRequest
 from liaison.gateway.auth import Principal
@@ -92,12 +92,7 @@ def _decide_batch(svc: Services, items: list[Any], who: Principal) -> list[dict[
             _measure(svc, outcome, elapsed)
             results.append(render_recorded(outcome))
             continue
-        results.append(
-            {
-                "id": _id_of(item),
-                **error_body(outcome.code, outcome.message, getattr(outcome, "field", None)),
-            }
-        )
+        results.append({"id": _id_of(item), "error": outcome.to_dict()})
     return results
 
 
