@@ -158,7 +158,8 @@ def demo(
     from rich.progress import Progress
 
     from liaison.api.deps import build_services
-    from liaison.demo import _stops, load_demo
+    from liaison.demo.loader import load_demo
+    from liaison.demo.timeline import SEED, stops
     from liaison.files import private_dir
     from liaison.logs import configure as configure_logs
     from liaison.settings import Settings
@@ -167,7 +168,7 @@ def demo(
     configure_logs(settings.log_format, settings.log_level)
     _refuse_exposed_key(settings)
     services = build_services(settings)
-    total = len(_stops(2025, per_day)) + 1
+    total = len(stops(SEED, per_day)) + 1
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task("loading the demo history", total=total)
