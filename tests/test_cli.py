@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-import liaison.cli
+import liaison.cli.common
+import liaison.cli.decide
+import liaison.cli.directives
 from liaison import __version__
 from liaison.cli import app
 from liaison.policy import Engine, Pack, load_pack
@@ -133,8 +135,9 @@ def _engine_once(pack: Pack) -> Engine:
 
 @pytest.fixture(autouse=True)
 def _share_loaded_pack(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(liaison.cli, "load_pack", _load_pack_once)
-    monkeypatch.setattr(liaison.cli, "Engine", _engine_once)
+    monkeypatch.setattr(liaison.cli.common, "load_pack", _load_pack_once)
+    monkeypatch.setattr(liaison.cli.decide, "Engine", _engine_once)
+    monkeypatch.setattr(liaison.cli.directives, "Engine", _engine_once)
 
 
 def invoke(*args: str, input: str | bytes | None = None) -> Result:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from conftest import running_services
 from liaison.api.deps import Services
-from liaison.demo import DemoResult, load_demo
+from liaison.demo.loader import DemoResult, load_demo
 from liaison.errors import NotFound
 from liaison.gateway.auth import Principal
 from liaison.gateway.index_check import check_index
@@ -129,7 +129,8 @@ def test_an_interrupted_load_resumes(
 ) -> None:
     """A load stopped part-way (here: the checkpoint's first steps only) is finished by the
     next one, each step recorded once; the totals are those of one whole load."""
-    from liaison.demo import _checkpoint_plan, _with_ids
+    from liaison.demo.loader import with_ids
+    from liaison.demo.timeline import checkpoint_plan
     from liaison.gateway.events import Event
     from liaison.model.request import parse_request
 
@@ -137,7 +138,7 @@ def test_an_interrupted_load_resumes(
     with running_services(url, tmp_path, signing_key=False) as services:
         gateway = services.gateway
         loader = Principal("k-loader", KeyRole.SUPERVISOR, "demo-loader-3D", "3D")
-        first = _with_ids(_checkpoint_plan())[:3]
+        first = with_ids(checkpoint_plan())[:3]
         for kind, body in first:
             if kind == "decide":
                 gateway.decide_and_record(parse_request(body), loader)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from liaison.cli_ledger import _fail, open_ledger
+from liaison.cli.common import JsonOpt, fail, fail_on, open_ledger
 from liaison.errors import LiaisonError, PackError
 
 if TYPE_CHECKING:
@@ -38,9 +38,7 @@ def _gateway(folder: Path | None = None) -> Gateway:
 
 
 @packs_app.command("history")
-def packs_history(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-) -> None:
+def packs_history(as_json: JsonOpt = False) -> None:
     """Every change to the pack, oldest first: when, who, why, and what it touched."""
     from liaison.gateway.pack_ledger import LedgerPackStore
 
@@ -48,7 +46,7 @@ def packs_history(
     try:
         changes = LedgerPackStore(ledger.engine, ledger).history()
     except LiaisonError as exc:
-        raise _fail(exc) from None
+        raise fail_on(exc) from None
     if as_json:
         typer.echo(json.dumps({"changes": changes}, indent=2, ensure_ascii=False))
         return
@@ -78,11 +76,11 @@ def packs_export(
     try:
         stored = store.get(seq) if seq is not None else store.latest()
     except LiaisonError as exc:
-        raise _fail(exc) from None
+        raise fail_on(exc) from None
     if stored is None:
-        raise _fail("no pack recorded yet")
+        raise fail("no pack recorded yet")
     if folder.exists():
-        raise _fail(f"{folder} exists; name a new folder")
+        raise fail(f"{folder} exists; name a new folder")
     for path, text in stored.files.items():
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +103,7 @@ def packs_import(
         files = read_pack_files(folder)
         gateway = _gateway(folder)
     except PackError as exc:
-        raise _fail(exc) from None
+        raise fail_on(exc) from None
     try:
         current = gateway.packs.latest()
         if current is None:
@@ -114,11 +112,11 @@ def packs_import(
             admin = Principal("cli", KeyRole.ADMIN, actor, None)
             stored = gateway.change_pack(admin, reason=reason, base=current.digest, whole=files)
     except LiaisonError as exc:
-        raise _fail(exc) from None
+        raise fail_on(exc) from None
     finally:
         gateway.close()
     if stored is None:
-        raise _fail("another process recorded a pack meanwhile; run the import again")
+        raise fail("another process recorded a pack meanwhile; run the import again")
     typer.echo(
         f"pack {stored.pack_id} version {stored.seq} ({stored.digest}) in force, "
         f"ledger entry #{stored.ledger_index}"

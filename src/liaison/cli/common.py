@@ -1,0 +1,161 @@
+"""What every ``liaison`` command group shares: its options, how it fails, how it reads
+input and writes JSON, and how it opens the pack and the deployment's ledger.
+
+Errors are printed in one place (``print_error``): ``error: <message>`` on standard error,
+then the exit code the command documents in its help.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
+
+import typer
+
+from liaison.errors import LiaisonError, NotFound, PackError
+from liaison.model.timestamps import parse_instant
+from liaison.policy import Engine, Pack, load_pack, shipped_pack_path
+
+if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
+    from liaison.ledger.store import Ledger
+    from liaison.settings import Settings
+
+PackOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--pack", help="Directive pack folder (default: the shipped D.C. pack).", file_okay=False
+    ),
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help="RFC 3339 instant with offset (default: now); requests' own `at` wins."
+    ),
+]
+InputArg = Annotated[
+    str, typer.Argument(help="File of one JSON request or JSON lines; '-' for standard input.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+# -- failing ----------------------------------------------------------------------------
+
+
+def print_error(message: str) -> None:
+    """The one way a command reports an error: ``error: <message>`` on standard error."""
+    typer.echo(f"error: {message}", err=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as an error; the exit to raise (``raise fail(...) from None``)."""
+    print_error(message)
+    return typer.Exit(code)
+
+
+def fail_on(exc: LiaisonError, code: int = 1) -> typer.Exit:
+    """Print a liaison error, its message and then each of its problems (``str(exc)``);
+    the exit to raise."""
+    return fail(str(exc), code)
+
+
+# -- the pack and the request options ---------------------------------------------------
+
+
+def open_pack(path: Path | None) -> Pack:
+    """The pack at ``path`` (default: the shipped D.C. pack); exit 1 when it is invalid."""
+    try:
+        return load_pack(path or shipped_pack_path("dc"))
+    except PackError as exc:
+        raise fail_on(exc) from None
+
+
+def parse_at(text: str | None) -> datetime | None:
+    """The ``--at`` option as an instant (None when not given)."""
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--at") from None
+
+
+def view_name(engine: Engine, view: str | None) -> str:
+    """The ``--view`` option as the name of a view of the engine's pack."""
+    try:
+        return engine.view_name(view)
+    except NotFound as exc:
+        raise typer.BadParameter(exc.message, param_hint="--view") from None
+
+
+# -- reading and writing ----------------------------------------------------------------
+
+
+def open_input(source: str) -> TextIO:
+    """The file ``source`` (``-``: standard input) as text; exit 2 when it cannot be opened.
+
+    Undecodable bytes become lone surrogates, for the reader to reject line by line rather
+    than abort the whole input with a traceback."""
+    if source == "-":
+        reconfigure = getattr(sys.stdin, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
+        return sys.stdin
+    try:
+        return open(source, encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise fail(f"{source}: {exc.strerror}", 2) from None
+
+
+def valid_text(text: str) -> bool:
+    """Whether ``text`` is encodable as UTF-8 (holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(text: str) -> str:
+    """``text`` with any lone surrogate shown as a backslash escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def emit(obj: dict[str, Any]) -> None:
+    """Write ``obj`` as one JSON line on standard output."""
+    text = json.dumps(obj, ensure_ascii=False)
+    if not valid_text(text):  # lone surrogates (from \ud800 escapes): keep them escaped
+        text = json.dumps(obj)
+    sys.stdout.write(text + "\n")
+
+
+# -- the deployment ---------------------------------------------------------------------
+
+
+def open_ledger(settings: Settings | None = None) -> Ledger:
+    """The ledger of this deployment, with its signing key (refused when group or others
+    can read it) and the key's memory when one exists."""
+    from liaison.ledger.keys import load_signer
+    from liaison.ledger.signer_memory import SignerMemory
+    from liaison.ledger.store import Ledger
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+
+    s = settings or Settings()
+    try:
+        signer = load_signer(s.key_dir)
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    return Ledger(open_engine(s.database_url), s.log_origin, signer, SignerMemory(s.key_dir))
+
+
+def refuse_exposed_key(settings: Settings) -> None:
+    """Exit 1 before starting when the signing key is readable by group or others."""
+    from liaison.ledger.keys import load_signer
+
+    try:
+        load_signer(settings.key_dir)
+    except LiaisonError as exc:
+        raise fail_on(exc) from None

@@ -1,0 +1,145 @@
+"""Checking a ledger from the command line: ``liaison ledger verify`` (the deployment's
+database, its index and the signer's memory) and ``liaison verify-bundle`` (an exported
+bundle, with nothing else), both printing one report (docs/ledger.md, "Checking the ledger
+independently").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from liaison.cli.common import JsonOpt, fail, fail_on
+from liaison.errors import LiaisonError
+
+if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
+    from liaison.ledger.verify import Report
+
+StructureOnly = Annotated[
+    bool,
+    typer.Option(
+        "--structure-only",
+        help="Check entries, leaves, tiles and head only: no checkpoint is checked or "
+        "required, so nothing is authenticated (without it, a ledger that no signed "
+        "checkpoint covers fails).",
+    ),
+]
+
+
+def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+    from liaison.ledger.store import b64
+
+    authenticated = report.latest_checkpoint if not report.structure_only else 0
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "size": report.size,
+                    "root": b64(report.root),
+                    "structure_only": report.structure_only,
+                    "checkpoints_verified": report.checkpoints_verified,
+                    "authenticated_entries": authenticated,
+                    "uncovered_entries": report.uncovered,
+                    **(extra or {}),
+                    "problems": [{"where": p.where, "message": p.message} for p in report.problems],
+                }
+            )
+        )
+    else:
+        for problem in report.problems:
+            typer.echo(f"FAIL {problem}")
+        typer.echo(_summary(report))
+        for key, value in (extra or {}).items():
+            typer.echo(f"{key}: {value}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _summary(report: Report) -> str:
+    """The report's last line: what was checked, and what was authenticated (or not)."""
+    from liaison.ledger.store import b64
+
+    state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
+    head = f"{state}: {report.size} entries, root {b64(report.root)}"
+    if report.structure_only:
+        return f"{head}; STRUCTURE ONLY: no checkpoint was checked, nothing was authenticated"
+    line = f"{head}, {report.checkpoints_verified} checkpoint(s) verified"
+    if not report.size:
+        return line + "; no entry, nothing authenticated"
+    if not report.uncovered:
+        return line + "; every entry is covered by a verified checkpoint"
+    return line + (
+        f"; {report.uncovered} entries after the latest verified checkpoint "
+        f"({report.latest_checkpoint}..{report.size - 1}) are NOT authenticated"
+    )
+
+
+def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = False) -> None:
+    """Recompute everything from the stored entries; check every kept checkpoint and tile,
+    and every index row (decisions, events, encounters, pack changes) against its entry.
+
+    Exits 1 and names the entry, checkpoint or tile that is wrong after any edit,
+    deletion, reordering or insertion in the database, the table, id and columns of an
+    index row that differs from its entry (or has none, or is missing), and when no
+    signed checkpoint covers the ledger or it is empty (unless --structure-only).
+
+    Entries whose personal data a recorded erasure erased are counted as
+    erased (`erased_entries`, when any), not as missing."""
+    from liaison.gateway.index_check import check_index
+    from liaison.ledger.check import verify_ledger
+    from liaison.ledger.keys import load_verifier
+    from liaison.ledger.signer_memory import SignerMemory
+    from liaison.ledger.store import Ledger
+    from liaison.ledger.verify import Finding
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+
+    s = Settings()
+    ledger = Ledger(open_engine(s.database_url), s.log_origin, None)
+    try:  # the last tree the key signed, kept beside it: checked like a kept checkpoint
+        signed = SignerMemory(s.key_dir).recall()
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    remembered = signed.note if signed is not None else None
+    report = verify_ledger(
+        ledger, load_verifier(s.key_dir), structure_only=structure_only, remembered=remembered
+    )
+    if signed is not None and signed.size > report.size and not structure_only:
+        report.problems.append(
+            Finding(
+                "signer's memory",
+                f"the key signed a tree of {signed.size} entries (LIAISON_KEY_DIR/ledger.signed);"
+                f" the ledger holds {report.size}: entries were removed",
+            )
+        )
+    report.problems.extend(check_index(ledger))
+    _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
+
+
+def verify_bundle_command(
+    path: Annotated[Path, typer.Argument(help="A bundle written by `liaison ledger export`.")],
+    vkey: Annotated[
+        str | None, typer.Option("--vkey", help="The published verifier key to pin.")
+    ] = None,
+    as_json: JsonOpt = False,
+    structure_only: StructureOnly = False,
+) -> None:
+    """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
+
+    Exits 1 when anything is wrong, when no signed checkpoint covers its entries and
+    when it holds none (unless --structure-only); entries after the latest verified
+    checkpoint are reported as not authenticated."""
+    from liaison.ledger.bundle import verify_bundle
+
+    try:
+        report, header = verify_bundle(path, vkey, structure_only=structure_only)
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    except OSError as exc:
+        raise fail(str(exc)) from None
+    extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
+    _print_report(report, as_json, extra)

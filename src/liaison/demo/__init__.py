@@ -1,0 +1,12 @@
+"""A realistic demo history, August to September 2025, loaded through the gateway
+(``liaison demo``, ``make run``).
+
+Traffic stops across the seven districts, with the inquiries, notifications and
+transports officers ask for under them; the 14th Street "traffic safety compliance
+checkpoint" of 13 August with federal partners; denied inquiries; and some actions
+that no directive allowed, reported afterwards and flagged.
+
+``timeline`` says what happens (deterministic, seeded); ``loader`` records it through
+the gateway, as live traffic would be, resuming an interrupted load and skipping a
+finished one.
+"""
