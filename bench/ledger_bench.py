@@ -42,8 +42,8 @@ from typing import Any
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.ledger.verify import TreeBuilder
 from liaison.storage.database import open_engine, scratch_database
 from liaison.storage.migrate import upgrade
@@ -169,7 +169,7 @@ def appends(url: str, unbatched: int, batched: int) -> dict[str, Any]:
     size, _ = ledger.head()
     if size != unbatched + batched:
         raise SystemExit(f"append bench: ledger has {size} entries, expected more")
-    body = ledger.entry_body(size - 1) or b""
+    body = ledger.entry(size - 1).body
     ledger.engine.dispose()
     return {
         "unbatched": {
@@ -210,7 +210,7 @@ def build(url: str, total: int, checkpoint_at: set[int], signer: Any) -> dict[st
             roots[cp.size] = cp.root
     wall = time.perf_counter() - start
     for index in (0, total // 2, total - 1):
-        body_bytes += len(ledger.entry_body(index) or b"")
+        body_bytes += len(ledger.entry(index).body)
     ledger.engine.dispose()
     return {
         "leaves": bytes(leaves),

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
 import liaison.ledger.erasure as erasure_module
+import liaison.ledger.log as ledger_log
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.cli import app
@@ -27,7 +28,6 @@ from liaison.gateway.service import Gateway
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.erasure import NothingToErase, erase_subject
 from liaison.ledger.note import parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request
 from liaison.storage.tables import ledger_entries, ledger_personal, metadata
 
@@ -208,7 +208,7 @@ def test_a_failure_midway_leaves_nothing_half_written(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(Ledger, "_append_sealed", broken)
+    monkeypatch.setattr(ledger_log, "append_sealed", broken)
     with pytest.raises(RuntimeError):
         erase_subject(gateway.ledger, "person-77", "court order", "admin-1", "DC-2025")
     monkeypatch.undo()

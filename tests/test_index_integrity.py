@@ -25,7 +25,7 @@ from liaison.api.app import Services, create_app
 from liaison.cli import app as cli_app
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.service import Gateway
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 from liaison.storage.tables import decisions, encounters, events, ledger_entries, pack_changes
 
 NOON = "2025-08-15T12:00:00-04:00"

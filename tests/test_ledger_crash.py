@@ -31,8 +31,8 @@ import pytest
 
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.storage.database import open_engine
 
 ORIGIN = "crash.liaison.example/log"
@@ -47,7 +47,7 @@ START_TIMEOUT_S = 60.0  # for a child to acknowledge its first append
 ZYGOTE = r"""
 import os, random, sys
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 from liaison.storage.database import open_engine
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import Engine
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 
 
 def _entries(n: int, start: int = 0) -> list[NewEntry]:

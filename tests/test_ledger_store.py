@@ -19,13 +19,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from ledger_reads import entry_body, root_at
 from liaison.errors import NotFound
 from liaison.ledger import merkle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import InvalidCheckpoint, open_checkpoint
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Appended, Ledger, LedgerError
+from liaison.ledger.sequencer import Appended
+from liaison.ledger.store import LedgerError
 from liaison.storage.database import open_engine
 from liaison.storage.tables import (
     ledger_checkpoints,
@@ -76,7 +79,7 @@ STOPS = [1, 2, 3, 5, 8, 9, 200, 255, 256, 257, 300, 511, 512, 513, 700, 1023, 10
 
 def grow_through_stops(ledger: Ledger) -> list[bytes]:
     """Append up to each stop (single appends and batches, some crossing a tile edge),
-    checking the acknowledged head and ``root_at`` at every stop."""
+    checking the acknowledged head and the root from the tiles at every stop."""
     size = 0
     for number, stop in enumerate(STOPS):
         batch = make_entries(stop - size, size)
@@ -90,7 +93,7 @@ def grow_through_stops(ledger: Ledger) -> list[bytes]:
         root = merkle.root_hash(bodies)
         check_acknowledged(acks, size, root)
         assert ledger.head() == (size, root)
-        assert ledger.root_at(size) == root
+        assert root_at(ledger, size) == root
         for a, body in zip(acks, bodies[-len(acks) :], strict=True):
             assert a.leaf_hash == merkle.leaf_hash(body)
     return bodies_of(ledger)
@@ -110,7 +113,7 @@ def test_roots_and_proofs_across_tile_boundaries(engine: Engine) -> None:
 
     sizes = sorted({*range(40), *STOPS, *rng.sample(range(1, n + 1), 25)})
     for size in sizes:
-        assert ledger.root_at(size) == root(size), size
+        assert root_at(ledger, size) == root(size), size
 
     marks = [0, 1, 255, 256, 511, 512, 767, 768, 1023, 1024]
     pairs = {(i, s) for s in STOPS for i in (*marks, s // 2, s - 2, s - 1) if 0 <= i < s}
@@ -190,25 +193,25 @@ def test_tiles_across_a_level_1_boundary() -> None:
 def test_out_of_range_is_not_found(engine: Engine) -> None:
     ledger = Ledger(engine, ORIGIN)
     assert ledger.head() == (0, merkle.EMPTY_ROOT)
-    assert ledger.root_at(0) == merkle.EMPTY_ROOT
+    assert root_at(ledger, 0) == merkle.EMPTY_ROOT
     empty: list[Callable[[], object]] = [
         lambda: ledger.inclusion_proof(0),
         lambda: ledger.inclusion_proof(0, 0),
         lambda: ledger.consistency_proof(1),
         lambda: ledger.consistency_proof(0, 0),
-        lambda: ledger.root_at(1),
+        lambda: root_at(ledger, 1),
         lambda: ledger.entry(0),
     ]
     for call in empty:
         with pytest.raises(NotFound):
             call()
-    assert ledger.entry_body(0) is None
+    assert entry_body(ledger, 0) is None
     assert list(ledger.entries()) == []
 
     ledger.append_many(make_entries(10))
     bodies = bodies_of(ledger)
-    assert ledger.root_at(0) == merkle.EMPTY_ROOT
-    assert ledger.root_at(4) == merkle.root_hash(bodies[:4])
+    assert root_at(ledger, 0) == merkle.EMPTY_ROOT
+    assert root_at(ledger, 4) == merkle.root_hash(bodies[:4])
     bad: list[Callable[[], object]] = [
         lambda: ledger.inclusion_proof(10),
         lambda: ledger.inclusion_proof(-1),
@@ -220,15 +223,15 @@ def test_out_of_range_is_not_found(engine: Engine) -> None:
         lambda: ledger.consistency_proof(5, 11),
         lambda: ledger.consistency_proof(11),
         lambda: ledger.consistency_proof(-1, 5),
-        lambda: ledger.root_at(11),
-        lambda: ledger.root_at(-1),
+        lambda: root_at(ledger, 11),
+        lambda: root_at(ledger, -1),
         lambda: ledger.entry(10),
         lambda: ledger.entry(-1),
     ]
     for call in bad:
         with pytest.raises(NotFound):
             call()
-    assert ledger.entry_body(10) is None
+    assert entry_body(ledger, 10) is None
     same = ledger.consistency_proof(10, 10)
     assert same.hashes == []
     assert merkle.verify_consistency(10, 10, same.old_root, same.new_root, same.hashes)
@@ -274,7 +277,7 @@ def test_entries_read_back(engine: Engine) -> None:
     assert second.personal is None
     assert not second.erased
     assert first.leaf_hash == acks[0].leaf_hash == merkle.leaf_hash(first.body)
-    assert ledger.entry_body(0) == first.body
+    assert entry_body(ledger, 0) == first.body
 
     streamed = list(ledger.entries(batch=7))
     assert [e.index for e in streamed] == list(range(20))
@@ -531,7 +534,7 @@ def test_checkpoints(engine: Engine) -> None:
     assert [c.note for c in ledger.checkpoints()] == [empty.note, first.note, latest.note]
     for kept in ledger.checkpoints():
         cp = open_checkpoint(kept.note, verifier, ORIGIN)
-        assert (cp.size, cp.root) == (kept.size, kept.root) == (kept.size, ledger.root_at(cp.size))
+        assert (cp.size, cp.root) == (kept.size, kept.root) == (kept.size, root_at(ledger, cp.size))
 
     report = verify_ledger(ledger, verifier)
     assert report.ok, report.problems

@@ -29,8 +29,8 @@ from liaison.ledger.bundle import BundleError, export_bundle, verify_bundle
 from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, seal
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.ledger.verify import Report, TileBuilder
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade

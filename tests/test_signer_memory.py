@@ -33,8 +33,8 @@ from liaison.ledger.check import verify_ledger
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import keygen, load_signer, load_verifier
+from liaison.ledger.log import Ledger
 from liaison.ledger.signer_memory import MEMORY_FILE, SignerMemory, SignerRefused
-from liaison.ledger.store import Ledger
 from liaison.storage.tables import ledger_checkpoints
 from test_ledger_tamper import rebuild_derived
 

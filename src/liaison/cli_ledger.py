@@ -18,7 +18,7 @@ from liaison.errors import InvalidRequest, LiaisonError
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.ledger.entries import NewEntry
-    from liaison.ledger.store import Ledger
+    from liaison.ledger.log import Ledger
     from liaison.ledger.verify import Report
     from liaison.settings import Settings
 
@@ -40,8 +40,8 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
     """The ledger of this deployment, with its signing key (refused when group or others
     can read it) and the key's memory when one exists."""
     from liaison.ledger.keys import load_signer
+    from liaison.ledger.log import Ledger
     from liaison.ledger.signer_memory import SignerMemory
-    from liaison.ledger.store import Ledger
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
@@ -133,7 +133,7 @@ def ledger_append(
     ] = "-",
 ) -> None:
     """Append entries (one JSON object per line), acknowledged once durable."""
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     entries: list[NewEntry] = []
@@ -181,7 +181,7 @@ def _new_entry(line: str, number: int) -> NewEntry:
 @ledger_app.command("get")
 def ledger_get(index: Annotated[int, typer.Argument(help="Entry index.")]) -> None:
     """Print one entry, its leaf hash and (unless erased) its personal data."""
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     try:
         entry = open_ledger().entry(index)
@@ -263,7 +263,7 @@ StructureOnly = Annotated[
 
 
 def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     authenticated = report.latest_checkpoint if not report.structure_only else 0
     if as_json:
@@ -294,7 +294,7 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
 
 def _summary(report: Report) -> str:
     """The report's last line: what was checked, and what was authenticated (or not)."""
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
     head = f"{state}: {report.size} entries, root {b64(report.root)}"
@@ -326,8 +326,8 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     from liaison.gateway.index_check import check_index
     from liaison.ledger.check import verify_ledger
     from liaison.ledger.keys import load_verifier
+    from liaison.ledger.log import Ledger
     from liaison.ledger.signer_memory import SignerMemory
-    from liaison.ledger.store import Ledger
     from liaison.ledger.verify import Problem
     from liaison.settings import Settings
     from liaison.storage.database import open_engine

@@ -29,9 +29,9 @@ from liaison.api.pack_routes import pack_routes
 from liaison.api.requestlog import RequestLog
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
 from liaison.gateway.auth import Principal, Role
+from liaison.gateway.deciding import RecordedDecision
 from liaison.gateway.events import Event
-from liaison.gateway.service import RecordedDecision
-from liaison.ledger.store import b64
+from liaison.ledger.proofs import b64
 from liaison.logs import configure as configure_logs
 from liaison.model.json_input import validate_object
 from liaison.model.jsonschema import request_json_schema
@@ -275,11 +275,9 @@ def _measure(svc: Services, recorded: RecordedDecision, seconds: float) -> None:
     if recorded.replayed:
         return
     svc.metrics.append_latency.observe(seconds)
-    citations = recorded.decision.get("citations") or [{"directive": "none"}]
-    for citation in citations:
-        svc.metrics.decisions.labels(
-            recorded.decision["decision"], recorded.decision["basis"], citation["directive"]
-        ).inc()
+    decision = recorded.decision
+    for directive in [c.directive for c in decision.citations] or ["none"]:
+        svc.metrics.decisions.labels(decision.decision.value, decision.basis.value, directive).inc()
 
 
 # Who may read records (decisions, encounters), each within what ``Principal.may_read``
@@ -291,7 +289,7 @@ RECORD_READERS = (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR)
 def _recorded(r: RecordedDecision) -> dict[str, Any]:
     return {
         "id": r.id,
-        "decision": r.decision,
+        "decision": r.decision.to_dict(r.zone),
         "ledger_index": r.ledger_index,
         "replayed": r.replayed,
     }

@@ -39,7 +39,8 @@ from liaison.gateway.index_rows import (
 )
 from liaison.gateway.pack_ledger import read_pack_record
 from liaison.ledger.entries import parse_body
-from liaison.ledger.store import Ledger, blob
+from liaison.ledger.log import Ledger
+from liaison.ledger.store import blob
 from liaison.ledger.verify import Problem
 from liaison.storage.database import DriverCursor, param_mark, read_cursor
 

@@ -31,9 +31,11 @@ from liaison.gateway.index_rows import (
     event_row,
     failure,
 )
+from liaison.ledger.log import Ledger
 from liaison.ledger.merkle import leaf_hash, verify_inclusion
+from liaison.ledger.reads import StoredEntry
 from liaison.ledger.signer_memory import Signed, SignerRefused
-from liaison.ledger.store import Ledger, StoredEntry, blob
+from liaison.ledger.store import blob
 from liaison.storage.tables import ledger_entries
 
 RowMaker = Callable[[int, Mapping[str, Any]], dict[str, Any]]

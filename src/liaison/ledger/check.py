@@ -29,8 +29,9 @@ from liaison.errors import LiaisonError
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import parse_body, personal_matches
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import Verifier
-from liaison.ledger.store import Ledger, blob
+from liaison.ledger.store import blob
 from liaison.ledger.tiles import TileKey
 from liaison.ledger.verify import LogChecker, Problem, Report, TileBuilder
 from liaison.storage.database import DriverCursor, param_mark, read_cursor
