@@ -8,7 +8,7 @@ on every entry kept apart from the leaf):
 - a 1,000,000-entry ledger built on SQLite with batched appends and checkpoints at four
   sizes, then: inclusion proofs for 2,000 random indexes (each verified against the signed
   root), consistency proofs from random old sizes (each verified against roots recomputed
-  independently from the appended leaf hashes), and the full ``verify_ledger`` against a
+  independently from the appended leaf hashes), and the full ``check_ledger`` against a
   bare ``hashlib.sha256(b"\\x00" + body).digest()`` loop over the same stored entry bytes
   (read into memory first; only the hashing is timed).
 Targets (issue 3, on this machine): >= 50,000 durable appends/s batched on SQLite; an
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
@@ -320,10 +320,10 @@ def verification(ledger: Ledger, verifier: Any, path: Path, rounds: int) -> dict
     for _ in range(rounds):  # alternate, so that drift hits both sides alike
         gc.collect()
         start = time.perf_counter()
-        report = verify_ledger(ledger, verifier)
+        report = check_ledger(ledger, verifier)
         verify_s.append(time.perf_counter() - start)
         if not report.ok:
-            raise SystemExit(f"verify_ledger found problems: {report.problems[:5]}")
+            raise SystemExit(f"check_ledger found problems: {report.problems[:5]}")
         checked = report
         spent, count, total_bytes = bare_hashing(path)
         bare_s.append(spent)

@@ -25,7 +25,7 @@ from liaison.cli import app
 from liaison.gateway.auth import Principal, Role
 from liaison.gateway.events import Event
 from liaison.gateway.service import Gateway
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.erasure import NothingToErase, erase_subject
 from liaison.ledger.note import parse_verifier
 from liaison.model.request import parse_request
@@ -74,7 +74,7 @@ def every_text(engine: Engine) -> str:
 
 def verifies(gw: Gateway, keypair: tuple[str, str]) -> None:
     gw.ledger.checkpoint()
-    report = verify_ledger(gw.ledger, parse_verifier(keypair[1]))
+    report = check_ledger(gw.ledger, parse_verifier(keypair[1]))
     assert report.ok, report.problems
 
 
@@ -277,7 +277,7 @@ def test_verify_finds_personal_data_restored_after_its_erasure(
     with engine.begin() as conn:  # a backup put back: the person is in the database again
         conn.execute(ledger_personal.insert().values(idx=1, salt=kept.salt, data=kept.data))
     gateway.ledger.checkpoint()
-    report = verify_ledger(gateway.ledger, parse_verifier(keypair[1]))
+    report = check_ledger(gateway.ledger, parse_verifier(keypair[1]))
     assert [str(p) for p in report.problems] == [
         "entry 1: personal data is kept after its recorded erasure"
     ]

@@ -21,7 +21,7 @@ from liaison.gateway.auth import Forbidden, Principal, Role
 from liaison.gateway.deciding import RecordedDecision
 from liaison.gateway.events import Event
 from liaison.gateway.service import Conflict, Gateway
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
@@ -222,7 +222,7 @@ def test_group_commit_keeps_the_ledger_gap_free(
     for r in done[::37]:  # each index holds its own decision
         assert gateway.ledger.entry(r.ledger_index).document()["record"]["id"] == r.id
     gateway.ledger.checkpoint()
-    report = verify_ledger(gateway.ledger, parse_verifier(keypair[1]))
+    report = check_ledger(gateway.ledger, parse_verifier(keypair[1]))
     assert report.ok, report.problems
 
 

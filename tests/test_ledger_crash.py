@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
 from liaison.storage.database import open_engine
@@ -235,7 +235,7 @@ def test_acknowledged_appends_survive_sigkill(db_url: str, tmp_path: Path) -> No
         size, root = ledger.head()
         checkpoint = ledger.checkpoint()
         assert (checkpoint.size, checkpoint.root) == (size, root)
-        report = verify_ledger(ledger, parse_verifier(vkey))
+        report = check_ledger(ledger, parse_verifier(vkey))
         assert report.ok, report.problems[:20]
         assert (report.size, report.root) == (size, root)
         assert report.checkpoints_verified == 1

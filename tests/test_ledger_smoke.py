@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
@@ -44,6 +44,6 @@ def test_append_prove_checkpoint_verify_erase(engine: Engine) -> None:
     assert gone.personal is None
     assert gone.erased
     assert gone.body == bodies[7]  # the leaf is untouched: every proof stays valid
-    report = verify_ledger(ledger, parse_verifier(vkey))
+    report = check_ledger(ledger, parse_verifier(vkey))
     assert report.ok, report.problems
     assert report.checkpoints_verified == 2

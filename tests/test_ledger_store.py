@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from ledger_reads import entry_body, root_at
 from liaison.errors import NotFound
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import InvalidCheckpoint, open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
@@ -380,7 +380,7 @@ def check_sequenced(ledger: Ledger, per_worker: dict[int, list[list[Ack]]], appe
 
     signer = parse_signer(SKEY)
     Ledger(ledger.engine, ORIGIN, signer).checkpoint()
-    report = verify_ledger(ledger, parse_verifier(VKEY))
+    report = check_ledger(ledger, parse_verifier(VKEY))
     assert report.ok, report.problems
     assert report.size == total
     assert report.checkpoints_verified == 1
@@ -487,7 +487,7 @@ def test_erasure(engine: Engine) -> None:
     cons = ledger.consistency_proof(40, 42)
     assert merkle.verify_consistency(40, 42, opened_before.root, opened_after.root, cons.hashes)
 
-    report = verify_ledger(ledger, verifier)
+    report = check_ledger(ledger, verifier)
     assert report.ok, report.problems
     assert report.checkpoints_verified == 2
 
@@ -506,9 +506,9 @@ def test_checkpoints(engine: Engine) -> None:
     assert (empty.size, empty.root) == (0, merkle.EMPTY_ROOT)
     opened = open_checkpoint(empty.note, verifier, ORIGIN)
     assert (opened.size, opened.root, opened.origin) == (0, merkle.EMPTY_ROOT, ORIGIN)
-    empty_report = verify_ledger(ledger, verifier)  # a signed empty tree: nothing verified
+    empty_report = check_ledger(ledger, verifier)  # a signed empty tree: nothing verified
     assert [p.where for p in empty_report.problems] == ["entries"]
-    assert verify_ledger(ledger, verifier, structure_only=True).ok
+    assert check_ledger(ledger, verifier, structure_only=True).ok
 
     ledger.append_many(make_entries(300))
     first = ledger.checkpoint()
@@ -536,11 +536,11 @@ def test_checkpoints(engine: Engine) -> None:
         cp = open_checkpoint(kept.note, verifier, ORIGIN)
         assert (cp.size, cp.root) == (kept.size, kept.root) == (kept.size, root_at(ledger, cp.size))
 
-    report = verify_ledger(ledger, verifier)
+    report = check_ledger(ledger, verifier)
     assert report.ok, report.problems
     assert report.checkpoints_verified == 3
     assert report.uncovered == 0
-    unchecked = verify_ledger(ledger, None)  # without the verifier key nothing is trusted
+    unchecked = check_ledger(ledger, None)  # without the verifier key nothing is trusted
     assert not unchecked.ok
     assert {p.where for p in unchecked.problems} == {
         "checkpoint 0",
@@ -561,11 +561,11 @@ def test_a_record_with_a_personal_key_is_not_personal_data(engine: Engine) -> No
         ]
     )
     ledger.checkpoint()
-    report = verify_ledger(ledger, parse_verifier(VKEY))
+    report = check_ledger(ledger, parse_verifier(VKEY))
     assert report.ok, report.problems
     with engine.begin() as conn:
         conn.execute(ledger_personal.delete())
-    problems = [str(p) for p in verify_ledger(ledger, parse_verifier(VKEY)).problems]
+    problems = [str(p) for p in check_ledger(ledger, parse_verifier(VKEY)).problems]
     assert len(problems) == 1
     assert "missing" in problems[0]
     assert "entry 1" in problems[0]

@@ -22,7 +22,7 @@ from liaison.gateway.events import Event
 from liaison.gateway.index_writes import DecisionIndex, IndexData, write_index
 from liaison.gateway.packs import PackChanged, StalePack
 from liaison.gateway.service import Gateway, Unavailable
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
@@ -210,7 +210,7 @@ def test_a_change_is_a_ledger_entry_and_decides_from_then_on(gateway: Gateway) -
     assert after["decision"] == "deny"
     assert after["citations"][0]["directive"] == "TEST-NO-INQUIRIES"
     assert after["policy_version"] != before["policy_version"]
-    assert not verify_ledger(gateway.ledger, None, structure_only=True).problems
+    assert not check_ledger(gateway.ledger, None, structure_only=True).problems
 
 
 def test_the_ledger_alone_rebuilds_every_version(

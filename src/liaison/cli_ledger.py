@@ -324,7 +324,7 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     Entries whose personal data a recorded erasure erased are counted as
     erased (`erased_entries`, when any), not as missing."""
     from liaison.gateway.index_check import check_index
-    from liaison.ledger.check import verify_ledger
+    from liaison.ledger.check import check_ledger
     from liaison.ledger.keys import load_verifier
     from liaison.ledger.log import Ledger
     from liaison.ledger.signer_memory import SignerMemory
@@ -339,7 +339,7 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     except LiaisonError as exc:
         raise _fail(exc.message) from None
     remembered = signed.note if signed is not None else None
-    report = verify_ledger(
+    report = check_ledger(
         ledger, load_verifier(s.key_dir), structure_only=structure_only, remembered=remembered
     )
     if signed is not None and signed.size > report.size and not structure_only:

@@ -3,7 +3,7 @@ every entry against its row (docs/ledger.md, "The index is checked against the l
 
 Layering: ``liaison.ledger`` knows nothing of the gateway's tables; this module (gateway
 side) reads them beside the ledger and is called by the command (``cli_ledger``) after
-``liaison.ledger.check.verify_ledger``, adding its findings to the same report. It checks:
+``liaison.ledger.check.check_ledger``, adding its findings to the same report. It checks:
 
 - ``decisions`` and ``events``: each ``decision`` / ``event`` entry has exactly one row, at
   its index, whose every column is what the entry determines (``index_rows``); a row that
