@@ -79,6 +79,8 @@ class Rules:
 
 
 class Gateway:
+    """One process's service: the pack it decides under, its ledger and group committer."""
+
     def __init__(
         self, policy: PolicyEngine | None, ledger: Ledger, db: Engine, seq: int = 0
     ) -> None:
@@ -91,7 +93,7 @@ class Gateway:
         self.committer: GroupCommitter[IndexData] = GroupCommitter(ledger, write_index)
         self.packs: PackStore = LedgerPackStore(db, ledger)  # versions from the ledger
         self.index = IndexReader(ledger)
-        self.rules_lock = threading.Lock()
+        self._rules_lock = threading.Lock()
         self.rules = Rules(seq, policy)
         self.reload(force=policy is None)
 
@@ -112,6 +114,7 @@ class Gateway:
         return None if rules.engine is not None else "no directive pack is recorded"
 
     def refusal(self) -> LiaisonError:
+        """The error a request gets while nothing is decided (``fault``)."""
         fault = self.rules.fault
         if fault is not None:
             return IntegrityFailure(f"nothing is decided: {fault}")
@@ -132,7 +135,7 @@ class Gateway:
         """Load the newest pack the ledger recorded, once it agrees with the database's
         rows; on any difference decide nothing (fail closed, logged) until a later
         reload finds them agreeing again."""
-        with self.rules_lock:
+        with self._rules_lock:
             seq = self.packs.seq()
             if seq == self.rules.seq and not force:  # another caller reloaded it already
                 return
@@ -148,7 +151,7 @@ class Gateway:
                 self.rules = Rules(seq, None, exc.message)
 
     def _install(self, seq: int, engine: PolicyEngine) -> None:
-        with self.rules_lock:
+        with self._rules_lock:
             if seq > self.rules.seq:
                 self.rules = Rules(seq, engine)
 
