@@ -48,6 +48,8 @@ class Refused(Exception):
     ``error``; the rest of the group is committed again without them."""
 
     def __init__(self, error: Exception, positions: Collection[int]) -> None:
+        if not positions:
+            raise ValueError("a refusal names the jobs it refuses")
         super().__init__(str(error))
         self.error = error
         self.positions = frozenset(positions)
