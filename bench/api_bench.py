@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from liaison.storage.database import scratch_database
+sys.path.insert(0, str(Path(__file__).parent))
+from scratch_postgres import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -100,10 +101,7 @@ def _database(backend: str, work: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{work / 'liaison.db'}"
         return
-    server = subprocess.run(
-        [str(ROOT / "scripts" / "ensure-postgres.sh")], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    with scratch_database(server, "liaison_bench") as url:
+    with fresh_postgres_database() as url:
         yield url
 
 

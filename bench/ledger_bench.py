@@ -29,7 +29,6 @@ import platform
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,11 +43,12 @@ from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.verify import TreeBuilder
-from liaison.storage.database import open_engine, scratch_database
+from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).parent))
+from scratch_postgres import fresh_postgres_database
+from tree_builder import TreeBuilder
 from workload import requests
 
 RESULTS = Path(__file__).parent / "results"
@@ -122,16 +122,6 @@ def _fresh_ledger(url: str, signer: Any = None) -> Ledger:
 @contextmanager
 def sqlite_url(folder: Path, name: str) -> Iterator[str]:
     yield f"sqlite:///{folder / name}"
-
-
-@contextmanager
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the private cluster; dropped afterwards."""
-    script = ROOT / "scripts" / "ensure-postgres.sh"
-    done = subprocess.run([str(script)], capture_output=True, text=True, check=True, timeout=300)
-    base = done.stdout.strip().splitlines()[-1]
-    with scratch_database(base, "liaison_bench") as url:
-        yield url
 
 
 # -- measurements --------------------------------------------------------------------------
@@ -388,7 +378,7 @@ def main() -> None:
             pg_appends = {"skipped": "--no-postgres"}
         else:
             _stage("appends on PostgreSQL")  # as the tests: missing PostgreSQL is a failure
-            with postgres_url() as url:
+            with fresh_postgres_database() as url:
                 pg_appends = appends(url, args.unbatched, args.batched)
         result["appends"] = {"sqlite": sqlite_appends, "postgresql": pg_appends}
 

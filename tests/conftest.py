@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import Engine
 
-from liaison.storage.database import open_engine, scratch_database
+from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
+from scratch_db import scratch_database
 
 if TYPE_CHECKING:
-    from liaison.api.app import Services
+    from liaison.api.deps import Services
     from liaison.gateway.service import Gateway
     from liaison.policy import Engine as PolicyEngine
 
@@ -69,7 +70,7 @@ def running_services(
 ) -> Iterator[Services]:
     """A deployment's services on ``url`` as ``liaison serve`` builds them (no scheduled
     checkpoints), with a signing key made in ``folder/keys``; closed afterwards."""
-    from liaison.api.app import build_services
+    from liaison.api.deps import build_services
     from liaison.ledger.keys import keygen
     from liaison.settings import Settings
 

@@ -17,14 +17,16 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import MAX_BATCH, Services, create_app
-from liaison.gateway.auth import KeyStore, Role
+from liaison.api.app import create_app
+from liaison.api.deps import Services
+from liaison.gateway.auth import KeyStore
+from liaison.gateway.roles import KeyRole
 from liaison.ledger import merkle
 from liaison.ledger.canonical import canonical_json
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.keys import load_verifier
 from liaison.ledger.log import Ledger
-from liaison.settings import Settings
+from liaison.settings import MAX_BATCH, Settings
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 
@@ -58,13 +60,13 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 client,
                 services,
                 services.settings,
-                bearer(services.keys, Role.OFFICER, "officer-1", "1D"),
-                bearer(services.keys, Role.SUPERVISOR, "sergeant-1", "1D"),
-                bearer(services.keys, Role.AUDITOR, "auditor-1"),
+                bearer(services.keys, KeyRole.OFFICER, "officer-1", "1D"),
+                bearer(services.keys, KeyRole.SUPERVISOR, "sergeant-1", "1D"),
+                bearer(services.keys, KeyRole.AUDITOR, "auditor-1"),
             )
 
 
-def bearer(keys: KeyStore, role: Role, actor: str, unit: str | None = None) -> dict[str, str]:
+def bearer(keys: KeyStore, role: KeyRole, actor: str, unit: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {keys.create(role, actor, unit)[0]}"}
 
 

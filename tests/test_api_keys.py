@@ -28,12 +28,14 @@ from sqlalchemy import Engine, event, insert, select
 from typer.testing import CliRunner
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.cli import app as cli_app
+from liaison.errors import SigningKeyError, Unauthenticated
 from liaison.gateway import auth
-from liaison.gateway.auth import KeyStore, Role, Unauthenticated
+from liaison.gateway.auth import KeyStore
 from liaison.gateway.key_secret import API_KEY_SECRET_FILE, api_key_secret
-from liaison.ledger.keys import SigningKeyError
+from liaison.gateway.roles import KeyRole
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 from liaison.storage.tables import api_keys
@@ -52,7 +54,7 @@ class World:
         return TestClient(self.app, client=(address, 50000))
 
     def key(self) -> str:
-        return self.services.keys.create(Role.AUDITOR, "auditor-1")[0]
+        return self.services.keys.create(KeyRole.AUDITOR, "auditor-1")[0]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -178,7 +180,8 @@ def test_bad_keys_are_rate_limited_per_client(world: World) -> None:
 
 
 def test_the_client_table_is_bounded() -> None:
-    from liaison.api.ratelimit import FailureLimiter, RateLimited
+    from liaison.api.ratelimit import FailureLimiter
+    from liaison.errors import RateLimited
 
     limiter = FailureLimiter(burst=1, per_minute=60.0, clients=16)
     for n in range(1000):
@@ -194,7 +197,7 @@ def test_the_client_table_is_bounded() -> None:
 
 def test_key_caches_are_bounded(engine: Engine) -> None:
     keys = KeyStore(engine, b"k" * 32, good=4, bad=8)
-    made = [keys.create(Role.OFFICER, f"officer-{n}", "1D") for n in range(10)]
+    made = [keys.create(KeyRole.OFFICER, f"officer-{n}", "1D") for n in range(10)]
     for n in range(200):
         with pytest.raises(Unauthenticated):
             keys.authenticate(f"lsn_{n:012x}_{'q' * 43}")
@@ -207,7 +210,7 @@ def test_key_caches_are_bounded(engine: Engine) -> None:
 def test_revocation_reaches_every_process_within_the_cache_period(engine: Engine) -> None:
     one = KeyStore(engine, b"k" * 32, seconds=0.3)
     other = KeyStore(engine, b"k" * 32, seconds=0.3)  # another process of the deployment
-    key, principal = one.create(Role.OFFICER, "officer-1", "1D")
+    key, principal = one.create(KeyRole.OFFICER, "officer-1", "1D")
     assert other.authenticate(key) == principal
     assert one.revoke(principal.key_id)
     with pytest.raises(Unauthenticated):
@@ -221,7 +224,7 @@ def test_revocation_reaches_every_process_within_the_cache_period(engine: Engine
 # -- keys made with argon2 ------------------------------------------------------------------
 
 
-def _legacy_key(engine: Engine, key_id: str, role: Role = Role.AUDITOR) -> str:
+def _legacy_key(engine: Engine, key_id: str, role: KeyRole = KeyRole.AUDITOR) -> str:
     """A key as the code before MACs made it: only an argon2id hash of the secret stored."""
     secret = f"legacy-secret-{key_id}"
     with engine.begin() as conn:

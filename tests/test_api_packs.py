@@ -13,11 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
+import liaison.gateway.index_writes as index_writes
 from conftest import running_services
-from liaison.api.app import Services, create_app
-from liaison.gateway.auth import Role
+from liaison.api.app import create_app
+from liaison.api.deps import Services
+from liaison.gateway.roles import KeyRole
 from liaison.policy import shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy.pack_files import pack_digest, read_pack_files
 from test_pack_changes import FORBID_INQUIRIES, NEW, inquiry
 
 
@@ -30,9 +32,9 @@ def api(db_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Services, dic
 def _api(services: Services) -> Iterator[tuple[TestClient, Services, dict[str, Any]]]:
     keys = services.keys
     made = {
-        "admin": keys.create(Role.ADMIN, "admin-1", None)[0],
-        "auditor": keys.create(Role.AUDITOR, "auditor-1", None)[0],
-        "officer": keys.create(Role.OFFICER, "officer-1", "1D")[0],
+        "admin": keys.create(KeyRole.ADMIN, "admin-1", None)[0],
+        "auditor": keys.create(KeyRole.AUDITOR, "auditor-1", None)[0],
+        "officer": keys.create(KeyRole.OFFICER, "officer-1", "1D")[0],
     }
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
     with TestClient(create_app(services=services)) as client:
@@ -92,6 +94,21 @@ def test_an_admin_changes_the_pack_and_decisions_follow(api: Any) -> None:
     assert "\nliaison_pack_version 2.0\n" in client.get("/metrics").text
 
 
+def test_only_an_admin_key_changes_the_pack(api: Any) -> None:
+    """The route leaves the check to ``Gateway.change_pack`` (one check, for every caller):
+    a valid change by any other key is 403, and nothing is recorded or changed."""
+    client, services, headers = api
+    before = client.get("/v1/packs/current", headers=headers["admin"]).json()
+    size = services.gateway.ledger.head()[0]
+    for role in ("officer", "auditor"):
+        response = change(client, headers[role], {NEW: FORBID_INQUIRIES})
+        assert response.status_code == 403, response.text
+        assert response.json()["error"]["code"] == "forbidden"
+    assert services.gateway.ledger.head()[0] == size
+    assert client.get("/v1/packs/current", headers=headers["admin"]).json() == before
+    assert change(client, headers["admin"], {NEW: FORBID_INQUIRIES}).status_code == 200
+
+
 def test_an_invalid_pack_is_refused_with_every_problem(api: Any) -> None:
     client, services, headers = api
     size = services.gateway.ledger.head()[0]
@@ -138,6 +155,33 @@ def test_a_change_against_an_old_pack_is_409(api: Any) -> None:
     assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "conflict"
     assert client.get("/v1/packs/changes/3", headers=headers["admin"]).status_code == 404
+
+
+def test_a_pack_that_keeps_changing_is_503_and_records_nothing(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every try meets a newer pack: the caller is told to retry (503 ``unavailable``),
+    nothing is recorded, and the same request sent again is decided afresh."""
+    client, services, headers = api
+    real = index_writes.current_seq
+    moving = {"on": True}
+    monkeypatch.setattr(
+        index_writes, "current_seq", lambda conn: 999 if moving["on"] else real(conn)
+    )
+    size = services.gateway.ledger.head()[0]
+    refused = client.post("/v1/decisions", json=inquiry("moving"), headers=headers["officer"])
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "unavailable"
+    assert "not decided" in refused.json()["error"]["message"]
+    assert services.gateway.ledger.head()[0] == size
+    read = client.get("/v1/decisions/moving", headers=headers["officer"])
+    assert read.status_code == 404
+    moving["on"] = False
+    again = client.post("/v1/decisions", json=inquiry("moving"), headers=headers["officer"])
+    assert again.status_code == 200, again.text
+    assert again.json()["decision"]["decision"] == "permit"
+    assert not again.json().get("replayed")
+    assert services.gateway.ledger.head()[0] == size + 1
 
 
 def test_a_restart_keeps_the_pack_in_force(api: Any, db_url: str, tmp_path: Path) -> None:

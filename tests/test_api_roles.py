@@ -61,9 +61,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import Services, create_app
-from liaison.gateway.auth import Principal, Role
+from liaison.api.app import create_app
+from liaison.api.deps import Services
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.model.request import parse_request
 
@@ -140,7 +142,7 @@ def _seed(services: Services) -> None:
     """Decisions and encounters of officer-1 and officer-2 (1D) and officer-3 (3D)."""
     gateway = services.gateway
     for n, unit in [(1, "1D"), (2, "1D"), (3, "3D")]:
-        loader = Principal(f"seed-{unit}", Role.SUPERVISOR, f"seed-{unit}", unit)
+        loader = Principal(f"seed-{unit}", KeyRole.SUPERVISOR, f"seed-{unit}", unit)
         who = {"id": f"officer-{n}", "agency": "MPD", "role": "officer", "unit": unit}
         encounter = {"kind": "traffic_stop", "id": f"stop-officer-{n}"}
         gateway.record(
@@ -179,7 +181,7 @@ CHECKPOINT_3D = {
 
 def _seed_3d(gateway: Gateway) -> None:
     """Officer-3's (3D) ids that other keys will use, and 3D's checkpoints."""
-    loader = Principal("seed-3D", Role.SUPERVISOR, "seed-3D", "3D")
+    loader = Principal("seed-3D", KeyRole.SUPERVISOR, "seed-3D", "3D")
     who = _actor("officer-3", "3D")
     for ident in ("used-3D", "req-0001"):
         gateway.decide_and_record(parse_request({**_decision(who), "id": ident}), loader)
@@ -206,13 +208,13 @@ def _world(services: Services) -> Iterator[World]:
     """The role matrix's world on ``services``: seeded records, a key of every kind."""
     _seed(services)
     keys = services.keys
-    made = {role: keys.create(Role(role), *SELF[role])[0] for role in SELF}
+    made = {role: keys.create(KeyRole(role), *SELF[role])[0] for role in SELF}
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in made.items()}
     officer_key_id = made["officer"].split("_")[1]
     headers["no key"] = {}
     headers["bad key"] = {"Authorization": f"Bearer lsn_{officer_key_id}_{'x' * 43}"}
     headers["malformed key"] = {"Authorization": "Bearer not-a-key"}
-    revoked, principal = keys.create(Role.OFFICER, "officer-1", "1D")
+    revoked, principal = keys.create(KeyRole.OFFICER, "officer-1", "1D")
     headers["revoked key"] = {"Authorization": f"Bearer {revoked}"}
     with TestClient(create_app(services=services)) as client:
         used = client.get("/v1/directives", headers=headers["revoked key"])
@@ -471,7 +473,7 @@ def test_participants_join_and_read(world: World) -> None:
     it (their own records in it, as everywhere); the owner alone names participants."""
     client, headers = world.client, world.headers
     gateway = world.services.gateway
-    loader = Principal("seed-3D", Role.SUPERVISOR, "seed-3D", "3D")
+    loader = Principal("seed-3D", KeyRole.SUPERVISOR, "seed-3D", "3D")
     joint = {**CHECKPOINT_3D, "id": "cp-joint", "participants": ["1D"]}
     opened = {"at": NOON, "kind": "encounter_started", "actor": _actor("officer-3", "3D")}
     gateway.record(Event.model_validate({**opened, "encounter": joint}), loader)

@@ -29,11 +29,15 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import running_services
-from liaison.api.app import Services, create_app
-from liaison.api.openapi import main, openapi_document, render
-from liaison.gateway.auth import Principal, Role
+from liaison.api.app import create_app
+from liaison.api.deps import Services
+from liaison.api.openapi import main, openapi_document
+from liaison.docgen import render_json
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
+from liaison.gateway.roles import KeyRole
 from liaison.model.request import parse_request
+from liaison.settings import MAX_BATCH, Settings
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/python -m liaison.api.openapi docs/openapi.json"
@@ -42,7 +46,7 @@ OFFICER = {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"}
 
 
 def test_committed_openapi_has_not_drifted() -> None:
-    expected = render(openapi_document())
+    expected = render_json(openapi_document())
     assert COMMITTED.exists(), f"docs/openapi.json is missing; make it with: {REGENERATE}"
     actual = COMMITTED.read_text(encoding="utf-8")
     assert actual == expected, (
@@ -89,9 +93,30 @@ def test_openapi_document_is_well_formed() -> None:
 def test_the_module_writes_the_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "openapi.json"
     assert main([str(target)]) == 0
-    assert target.read_text(encoding="utf-8") == render(openapi_document())
+    assert target.read_text(encoding="utf-8") == render_json(openapi_document())
     assert main([]) == 0
     assert capsys.readouterr().out == target.read_text(encoding="utf-8")
+
+
+def test_the_document_states_the_deployments_batch_limit() -> None:
+    def batch(document: dict[str, Any]) -> dict[str, Any]:
+        body = document["paths"]["/v1/decisions"]["post"]["requestBody"]
+        one_of: list[dict[str, Any]] = body["content"]["application/json"]["schema"]["oneOf"]
+        return one_of[1]
+
+    default = openapi_document()
+    limited = create_app(Settings(max_batch=2)).openapi()
+    assert batch(default)["maxItems"] == MAX_BATCH
+    assert batch(limited)["maxItems"] == 2
+    # Apps share the routers: making one document changes nothing in the next one.
+    assert {**limited, "paths": None} == {**default, "paths": None}
+    assert openapi_document() == default
+
+
+def test_the_module_refuses_extra_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["a", "b"]) == 2
+    assert "usage: python -m liaison.api.openapi [PATH]" in capsys.readouterr().err
+    assert main(["--help"]) == 0
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -118,7 +143,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Header
 
 
 def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
-    loader = Principal("seed", Role.SUPERVISOR, "seed", "1D")
+    loader = Principal("seed", KeyRole.SUPERVISOR, "seed", "1D")
     stop = {"kind": "traffic_stop", "id": "stop-1"}
     services.gateway.record(
         Event.model_validate(
@@ -146,9 +171,9 @@ def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
     headers = {
         role.value: {"Authorization": f"Bearer {services.keys.create(role, actor, unit)[0]}"}
         for role, actor, unit in [
-            (Role.OFFICER, "officer-1", "1D"),
-            (Role.AUDITOR, "auditor-1", None),
-            (Role.ADMIN, "admin-1", None),
+            (KeyRole.OFFICER, "officer-1", "1D"),
+            (KeyRole.AUDITOR, "auditor-1", None),
+            (KeyRole.ADMIN, "admin-1", None),
         ]
     }
     app = create_app(services=services)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from typer.testing import CliRunner
 from liaison.api.app import create_app
 from liaison.api.openapi import openapi_document
 from liaison.cli import app as cli_app
-from liaison.gateway.auth import Role
+from liaison.gateway.roles import KeyRole
 from liaison.ledger.entries import parse_body
 from liaison.ledger.keys import keygen
 from liaison.model.json_input import _clean, _problem
@@ -72,7 +73,7 @@ def post(api: Api, path: str, body: Any, content_type: str | None = "application
 
 def _key(api: Api, path: str) -> dict[str, str]:
     if path == "/v1/packs/changes":
-        return bearer(api.services.keys, Role.ADMIN, "admin-1")
+        return bearer(api.services.keys, KeyRole.ADMIN, "admin-1")
     return api.officer
 
 
@@ -82,37 +83,145 @@ def refused(response: Response, api: Api, before: int, field: Any) -> dict[str, 
     return error
 
 
-# -- integers beyond ±(2^53−1) -------------------------------------------------------------
+# -- bodies refused naming the field (422, nothing recorded) ----------------------------------
 
-UNSAFE = [
+# (id, path, body, field, what the message says). Every decision case is also a line that
+# ``liaison decide`` refuses in the same words (one validation, below).
+REFUSED: list[tuple[str, str, Any, str | None, str]] = [
+    # integers beyond ±(2^53−1)
     (
         "event count",
         "/v1/events",
         stop(vehicles_stopped=2**53),
         "encounter.outcome.vehicles_stopped",
+        "2^53",
     ),
-    ("event count, 2^64", "/v1/events", stop(arrests=2**64), "encounter.outcome.arrests"),
-    ("event, unknown field", "/v1/events", {**stop(), "n": -(2**53)}, "n"),
+    ("event count, 2^64", "/v1/events", stop(arrests=2**64), "encounter.outcome.arrests", "2^53"),
+    ("event, unknown field", "/v1/events", {**stop(), "n": -(2**53)}, "n", "2^53"),
+    ("unsafe integer", "/v1/decisions", {**inquiry("d"), "n": 2**53}, "n", "2^53"),
     (
-        "decision",
+        "unsafe integer in subject",
         "/v1/decisions",
-        inquiry("big", subject={"id": "p", "custody": "stopped", "federal_criminal_charge": 2**53}),
+        inquiry(
+            "e", subject={"id": "p", "custody": "stopped", "federal_criminal_charge": -(2**60)}
+        ),
         "subject.federal_criminal_charge",
+        "2^53",
     ),
-    ("pack change", "/v1/packs/changes", change(base=2**60), "base"),
-    ("pack change file", "/v1/packs/changes", change(files={NEW: -(2**53)}), f"files.{NEW}"),
+    ("pack change", "/v1/packs/changes", change(base=2**60), "base", "2^53"),
+    (
+        "pack change file",
+        "/v1/packs/changes",
+        change(files={NEW: -(2**53)}),
+        f"files.{NEW}",
+        "2^53",
+    ),
+    # lone surrogates
+    ("pack file", "/v1/packs/changes", change(files={NEW: "x\ud800"}), f"files.{NEW}", "surrogate"),
+    ("pack reason", "/v1/packs/changes", change(reason="\udfff"), "reason", "surrogate"),
+    (
+        "decision subject.id",
+        "/v1/decisions",
+        inquiry("s", subject={"id": "\ud800", "custody": "stopped"}),
+        "subject.id",
+        "surrogate",
+    ),
+    (
+        "surrogate in actor.agency",
+        "/v1/decisions",
+        inquiry("c", actor={**actor(), "agency": "\ud800"}),
+        "actor.agency",
+        "surrogate",
+    ),
+    ("decision id", "/v1/decisions", inquiry("\udc80"), "id", "surrogate"),
+    (
+        "decision member name",
+        "/v1/decisions",
+        {**inquiry("k"), "\ud800": 1},
+        "\\ud800",
+        "surrogate",
+    ),
+    ("event note", "/v1/events", {**stop(), "note": "a\ud800b"}, "note", "surrogate"),
+    ("event id", "/v1/events", {**stop(), "id": "\ud800"}, "id", "surrogate"),
+    (
+        "event place",
+        "/v1/events",
+        {**stop(), "encounter": {"kind": "checkpoint", "id": "c", "place": "\ud83d"}},
+        "encounter.place",
+        "surrogate",
+    ),
+    # NUL
+    (
+        "NUL in subject.id",
+        "/v1/decisions",
+        inquiry("a", subject={"id": "p\u0000", "custody": "stopped"}),
+        "subject.id",
+        "NUL",
+    ),
+    ("NUL in a member name", "/v1/decisions", {**inquiry("b"), "x\u0000": 1}, "x\u0000", "NUL"),
+    # lengths
+    ("id too long", "/v1/decisions", inquiry("x" * 257), "id", "at most 256 characters"),
+    (
+        "purposes",
+        "/v1/decisions",
+        inquiry("p", purposes=["warrant_check"] * 65),
+        "purposes",
+        "at most 64 items",
+    ),
+    (
+        "data_classes",
+        "/v1/decisions",
+        inquiry("dc", data_classes=["identity"] * 65),
+        "data_classes",
+        "at most 64 items",
+    ),
+    (
+        "partners",
+        "/v1/decisions",
+        inquiry("o", operation={"kind": "patrol", "partners": [ICE] * 65}),
+        "operation.partners",
+        "at most 64 items",
+    ),
+    (
+        "agencies",
+        "/v1/events",
+        {**stop(), "encounter": {"kind": "checkpoint", "id": "c", "agencies": [ICE] * 65}},
+        "encounter.agencies",
+        "at most 64 items",
+    ),
+    (
+        "pack files",
+        "/v1/packs/changes",
+        change(files={f"directives/X-{n}.toml": "x" for n in range(201)}),
+        "files",
+        "at most 200 items",
+    ),
+    # nesting, and what is not JSON or not an object
+    (
+        "nested too deep",
+        "/v1/decisions",
+        {**inquiry("h"), "colour": nested(40)},
+        "colour" + "[0]" * 31,
+        "nested",
+    ),
+    ("NaN", "/v1/decisions", '{"id": "i", "n": NaN}', None, "NaN is not a JSON value"),
+    ("not an object", "/v1/decisions", "5", None, "must be a JSON object"),
+    ("nested 10,000 deep", "/v1/decisions", DEEP, None, "nested too deeply"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "field"), [c[1:] for c in UNSAFE], ids=[c[0] for c in UNSAFE]
-)
-def test_integers_beyond_the_safe_range_are_refused_naming_the_field(
-    api: Api, path: str, body: Any, field: str
+def refused_cases(path: str | None = None) -> list[Any]:
+    """The cases of ``REFUSED`` (of one path, or all) as parameters (path, body, field, says)."""
+    return [pytest.param(*case[1:], id=case[0]) for case in REFUSED if path in (None, case[1])]
+
+
+@pytest.mark.parametrize(("path", "body", "field", "says"), refused_cases())
+def test_a_bad_body_is_refused_naming_the_field(
+    api: Api, path: str, body: Any, field: str | None, says: str
 ) -> None:
     before = api.size()
     error = refused(post(api, path, body), api, before, field)
-    assert "2^53" in error["message"]
+    assert says in error["message"]
 
 
 def test_the_largest_safe_integer_is_recorded(api: Api) -> None:
@@ -120,61 +229,43 @@ def test_the_largest_safe_integer_is_recorded(api: Api) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_an_unsafe_integer_in_a_batch_refuses_that_item_only(api: Api) -> None:
+@pytest.mark.parametrize(
+    ("bad", "echoed", "field", "says"),
+    [
+        ({**inquiry("batch-big"), "n": 2**53}, "batch-big", "n", "2^53"),
+        (inquiry("\ud800"), None, "id", "surrogate"),  # an id that is not text is not echoed
+    ],
+    ids=["unsafe integer", "surrogate id"],
+)
+def test_a_bad_item_of_a_batch_is_refused_alone(
+    api: Api, bad: dict[str, Any], echoed: str | None, field: str, says: str
+) -> None:
     before = api.size()
-    batch = [{**inquiry("batch-big"), "n": 2**53}, inquiry(None)]
-    response = post(api, "/v1/decisions", batch)
+    response = post(api, "/v1/decisions", [bad, inquiry(None)])
     assert response.status_code == 200, response.text
-    bad, good = response.json()["results"]
-    assert bad["id"] == "batch-big"
-    assert bad["error"]["field"] == "n"
-    assert "2^53" in bad["error"]["message"]
+    answer, good = response.json()["results"]
+    assert answer["id"] == echoed
+    assert answer["error"]["field"] == field
+    assert says in answer["error"]["message"]
     assert good["decision"]["decision"] == "permit"
     assert api.size() == before + 1
 
 
-# -- lone surrogates -------------------------------------------------------------------------
-
-SURROGATES = [
-    ("pack file", "/v1/packs/changes", change(files={NEW: "x\ud800"}), f"files.{NEW}"),
-    ("pack reason", "/v1/packs/changes", change(reason="\udfff"), "reason"),
-    (
-        "decision subject.id",
-        "/v1/decisions",
-        inquiry("s", subject={"id": "\ud800", "custody": "stopped"}),
-        "subject.id",
-    ),
-    ("decision id", "/v1/decisions", inquiry("\udc80"), "id"),
-    ("decision member name", "/v1/decisions", {**inquiry("k"), "\ud800": 1}, "\\ud800"),
-    ("event note", "/v1/events", {**stop(), "note": "a\ud800b"}, "note"),
-    ("event id", "/v1/events", {**stop(), "id": "\ud800"}, "id"),
-    (
-        "event place",
-        "/v1/events",
-        {**stop(), "encounter": {"kind": "checkpoint", "id": "c", "place": "\ud83d"}},
-        "encounter.place",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("path", "body", "field"), [c[1:] for c in SURROGATES], ids=[c[0] for c in SURROGATES]
-)
-def test_a_lone_surrogate_is_refused_naming_the_field(
-    api: Api, path: str, body: Any, field: str
+@pytest.mark.parametrize(("path", "body", "field", "says"), refused_cases("/v1/decisions"))
+def test_the_cli_and_the_api_refuse_the_same_requests_naming_the_same_field(
+    api: Api, path: str, body: Any, field: str | None, says: str
 ) -> None:
     before = api.size()
     error = refused(post(api, path, body), api, before, field)
-    assert "surrogate" in error["message"]
-
-
-def test_a_batch_item_with_a_surrogate_id_is_answered_without_its_id(api: Api) -> None:
-    response = post(api, "/v1/decisions", [inquiry("\ud800"), inquiry(None)])
-    assert response.status_code == 200, response.text
-    bad, good = response.json()["results"]
-    assert bad["id"] is None
-    assert bad["error"]["field"] == "id"
-    assert good["decision"]["decision"] == "permit"
+    line = body if isinstance(body, str) else json.dumps(body)
+    result = CliRunner().invoke(cli_app, ["decide", "-"], input=line + "\n")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2, result.output
+    [answer] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert set(answer) == {"id", "error"}, answer
+    assert answer["error"]["code"] == "invalid_request"
+    assert answer["error"]["field"] == field
+    assert answer["error"]["message"] == error["message"]  # one validation, one answer
 
 
 # -- nesting ------------------------------------------------------------------------------
@@ -200,59 +291,6 @@ class _AnyField:
 
 
 ANYF: Any = _AnyField()
-
-
-# -- the CLI and the API: one validation -----------------------------------------------------
-
-BOTH: list[tuple[str, Any, str | None]] = [
-    (
-        "NUL in subject.id",
-        inquiry("a", subject={"id": "p\u0000", "custody": "stopped"}),
-        "subject.id",
-    ),
-    ("NUL in a member name", {**inquiry("b"), "x\u0000": 1}, "x\u0000"),
-    (
-        "surrogate in actor.agency",
-        inquiry("c", actor={**actor(), "agency": "\ud800"}),
-        "actor.agency",
-    ),
-    ("unsafe integer", {**inquiry("d"), "n": 2**53}, "n"),
-    (
-        "unsafe integer in subject",
-        inquiry(
-            "e", subject={"id": "p", "custody": "stopped", "federal_criminal_charge": -(2**60)}
-        ),
-        "subject.federal_criminal_charge",
-    ),
-    ("id too long", inquiry("x" * 257), "id"),
-    ("too many purposes", inquiry("f", purposes=["warrant_check"] * 65), "purposes"),
-    (
-        "too many partners",
-        inquiry("g", operation={"kind": "patrol", "partners": [ICE] * 65}),
-        "operation.partners",
-    ),
-    ("nested too deep", {**inquiry("h"), "colour": nested(40)}, "colour" + "[0]" * 31),
-    ("NaN", '{"id": "i", "n": NaN}', None),
-    ("not an object", "5", None),
-    ("nested 10,000 deep", DEEP, None),
-]
-
-
-@pytest.mark.parametrize(("body", "field"), [c[1:] for c in BOTH], ids=[c[0] for c in BOTH])
-def test_the_cli_and_the_api_refuse_the_same_requests_naming_the_same_field(
-    api: Api, body: Any, field: str | None
-) -> None:
-    before = api.size()
-    error = refused(post(api, "/v1/decisions", body), api, before, field)
-    line = body if isinstance(body, str) else json.dumps(body)
-    result = CliRunner().invoke(cli_app, ["decide", "-"], input=line + "\n")
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert result.exit_code == 2, result.output
-    [answer] = [json.loads(text) for text in result.stdout.splitlines()]
-    assert set(answer) == {"id", "error"}, answer
-    assert answer["error"]["code"] == "invalid_request"
-    assert answer["error"]["field"] == field
-    assert answer["error"]["message"] == error["message"]  # one validation, one answer
 
 
 # -- liaison decide and verify-bundle: a line nested 10,000 deep ------------------------------
@@ -333,17 +371,17 @@ def test_a_body_over_the_limit_is_413(api: Api, path: str) -> None:
 
 
 def _asgi_post(
-    app: Any, key: dict[str, str], headers: list[tuple[bytes, bytes]], chunks: int
-) -> tuple[int, dict[str, Any], int]:
-    """POST to /v1/events up to ``chunks`` chunks of 1 KiB of spaces, sent while the app
-    asks for more; (status, body, chunks the app read)."""
+    app: Any, key: dict[str, str], headers: list[tuple[bytes, bytes]], incoming: Iterator[Any]
+) -> tuple[int, bytes, int]:
+    """POST to /v1/events through the ASGI interface, the app receiving ``incoming``'s
+    messages as it asks for them; (status, body, messages the app received)."""
     read = 0
     messages: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal read
         read += 1
-        return {"type": "http.request", "body": b" " * 1024, "more_body": read < chunks}
+        return dict(next(incoming))
 
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
@@ -369,20 +407,28 @@ def _asgi_post(
     asyncio.run(app(scope, receive, send))
     status = next(m["status"] for m in messages if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    return status, json.loads(body), read
+    return status, body, read
+
+
+def _spaces(chunks: int) -> Iterator[dict[str, Any]]:
+    """``chunks`` chunks of 1 KiB of spaces."""
+    for n in range(chunks):
+        yield {"type": "http.request", "body": b" " * 1024, "more_body": n < chunks - 1}
 
 
 def test_a_chunked_body_is_refused_once_it_passes_the_limit(api: Api) -> None:
     app = _limited(api, max_body_bytes=4096).app
-    status, body, read = _asgi_post(app, api.officer, [(b"transfer-encoding", b"chunked")], 1000)
-    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    chunked = [(b"transfer-encoding", b"chunked")]
+    status, body, read = _asgi_post(app, api.officer, chunked, _spaces(1000))
+    assert (status, json.loads(body)["error"]["code"]) == (413, "payload_too_large")
     assert read <= 5  # never more than the limit (4 KiB) and one chunk
 
 
 def test_a_declared_length_over_the_limit_is_refused_unread(api: Api) -> None:
     app = _limited(api, max_body_bytes=4096).app
-    status, body, read = _asgi_post(app, api.officer, [(b"content-length", b"1000000")], 1000)
-    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    declared = [(b"content-length", b"1000000")]
+    status, body, read = _asgi_post(app, api.officer, declared, _spaces(1000))
+    assert (status, json.loads(body)["error"]["code"]) == (413, "payload_too_large")
     assert read == 0
 
 
@@ -396,38 +442,6 @@ def test_the_batch_limit_is_a_setting(api: Api, monkeypatch: pytest.MonkeyPatch)
     error = assert_error(three, 422, "invalid_request", None)
     assert "1 to 2 requests" in error["message"]
     assert api.size() == before
-
-
-LISTS = [
-    ("purposes", "/v1/decisions", inquiry("p", purposes=["warrant_check"] * 65), "purposes"),
-    ("data_classes", "/v1/decisions", inquiry("d", data_classes=["identity"] * 65), "data_classes"),
-    (
-        "partners",
-        "/v1/decisions",
-        inquiry("o", operation={"kind": "patrol", "partners": [ICE] * 65}),
-        "operation.partners",
-    ),
-    (
-        "agencies",
-        "/v1/events",
-        {**stop(), "encounter": {"kind": "checkpoint", "id": "c", "agencies": [ICE] * 65}},
-        "encounter.agencies",
-    ),
-    (
-        "pack files",
-        "/v1/packs/changes",
-        change(files={f"directives/X-{n}.toml": "x" for n in range(201)}),
-        "files",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("path", "body", "field"), [c[1:] for c in LISTS], ids=[c[0] for c in LISTS]
-)
-def test_lists_have_a_length_limit(api: Api, path: str, body: Any, field: str) -> None:
-    before = api.size()
-    refused(post(api, path, body), api, before, field)
 
 
 # -- media type (415) --------------------------------------------------------------------------
@@ -473,14 +487,19 @@ def test_the_openapi_document_states_413_and_415_for_every_body() -> None:
         assert {"413", "415"} <= set(paths[path]["post"]["responses"]), path
 
 
+def _cli_on(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    """``liaison ARGS`` on the database ``db_url``, its keys in ``tmp_path/keys``."""
+    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+    return CliRunner().invoke(cli_app, list(args))
+
+
 def test_ledger_append_refuses_a_deep_line(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
-    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
     source = tmp_path / "entries.jsonl"
     source.write_text(DEEP + "\n", encoding="utf-8")
-    result = CliRunner().invoke(cli_app, ["ledger", "append", str(source)])
+    result = _cli_on(db_url, tmp_path, monkeypatch, "ledger", "append", str(source))
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 2
     assert result.stderr.startswith("error: line 1: not JSON"), result.stderr
@@ -523,7 +542,7 @@ DEEP_TOML = {
 
 @pytest.mark.parametrize("text", DEEP_TOML.values(), ids=DEEP_TOML.keys())
 def test_a_pack_change_with_deep_toml_names_the_file(api: Api, text: str) -> None:
-    admin = bearer(api.services.keys, Role.ADMIN, "admin-1")
+    admin = bearer(api.services.keys, KeyRole.ADMIN, "admin-1")
     base = api.client.get("/v1/packs/current", headers=admin).json()["digest"]
     before = api.size()
     body = {"base": base, "reason": "a test", "files": {NEW: text}}
@@ -540,14 +559,11 @@ def test_packs_import_of_a_folder_with_deep_toml_names_the_file(
 ) -> None:
     from liaison.policy import shipped_pack_path
 
-    monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
-    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
     folder = tmp_path / "pack"
     shutil.copytree(shipped_pack_path("dc"), folder)
     (folder / NEW).write_text(DEEP_TOML["array"])
-    result = CliRunner().invoke(
-        cli_app, ["packs", "import", str(folder), "--reason", "r", "--actor", "ops-1"]
-    )
+    args = ["packs", "import", str(folder), "--reason", "r", "--actor", "ops-1"]
+    result = _cli_on(db_url, tmp_path, monkeypatch, *args)
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert f"{folder / NEW}: TOML nested too deeply" in result.output
@@ -556,42 +572,14 @@ def test_packs_import_of_a_folder_with_deep_toml_names_the_file(
 def test_a_client_gone_before_the_end_of_its_body_is_no_500(api: Api) -> None:
     """A client that declares a Content-Length and disconnects before sending it all was
     answered (and logged, with a traceback, and counted) as a 500 ClientDisconnect."""
-    messages: list[dict[str, Any]] = []
-    sent = iter(
-        [
-            {"type": "http.request", "body": b'{"at": ', "more_body": True},
-            {"type": "http.disconnect"},
-        ]
-    )
-
-    async def receive() -> dict[str, Any]:
-        return next(sent)
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    headers = [
-        (b"authorization", api.officer["Authorization"].encode()),
-        (b"content-type", b"application/json"),
-        (b"content-length", b"1000"),
+    sent = [
+        {"type": "http.request", "body": b'{"at": ', "more_body": True},
+        {"type": "http.disconnect"},
     ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/events",
-        "raw_path": b"/v1/events",
-        "query_string": b"",
-        "root_path": "",
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-        "headers": headers,
-    }
     before = api.size()
-    asyncio.run(api.client.app(scope, receive, send))
-    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    status, _, _ = _asgi_post(
+        api.client.app, api.officer, [(b"content-length", b"1000")], iter(sent)
+    )
     assert status == 422
     assert api.size() == before
 

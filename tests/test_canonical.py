@@ -25,8 +25,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from liaison.errors import CanonicalJSONError
 from liaison.ledger import merkle
-from liaison.ledger.canonical import CanonicalJSONError, canonical_json
+from liaison.ledger.canonical import canonical_json
 from liaison.ledger.entries import NewEntry, commitment, seal
 
 LIMIT = 2**53

@@ -23,19 +23,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidCheckpoint, LiaisonError, MalformedNote, NoteError, SignatureError
 from liaison.ledger.checkpoint import (
     MAX_TREE_SIZE,
     Checkpoint,
-    InvalidCheckpoint,
     open_checkpoint,
     parse_checkpoint_body,
     sign_checkpoint,
 )
 from liaison.ledger.note import (
-    MalformedNote,
-    NoteError,
-    SignatureError,
     Signer,
     Verifier,
     generate_signer,

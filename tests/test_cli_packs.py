@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from liaison.policy import shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy.pack_files import pack_digest, read_pack_files
 from test_ledger_cli import cli, ok
 from test_pack_changes import FORBID_INQUIRIES, NEW
 

@@ -11,17 +11,18 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import running_services
-from liaison.api.app import Services
+from liaison.api.deps import Services
 from liaison.demo import DemoResult, load_demo
 from liaison.errors import NotFound
-from liaison.gateway.auth import Principal, Role
+from liaison.gateway.auth import Principal
 from liaison.gateway.index_check import check_index
+from liaison.gateway.roles import KeyRole
 from liaison.ledger.check import check_ledger
 from liaison.ledger.keys import load_verifier
 from liaison.storage.tables import decisions, encounters, events
 
 CHECKPOINT = "checkpoint-2025-08-13-14th-st"
-AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
+AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +68,12 @@ def test_the_14th_street_checkpoint(demo: tuple[Services, DemoResult, Path]) -> 
     # 3D's checkpoint, with 2D's officers: 2D reads it (its own records in it); 5D does not.
     assert (seen["unit"], seen["participants"]) == ("3D", ["2D"])
     assert {d["actor"][:9] for d in seen["decisions"]} == {"officer-2", "officer-3", "commander"}
-    second = Principal("k-2D", Role.SUPERVISOR, "sergeant-2", "2D")
+    second = Principal("k-2D", KeyRole.SUPERVISOR, "sergeant-2", "2D")
     theirs = gateway.encounter(CHECKPOINT, second)
     assert theirs["declared_purpose"] == "traffic safety compliance checkpoint"
     assert {d["actor"][:9] for d in theirs["decisions"]} == {"officer-2"}
     with pytest.raises(NotFound):
-        gateway.encounter(CHECKPOINT, Principal("k-5D", Role.SUPERVISOR, "sergeant-5", "5D"))
+        gateway.encounter(CHECKPOINT, Principal("k-5D", KeyRole.SUPERVISOR, "sergeant-5", "5D"))
 
     joint = gateway.decision("cp-14th-joint", AUDITOR)
     assert joint["request"]["action"] == "joint_operation"
@@ -135,7 +136,7 @@ def test_an_interrupted_load_resumes(
     url = f"sqlite:///{tmp_path / 'liaison.db'}"
     with running_services(url, tmp_path, signing_key=False) as services:
         gateway = services.gateway
-        loader = Principal("k-loader", Role.SUPERVISOR, "demo-loader-3D", "3D")
+        loader = Principal("k-loader", KeyRole.SUPERVISOR, "demo-loader-3D", "3D")
         first = _with_ids(_checkpoint_plan())[:3]
         for kind, body in first:
             if kind == "decide":

@@ -23,7 +23,7 @@ from liaison.policy import Engine, load_pack, shipped_pack_path
 from liaison.policy.context import cedar_request, context_key
 
 ENGINE = Engine(load_pack(shipped_pack_path("dc")))
-SMALL = Engine(ENGINE.pack, cache_size=4)  # tiny cache: every batch evicts
+SMALL = Engine(ENGINE.pack, cache_capacity=4)  # tiny cache: every batch evicts
 START = datetime(2025, 8, 1, tzinfo=UTC)
 
 
@@ -50,7 +50,7 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     req: dict[str, Any] = {
         "at": at.isoformat(),
         "view": draw(st.sampled_from(["mpd", "doj"])),
-        "actor": {"id": "o", "agency": "MPD", "role": draw(_enum(v.Role))},
+        "actor": {"id": "o", "agency": "MPD", "role": draw(_enum(v.ActorRole))},
         "action": action,
         "subject": {
             "id": "s",
@@ -180,7 +180,7 @@ def test_batch_decisions_equal_single_decisions(batch: list[dict[str, Any]], siz
 
     parsed = [parse_request(raw) for raw in batch]
     parsed.append(parsed[0].model_copy(update={"view": "no-such-view"}))
-    engine = Engine(ENGINE.pack, cache_size=size)  # small: entries are evicted mid-batch
+    engine = Engine(ENGINE.pack, cache_capacity=size)  # small: entries are evicted mid-batch
     got = engine.decide_many(parsed + parsed)
     for request, item in zip(parsed + parsed, got, strict=True):
         if request.view == "no-such-view":

@@ -22,18 +22,20 @@ import liaison.ledger.log as ledger_log
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.cli import app
-from liaison.gateway.auth import Principal, Role
+from liaison.errors import NothingToErase
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.check import check_ledger
-from liaison.ledger.erasure import NothingToErase, erase_subject
+from liaison.ledger.erasure import erase_subject
 from liaison.ledger.note import parse_verifier
 from liaison.model.request import parse_request
 from liaison.storage.tables import ledger_entries, ledger_personal, metadata
 
 ORIGIN = "test.example/erasure"
-OFFICER = Principal("k-officer", Role.OFFICER, "officer-1", "1D")
-AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
+OFFICER = Principal("k-officer", KeyRole.OFFICER, "officer-1", "1D")
+AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
 ACTOR = {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"}
 PLACE = "1234 Quincy St NW, front porch"
 NOTE = "Ms. Quiñones said her son was at work"
@@ -294,9 +296,11 @@ def test_the_api_shows_note_and_place_while_kept_and_nothing_after(
         TestClient(create_app(services=services)) as client,
     ):
         officer = {
-            "Authorization": f"Bearer {services.keys.create(Role.OFFICER, 'officer-1', '1D')[0]}"
+            "Authorization": f"Bearer {services.keys.create(KeyRole.OFFICER, 'officer-1', '1D')[0]}"
         }
-        auditor = {"Authorization": f"Bearer {services.keys.create(Role.AUDITOR, 'auditor-1')[0]}"}
+        auditor = {
+            "Authorization": f"Bearer {services.keys.create(KeyRole.AUDITOR, 'auditor-1')[0]}"
+        }
         stop = {"kind": "arrest", "id": "api-arrest", "place": PLACE, "location": LOC}
         body = {"at": "2025-08-15T12:30:00-04:00", "kind": "encounter_started", "actor": ACTOR}
         body |= {"encounter": stop, "note": NOTE, "subject_id": "person-77"}

@@ -52,7 +52,7 @@ def test_engine_denies_with_basis_error(engine: Engine) -> None:
 
 def test_error_decisions_are_not_cached(engine: Engine) -> None:
     engine.decide(parse_request(hold_request(T0)))
-    assert engine.cache_size() == 0
+    assert engine.cached_count() == 0
 
 
 def test_an_exception_from_the_evaluator_denies(engine: Engine, monkeypatch: Any) -> None:

@@ -16,11 +16,12 @@ from sqlalchemy import Engine, func, select
 
 import liaison.gateway.index_writes as index_writes
 from conftest import BACKENDS, database_url
-from liaison.errors import InvalidRequest, NotFound
-from liaison.gateway.auth import Forbidden, Principal, Role
+from liaison.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from liaison.gateway.auth import Principal
 from liaison.gateway.deciding import RecordedDecision
 from liaison.gateway.events import Event
-from liaison.gateway.service import Conflict, Gateway
+from liaison.gateway.roles import KeyRole
+from liaison.gateway.service import Gateway
 from liaison.ledger.check import check_ledger
 from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.entries import NewEntry
@@ -34,8 +35,8 @@ from liaison.storage.migrate import upgrade
 from liaison.storage.tables import decisions, encounters, events
 
 ORIGIN = "test.example/gateway"
-OFFICER = Principal("k-officer", Role.OFFICER, "officer-1", "1D")
-AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
+OFFICER = Principal("k-officer", KeyRole.OFFICER, "officer-1", "1D")
+AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
 ICE = {"agency": "ICE-ERO", "type": "federal_immigration"}
 HSI = {"agency": "HSI", "type": "federal_immigration"}
 
@@ -64,7 +65,7 @@ def actor(n: int = 1, unit: str = "1D") -> dict[str, Any]:
 
 
 def officer(n: int, unit: str = "1D") -> Principal:
-    return Principal(f"k-{n}", Role.OFFICER, f"officer-{n}", unit)
+    return Principal(f"k-{n}", KeyRole.OFFICER, f"officer-{n}", unit)
 
 
 def inquiry(ident: str | None = "req-1", n: int = 1, **fields: Any) -> dict[str, Any]:
@@ -353,7 +354,7 @@ def prior(shared: Gateway) -> dict[str, RecordedDecision]:
         "recipient": ICE,
         "data_classes": ["identity", "location"],
     }
-    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    supervisor = Principal("k-sup", KeyRole.SUPERVISOR, "sergeant-1", "1D")
     out = {
         "permit": decide(gateway, inquiry("inq-1")),
         "deny": decide(gateway, status_check("inq-2")),
@@ -448,7 +449,7 @@ def test_an_action_on_another_actors_permit_is_flagged(
 ) -> None:
     """A supervisor files officer-1's action under officer-2's permit: the supervisor may
     read both, so the record says whose permit it was."""
-    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    supervisor = Principal("k-sup", KeyRole.SUPERVISOR, "sergeant-1", "1D")
     done = shared.record(
         event(kind="action_carried_out", action="database_inquiry", decision_id="inq-other"),
         supervisor,
@@ -467,7 +468,7 @@ def test_an_officer_key_cannot_claim_a_supervisory_rank(shared: Gateway) -> None
     assert size(shared) == before
     for rank in ("detective", "analyst"):  # ranks an officer's key may hold
         decide(shared, inquiry(f"rank-{rank}", actor={**actor(), "role": rank}))
-    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    supervisor = Principal("k-sup", KeyRole.SUPERVISOR, "sergeant-1", "1D")
     lead = {"id": "sergeant-1", "agency": "MPD", "role": "commander", "unit": "1D"}
     decide(shared, inquiry("rank-commander-by-supervisor", actor=lead), supervisor)
     assert size(shared) == before + 3
@@ -483,7 +484,7 @@ def test_event_ids_are_unique_and_actors_checked(shared: Gateway) -> None:
         gateway.record(event(kind="arrest", actor=actor(2)), OFFICER)
     with pytest.raises(Forbidden):
         gateway.record(event(kind="arrest", actor=actor(1, "3D")), OFFICER)
-    supervisor = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    supervisor = Principal("k-sup", KeyRole.SUPERVISOR, "sergeant-1", "1D")
     assert gateway.record(event(kind="arrest", actor=actor(2)), supervisor).flagged == "no_decision"
     assert size(gateway) == before + 2
 
@@ -494,7 +495,7 @@ def test_event_ids_are_unique_and_actors_checked(shared: Gateway) -> None:
 def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gateway) -> None:
     gateway, engine = shared, shared.db
     lead = {"id": "sergeant-1", "agency": "MPD", "role": "commander", "unit": "1D"}
-    commander = Principal("k-sup", Role.SUPERVISOR, "sergeant-1", "1D")
+    commander = Principal("k-sup", KeyRole.SUPERVISOR, "sergeant-1", "1D")
     cp = {
         "kind": "checkpoint",
         "id": "cp-1",
@@ -634,10 +635,12 @@ def test_concurrent_requests_with_one_key_verify_it_once(engine: Engine) -> None
     """Single flight: a burst of requests carrying one key costs one check of it."""
     import threading
 
-    from liaison.gateway.auth import KeyStore, Role, Unauthenticated
+    from liaison.errors import Unauthenticated
+    from liaison.gateway.auth import KeyStore
+    from liaison.gateway.roles import KeyRole
 
     keys = KeyStore(engine, b"s" * 32)
-    key, principal = keys.create(Role.OFFICER, "officer-77", "7D")
+    key, principal = keys.create(KeyRole.OFFICER, "officer-77", "7D")
     calls: list[str] = []
     real = keys._check
 

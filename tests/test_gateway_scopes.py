@@ -23,14 +23,15 @@ import pytest
 from sqlalchemy import Engine, column, insert, select, table
 
 from conftest import BACKENDS, database_url
-from liaison.errors import Ambiguous, InvalidRequest, NotFound
-from liaison.gateway.auth import Forbidden, Principal, Role
+from liaison.errors import Ambiguous, Conflict, Forbidden, InvalidRequest, NotFound
+from liaison.gateway.auth import Principal
 from liaison.gateway.deciding import RecordedDecision
 from liaison.gateway.encounters import encounter_row, resolve
 from liaison.gateway.events import Event
 from liaison.gateway.index_check import check_index
 from liaison.gateway.records import decision_record
-from liaison.gateway.service import Conflict, Gateway
+from liaison.gateway.roles import KeyRole
+from liaison.gateway.service import Gateway
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.model.request import parse_request
@@ -41,12 +42,12 @@ from liaison.storage.migrate import upgrade
 from liaison.storage.tables import decisions, encounters, events
 
 NOON = "2025-08-15T12:00:00-04:00"
-AUDITOR = Principal("k-auditor", Role.AUDITOR, "auditor-1", None)
-SERGEANT = Principal("k-sergeant", Role.SUPERVISOR, "sergeant-1", "1D")
+AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
+SERGEANT = Principal("k-sergeant", KeyRole.SUPERVISOR, "sergeant-1", "1D")
 
 
 def officer(n: int, unit: str) -> Principal:
-    return Principal(f"k-{n}", Role.OFFICER, f"officer-{n}", unit)
+    return Principal(f"k-{n}", KeyRole.OFFICER, f"officer-{n}", unit)
 
 
 ONE = officer(1, "1D")  # officer-1 of 1D
@@ -316,7 +317,7 @@ def test_reading_an_id_several_units_opened_names_the_choices(gw: Gateway) -> No
 
 
 def test_a_unit_is_needed_to_name_an_encounter(gw: Gateway) -> None:
-    loner = Principal("k-loner", Role.OFFICER, "officer-0", None)
+    loner = Principal("k-loner", KeyRole.OFFICER, "officer-0", None)
     ref = {"kind": "traffic_stop", "id": "stop-loner"}
     before = size(gw)
     with pytest.raises(InvalidRequest) as raised:

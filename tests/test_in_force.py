@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from liaison.model import parse_request
+from liaison.model import Outcome, parse_request
 from liaison.model.timestamps import parse_instant
 from liaison.policy import Engine, Standing, load_pack
 from minipack import directive, hold_request, permit, write_pack
@@ -116,8 +116,8 @@ def test_views_recognise_different_directives(tmp_path: Path) -> None:
     assert _standing(engine, "R", T2, "local") is Standing.NOT_RECOGNISED
     comparison = engine.decide_views(parse_request(hold_request(T2)))
     assert not comparison.agree
-    assert comparison.decisions["local"].permitted
-    assert not comparison.decisions["federal"].permitted
+    assert comparison.decisions["local"].decision is Outcome.PERMIT
+    assert comparison.decisions["federal"].decision is Outcome.DENY
 
 
 def test_in_force_listing_and_policy_version_follow_the_regime(tmp_path: Path) -> None:

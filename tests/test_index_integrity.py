@@ -21,9 +21,11 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from typer.testing import CliRunner, Result
 
 from conftest import BACKENDS, database_url, running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.cli import app as cli_app
-from liaison.gateway.auth import Principal, Role
+from liaison.gateway.auth import Principal
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.log import Ledger
 from liaison.ledger.store import TreeStore
@@ -37,7 +39,7 @@ E3_FORBID = (
 )
 E3_PERMIT = E3_FORBID.replace("forbid", "permit", 1)
 EO = "directives/EO-25-005.toml"
-ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)
+ADMIN = Principal("k-admin", KeyRole.ADMIN, "admin-1", None)
 
 
 def actor() -> dict[str, Any]:
@@ -95,7 +97,7 @@ def deployment(
 
 
 def client(services: Services) -> tuple[TestClient, dict[str, str]]:
-    key, _ = services.keys.create(Role.SUPERVISOR, "sergeant-1", "1D")
+    key, _ = services.keys.create(KeyRole.SUPERVISOR, "sergeant-1", "1D")
     return TestClient(create_app(services=services)), {"Authorization": f"Bearer {key}"}
 
 
@@ -230,7 +232,7 @@ def test_a_rewritten_pack_change_entry_is_not_decided_under(deployment: Deployme
     and head, and deletes the kept checkpoints. The signer refuses to sign that tree;
     the service, which holds the key and its memory, must not decide under it either."""
     from liaison.ledger.canonical import canonical_json
-    from liaison.policy.pack_content import pack_digest
+    from liaison.policy.pack_files import pack_digest
     from test_ledger_tamper import rebuild_derived
 
     with deployment.start() as services:

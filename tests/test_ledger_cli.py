@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner, Result
 
+import rfc6962
 from liaison.cli import app
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import open_checkpoint
@@ -132,7 +133,7 @@ def test_append_get_checkpoint_and_proofs(env: Path, tmp_path: Path, engine: Eng
     ledger = Ledger(engine, ORIGIN)
     bodies = [e.body for e in ledger.entries()]
     assert acks[-1]["size"] == 7
-    assert acks[-1]["root"] == b64(merkle.root_hash(bodies))
+    assert acks[-1]["root"] == b64(rfc6962.root_hash(bodies))
     assert acks[0]["leaf_hash"] == b64(merkle.leaf_hash(bodies[5]))
 
     got = json.loads(ok("ledger", "get", "4").stdout)
@@ -149,7 +150,7 @@ def test_append_get_checkpoint_and_proofs(env: Path, tmp_path: Path, engine: Eng
 
     note = ok("ledger", "checkpoint").stdout.rstrip("\n") + "\n"
     cp = open_checkpoint(note, parse_verifier(vkey), ORIGIN)
-    assert (cp.size, cp.root) == (7, merkle.root_hash(bodies))
+    assert (cp.size, cp.root) == (7, rfc6962.root_hash(bodies))
     repeated = ok("ledger", "checkpoint", "--every", "0", "--count", "2").stdout
     assert repeated.count(f"{ORIGIN}\n7\n") == 2
     assert len(ledger.checkpoints()) == 2  # 5 and 7, kept once each
@@ -157,17 +158,17 @@ def test_append_get_checkpoint_and_proofs(env: Path, tmp_path: Path, engine: Eng
     proof = json.loads(ok("ledger", "prove-inclusion", "3", "--size", "5").stdout)
     assert proof["verified"] is True
     assert (proof["index"], proof["size"]) == (3, 5)
-    assert proof["root"] == b64(merkle.root_hash(bodies[:5]))
-    assert proof["proof"] == [b64(h) for h in merkle.inclusion_proof(bodies, 3, 5)]
+    assert proof["root"] == b64(rfc6962.root_hash(bodies[:5]))
+    assert proof["proof"] == [b64(h) for h in rfc6962.inclusion_proof(bodies, 3, 5)]
     current = json.loads(ok("ledger", "prove-inclusion", "6").stdout)
     assert (current["size"], current["verified"]) == (7, True)
-    assert current["root"] == b64(merkle.root_hash(bodies))
+    assert current["root"] == b64(rfc6962.root_hash(bodies))
 
     cons = json.loads(ok("ledger", "prove-consistency", "2", "5").stdout)
     assert cons["verified"] is True
     assert (cons["old_size"], cons["new_size"]) == (2, 5)
-    assert cons["old_root"] == b64(merkle.root_hash(bodies[:2]))
-    assert cons["new_root"] == b64(merkle.root_hash(bodies[:5]))
+    assert cons["old_root"] == b64(rfc6962.root_hash(bodies[:2]))
+    assert cons["new_root"] == b64(rfc6962.root_hash(bodies[:5]))
     to_now = json.loads(ok("ledger", "prove-consistency", "5").stdout)
     assert (to_now["new_size"], to_now["verified"]) == (7, True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+import rfc6962
 from liaison.ledger import merkle
 from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
@@ -28,14 +29,14 @@ def test_append_prove_checkpoint_verify_erase(engine: Engine) -> None:
     cp2 = ledger.checkpoint()
     bodies = [e.body for e in ledger.entries()]
     assert len(bodies) == 633
-    assert cp1.root == merkle.root_hash(bodies[:300])
-    assert cp2.root == merkle.root_hash(bodies)
+    assert cp1.root == rfc6962.root_hash(bodies[:300])
+    assert cp2.root == rfc6962.root_hash(bodies)
     for index, size in [(0, 1), (5, 300), (299, 300), (17, 633), (632, 633), (256, 257)]:
         proof = ledger.inclusion_proof(index, size)
-        assert proof.hashes == merkle.inclusion_proof(bodies, index, size)
+        assert proof.hashes == rfc6962.inclusion_proof(bodies, index, size)
         assert merkle.verify_inclusion(proof.leaf_hash, index, size, proof.hashes, proof.root)
     cons = ledger.consistency_proof(300, 633)
-    assert cons.hashes == merkle.consistency_proof(bodies, 300, 633)
+    assert cons.hashes == rfc6962.consistency_proof(bodies, 300, 633)
     assert merkle.verify_consistency(300, 633, cp1.root, cp2.root, cons.hashes)
     assert ledger.entry(7).personal == {"subject": "person-7"}
     erasure = ledger.erase(7, "retention expiry", "admin", "retention schedule")

@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+import rfc6962
 from ledger_reads import entry_body, root_at
-from liaison.errors import NotFound
+from liaison.errors import InvalidCheckpoint, LedgerError, NotFound, SignatureError
 from liaison.ledger import merkle
 from liaison.ledger.check import check_ledger
-from liaison.ledger.checkpoint import InvalidCheckpoint, open_checkpoint
+from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.sequencer import Appended
-from liaison.ledger.store import LedgerError
 from liaison.storage.database import open_engine
 from liaison.storage.tables import (
     ledger_checkpoints,
@@ -90,7 +90,7 @@ def grow_through_stops(ledger: Ledger) -> list[bytes]:
         size = stop
         bodies = bodies_of(ledger)
         assert len(bodies) == size
-        root = merkle.root_hash(bodies)
+        root = rfc6962.root_hash(bodies)
         check_acknowledged(acks, size, root)
         assert ledger.head() == (size, root)
         assert root_at(ledger, size) == root
@@ -108,7 +108,7 @@ def test_roots_and_proofs_across_tile_boundaries(engine: Engine) -> None:
 
     def root(size: int) -> bytes:
         if size not in roots:
-            roots[size] = merkle.root_hash(bodies[:size])
+            roots[size] = rfc6962.root_hash(bodies[:size])
         return roots[size]
 
     sizes = sorted({*range(40), *STOPS, *rng.sample(range(1, n + 1), 25)})
@@ -122,12 +122,12 @@ def test_roots_and_proofs_across_tile_boundaries(engine: Engine) -> None:
         proof = ledger.inclusion_proof(index, size)
         assert (proof.index, proof.size, proof.root) == (index, size, root(size))
         assert proof.leaf_hash == merkle.leaf_hash(bodies[index])
-        assert proof.hashes == merkle.inclusion_proof(bodies, index, size), (index, size)
+        assert proof.hashes == rfc6962.inclusion_proof(bodies, index, size), (index, size)
         assert merkle.verify_inclusion(proof.leaf_hash, index, size, proof.hashes, proof.root)
 
     latest = ledger.inclusion_proof(700)  # default: the current size
     assert (latest.size, latest.root) == (n, root(n))
-    assert latest.hashes == merkle.inclusion_proof(bodies, 700, n)
+    assert latest.hashes == rfc6962.inclusion_proof(bodies, 700, n)
 
     olds = [1, 2, 3, 5, 8, 255, 256, 257, 511, 512, 513, 1023, 1024, n]
     news = [1, 2, 3, 8, 9, 256, 257, 300, 512, 513, 700, 1024, 1025, n]
@@ -137,7 +137,7 @@ def test_roots_and_proofs_across_tile_boundaries(engine: Engine) -> None:
         cproof = ledger.consistency_proof(old, new)
         assert (cproof.old_size, cproof.new_size) == (old, new)
         assert (cproof.old_root, cproof.new_root) == (root(old), root(new))
-        assert cproof.hashes == merkle.consistency_proof(bodies, old, new), (old, new)
+        assert cproof.hashes == rfc6962.consistency_proof(bodies, old, new), (old, new)
         assert merkle.verify_consistency(old, new, root(old), root(new), cproof.hashes)
 
     to_now = ledger.consistency_proof(300)  # default: the current size
@@ -211,7 +211,7 @@ def test_out_of_range_is_not_found(engine: Engine) -> None:
     ledger.append_many(make_entries(10))
     bodies = bodies_of(ledger)
     assert root_at(ledger, 0) == merkle.EMPTY_ROOT
-    assert root_at(ledger, 4) == merkle.root_hash(bodies[:4])
+    assert root_at(ledger, 4) == rfc6962.root_hash(bodies[:4])
     bad: list[Callable[[], object]] = [
         lambda: ledger.inclusion_proof(10),
         lambda: ledger.inclusion_proof(-1),
@@ -352,7 +352,7 @@ def check_sequenced(ledger: Ledger, per_worker: dict[int, list[list[Ack]]], appe
     bodies = [e.body for e in stored]
     total = sum(len(batch) for done in per_worker.values() for batch in done)
     assert [e.index for e in stored] == list(range(total))
-    assert ledger.head() == (total, merkle.root_hash(bodies))
+    assert ledger.head() == (total, rfc6962.root_hash(bodies))
 
     roots: dict[int, bytes] = {}
     seen: set[int] = set()
@@ -374,7 +374,7 @@ def check_sequenced(ledger: Ledger, per_worker: dict[int, list[list[Ack]]], appe
                 assert stored[index].document()["record"] == entry.record
                 assert size == indexes[-1] + 1
                 if size not in roots:
-                    roots[size] = merkle.root_hash(bodies[:size])
+                    roots[size] = rfc6962.root_hash(bodies[:size])
                 assert root == roots[size]
     assert seen == set(range(total))
 

@@ -23,14 +23,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, insert, text, update
 
+import rfc6962
 from conftest import BACKENDS, database_url
+from liaison.errors import BundleError, SignatureError
 from liaison.ledger import merkle
-from liaison.ledger.bundle import BundleError, export_bundle, verify_bundle
+from liaison.ledger.bundle import export_bundle, verify_bundle
 from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, seal
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import SignatureError, generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.verify import Report, TileBuilder
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
@@ -197,7 +199,7 @@ def rebuild_derived(engine: Engine) -> None:
         conn.execute(
             update(ledger_head)
             .where(ledger_head.c.id == 1)
-            .values(size=len(bodies), root=merkle.root_hash(bodies))
+            .values(size=len(bodies), root=rfc6962.root_hash(bodies))
         )
 
 
@@ -289,7 +291,7 @@ def truncate_and_fix_head(b: Built) -> set[str]:
     sql(
         b.engine,
         "UPDATE ledger_head SET size = 550, root = :r",
-        {"r": merkle.root_hash(b.bodies[:550])},
+        {"r": rfc6962.root_hash(b.bodies[:550])},
     )
     return {"checkpoint 600"}
 
@@ -378,7 +380,7 @@ def tile_deleted(b: Built) -> set[str]:
 def checkpoint_note_text(b: Built) -> set[str]:
     note = value(b.engine, "SELECT note FROM ledger_checkpoints WHERE size = 400")
     lines = note.split("\n")
-    lines[2] = base64.b64encode(merkle.root_hash(b.bodies[:401])).decode()  # another root
+    lines[2] = base64.b64encode(rfc6962.root_hash(b.bodies[:401])).decode()  # another root
     sql(
         b.engine,
         "UPDATE ledger_checkpoints SET note = :n WHERE size = 400",
@@ -405,7 +407,7 @@ def checkpoint_root_column(size: int) -> Callable[[Built], set[str]]:
         sql(
             b.engine,
             "UPDATE ledger_checkpoints SET root = :r WHERE size = :s",
-            {"r": merkle.root_hash(b.bodies[: size - 1]), "s": size},
+            {"r": rfc6962.root_hash(b.bodies[: size - 1]), "s": size},
         )
         return {f"checkpoint {size}"}
 
@@ -616,7 +618,7 @@ def test_untouched_bundle_verifies(pristine: Pristine) -> None:
     report, header = verify_bundle(pristine.bundle, VKEY)
     assert report.ok, report.problems
     assert (report.size, report.checkpoints_verified, report.uncovered) == (SIZE, 3, 17)
-    assert report.root == merkle.root_hash(pristine.bodies)
+    assert report.root == rfc6962.root_hash(pristine.bodies)
     assert header["origin"] == ORIGIN
     assert header["vkey"] == VKEY
     assert "key_source" not in header
@@ -628,7 +630,7 @@ def test_untouched_bundle_verifies(pristine: Pristine) -> None:
     assert "555-" not in text_lines
     report, _ = verify_bundle(pristine.bundle_gz, VKEY)
     assert report.ok
-    assert report.root == merkle.root_hash(pristine.bodies)
+    assert report.root == rfc6962.root_hash(pristine.bodies)
 
 
 @pytest.mark.parametrize(
@@ -678,10 +680,10 @@ def test_bundle_forged_and_resigned_with_another_key(pristine: Pristine, tmp_pat
         edit_entry_line(lines)
         bodies = [line["entry"].encode() for line in lines[FIRST_ENTRY:]]
         for number, size in enumerate(CHECKPOINTS, start=1):
-            cp = Checkpoint(ORIGIN, size, merkle.root_hash(bodies[:size]))
+            cp = Checkpoint(ORIGIN, size, rfc6962.root_hash(bodies[:size]))
             lines[number]["checkpoint"] = sign_checkpoint(cp, attacker)
         lines[0]["vkey"] = attacker_vkey
-        lines[0]["root"] = base64.b64encode(merkle.root_hash(bodies)).decode()
+        lines[0]["root"] = base64.b64encode(rfc6962.root_hash(bodies)).decode()
 
     path = rewrite(pristine.bundle, tmp_path / "forged.jsonl", forge)
     unpinned, header = verify_bundle(path)

@@ -25,12 +25,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidKey, LiaisonError, MalformedNote, NoteError, SignatureError
 from liaison.ledger.note import (
-    InvalidKey,
-    MalformedNote,
-    NoteError,
-    SignatureError,
     Signer,
     Verifier,
     generate_signer,

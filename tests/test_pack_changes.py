@@ -15,33 +15,27 @@ import pytest
 from sqlalchemy import Engine
 
 import liaison.gateway.index_writes as index_writes
-from liaison.errors import InvalidRequest, PackError
-from liaison.gateway.auth import Forbidden, Principal, Role
+from liaison.errors import Forbidden, InvalidRequest, PackChanged, PackError, StalePack, Unavailable
+from liaison.gateway.auth import Principal
 from liaison.gateway.deciding import PACK_RETRIES
 from liaison.gateway.events import Event
 from liaison.gateway.index_writes import DecisionIndex, IndexData, write_index
-from liaison.gateway.packs import PackChanged, StalePack
-from liaison.gateway.service import Gateway, Unavailable
+from liaison.gateway.roles import KeyRole
+from liaison.gateway.service import Gateway
 from liaison.ledger.check import check_ledger
-from liaison.ledger.committer import GroupCommitter
+from liaison.ledger.committer import GroupCommitter, Refusal
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.sequencer import Appended
 from liaison.model.decision import Outcome
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
-from liaison.policy import load_pack, shipped_pack_path
-from liaison.policy.pack_content import (
-    apply_changes,
-    file_changes,
-    load_pack_files,
-    pack_digest,
-    read_pack_files,
-)
+from liaison.policy import load_pack, load_pack_files, shipped_pack_path
+from liaison.policy.pack_files import apply_changes, file_changes, pack_digest, read_pack_files
 
 ORIGIN = "test.example/packs"
-ADMIN = Principal("k-admin", Role.ADMIN, "admin-1", None)
-OFFICER = Principal("k-officer", Role.OFFICER, "officer-1", "1D")
+ADMIN = Principal("k-admin", KeyRole.ADMIN, "admin-1", None)
+OFFICER = Principal("k-officer", KeyRole.OFFICER, "officer-1", "1D")
 NEW = "directives/TEST-NO-INQUIRIES.toml"
 EVENT = {
     "at": "2025-08-15T12:30:00-04:00",
@@ -242,7 +236,7 @@ def test_only_admins_change_the_pack(gateway: Gateway) -> None:
     size = gateway.ledger.head()[0]
     base = gateway.packs.latest()
     assert base is not None
-    for role in (Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.PUBLIC):
+    for role in (KeyRole.OFFICER, KeyRole.SUPERVISOR, KeyRole.AUDITOR, KeyRole.PUBLIC):
         who = Principal("k", role, "someone", "1D")
         with pytest.raises(Forbidden):
             gateway.change_pack(who, reason="r", base=base.digest, changes={NEW: FORBID_INQUIRIES})
@@ -279,9 +273,17 @@ def test_a_change_against_an_old_pack_is_a_conflict(gateway: Gateway) -> None:
     old = gateway.packs.latest()
     assert old is not None
     forbid(gateway)
-    with pytest.raises(StalePack, match="but the pack is now"):
+    newest = gateway.packs.latest()
+    assert newest is not None
+    size = gateway.ledger.head()[0]
+    with pytest.raises(StalePack) as stale:
         gateway.change_pack(ADMIN, reason="r", base=old.digest, changes={NEW: None})
-    assert StalePack.code == "conflict"
+    # The admin is told which pack is in force now, to make the change again against it.
+    assert f"against {old.digest!r}, but the pack is now {newest.digest}" in str(stale.value)
+    assert stale.value.to_dict()["code"] == "conflict"
+    assert gateway.ledger.head()[0] == size  # nothing recorded
+    assert gateway.packs.latest() == newest  # the newer change stands (not undone)
+    assert decide(gateway, "after-stale")["decision"] == "deny"
 
 
 def test_record_pack_records_only_the_first(
@@ -377,11 +379,15 @@ def test_a_pack_that_keeps_changing_leaves_nothing_behind(
 
     monkeypatch.setattr(index_writes, "current_seq", moving)
     size = gateway.ledger.head()[0]
-    with pytest.raises(Unavailable):
+    with pytest.raises(Unavailable, match="kept changing; the request was not decided"):
         gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
+    assert calls["n"] == PACK_RETRIES  # one check per try, then the refusal
     gateway.record(Event.model_validate({**EVENT, "kind": "arrest"}), OFFICER)  # a later commit
     assert gateway.ledger.head()[0] == size + 1  # the event only
-    assert Unavailable.code == "unavailable"
+    # The id was not used: the same request, sent again, is decided afresh (not a replay).
+    again = gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
+    assert again.decision.decision is Outcome.PERMIT
+    assert again.ledger_index == size + 1
 
 
 def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
@@ -398,9 +404,9 @@ def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
     stale, fresh = 0, gateway.rules.seq  # 0: a version that is no longer newest
     hold = threading.Event()
 
-    def held(conn: Any, written: Sequence[tuple[IndexData, Appended]]) -> None:
+    def held(conn: Any, written: Sequence[tuple[IndexData, Appended]]) -> Refusal | None:
         hold.wait(5)
-        write_index(conn, written)
+        return write_index(conn, written)
 
     committer: GroupCommitter[IndexData] = GroupCommitter(gateway.ledger, held)
     blocker = committer.enqueue(NewEntry("test", {"hold": True}, "t"), decision_index(9, fresh))

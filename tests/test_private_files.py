@@ -20,7 +20,8 @@ from typer.testing import CliRunner, Result
 
 from liaison.api.app import create_app
 from liaison.cli import app
-from liaison.ledger.keys import SigningKeyError, keygen
+from liaison.errors import SigningKeyError
+from liaison.ledger.keys import keygen
 from liaison.policy import shipped_pack_path
 from liaison.settings import Settings
 from liaison.storage.database import open_engine

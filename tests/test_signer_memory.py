@@ -25,16 +25,18 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner, Result
 
 from conftest import running_services
-from liaison.api.app import Services, create_app
+from liaison.api.app import create_app
+from liaison.api.deps import Services
 from liaison.cli import app as cli_app
-from liaison.gateway.auth import Role
+from liaison.errors import SignerRefused
+from liaison.gateway.roles import KeyRole
 from liaison.ledger import merkle
 from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import keygen, load_signer, load_verifier
 from liaison.ledger.log import Ledger
-from liaison.ledger.signer_memory import MEMORY_FILE, SignerMemory, SignerRefused
+from liaison.ledger.signer_memory import MEMORY_FILE, SignerMemory
 from liaison.storage.tables import ledger_checkpoints
 from test_ledger_tamper import rebuild_derived
 
@@ -84,7 +86,7 @@ def deployment(
         monkeypatch.setenv("LIAISON_DATABASE_URL", db_url)
         monkeypatch.setenv("LIAISON_KEY_DIR", str(keys))
         monkeypatch.setenv("LIAISON_LOG_ORIGIN", services.settings.log_origin)
-        public = {"Authorization": f"Bearer {services.keys.create(Role.PUBLIC, 'press')[0]}"}
+        public = {"Authorization": f"Bearer {services.keys.create(KeyRole.PUBLIC, 'press')[0]}"}
         yield Deployment(services, client, public, keys)
 
 

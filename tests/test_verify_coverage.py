@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner, Result
 
+import rfc6962
 from liaison.cli import app
-from liaison.ledger import merkle
 from test_ledger_tamper import rebuild_derived
 
 ORIGIN = "coverage.example/ledger"
@@ -114,7 +114,7 @@ def test_bundle_with_checkpoints_removed_and_an_entry_changed_fails(env: Path) -
     items = [item for item in lines(bundle) if "checkpoint" not in item]
     items[4]["entry"] = items[4]["entry"].replace('"d":"deny"', '"d":"permit"')
     bodies = [item["entry"].encode() for item in items[1:]]
-    items[0]["root"] = base64.b64encode(merkle.root_hash(bodies)).decode()  # header agrees
+    items[0]["root"] = base64.b64encode(rfc6962.root_hash(bodies)).decode()  # header agrees
     write(bundle, items)
     failed = cli("verify-bundle", str(bundle), "--json")
     assert failed.exit_code == 1

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from liaison import __version__
-from liaison.cli_ledger import db_app, ledger_app, verify_bundle_command
+from liaison.cli_ledger import _fail, db_app, ledger_app, verify_bundle_command
 from liaison.cli_packs import packs_app
 from liaison.cli_service import demo, keys_app, serve
 from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
@@ -72,16 +72,11 @@ InputArg = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _pack(path: Path | None) -> Pack:
     try:
         return load_pack(path or shipped_pack_path("dc"))
     except PackError as exc:
-        raise _fail(exc.message, 1) from None
+        raise _fail(exc, 1) from None
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -301,7 +296,7 @@ def directives_show(
     try:
         d = loaded.directive(directive_id)
     except NotFound as exc:
-        raise _fail(exc.message, 2) from None
+        raise _fail(exc, 2) from None
     if as_json:
         _emit(directive_detail(d, loaded.timezone))
         return
@@ -364,8 +359,7 @@ def run() -> None:  # pragma: no cover - console entry point
     try:
         app()
     except LiaisonError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
+        sys.exit(_fail(exc).exit_code)
     except Exception as exc:
         from sqlalchemy.exc import SQLAlchemyError  # not at start: decide needs no database
 

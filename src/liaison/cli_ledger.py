@@ -31,8 +31,11 @@ ledger_app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+def _fail(problem: str | Exception, code: int = 1) -> typer.Exit:
+    """Report an error the one way the command line does (every command): ``error: `` and
+    its text on standard error; a ``LiaisonError``'s text is its message and then each of
+    its problems. The exit to raise, with ``code``."""
+    typer.echo(f"error: {problem}", err=True)
     return typer.Exit(code)
 
 
@@ -49,7 +52,7 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
     try:
         signer = load_signer(s.key_dir)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     return Ledger(open_engine(s.database_url), s.log_origin, signer, SignerMemory(s.key_dir))
 
 
@@ -93,7 +96,7 @@ def ledger_keygen(
         skey_path, vkey_path = keygen(s.key_dir, s.log_origin, force=force)
         api_key_secret(s.key_dir)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     typer.echo(f"signing key: {skey_path} (keep it secret)")
     typer.echo(f"verifier key: {vkey_path}")
     typer.echo(vkey_path.read_text().strip())
@@ -155,7 +158,8 @@ def ledger_append(
 
 
 def _new_entry(line: str, number: int) -> NewEntry:
-    from liaison.ledger.canonical import CanonicalJSONError, canonical_json
+    from liaison.errors import CanonicalJSONError
+    from liaison.ledger.canonical import canonical_json
     from liaison.ledger.entries import NewEntry
 
     try:
@@ -186,7 +190,7 @@ def ledger_get(index: Annotated[int, typer.Argument(help="Entry index.")]) -> No
     try:
         entry = open_ledger().entry(index)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     typer.echo(
         json.dumps(
             {
@@ -215,7 +219,7 @@ def ledger_checkpoint(
         try:
             cp = ledger.checkpoint()
         except LiaisonError as exc:
-            raise _fail(exc.message) from None
+            raise _fail(exc) from None
         typer.echo(cp.note)
         made += 1
         if every is None or (count is not None and made >= count):
@@ -234,7 +238,7 @@ def ledger_prove_inclusion(
     try:
         proof = open_ledger().inclusion_proof(index, size)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     typer.echo(json.dumps({**proof.to_json(), "verified": proof.verifies()}))
 
 
@@ -247,7 +251,7 @@ def ledger_prove_consistency(
     try:
         proof = open_ledger().consistency_proof(old, new)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     typer.echo(json.dumps({**proof.to_json(), "verified": proof.verifies()}))
 
 
@@ -328,7 +332,7 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     from liaison.ledger.keys import load_verifier
     from liaison.ledger.log import Ledger
     from liaison.ledger.signer_memory import SignerMemory
-    from liaison.ledger.verify import Problem
+    from liaison.ledger.verify import Finding
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
@@ -337,14 +341,14 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     try:  # the last tree the key signed, kept beside it: checked like a kept checkpoint
         signed = SignerMemory(s.key_dir).recall()
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     remembered = signed.note if signed is not None else None
     report = check_ledger(
         ledger, load_verifier(s.key_dir), structure_only=structure_only, remembered=remembered
     )
     if signed is not None and signed.size > report.size and not structure_only:
         report.problems.append(
-            Problem(
+            Finding(
                 "signer's memory",
                 f"the key signed a tree of {signed.size} entries (LIAISON_KEY_DIR/ledger.signed);"
                 f" the ledger holds {report.size}: entries were removed",
@@ -370,7 +374,7 @@ def ledger_export(
     try:
         entries, checkpoints = export_bundle(open_ledger(s), path, vkey)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     typer.echo(f"wrote {path}: {entries} entries, {checkpoints} checkpoints")
 
 
@@ -419,9 +423,9 @@ def ledger_erase(
             listed, done = erase_subject(ledger, subject, reason, actor, authority)
             erased = listed
     except InvalidRequest as exc:
-        raise _fail(exc.message, 2) from None
+        raise _fail(exc, 2) from None
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     out: dict[str, Any] = {"erased": erased, "erasure_entry": done.index, "size": done.size}
     if subject is not None:
         out["count"] = len(listed)
@@ -446,6 +450,6 @@ def verify_bundle_command(
     try:
         report, header = verify_bundle(path, vkey, structure_only=structure_only)
     except (LiaisonError, OSError) as exc:
-        raise _fail(getattr(exc, "message", str(exc))) from None
+        raise _fail(exc) from None
     extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
     _print_report(report, as_json, extra)

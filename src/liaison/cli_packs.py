@@ -48,7 +48,7 @@ def packs_history(
     try:
         changes = LedgerPackStore(ledger.engine, ledger).history()
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     if as_json:
         typer.echo(json.dumps({"changes": changes}, indent=2, ensure_ascii=False))
         return
@@ -78,7 +78,7 @@ def packs_export(
     try:
         stored = store.get(seq) if seq is not None else store.latest()
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     if stored is None:
         raise _fail("no pack recorded yet")
     if folder.exists():
@@ -98,23 +98,23 @@ def packs_import(
 ) -> None:
     """Record a pack folder as the pack in force (validated whole; a ledger entry)."""
     from liaison.gateway.auth import Principal
-    from liaison.gateway.roles import Role
-    from liaison.policy.pack_content import read_pack_files
+    from liaison.gateway.roles import KeyRole
+    from liaison.policy.pack_files import read_pack_files
 
     try:
         files = read_pack_files(folder)
         gateway = _gateway(folder)
     except PackError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     try:
         current = gateway.packs.latest()
         if current is None:
             stored = gateway.record_pack(files, actor=actor, reason=reason)
         else:
-            admin = Principal("cli", Role.ADMIN, actor, None)
+            admin = Principal("cli", KeyRole.ADMIN, actor, None)
             stored = gateway.change_pack(admin, reason=reason, base=current.digest, whole=files)
     except LiaisonError as exc:
-        raise _fail(exc.message) from None
+        raise _fail(exc) from None
     finally:
         gateway.close()
     if stored is None:

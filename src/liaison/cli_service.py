@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.gateway.auth import KeyStore
     from liaison.settings import Settings
 
-from liaison.gateway.roles import Role
+from liaison.gateway.roles import KeyRole
 
 keys_app = typer.Typer(help="API keys: create (shown once), revoke.", no_args_is_help=True)
 
@@ -21,6 +21,7 @@ def _keys(*, verifying: bool = True) -> KeyStore:
     make or check keys (revoking needs none, so it works without the key directory)."""
     import secrets
 
+    from liaison.cli_ledger import _fail
     from liaison.errors import LiaisonError
     from liaison.gateway.auth import KeyStore
     from liaison.gateway.key_secret import api_key_secret
@@ -31,15 +32,14 @@ def _keys(*, verifying: bool = True) -> KeyStore:
     try:
         secret = api_key_secret(settings.key_dir) if verifying else secrets.token_bytes(32)
     except LiaisonError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise _fail(exc) from None
     return KeyStore(open_engine(settings.database_url), secret)
 
 
 @keys_app.command("create")
 def keys_create(
     role: Annotated[
-        Role, typer.Option("--role", help="officer, supervisor, auditor, admin or public.")
+        KeyRole, typer.Option("--role", help="officer, supervisor, auditor, admin or public.")
     ],
     actor: Annotated[
         str, typer.Option("--actor", help="Who the key speaks for (e.g. officer-1234).")
@@ -135,14 +135,14 @@ def serve(
 
 def _refuse_exposed_key(settings: Settings) -> None:
     """Exit 1 before starting when the signing key is readable by group or others."""
+    from liaison.cli_ledger import _fail
     from liaison.errors import LiaisonError
     from liaison.ledger.keys import load_signer
 
     try:
         load_signer(settings.key_dir)
     except LiaisonError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise _fail(exc) from None
 
 
 def demo(
@@ -157,7 +157,7 @@ def demo(
 
     from rich.progress import Progress
 
-    from liaison.api.app import build_services
+    from liaison.api.deps import build_services
     from liaison.demo import _stops, load_demo
     from liaison.files import private_dir
     from liaison.logs import configure as configure_logs
@@ -184,7 +184,7 @@ def demo(
         typer.echo(f"demo history loaded: {result.decisions} decisions, {result.events} events")
     path = Path(key_file)
     if not path.exists():
-        key, _ = services.keys.create(Role.AUDITOR, "demo-auditor")
+        key, _ = services.keys.create(KeyRole.AUDITOR, "demo-auditor")
         private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from liaison.gateway.auth import Principal, Role
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.model.request import parse_request
 from liaison.storage.tables import decisions, events
@@ -371,7 +372,9 @@ def load_demo(
     if not plans:
         return DemoResult(0, 0, True)
     # The loader speaks for each district as its supervisor would (no API key is made).
-    loaders = {d: Principal(f"demo-{d}", Role.SUPERVISOR, f"demo-loader-{d}", d) for d in DISTRICTS}
+    loaders = {
+        d: Principal(f"demo-{d}", KeyRole.SUPERVISOR, f"demo-loader-{d}", d) for d in DISTRICTS
+    }
 
     def run(plan: list[tuple[str, dict[str, Any]]]) -> tuple[int, int]:
         decided = recorded = 0

@@ -1,45 +1,19 @@
-"""The one error hierarchy of liaison.
+"""The one error hierarchy of liaison: every error class, under ``LiaisonError``.
 
-Every error has a stable machine ``code`` and renders to one JSON shape
-(``{"code", "message", ...}``) used by the CLI and, later, the HTTP API.
-No error path ever yields a permit: callers that catch a ``LiaisonError``
-while deciding must deny.
+Each class has a stable machine ``code``, the HTTP ``status`` the API answers it with (RFC
+9110 §15) and a short ``description`` for the OpenAPI document (``liaison.api.errors``);
+docs/api.md lists every code with its status (a test holds the two together). Each error
+renders to one JSON object, ``to_dict()`` (``{"code", "message", "field"?, "problems"?,
+"choices"?}``), used by the API, by each item of a batch and by the command line.
+No error path ever yields a permit: callers that catch a ``LiaisonError`` while deciding
+must deny.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-
-class LiaisonError(Exception):
-    """Base class: a failure with a stable code and a human message."""
-
-    code = "liaison_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message}
-
-
-class InvalidRequest(LiaisonError):
-    """An action request that does not conform to request-schema.md.
-
-    ``field`` is the dotted path of the offending field (``subject.custody``),
-    or ``None`` when the input is not a JSON object at all.
-    """
-
-    code = "invalid_request"
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "field": self.field, "message": self.message}
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,51 +29,225 @@ class PackProblem:
         return f"{where}: {self.message}"
 
 
-class PackError(LiaisonError):
-    """A directive pack that failed validation. It is never used."""
+class LiaisonError(Exception):
+    """Base class: a failure with a stable code and a human ``message``. Raised as itself
+    only for what has no more specific class: an unexpected failure inside the service
+    (the API answers any exception it did not expect with this code), so 500.
 
-    code = "invalid_pack"
+    ``field`` names what the error is about (a request field, a query parameter);
+    ``problems`` are the located problems of a pack; ``choices`` the values of ``field``
+    that resolve an ambiguity. ``str()`` is the text for a person: the message, then
+    each problem on a line of its own."""
 
-    def __init__(self, problems: list[PackProblem]) -> None:
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"directive pack is invalid ({len(problems)} problem(s)):\n{lines}")
-        self.problems = problems
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    description: ClassVar[str] = "An unexpected failure inside the service"
+    # Whether the HTTP API can answer it (False: only the command line, or inside the
+    # service); only these are described in the OpenAPI document.
+    answered_by_api: ClassVar[bool] = True
+    # Whether ``to_dict`` always has ``field``, null when there is nothing to name.
+    names_field: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        problems: Sequence[PackProblem] = (),
+        choices: Sequence[str] = (),
+    ) -> None:
+        lines = "".join(f"\n  {p}" for p in problems)
+        super().__init__(f"{message}:{lines}" if problems else message)
+        self.message = message
+        self.field = field
+        self.problems = list(problems)
+        self.choices = list(choices)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": f"directive pack is invalid ({len(self.problems)} problem(s))",
-            "problems": [
+        """The error object: the one JSON shape of an error everywhere."""
+        out: dict[str, Any] = {"code": self.code}
+        if self.field is not None or self.names_field:
+            out["field"] = self.field
+        out["message"] = self.message
+        if self.problems:
+            out["problems"] = [
                 {"file": p.file, "line": p.line, "message": p.message} for p in self.problems
-            ],
-        }
+            ]
+        if self.choices:
+            out["choices"] = self.choices
+        return out
+
+
+# -- what was asked -------------------------------------------------------------------------
+
+
+class InvalidRequest(LiaisonError):
+    """An action request that does not conform to request-schema.md (or any other input
+    that was refused: a query parameter, a pack change).
+
+    ``field`` is the dotted path of the offending field (``subject.custody``),
+    or ``None`` when the input is not a JSON object at all.
+    """
+
+    code = "invalid_request"
+    status = 422
+    description = "The request is invalid; `field` names the offending field"
+    names_field = True
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class PayloadTooLarge(LiaisonError):
+    """A request body larger than the deployment allows (``LIAISON_MAX_BODY_BYTES``)."""
+
+    code = "payload_too_large"
+    status = 413
+    description = "The body is larger than the deployment allows"
+
+
+class UnsupportedMediaType(LiaisonError):
+    """A request body not sent as ``application/json`` (UTF-8)."""
+
+    code = "unsupported_media_type"
+    status = 415
+    description = "The body is not sent as `application/json` (UTF-8)"
+
+
+class CanonicalJSONError(LiaisonError, ValueError):
+    """A value that has no canonical JSON form (RFC 8785 / I-JSON limits). What is given to
+    be recorded, so 422 (validation refuses such values first; this is the last guard).
+    Still a ``ValueError``, as the ``json`` module's errors are."""
+
+    code = "no_canonical_json"
+    status = 422
+    description = "A value has no canonical JSON form (RFC 8785)"
+    answered_by_api = False
+
+
+# -- who asks -------------------------------------------------------------------------------
+
+
+class Unauthenticated(LiaisonError):
+    """No API key, or one that is unknown, malformed or revoked."""
+
+    code = "unauthenticated"
+    status = 401
+    description = "No API key, or an unknown, malformed or revoked one"
+
+
+class Forbidden(LiaisonError):
+    """The key's role (or its actor, or its unit) may not do this."""
+
+    code = "forbidden"
+    status = 403
+    description = "The key's role may not do this"
+
+
+class RateLimited(LiaisonError):
+    """Too many failed authentications from one client address; ``retry_after`` seconds."""
+
+    code = "rate_limited"
+    status = 429
+    description = (
+        "Too many bad API keys from this client address; retry after `Retry-After` seconds"
+    )
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed authentications from this client; retry after {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
+# -- what is recorded -----------------------------------------------------------------------
 
 
 class NotFound(LiaisonError):
-    """A named thing (directive, view, section) that does not exist."""
+    """A named thing (directive, view, record, entry) that does not exist, or that the
+    key may not read (its existence is not revealed)."""
 
     code = "not_found"
+    status = 404
+    description = "Not found, or not visible to the key"
+
+
+class NothingToErase(NotFound):
+    """An erasure that found no personal data to erase: refused, nothing is written."""
+
+    description = "No personal data to erase"
+    answered_by_api = False
+
+
+class Conflict(LiaisonError):
+    """The actor's id was already used for a different request or event."""
+
+    code = "conflict"
+    status = 409
+    description = "The actor's id was already used for a different request or event"
 
 
 class Ambiguous(LiaisonError):
     """An id that names several records the caller may read (ids are scoped: a decision's
     to its actor, an encounter's to its unit). ``field`` is the query parameter that
-    chooses one (``actor``, ``unit``); ``choices`` are its values, sorted."""
+    chooses one (``actor``, ``unit``) and ``choices`` its values, sorted; or ``encounter.id``
+    when a unit takes part in several units' encounters of the id, ``choices`` those units.
+    It conflicts with what is recorded: 409."""
 
     code = "ambiguous"
+    status = 409
+    description = (
+        "The id names several records the key may read (ids are per actor, encounter ids "
+        "per unit); `choices` lists the values of `field` that tell them apart"
+    )
 
     def __init__(self, message: str, field: str, choices: list[str]) -> None:
-        super().__init__(message)
-        self.field = field
-        self.choices = choices
+        super().__init__(message, field=field, choices=choices)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "field": self.field,
-            "choices": self.choices,
-        }
+
+# -- directive packs ------------------------------------------------------------------------
+
+
+class PackError(LiaisonError):
+    """A directive pack that failed validation. It is never used."""
+
+    code = "invalid_pack"
+    status = 422
+    description = "A pack change would make an invalid pack; `problems` lists each"
+
+    def __init__(self, problems: Sequence[PackProblem]) -> None:
+        count = len(problems)
+        super().__init__(f"directive pack is invalid ({count} problem(s))", problems=problems)
+
+
+class StalePack(LiaisonError):
+    """A change made against a pack version that is no longer the newest."""
+
+    code = "conflict"
+    status = 409
+    description = "A pack change was made against a pack that is no longer in force"
+
+
+class PackChanged(LiaisonError):
+    """The pack changed after a decision was made and before it committed (it is made
+    again under the new pack; callers never see this: 503 if they ever did)."""
+
+    code = "pack_changed"
+    status = 503
+    description = "The pack changed while the request was decided; retry"
+    answered_by_api = False
+
+
+# -- the service's state --------------------------------------------------------------------
+
+
+class Unavailable(LiaisonError):
+    """The service cannot decide now (no pack recorded, the pack kept changing, too many
+    legacy key checks at once): retry later."""
+
+    code = "unavailable"
+    status = 503
+    description = "The service could not decide now; retry"
 
 
 class IntegrityFailure(LiaisonError):
@@ -107,15 +255,94 @@ class IntegrityFailure(LiaisonError):
     service refuses to act on it (fail closed) until the database is repaired."""
 
     code = "integrity"
+    status = 503
+    description = "The database disagrees with the ledger; nothing is decided or served from it"
 
 
-class PayloadTooLarge(LiaisonError):
-    """A request body larger than the deployment allows (``LIAISON_MAX_BODY_BYTES``)."""
-
-    code = "payload_too_large"
+# -- the ledger (docs/ledger.md) ------------------------------------------------------------
 
 
-class UnsupportedMediaType(LiaisonError):
-    """A request body not sent as ``application/json`` (UTF-8)."""
+class LedgerError(LiaisonError):
+    """The ledger cannot serve: it is not initialised (no ``liaison db upgrade``), it has no
+    signing key, or what it stores disagrees with itself (personal data that does not match
+    its commitment). A state of the deployment, not of the request, that an operator must
+    repair: 503, as ``integrity``, so that clients retry rather than change the request."""
 
-    code = "unsupported_media_type"
+    code = "ledger_error"
+    status = 503
+    description = "The ledger cannot serve (not initialised, no signing key, or damaged)"
+
+
+class SigningKeyError(LiaisonError):
+    """The deployment's signing key or API key secret is unusable (missing, malformed,
+    readable by others) or would be replaced. The service refuses to start with it; were
+    it ever answered, it is the deployment's state, not the request's: 503."""
+
+    code = "key_error"
+    status = 503
+    description = "The deployment's signing key is unusable"
+    answered_by_api = False
+
+
+class SignerRefused(LiaisonError):
+    """The signer will not sign this tree: it does not extend the last tree it signed (a
+    rollback or rewrite of the ledger; docs/ledger.md). It conflicts with what was signed:
+    409."""
+
+    code = "signer_refused"
+    status = 409
+    description = (
+        "The tree does not extend the last one the key signed (a rollback or rewrite of the ledger)"
+    )
+
+
+class InvalidCheckpoint(LiaisonError):
+    """A checkpoint body that breaks tlog-checkpoint, or not from the expected log: input
+    that is refused, 422 (checkpoints are checked by ``liaison ledger verify`` and
+    ``verify-bundle``)."""
+
+    code = "invalid_checkpoint"
+    status = 422
+    description = "A checkpoint that breaks C2SP tlog-checkpoint, or of another log"
+    answered_by_api = False
+
+
+class BundleError(LiaisonError):
+    """A ledger bundle that cannot be read (not UTF-8, damaged compression, not JSON, a bad
+    header): input given by a user, 422."""
+
+    code = "bad_bundle"
+    status = 422
+    description = "A ledger bundle that cannot be read"
+    answered_by_api = False
+
+
+class NoteError(LiaisonError):
+    """A key or signed note (C2SP signed-note) that was refused: input, 422. Never trust
+    the text of a refused note."""
+
+    code = "invalid_note"
+    status = 422
+    description = "A key or signed note that was refused"
+    answered_by_api = False
+
+
+class InvalidKey(NoteError):
+    """A verifier key, signer key or key name that is not well formed."""
+
+    code = "invalid_key"
+    description = "A verifier key, signer key or key name that is not well formed"
+
+
+class MalformedNote(NoteError):
+    """A signed note (or a text to sign) that breaks the signed-note format."""
+
+    code = "malformed_note"
+    description = "A signed note that breaks the signed-note format"
+
+
+class SignatureError(NoteError):
+    """A note with no verified signature by a known key, or with a bad one."""
+
+    code = "bad_signature"
+    description = "A note with no verified signature by a known key, or a bad one"

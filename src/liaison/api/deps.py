@@ -1,4 +1,5 @@
-"""What every route depends on: the deployment's services and the caller's API key."""
+"""What every route depends on: the deployment's services and the caller's API key
+(docs/api.md, "Authentication and roles")."""
 
 from __future__ import annotations
 
@@ -12,23 +13,29 @@ from starlette.concurrency import run_in_threadpool
 
 from liaison.api.metrics import Metrics
 from liaison.api.ratelimit import FailureLimiter
-from liaison.errors import PackError
-from liaison.gateway.auth import KeyStore, Principal, Unauthenticated
+from liaison.errors import PackError, SigningKeyError, Unauthenticated
+from liaison.gateway.auth import KeyStore, Principal
 from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
+from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
-from liaison.ledger.keys import SigningKeyError, load_signer
+from liaison.ledger.keys import load_signer
 from liaison.ledger.log import Ledger
 from liaison.ledger.signer_memory import SignerMemory
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
-from liaison.policy.pack_content import pack_digest, read_pack_files
+from liaison.policy.pack_files import pack_digest, read_pack_files
 from liaison.settings import Settings
 from liaison.storage.database import open_engine
 
 SYSTEM_ACTOR = "liaison"  # who records the first pack of a deployment (at its start)
 log = get_logger("liaison.api")
+
+# Who may read records (decisions, encounters), each within what ``Principal.may_read``
+# allows: not admins (keys, packs) nor the public (published material only: the signed
+# checkpoint and the directives, which every key may read).
+RECORD_READERS = (KeyRole.OFFICER, KeyRole.SUPERVISOR, KeyRole.AUDITOR)
 
 
 @dataclass
@@ -90,7 +97,7 @@ def _report_folder(folder: Path, stored: StoredPack) -> None:
     try:
         digest = pack_digest(read_pack_files(folder))
     except PackError as exc:
-        problem = exc.message
+        problem = str(exc)  # the message and every problem
     if digest == stored.digest:
         return
     log.warning(

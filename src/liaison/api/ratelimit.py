@@ -24,17 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from liaison.errors import LiaisonError
-
-
-class RateLimited(LiaisonError):
-    code = "rate_limited"
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"too many failed authentications from this client; retry after {retry_after} s"
-        )
-        self.retry_after = retry_after
+from liaison.errors import RateLimited
 
 
 class FailureLimiter:

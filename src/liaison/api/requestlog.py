@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from liaison.api.errors import error_body
+from liaison.errors import LiaisonError
 from liaison.logs import get_logger
 
 log = get_logger("liaison.api")
@@ -65,9 +65,10 @@ class RequestLog:
 
 async def _internal_error(respond: Any, exc: Exception) -> None:
     """The one error shape, for a failure nothing else answered (logged with its trace)."""
-    body = json.dumps(error_body("internal_error", type(exc).__name__)).encode()
+    error = LiaisonError(type(exc).__name__)  # the base class: ``internal_error``, 500
+    body = json.dumps({"error": error.to_dict()}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await respond({"type": "http.response.start", "status": 500, "headers": headers})
+    await respond({"type": "http.response.start", "status": error.status, "headers": headers})
     await respond({"type": "http.response.body", "body": body})
 
 

@@ -3,10 +3,11 @@ role allows (docs/api.md, "Authentication and roles")."""
 
 from __future__ import annotations
 
-from liaison.gateway.auth import Forbidden, Principal
-from liaison.gateway.roles import Role
+from liaison.errors import Forbidden
+from liaison.gateway.auth import Principal
+from liaison.gateway.roles import KeyRole
 from liaison.model.request import Actor
-from liaison.model.vocabulary import Role as ActorRole
+from liaison.model.vocabulary import ActorRole
 
 # Ranks an officer's key may not claim for its actor (a supervisor's key may claim any).
 SUPERVISORY_RANKS = frozenset({ActorRole.SUPERVISOR, ActorRole.COMMANDER})
@@ -18,7 +19,7 @@ def require_acting_for(who: Principal, actor: Actor, verb: str) -> None:
         raise Forbidden(
             f"{who.role.value} {who.actor_id} may not {verb} as {actor.id} (unit {actor.unit})"
         )
-    if who.role is Role.OFFICER and actor.role in SUPERVISORY_RANKS:
+    if who.role is KeyRole.OFFICER and actor.role in SUPERVISORY_RANKS:
         raise Forbidden(
             f"an officer's key may not {verb} as a {actor.role.value} (actor.role); "
             "a supervisor's key may"

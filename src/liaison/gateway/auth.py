@@ -37,28 +37,20 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, Row, insert, select, update
 
-from liaison.errors import LiaisonError
-from liaison.gateway.roles import Role as Role  # re-exported: the roles live apart
+from liaison.errors import Forbidden, Unauthenticated, Unavailable
+from liaison.gateway.roles import KeyRole
 from liaison.storage.database import write_transaction
 from liaison.storage.tables import api_keys
-
-
-class Unauthenticated(LiaisonError):
-    code = "unauthenticated"
-
-
-class Forbidden(LiaisonError):
-    code = "forbidden"
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     key_id: str
-    role: Role
+    role: KeyRole
     actor_id: str
     unit: str | None
 
-    def require(self, *roles: Role) -> None:
+    def require(self, *roles: KeyRole) -> None:
         if self.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise Forbidden(f"role {self.role.value} may not do this (needs {allowed})")
@@ -71,9 +63,9 @@ class Principal:
         unit must be the key's: a record filed under another unit (or none) would escape
         the supervisor who oversees it.
         """
-        if self.role is Role.OFFICER:
+        if self.role is KeyRole.OFFICER:
             return actor_id == self.actor_id and unit == self.unit
-        if self.role is Role.SUPERVISOR:
+        if self.role is KeyRole.SUPERVISOR:
             if self.unit is None:
                 return actor_id == self.actor_id and unit is None
             return unit == self.unit
@@ -85,17 +77,17 @@ class Principal:
         Auditors read everything; officers their own records; supervisors their own and
         their unit's. Admins (keys, packs) and the public read no records.
         """
-        if self.role is Role.AUDITOR:
+        if self.role is KeyRole.AUDITOR:
             return True
-        if self.role is Role.OFFICER:
+        if self.role is KeyRole.OFFICER:
             return actor_id == self.actor_id
-        if self.role is Role.SUPERVISOR:
+        if self.role is KeyRole.SUPERVISOR:
             return actor_id == self.actor_id or (unit is not None and unit == self.unit)
         return False
 
     @property
     def reads_everything(self) -> bool:
-        return self.role is Role.AUDITOR
+        return self.role is KeyRole.AUDITOR
 
 
 CACHE_SECONDS = 30.0
@@ -155,10 +147,6 @@ class _Recent(Generic[_V]):
         return len(self._items)
 
 
-class _Deferred(Unauthenticated):
-    """A legacy key not verified now (its caller is over the failure limit): not cached."""
-
-
 class KeyStore:
     """API keys in the database, checked against MACs under ``server_secret``."""
 
@@ -178,7 +166,9 @@ class KeyStore:
         self._flights: dict[bytes, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def create(self, role: Role, actor_id: str, unit: str | None = None) -> tuple[str, Principal]:
+    def create(
+        self, role: KeyRole, actor_id: str, unit: str | None = None
+    ) -> tuple[str, Principal]:
         """A new key (returned once, never stored) and its principal."""
         key_id = secrets.token_hex(6)
         key = f"lsn_{key_id}_{secrets.token_urlsafe(32)}"
@@ -244,17 +234,18 @@ class KeyStore:
     def _verify(self, key: str, digest: bytes, legacy: bool) -> Principal:
         try:
             who = self._check(key, legacy)
-        except _Deferred:
-            raise Unauthenticated(BAD_KEY) from None
         except Unauthenticated:
             self._bad.put(digest, True)
             raise
+        if who is None:  # a legacy key not verified now (over the failure limit): not cached
+            raise Unauthenticated(BAD_KEY)
         self._good.put(digest, who)
         return who
 
-    def _check(self, key: str, legacy: bool) -> Principal:
+    def _check(self, key: str, legacy: bool) -> Principal | None:
         """The same work for every key: a lookup by id (a well-formed key's, else one
-        that cannot exist), a MAC, a constant-time comparison; then the verdict."""
+        that cannot exist), a MAC, a constant-time comparison; then the verdict. None: a
+        key made before MACs, not verified now (``legacy`` false)."""
         parts = key.split("_", 2)
         well_formed = len(parts) == 3 and parts[0] == "lsn" and bool(_KEY_ID.fullmatch(parts[1]))
         mac = key_mac(self._secret, key)
@@ -264,19 +255,17 @@ class KeyStore:
             ).one_or_none()
         matches = hmac.compare_digest(_stored_mac(row), mac)
         if well_formed and row is not None and row.revoked_at is None and _is_legacy(row):
-            matches = self._legacy(row, parts[2], mac, legacy)
+            if not legacy:
+                return None
+            matches = self._legacy(row, parts[2], mac)
         if not (matches and well_formed and row is not None and row.revoked_at is None):
             raise Unauthenticated(BAD_KEY)
-        return Principal(row.id, Role(row.role), row.actor_id, row.unit)
+        return Principal(row.id, KeyRole(row.role), row.actor_id, row.unit)
 
-    def _legacy(self, row: Row[Any], secret: str, mac: bytes, allowed: bool) -> bool:
+    def _legacy(self, row: Row[Any], secret: str, mac: bytes) -> bool:
         """Verify a key made before MACs (argon2id), one at a time; once it verifies,
         store its MAC instead (the argon2 hash is dropped)."""
-        if not allowed:
-            raise _Deferred(BAD_KEY)
         if not _LEGACY_SLOT.acquire(timeout=_LEGACY_WAIT):
-            from liaison.gateway.service import Unavailable  # the service imports this module
-
             raise Unavailable("too many legacy API key verifications at once; retry")
         try:
             _LEGACY.verify(row.secret_hash, secret)

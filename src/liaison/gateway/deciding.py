@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from liaison.errors import LiaisonError
+from liaison.errors import Conflict, LiaisonError, PackChanged, Unavailable
 from liaison.gateway.acting import require_acting_for
 from liaison.gateway.encounters import require_unit
 from liaison.gateway.index_rows import decision_row
 from liaison.gateway.index_writes import DecisionIndex
-from liaison.gateway.packs import PackChanged
 from liaison.gateway.records import decision_of, decision_record
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.sequencer import Appended
@@ -114,8 +113,6 @@ def _decision_row(record: dict[str, Any], recorded_at: datetime) -> dict[str, An
 def wait_durable(gw: Gateway, pending: Pending) -> RecordedDecision:
     """Wait until ``pending`` is durable; a decision is returned only then. One that met
     a pack change before it committed is made again under the new pack."""
-    from liaison.gateway.service import Unavailable  # the service imports this module
-
     for attempt in range(PACK_RETRIES):
         try:
             appended = pending.future.result()
@@ -146,8 +143,6 @@ def existing_decision(gw: Gateway, pending: Pending) -> RecordedDecision | None:
     hash): its public part, and its personal part (subject id, case number: kept apart,
     in the ledger only).
     """
-    from liaison.gateway.service import Conflict  # the service imports this module
-
     decision_id = pending.id
     with gw.db.connect() as conn:
         row = conn.execute(

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
 
-from liaison.errors import Ambiguous, InvalidRequest
-from liaison.gateway.auth import Forbidden, Principal
+from liaison.errors import Ambiguous, Forbidden, InvalidRequest
+from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event, EventKind
 from liaison.gateway.records import encounter_personal, encounter_public, only_one
 from liaison.model.request import Actor

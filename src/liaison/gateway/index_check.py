@@ -41,7 +41,7 @@ from liaison.gateway.pack_ledger import read_pack_record
 from liaison.ledger.entries import parse_body
 from liaison.ledger.log import Ledger
 from liaison.ledger.store import blob
-from liaison.ledger.verify import Problem
+from liaison.ledger.verify import Finding
 from liaison.storage.database import DriverCursor, param_mark, read_cursor
 
 BATCH = 8192
@@ -53,13 +53,13 @@ _KINDS: dict[str, tuple[str, _Maker, tuple[str, ...]]] = {
 }
 
 
-def check_index(ledger: Ledger) -> list[Problem]:
+def check_index(ledger: Ledger) -> list[Finding]:
     """Every finding about the index and the pack rows; never raises on tampered data."""
     try:
         problems = _IndexCheck(ledger).run()
         problems.extend(read_pack_record(ledger, prove=False).problems)
     except Exception as exc:  # a crash would hide a finding: report it as one
-        return [Problem("index", f"the index check could not finish: {exc}")]
+        return [Finding("index", f"the index check could not finish: {exc}")]
     return problems
 
 
@@ -67,11 +67,11 @@ class _IndexCheck:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.m = param_mark(ledger.engine)
-        self.problems: list[Problem] = []
+        self.problems: list[Finding] = []
         # The replayed encounters: by id, each unit's (ids are per unit).
         self.encounters: dict[str, list[dict[str, Any]]] = {}
 
-    def run(self) -> list[Problem]:
+    def run(self) -> list[Finding]:
         with read_cursor(self.ledger.engine, snapshot=True) as cur:
             after = _LOWEST
             while entries := self._entries(cur, after):
@@ -196,7 +196,7 @@ class _IndexCheck:
             )
 
     def _problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(where, message))
+        self.problems.append(Finding(where, message))
 
 
 __all__ = ["BATCH", "check_index"]

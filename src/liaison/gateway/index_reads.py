@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from liaison.errors import NotFound
+from liaison.errors import NotFound, SignerRefused
 from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
@@ -34,7 +34,7 @@ from liaison.gateway.index_rows import (
 from liaison.ledger.log import Ledger
 from liaison.ledger.merkle import leaf_hash, verify_inclusion
 from liaison.ledger.reads import StoredEntry
-from liaison.ledger.signer_memory import Signed, SignerRefused
+from liaison.ledger.signer_memory import Signed
 from liaison.ledger.store import blob
 from liaison.storage.tables import ledger_entries
 

@@ -11,7 +11,7 @@ at all (docs/ledger.md, "The index is checked against the ledger"):
 2. in job order: a decision filed under its encounter's owner (``encounters.resolve``),
    an event's row and the row it makes of its encounter, a pack change's row;
 3. each pack version a decision was made under must still be the newest: the decisions
-   made under an older one are refused (``Refused``) and made again by the service, so
+   made under an older one are refused (a ``Refusal``) and made again by the service, so
    in the ledger every decision after a ``pack_change`` entry was made under it.
 """
 
@@ -24,10 +24,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.types import TypeDecorator
 
+from liaison.errors import Conflict, PackChanged
 from liaison.gateway.encounters import owner_unit, record_encounter
 from liaison.gateway.events import Event
-from liaison.gateway.packs import PackChanged, PreparedChange, current_seq
-from liaison.ledger.committer import Refused
+from liaison.gateway.packs import PreparedChange, current_seq
+from liaison.ledger.committer import Refusal
 from liaison.ledger.sequencer import Appended
 from liaison.storage.bulk import insert_rows
 from liaison.storage.tables import decisions, events
@@ -62,8 +63,9 @@ class PackIndex:
 IndexData = DecisionIndex | EventIndex | PackIndex
 
 
-def write_index(conn: Connection, written: Sequence[tuple[IndexData, Appended]]) -> None:
-    """The hook: the rows of a group's entries, in their transaction."""
+def write_index(conn: Connection, written: Sequence[tuple[IndexData, Appended]]) -> Refusal | None:
+    """The hook: the rows of a group's entries, in their transaction; the decisions made
+    under a pack version that is no longer the newest are refused."""
     _insert_decisions(conn, [(d, at) for d, at in written if isinstance(d, DecisionIndex)])
     for data, at in written:
         if isinstance(data, DecisionIndex):
@@ -73,7 +75,7 @@ def write_index(conn: Connection, written: Sequence[tuple[IndexData, Appended]])
             _write_event(conn, data, at.index)
         else:
             data.change.write(conn, at)
-    _check_versions(conn, written)
+    return _check_versions(conn, written)
 
 
 def _insert_decisions(conn: Connection, found: list[tuple[DecisionIndex, Appended]]) -> None:
@@ -98,8 +100,6 @@ def _file_under_encounter(conn: Connection, index: int, encounter_id: str, unit:
 
 
 def _write_event(conn: Connection, data: EventIndex, index: int) -> None:
-    from liaison.gateway.service import Conflict  # the service imports this module
-
     event, row = data.event, data.row
     mine = (events.c.id == row["id"], events.c.actor_id == row["actor_id"])
     if conn.execute(select(events.c.id).where(*mine)).first():  # the actor's own id
@@ -108,8 +108,11 @@ def _write_event(conn: Connection, data: EventIndex, index: int) -> None:
     conn.execute(insert(events), [{**row, "ledger_index": index, "encounter_unit": owner}])
 
 
-def _check_versions(conn: Connection, written: Sequence[tuple[IndexData, Appended]]) -> None:
-    """Refuse the decisions made under a pack version that is no longer the newest."""
+def _check_versions(
+    conn: Connection, written: Sequence[tuple[IndexData, Appended]]
+) -> Refusal | None:
+    """The decisions made under a pack version that is no longer the newest (the first
+    such version's; the others are checked again when the rest is committed)."""
     made_under: dict[int, list[int]] = {}
     for position, (data, _) in enumerate(written):
         if isinstance(data, DecisionIndex):
@@ -117,7 +120,8 @@ def _check_versions(conn: Connection, written: Sequence[tuple[IndexData, Appende
     for seq, positions in made_under.items():
         if current_seq(conn) != seq:
             changed = PackChanged(f"the directive pack changed after version {seq}")
-            raise Refused(changed, positions)
+            return Refusal(changed, frozenset(positions))
+    return None
 
 
 def _bound(

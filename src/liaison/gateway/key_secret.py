@@ -20,7 +20,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from liaison.ledger.keys import SigningKeyError
+from liaison.errors import SigningKeyError
 
 API_KEY_SECRET_FILE = "api-keys.secret"
 SECRET_BYTES = 32

@@ -25,18 +25,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from liaison.errors import IntegrityFailure, InvalidRequest, NotFound
+from liaison.errors import IntegrityFailure, InvalidRequest, NotFound, SignerRefused
 from liaison.gateway.index_rows import instant
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.log import Ledger
 from liaison.ledger.merkle import leaf_hash
-from liaison.ledger.signer_memory import SignerRefused, check_extends
+from liaison.ledger.signer_memory import check_extends
 from liaison.ledger.store import blob
-from liaison.ledger.verify import Problem
+from liaison.ledger.verify import Finding
 from liaison.logs import get_logger
-from liaison.policy.pack_content import PackFiles, apply_changes, pack_digest
+from liaison.policy.pack_files import PackFiles, apply_changes, pack_digest
 from liaison.storage.database import param_mark, read_cursor
 
 log = get_logger("liaison.integrity")
@@ -48,7 +48,7 @@ class PackRecord:
     """What the ledger says: every pack version, and what disagrees with it."""
 
     packs: list[StoredPack]
-    problems: list[Problem]
+    problems: list[Finding]
 
     def latest(self) -> StoredPack | None:
         return self.packs[-1] if self.packs else None
@@ -63,12 +63,12 @@ def read_pack_record(ledger: Ledger, *, prove: bool = True) -> PackRecord:
         cur.execute(f"SELECT {_ROW_COLUMNS} FROM pack_changes ORDER BY seq")
         rows = list(cur.fetchall())
     problems = [
-        Problem(f"entry {i}", "a pack_change entry this process read is no longer one")
+        Finding(f"entry {i}", "a pack_change entry this process read is no longer one")
         for i in missing
     ]
     unsigned = unsigned_tree(ledger) if prove else None
     if unsigned is not None:
-        problems.append(Problem("tree", unsigned))
+        problems.append(Finding("tree", unsigned))
     packs = _replay(ledger, entries, problems, prove=prove)
     problems.extend(_row_problems(packs, rows))
     return PackRecord(packs, problems)
@@ -166,7 +166,7 @@ def _is_pack_change(body: bytes) -> bool:
 
 
 def _replay(
-    ledger: Ledger, entries: list[Any], problems: list[Problem], *, prove: bool
+    ledger: Ledger, entries: list[Any], problems: list[Finding], *, prove: bool
 ) -> list[StoredPack]:
     """The versions the entries make; stops at the first entry that cannot be trusted
     (every later version is built on it)."""
@@ -182,7 +182,7 @@ def _replay(
             except (ValueError, KeyError, TypeError, AttributeError, InvalidRequest) as exc:
                 problem = f"the pack_change entry cannot be replayed: {exc}"
         if problem is not None:
-            problems.append(Problem(where, problem))
+            problems.append(Finding(where, problem))
             return packs
         packs.append(stored)
         files = stored.files
@@ -232,22 +232,22 @@ def _version(index: int, body: dict[str, Any], files: PackFiles, seq: int) -> St
     )
 
 
-def _row_problems(packs: list[StoredPack], rows: list[Any]) -> list[Problem]:
+def _row_problems(packs: list[StoredPack], rows: list[Any]) -> list[Finding]:
     """Each ``pack_changes`` row against the version the ledger says, both ways."""
-    problems: list[Problem] = []
+    problems: list[Finding] = []
     by_seq = {p.seq: p for p in packs}
     seen: set[int] = set()
     for row in rows:
         seq = row[0]
         pack = by_seq.get(seq) if isinstance(seq, int) else None
         if pack is None:
-            problems.append(Problem(f"pack_changes {seq!r}", "a row with no pack_change entry"))
+            problems.append(Finding(f"pack_changes {seq!r}", "a row with no pack_change entry"))
             continue
         seen.add(pack.seq)
         differ = _row_differences(pack, row)
         if differ:
             problems.append(
-                Problem(
+                Finding(
                     f"pack_changes {pack.seq}",
                     f"{', '.join(differ)} differ(s) from pack_change entry {pack.ledger_index}",
                 )
@@ -255,7 +255,7 @@ def _row_problems(packs: list[StoredPack], rows: list[Any]) -> list[Problem]:
     for pack in packs:
         if pack.seq not in seen:
             problems.append(
-                Problem(
+                Finding(
                     f"entry {pack.ledger_index}", f"pack_change {pack.seq} has no pack_changes row"
                 )
             )

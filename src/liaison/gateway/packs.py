@@ -18,35 +18,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from liaison.errors import InvalidRequest, LiaisonError, NotFound
+from liaison.errors import InvalidRequest, NotFound, StalePack
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.sequencer import Appended
 from liaison.model.json_input import check_text
 from liaison.policy.directives import Pack
-from liaison.policy.pack_content import (
-    PackFiles,
-    apply_changes,
-    file_changes,
-    load_pack_files,
-    pack_digest,
-)
+from liaison.policy.loader import load_pack_files
+from liaison.policy.pack_files import PackFiles, apply_changes, file_changes, pack_digest
 from liaison.storage.database import driver_cursor
 from liaison.storage.tables import pack_changes
 
 MAX_REASON = 4000
-
-
-class PackChanged(LiaisonError):
-    """The pack changed after a decision was made and before it committed (it is made
-    again under the new pack; callers never see this)."""
-
-    code = "pack_changed"
-
-
-class StalePack(LiaisonError):
-    """A change made against a pack version that is no longer the newest."""
-
-    code = "conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,59 +150,101 @@ def prepare_change(
     newest (``StalePack`` otherwise), so two admins cannot overwrite each other's work.
     """
     _check_reason(reason)
+    _check_base(current, base)
     old: PackFiles = current.files if current is not None else {}
-    if current is not None and base != current.digest:
-        raise StalePack(
-            f"base: the change was made against {base!r}, but the pack is now "
-            f"{current.digest} (change {current.seq}); fetch it and make the change again"
-        )
     # A whole pack is every file added to an empty one: the same checks (names, NUL, size).
     files = apply_changes({}, whole) if whole is not None else apply_changes(old, changes or {})
     digest = pack_digest(files)
     if current is not None and digest == current.digest:
         raise InvalidRequest("files", "files: the change leaves the pack as it is")
     pack = load_pack_files(files)
+    _check_same_pack(current, pack)
+    version = _NewVersion(
+        seq=(current.seq if current is not None else 0) + 1,
+        pack_id=pack.id,
+        digest=digest,
+        previous=current.digest if current is not None else None,
+        changed_at=datetime.now(UTC),
+        actor=actor,
+        reason=reason,
+        files=files,
+    )
+    entry = NewEntry("pack_change", version.record(old), actor, recorded_at=version.changed_at)
+    return PreparedChange(entry, pack, version.write, version.stored)
+
+
+@dataclass(frozen=True, slots=True)
+class _NewVersion:
+    """The pack version a validated change makes: its ledger record and its row."""
+
+    seq: int
+    pack_id: str
+    digest: str
+    previous: str | None
+    changed_at: datetime
+    actor: str
+    reason: str
+    files: PackFiles
+
+    def record(self, old: Mapping[str, str]) -> dict[str, Any]:
+        """The ``pack_change`` entry's record: what changed from ``old``, with new texts."""
+        changed = file_changes(old, self.files)
+        return {
+            "pack": self.pack_id,
+            "seq": self.seq,
+            "digest": self.digest,
+            "previous": self.previous,
+            "reason": self.reason,
+            "files": changed,
+            "directives": directive_changes(changed),
+        }
+
+    def write(self, conn: Connection, at: Appended) -> None:
+        """Insert the version's row, in the transaction appending its entry at ``at``."""
+        if current_seq(conn) != self.seq - 1:
+            raise StalePack("the pack changed while this change was being recorded; retry it")
+        row = {
+            "seq": self.seq,
+            "pack_id": self.pack_id,
+            "digest": self.digest,
+            "previous": self.previous,
+            "ledger_index": at.index,
+            "changed_at": self.changed_at,
+            "actor_id": self.actor,
+            "reason": self.reason,
+            "files": json.dumps(self.files, ensure_ascii=False, sort_keys=True),
+        }
+        conn.execute(insert(pack_changes), [row])
+
+    def stored(self, at: Appended) -> StoredPack:
+        return StoredPack(
+            self.seq,
+            self.pack_id,
+            self.digest,
+            self.previous,
+            at.index,
+            self.changed_at,
+            self.actor,
+            self.reason,
+            self.files,
+        )
+
+
+def _check_base(current: StoredPack | None, base: str | None) -> None:
+    if current is not None and base != current.digest:
+        raise StalePack(
+            f"base: the change was made against {base!r}, but the pack is now "
+            f"{current.digest} (change {current.seq}); fetch it and make the change again"
+        )
+
+
+def _check_same_pack(current: StoredPack | None, pack: Pack) -> None:
     if current is not None and pack.id != current.pack_id:
         raise InvalidRequest(
             "files.pack.toml",
             f"files.pack.toml: the pack id is {current.pack_id!r}; a change cannot make it "
             f"{pack.id!r}",
         )
-    seq = (current.seq if current is not None else 0) + 1
-    previous = current.digest if current is not None else None
-    changed = file_changes(old, files)
-    now = datetime.now(UTC)
-    record = {
-        "pack": pack.id,
-        "seq": seq,
-        "digest": digest,
-        "previous": previous,
-        "reason": reason,
-        "files": changed,
-        "directives": directive_changes(changed),
-    }
-    entry = NewEntry("pack_change", record, actor, recorded_at=now)
-
-    def write(conn: Connection, at: Appended) -> None:
-        if current_seq(conn) != seq - 1:
-            raise StalePack("the pack changed while this change was being recorded; retry it")
-        row = {
-            "seq": seq,
-            "pack_id": pack.id,
-            "digest": digest,
-            "previous": previous,
-            "ledger_index": at.index,
-            "changed_at": now,
-            "actor_id": actor,
-            "reason": reason,
-            "files": json.dumps(files, ensure_ascii=False, sort_keys=True),
-        }
-        conn.execute(insert(pack_changes), [row])
-
-    def stored(at: Appended) -> StoredPack:
-        return StoredPack(seq, pack.id, digest, previous, at.index, now, actor, reason, files)
-
-    return PreparedChange(entry, pack, write, stored)
 
 
 def _check_reason(reason: str) -> None:
@@ -247,10 +271,8 @@ def _stored(row: Any) -> StoredPack:
 
 
 __all__ = [
-    "PackChanged",
     "PackStore",
     "PreparedChange",
-    "StalePack",
     "StoredPack",
     "current_seq",
     "prepare_change",

@@ -1,11 +1,15 @@
-"""The roles an API key can have (docs/api.md). No dependencies: the CLI imports it at start."""
+"""The role of an API key (docs/api.md, "Authentication and roles"): what its holder may do.
+
+Not the actor's role in a request (``model.vocabulary.ActorRole``, request-schema.md), which
+names a rank and only shares some of its values. No dependencies: the CLI imports it at start.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 
-class Role(StrEnum):
+class KeyRole(StrEnum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"

@@ -23,7 +23,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from liaison.errors import IntegrityFailure, LiaisonError, NotFound, PackError
+from liaison.errors import (
+    IntegrityFailure,
+    LiaisonError,
+    NotFound,
+    PackError,
+    StalePack,
+    Unavailable,
+)
 from liaison.gateway.auth import Principal
 from liaison.gateway.deciding import (
     RecordedDecision,
@@ -36,32 +43,18 @@ from liaison.gateway.events import Event
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_writes import IndexData, PackIndex, write_index
 from liaison.gateway.pack_ledger import LedgerPackStore, verified_pack
-from liaison.gateway.packs import (
-    PackStore,
-    PreparedChange,
-    StalePack,
-    StoredPack,
-    prepare_change,
-)
+from liaison.gateway.packs import PackStore, PreparedChange, StoredPack, prepare_change
 from liaison.gateway.recording import RecordedEvent, record_event
 from liaison.gateway.records import only_one
-from liaison.gateway.roles import Role
+from liaison.gateway.roles import KeyRole
 from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.log import Ledger
 from liaison.logs import get_logger
 from liaison.model.request import ActionRequest
 from liaison.policy.engine import Engine as PolicyEngine
-from liaison.policy.pack_content import PackFiles, load_pack_files
+from liaison.policy.loader import load_pack_files
+from liaison.policy.pack_files import PackFiles
 from liaison.storage.tables import decisions
-
-
-class Conflict(LiaisonError):
-    code = "conflict"
-
-
-class Unavailable(LiaisonError):
-    code = "unavailable"
-
 
 log = get_logger("liaison.gateway")
 
@@ -147,8 +140,8 @@ class Gateway:
                     engine = PolicyEngine(load_pack_files(stored.files))
                     self.rules = Rules(stored.seq, engine)
             except (IntegrityFailure, PackError) as exc:
-                log.error("pack_refused", seq=seq, problem=exc.message)
-                self.rules = Rules(seq, None, exc.message)
+                log.error("pack_refused", seq=seq, problem=str(exc))
+                self.rules = Rules(seq, None, str(exc))
 
     def _install(self, seq: int, engine: PolicyEngine) -> None:
         with self._rules_lock:
@@ -166,7 +159,7 @@ class Gateway:
     ) -> StoredPack:
         """Change the pack in force (admins only): validate the whole new pack, append the
         change to the ledger with its row, and decide under it from then on."""
-        who.require(Role.ADMIN)
+        who.require(KeyRole.ADMIN)
         prepared = prepare_change(
             self.packs.latest(),  # the ledger's version, never an edited row
             changes,
@@ -267,9 +260,4 @@ class Gateway:
             return read_encounter(conn, encounter_id, who, unit, self.index)
 
 
-__all__ = [
-    "Conflict",
-    "Gateway",
-    "Rules",
-    "Unavailable",
-]
+__all__ = ["Gateway", "Rules"]

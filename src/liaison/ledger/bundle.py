@@ -25,16 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from liaison.errors import LiaisonError
+from liaison.errors import BundleError
 from liaison.ledger.log import Ledger
 from liaison.ledger.note import parse_verifier
-from liaison.ledger.verify import LogChecker, Problem, Report
+from liaison.ledger.verify import LogChecker, Report
 
 FORMAT = "liaison-ledger-bundle"
-
-
-class BundleError(LiaisonError):
-    code = "bad_bundle"
 
 
 def _open(path: Path, mode: str) -> IO[str]:
@@ -169,4 +165,4 @@ def _signed_size(note: Any) -> int:
     return int(lines[1]) if digits else -1
 
 
-__all__ = ["BundleError", "Problem", "export_bundle", "verify_bundle"]
+__all__ = ["export_bundle", "verify_bundle"]

@@ -18,20 +18,15 @@ from typing import Any
 
 import rfc8785
 
+from liaison.errors import CanonicalJSONError
+
 MAX_EXACT_INTEGER = 2**53 - 1
 _HIGH = re.compile("[\ue000-\U0010ffff]")
 
 
-class CanonicalJSONError(ValueError):
-    """A value that has no canonical JSON form (RFC 8785 / I-JSON limits)."""
-
-
-class _NeedsReference(Exception):
-    pass
-
-
 def _float(_: str) -> float:
-    raise _NeedsReference
+    """Not done by the fast path: a float's JCS form is ECMAScript's number format."""
+    raise NotImplementedError
 
 
 def _int(text: str) -> int:
@@ -54,13 +49,14 @@ def canonical_json(value: Any) -> bytes:
         text = _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise CanonicalJSONError(str(exc)) from None
+    if not text.isascii() and _HIGH.search(text):
+        return _reference(value)  # keys may sort differently in UTF-16
     try:
-        if not text.isascii() and _HIGH.search(text):
-            raise _NeedsReference
-        _NUMBERS.decode(text)
-        return text.encode("utf-8")
-    except _NeedsReference:
+        _NUMBERS.decode(text)  # refuses an integer outside I-JSON's exact range
+    except NotImplementedError:  # a float
         return _reference(value)
+    try:
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalJSONError(f"string is not valid Unicode: {exc.reason}") from None
 

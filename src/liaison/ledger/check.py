@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from liaison.errors import LiaisonError
+from liaison.errors import LedgerError, LiaisonError
 from liaison.ledger import merkle
 from liaison.ledger.check_personal import PersonalCheck
 from liaison.ledger.checkpoint import open_checkpoint
@@ -31,7 +31,7 @@ from liaison.ledger.log import Ledger
 from liaison.ledger.note import Verifier
 from liaison.ledger.store import blob
 from liaison.ledger.tiles import TileKey
-from liaison.ledger.verify import LogChecker, Problem, Report, TileBuilder
+from liaison.ledger.verify import Finding, LogChecker, Report, TileBuilder
 from liaison.storage.database import DriverCursor, param_mark, read_cursor
 
 BATCH = 8192
@@ -55,7 +55,7 @@ def check_ledger(
         return _verify(ledger, verifier, structure_only, remembered)
     except (LiaisonError, SQLAlchemyError, ValueError, TypeError) as exc:
         report = Report()
-        report.problems.append(Problem("ledger", f"verification could not finish: {exc}"))
+        report.problems.append(Finding("ledger", f"verification could not finish: {exc}"))
         return report
 
 
@@ -83,7 +83,7 @@ class _Reader:
     def head(self) -> tuple[int, bytes]:
         rows = self.rows("SELECT size, root FROM ledger_head WHERE id = 1")
         if not rows:
-            raise LiaisonError("the ledger is not initialised: run `liaison db upgrade`")
+            raise LedgerError("the ledger is not initialised: run `liaison db upgrade`")
         return int(rows[0][0]), blob(rows[0][1])
 
     def entries(self, after: int | None) -> list[Any]:
@@ -169,7 +169,7 @@ def _verify(
             checker.feed_many(indexes, bodies, leaves)
             for index, body, row in zip(indexes, bodies, rows, strict=True):
                 for message in _column_problems(body, row[3], row[4]):
-                    checker.report.problems.append(Problem(f"entry {index}", message))
+                    checker.report.problems.append(Finding(f"entry {index}", message))
             personal.batch(db.personal(after, indexes[-1]), indexes, bodies)
             after = indexes[-1]
             if len(checker.completed_tiles) >= 512:
@@ -179,7 +179,7 @@ def _verify(
             _note_erasure(body, personal.erased)
         for index in db.kept_among(sorted(personal.erased)):  # restored after an erasure
             personal.problems.append(
-                Problem(f"entry {index}", "personal data is kept after its recorded erasure")
+                Finding(f"entry {index}", "personal data is kept after its recorded erasure")
             )
         assert checker.tiles is not None
         checker.completed_tiles.extend(checker.tiles.partial())
@@ -249,7 +249,7 @@ def _check_stored_roots(
             continue
         if signed.root != root:
             report.problems.append(
-                Problem(
+                Finding(
                     f"checkpoint {size}",
                     "the stored root differs from the signed root (the checkpoint row was altered)",
                 )
@@ -283,8 +283,8 @@ def _compare_tiles(db: _Reader, checker: LogChecker) -> None:
             checker.report.problems.append(_tile_problem(key, state))
 
 
-def _tile_problem(key: TileKey, state: str) -> Problem:
-    return Problem(f"tile {key}", f"{state} (proofs served from it would be wrong)")
+def _tile_problem(key: TileKey, state: str) -> Finding:
+    return Finding(f"tile {key}", f"{state} (proofs served from it would be wrong)")
 
 
 def _check_consistency(ledger: Ledger, report: Report) -> None:
@@ -294,12 +294,12 @@ def _check_consistency(ledger: Ledger, report: Report) -> None:
             proof = ledger.consistency_proof(old.size, new.size)
         except Exception as exc:  # a broken store cannot serve the proof: a finding
             report.problems.append(
-                Problem(f"checkpoint {new.size}", f"no consistency proof: {exc}")
+                Finding(f"checkpoint {new.size}", f"no consistency proof: {exc}")
             )
             continue
         if not merkle.verify_consistency(old.size, new.size, old.root, new.root, proof.hashes):
             report.problems.append(
-                Problem(
+                Finding(
                     f"checkpoint {new.size}",
                     f"not consistent with checkpoint {old.size} (proof served from tiles fails)",
                 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from liaison.ledger.entries import parse_body, personal_matches
 from liaison.ledger.store import blob
-from liaison.ledger.verify import Problem
+from liaison.ledger.verify import Finding
 
 _COMMITTED = b'"personal":"sha256:'  # the writer's fixed key order: no parse needed
 # The head of a body as ``liaison.ledger.entries.seal`` writes it, with personal data.
@@ -31,7 +31,7 @@ class PersonalCheck:
     (kept rows first, then data missing without a recorded erasure), as a whole."""
 
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
+        self.problems: list[Finding] = []
         self.missing: list[int] = []  # committed, nothing kept: fine only if erased later
         self.erased: set[int] = set()
 
@@ -85,13 +85,13 @@ class PersonalCheck:
         for idx, _, _ in rows:
             self._problem(int(idx), "personal data kept for an entry that does not commit to any")
 
-    def finish(self) -> list[Problem]:
+    def finish(self) -> list[Finding]:
         for index in sorted(set(self.missing) - self.erased):
             self._problem(index, "personal data is missing without a recorded erasure")
         return self.problems
 
     def _problem(self, index: int, message: str) -> None:
-        self.problems.append(Problem(f"entry {index}", message))
+        self.problems.append(Finding(f"entry {index}", message))
 
 
 def _commits(body: bytes) -> bool:

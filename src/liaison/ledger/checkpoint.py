@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidCheckpoint
 from liaison.ledger.note import (
     Signer,
     Verifier,
@@ -40,7 +40,6 @@ __all__ = [
     "MAX_TREE_SIZE",
     "ROOT_HASH_SIZE",
     "Checkpoint",
-    "InvalidCheckpoint",
     "open_checkpoint",
     "parse_checkpoint_body",
     "sign_checkpoint",
@@ -49,12 +48,6 @@ __all__ = [
 ROOT_HASH_SIZE = 32
 MAX_TREE_SIZE = 2**64 - 1
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-
-
-class InvalidCheckpoint(LiaisonError):
-    """A checkpoint body that breaks tlog-checkpoint, or not from the expected log."""
-
-    code = "invalid_checkpoint"
 
 
 def _check_line(value: object, what: str) -> str:

@@ -10,17 +10,17 @@ its jobs are retried one by one, so a bad job fails alone.
 What else the transaction writes comes through one typed hook, given when the committer
 is made (``IndexHook``): a job carries data of the hook's type (``P``), never code, and
 the hook writes the rows of a whole group, in job order, after its entries. The hook may
-refuse some jobs of the group (``Refused``): they fail with its error and the others are
-committed again without them. The gateway's hook writes the index rows (decisions, events,
-encounters, pack changes) and holds each decision to the pack version it was made under
-(``liaison.gateway.index_writes``).
+refuse some jobs of the group (it returns a ``Refusal``): the group rolls back, those jobs
+fail with its error and the others are committed again without them. The gateway's hook
+writes the index rows (decisions, events, encounters, pack changes) and holds each decision
+to the pack version it was made under (``liaison.gateway.index_writes``).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
@@ -38,21 +38,24 @@ P_contra = TypeVar("P_contra", contravariant=True)
 class IndexHook(Protocol[P_contra]):
     """Writes, in the transaction that appends a group, what its jobs' data determines."""
 
-    def __call__(self, conn: Connection, written: Sequence[tuple[P_contra, Appended]]) -> None:
-        """``written``: each job that carries data, with its position, in job order. Raise
-        ``Refused`` to fail some of them alone; anything else rolls the group back."""
+    def __call__(
+        self, conn: Connection, written: Sequence[tuple[P_contra, Appended]]
+    ) -> Refusal | None:
+        """``written``: each job that carries data, with its position, in job order. A
+        ``Refusal`` fails some of them alone; an error rolls the whole group back."""
 
 
-class Refused(Exception):
+@dataclass(frozen=True, slots=True)
+class Refusal:
     """The hook refuses the jobs at ``positions`` (in its ``written``): they fail with
     ``error``; the rest of the group is committed again without them."""
 
-    def __init__(self, error: Exception, positions: Collection[int]) -> None:
-        if not positions:
+    error: Exception
+    positions: frozenset[int]
+
+    def __post_init__(self) -> None:
+        if not self.positions:
             raise ValueError("a refusal names the jobs it refuses")
-        super().__init__(str(error))
-        self.error = error
-        self.positions = frozenset(positions)
 
 
 @dataclass
@@ -123,18 +126,21 @@ class GroupCommitter(Generic[P]):
 
     def _commit(self, jobs: list[_Job[P]]) -> None:
         carrying = [job for job in jobs if job.data is not None]
+        refused: list[Refusal] = []  # the hook's refusal, whose error rolled the group back
         try:
-            done = self.ledger.append_many([j.entry for j in jobs], after=self._after(jobs))
-        except Refused as refused:  # rolled back: the refused jobs fail, the rest retry
-            failed = {id(carrying[i]) for i in refused.positions}
-            for job in jobs:
-                if id(job) in failed:
-                    job.future.set_exception(refused.error)
-            rest = [j for j in jobs if id(j) not in failed]
-            if rest:
-                self._commit(rest)
-            return
+            done = self.ledger.append_many(
+                [j.entry for j in jobs], after=self._after(jobs, refused)
+            )
         except Exception as exc:  # the transaction rolled back: nothing was acknowledged
+            if refused and refused[0].error is exc:  # the refused jobs fail, the rest retry
+                failed = {id(carrying[i]) for i in refused[0].positions}
+                for job in jobs:
+                    if id(job) in failed:
+                        job.future.set_exception(exc)
+                rest = [j for j in jobs if id(j) not in failed]
+                if rest:
+                    self._commit(rest)
+                return
             if len(jobs) == 1:
                 jobs[0].future.set_exception(exc)
                 return
@@ -144,8 +150,9 @@ class GroupCommitter(Generic[P]):
         for job, appended in zip(jobs, done, strict=True):
             job.future.set_result(appended)
 
-    def _after(self, jobs: list[_Job[P]]) -> AfterAppend | None:
-        """The hook, run on the group's jobs that carry data, with their positions."""
+    def _after(self, jobs: list[_Job[P]], refused: list[Refusal]) -> AfterAppend | None:
+        """The hook, run on the group's jobs that carry data, with their positions; its
+        refusal is noted in ``refused`` and its error raised (rolling the group back)."""
         hook = self.hook
         if hook is None:
             return None
@@ -156,7 +163,9 @@ class GroupCommitter(Generic[P]):
                 for job, at in zip(jobs, appended, strict=True)
                 if job.data is not None
             ]
-            if written:
-                hook(conn, written)
+            refusal = hook(conn, written) if written else None
+            if refusal is not None:
+                refused.append(refusal)
+                raise refusal.error
 
         return run

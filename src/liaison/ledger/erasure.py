@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, select, text
 
-from liaison.errors import InvalidRequest, NotFound
-from liaison.ledger.canonical import CanonicalJSONError, canonical_json
+from liaison.errors import CanonicalJSONError, InvalidRequest, NothingToErase
+from liaison.ledger.canonical import canonical_json
 from liaison.storage.tables import ledger_personal
 
 if TYPE_CHECKING:
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 
 BATCH = 5000
 MAX_SUBJECT = 256  # as a request's subject.id
-
-
-class NothingToErase(NotFound):
-    """An erasure that found no personal data to erase: refused, nothing is written."""
 
 
 def delete_personal(conn: Connection, indexes: list[int], batch: int = 500) -> list[int]:

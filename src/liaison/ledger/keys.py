@@ -11,17 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from liaison.errors import LiaisonError
+from liaison.errors import SigningKeyError
 from liaison.files import private_dir, shared_mode, write_private
 from liaison.ledger.note import Signer, Verifier, generate_signer, parse_signer, parse_verifier
 from liaison.ledger.signer_memory import Signed, SignerMemory
 
 SIGNER_FILE = "ledger.key"
 VERIFIER_FILE = "ledger.vkey"
-
-
-class SigningKeyError(LiaisonError):
-    code = "key_error"
 
 
 def keygen(key_dir: Path, name: str, *, force: bool = False) -> tuple[Path, Path]:

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from liaison.errors import NotFound
+from liaison.errors import LedgerError, NotFound, NothingToErase
 from liaison.ledger.entries import NewEntry, seal
-from liaison.ledger.erasure import NothingToErase, delete_personal
+from liaison.ledger.erasure import delete_personal
 from liaison.ledger.note import Signer
 from liaison.ledger.proofs import (
     ConsistencyProof,
@@ -34,7 +34,7 @@ from liaison.ledger.signing import (
     latest_checkpoint,
     sign_checkpoint,
 )
-from liaison.ledger.store import LedgerError, TreeStore
+from liaison.ledger.store import TreeStore
 from liaison.storage.database import read_cursor, write_transaction
 
 # What runs in an append's transaction, after the entries are written, with their positions.

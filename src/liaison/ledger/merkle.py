@@ -5,7 +5,7 @@ Hashing (RFC 6962 2.1, RFC 9162 2.1.1), with SHA-256:
 - ``MTH({}) = SHA-256()``                       -> :data:`EMPTY_ROOT`
 - ``MTH({d(0)}) = SHA-256(0x00 || d(0))``       -> :func:`leaf_hash`
 - ``MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))`` where ``k`` is the
-  largest power of two smaller than ``n``       -> :func:`node_hash`, :func:`root_hash`
+  largest power of two smaller than ``n``       -> :func:`node_hash`, :func:`root_from`
 
 Proofs: audit paths ``PATH(m, D[n])`` (RFC 6962 2.1.1, RFC 9162 2.1.3.1) and
 consistency proofs ``PROOF(m, D[n])`` / ``SUBPROOF(m, D[n], b)`` (RFC 6962 2.1.2,
@@ -32,7 +32,7 @@ since the RFC split does not line up with stored subtrees there.
 Conventions: indices and sizes are 0-based leaf counts; ``leaves`` holds the raw entry
 data ``d(i)``, never hashes; ``old_size``/``new_size`` are RFC 6962's ``m``/``n``.
 Consistency from the empty tree: RFC 9162 2.1.4 defines proofs only for ``0 < m < n``,
-so :func:`consistency_proof` raises for ``old_size == 0``, while
+so :func:`consistency_proof_from` raises for ``old_size == 0``, while
 :func:`verify_consistency` accepts ``old_size == 0`` exactly when the proof is empty
 (every tree extends the empty tree; there is nothing to check).
 """
@@ -48,16 +48,13 @@ __all__ = [
     "GetNode",
     "Node",
     "consistency_plan",
-    "consistency_proof",
     "consistency_proof_from",
     "hash_range",
     "inclusion_plan",
-    "inclusion_proof",
     "inclusion_proof_from",
     "leaf_hash",
     "node_hash",
     "root_from",
-    "root_hash",
     "subtree_plan",
     "verify_consistency",
     "verify_inclusion",
@@ -146,47 +143,6 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[_Range]:
     return _subproof_ranges(old_size, 0, new_size, True)
 
 
-# --- proofs over an in-memory list of entries -------------------------------------------
-
-
-def _mth(leaves: Sequence[bytes], start: int, end: int) -> bytes:
-    """``MTH(D[start:end])`` straight from the definition."""
-    n = end - start
-    if n == 0:
-        return EMPTY_ROOT
-    if n == 1:
-        return leaf_hash(leaves[start])
-    k = _split(n)
-    return node_hash(_mth(leaves, start, start + k), _mth(leaves, start + k, end))
-
-
-def _check_size(leaves: Sequence[bytes], size: int) -> None:
-    if size > len(leaves):
-        raise ValueError(f"tree size {size} exceeds the {len(leaves)} entries given")
-
-
-def root_hash(leaves: Sequence[bytes]) -> bytes:
-    """``MTH(D[n])`` of all the entries, for any ``n`` including 0."""
-    return _mth(leaves, 0, len(leaves))
-
-
-def inclusion_proof(leaves: Sequence[bytes], index: int, size: int) -> list[bytes]:
-    """Audit path ``PATH(index, D[0:size])`` (RFC 6962 2.1.1); ValueError if out of range."""
-    ranges = _inclusion_ranges(index, size)
-    _check_size(leaves, size)
-    return [_mth(leaves, start, end) for start, end in ranges]
-
-
-def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
-    """``PROOF(old_size, D[0:new_size])`` (RFC 6962 2.1.2); empty when the sizes are equal.
-
-    Raises ValueError unless ``0 < old_size <= new_size <= len(leaves)``.
-    """
-    ranges = _consistency_ranges(old_size, new_size)
-    _check_size(leaves, new_size)
-    return [_mth(leaves, start, end) for start, end in ranges]
-
-
 # --- proofs over stored perfect subtrees ------------------------------------------------
 
 
@@ -253,12 +209,14 @@ def root_from(size: int, get: GetNode) -> bytes:
 
 
 def inclusion_proof_from(index: int, size: int, get: GetNode) -> list[bytes]:
-    """:func:`inclusion_proof` computed from stored perfect subtrees."""
+    """The audit path ``PATH(index, D[0:size])`` (RFC 6962 2.1.1), from stored perfect
+    subtrees; ValueError unless ``0 <= index < size``."""
     return [_hash_range(start, end, get) for start, end in _inclusion_ranges(index, size)]
 
 
 def consistency_proof_from(old_size: int, new_size: int, get: GetNode) -> list[bytes]:
-    """:func:`consistency_proof` computed from stored perfect subtrees."""
+    """``PROOF(old_size, D[0:new_size])`` (RFC 6962 2.1.2), from stored perfect subtrees;
+    empty when the sizes are equal. ValueError unless ``0 < old_size <= new_size``."""
     ranges = _consistency_ranges(old_size, new_size)
     return [_hash_range(start, end, get) for start, end in ranges]
 

@@ -1,5 +1,5 @@
-"""Ed25519 keys of C2SP signed notes, compatible with Go's sumdb/note; the errors of keys
-and notes. Writing and opening notes: ``liaison.ledger.signed_note``.
+"""Ed25519 keys of C2SP signed notes, compatible with Go's sumdb/note. Writing and
+opening notes: ``liaison.ledger.signed_note``.
 
 Specifications followed:
 
@@ -34,14 +34,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from liaison.errors import LiaisonError
+from liaison.errors import InvalidKey
 
 __all__ = [
     "ALG_ED25519",
-    "InvalidKey",
-    "MalformedNote",
-    "NoteError",
-    "SignatureError",
     "Signer",
     "Verifier",
     "b64decode_canonical",
@@ -62,33 +58,6 @@ _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
 _SEED_SIZE = 32
 _PUBLIC_KEY_SIZE = 32
 _SIGNATURE_SIZE = 64
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class NoteError(LiaisonError):
-    """A key or signed note that was refused. Never trust the text of a refused note."""
-
-    code = "invalid_note"
-
-
-class InvalidKey(NoteError):
-    """A verifier key, signer key or key name that is not well formed."""
-
-    code = "invalid_key"
-
-
-class MalformedNote(NoteError):
-    """A signed note (or a text to sign) that breaks the signed-note format."""
-
-    code = "malformed_note"
-
-
-class SignatureError(NoteError):
-    """A note with no verified signature by a known key, or with a bad one."""
-
-    code = "bad_signature"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from liaison.errors import NotFound
+from liaison.errors import LedgerError, NotFound
 from liaison.ledger.entries import parse_body, personal_matches
-from liaison.ledger.store import LedgerError, blob
+from liaison.ledger.store import blob
 from liaison.storage.tables import ledger_entries, ledger_personal
 
 

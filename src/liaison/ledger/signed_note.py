@@ -33,9 +33,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from liaison.errors import MalformedNote, SignatureError
 from liaison.ledger.note import (
-    MalformedNote,
-    SignatureError,
     Signer,
     Verifier,
     b64decode_canonical,

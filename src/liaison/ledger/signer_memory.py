@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from liaison.errors import LiaisonError
+from liaison.errors import LiaisonError, SignerRefused
 from liaison.files import PRIVATE_FILE, write_private
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -47,12 +47,6 @@ from liaison.logs import get_logger
 MEMORY_FILE = "ledger.signed"
 LOCK_FILE = "ledger.signed.lock"
 log = get_logger("liaison.ledger.signer")
-
-
-class SignerRefused(LiaisonError):
-    """The signer will not sign this tree: it does not extend the last tree it signed."""
-
-    code = "signer_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +222,6 @@ __all__ = [
     "MEMORY_FILE",
     "Signed",
     "SignerMemory",
-    "SignerRefused",
     "check_extends",
     "initial_memory",
 ]

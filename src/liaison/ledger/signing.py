@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from liaison.errors import SignerRefused
 from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.note import Signer
 from liaison.ledger.proofs import consistency_proof
 from liaison.ledger.reads import aware
-from liaison.ledger.signer_memory import SignerMemory, SignerRefused
+from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.store import TreeStore, blob
 from liaison.storage.database import driver_cursor, write_transaction
 from liaison.storage.tables import ledger_checkpoints

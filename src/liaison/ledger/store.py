@@ -16,17 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from liaison.errors import LiaisonError
+from liaison.errors import LedgerError
 from liaison.ledger import merkle
 from liaison.ledger.entries import Sealed
 from liaison.ledger.tiles import TileKey, TileView, tiles_for
 from liaison.storage.bulk import insert_rows
 from liaison.storage.database import DriverCursor, driver_cursor, param_mark
 from liaison.storage.tables import ledger_entries, ledger_personal
-
-
-class LedgerError(LiaisonError):
-    code = "ledger_error"
 
 
 def blob(value: Any) -> bytes:

@@ -31,7 +31,9 @@ _sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Finding:
+    """What a verification found wrong, and where (in a ledger, a bundle, the index)."""
+
     where: str  # "entry 17", "checkpoint 1000", "tile (0, 3)", "head"
     message: str
 
@@ -46,7 +48,7 @@ class Report:
     checkpoints_verified: int = 0
     latest_checkpoint: int = 0
     structure_only: bool = False  # no signature required nor checked: nothing authenticated
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
     erased: int = 0  # entries whose personal data a recorded erasure erased (``ledger verify``)
 
     @property
@@ -57,31 +59,6 @@ class Report:
     def uncovered(self) -> int:
         """Entries after the last verified checkpoint (not yet covered by a signature)."""
         return self.size - self.latest_checkpoint
-
-
-class TreeBuilder:
-    """RFC 6962 root of a growing list of leaves, with O(log n) state."""
-
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, bytes]] = []  # (height, hash) of perfect subtrees
-        self.size = 0
-
-    def add(self, leaf: bytes) -> None:
-        height, value = 0, leaf
-        while self._stack and self._stack[-1][0] == height:
-            _, left = self._stack.pop()
-            value = merkle.node_hash(left, value)
-            height += 1
-        self._stack.append((height, value))
-        self.size += 1
-
-    def root(self) -> bytes:
-        if not self._stack:
-            return merkle.EMPTY_ROOT
-        value = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
-            value = merkle.node_hash(left, value)
-        return value
 
 
 class TileBuilder:
@@ -177,7 +154,7 @@ class LogChecker:
         return sorted(opened, key=lambda c: c.size)
 
     def _problem(self, where: str, message: str) -> None:
-        self.report.problems.append(Problem(where, message))
+        self.report.problems.append(Finding(where, message))
 
     def feed(self, index: int, body: bytes, stored_leaf: bytes | None = None) -> None:
         leaf = _sha256(b"\x00" + body).digest()

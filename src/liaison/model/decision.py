@@ -62,10 +62,6 @@ class Decision(NamedTuple):
     policy_version: str
     errors: tuple[str, ...] = ()
 
-    @property
-    def permitted(self) -> bool:
-        return self.decision is Outcome.PERMIT
-
     def to_dict(self, zone: tzinfo) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,

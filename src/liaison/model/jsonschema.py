@@ -16,12 +16,10 @@ and data classes are non-empty, the RFC 3339 pattern of ``at``, and (under
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from liaison.docgen import render_json, write_document
 from liaison.model.request import ActionRequest
 from liaison.model.timestamps import _RFC3339
 from liaison.model.vocabulary import REQUIRED_BY_ACTION
@@ -130,21 +128,12 @@ def request_json_schema() -> dict[str, Any]:
 
 def render() -> str:
     """The schema as committed: pretty-printed, sorted keys, trailing newline."""
-    return json.dumps(request_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return render_json(request_json_schema())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m liaison.model.jsonschema [PATH]``: write the schema to PATH or stdout."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) > 1 or (args and args[0] in {"-h", "--help"}):
-        print("usage: python -m liaison.model.jsonschema [PATH]", file=sys.stderr)
-        return 0 if args and args[0] in {"-h", "--help"} else 2
-    text = render()
-    if args:
-        Path(args[0]).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return write_document("liaison.model.jsonschema", render, argv)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from liaison.model.vocabulary import (
     REQUIRED_BY_ACTION,
     AccessKind,
     Action,
+    ActorRole,
     ArrestBasis,
     Counsel,
     Custody,
@@ -41,7 +42,6 @@ from liaison.model.vocabulary import (
     Passengers,
     Purpose,
     RecipientType,
-    Role,
 )
 
 Instant = Annotated[datetime, BeforeValidator(parse_instant)]
@@ -56,7 +56,7 @@ class _Strict(BaseModel):
 class Actor(_Strict):
     id: Name
     agency: Name
-    role: Role
+    role: ActorRole
     unit: Name | None = None
 
 

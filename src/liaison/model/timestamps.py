@@ -42,10 +42,6 @@ def parse_instant(value: object) -> datetime:
         raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
 
 
-def to_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
 def render(moment: datetime, zone: tzinfo) -> str:
     """RFC 3339 text of an instant in ``zone``, seconds precision unless finer."""
     local = moment.astimezone(zone)

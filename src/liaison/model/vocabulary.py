@@ -8,7 +8,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Role(StrEnum):
+# ``actor.role``: the actor's rank. Not an API key's role (``gateway.roles.KeyRole``), which
+# shares some values. No docstring: it would become the schema's description.
+class ActorRole(StrEnum):
     OFFICER = "officer"
     SUPERVISOR = "supervisor"
     DETECTIVE = "detective"

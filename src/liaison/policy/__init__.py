@@ -3,7 +3,7 @@
 from liaison.policy.directives import Directive, Pack, Section, View
 from liaison.policy.engine import Engine, Regime, ViewComparison
 from liaison.policy.in_force import Standing, Status
-from liaison.policy.loader import load_pack, shipped_pack_path
+from liaison.policy.loader import load_pack, load_pack_files, shipped_pack_path
 
 __all__ = [
     "Directive",
@@ -16,5 +16,6 @@ __all__ = [
     "View",
     "ViewComparison",
     "load_pack",
+    "load_pack_files",
     "shipped_pack_path",
 ]

@@ -9,6 +9,11 @@ In-force resolution is precomputed: the pack's effective instants cut time
 into intervals within which nothing changes, so finding the regime for a
 request is a binary search. Each distinct ``policy_version`` is compiled to a
 Cedar policy set once.
+
+Verdicts go through the exact decision cache (``liaison.policy.decision_cache``),
+shared by every thread that decides. Any exception from the cache is a fault: the
+request is denied with basis ``error`` and the fault named in its errors, so a cache
+fault can never become a permit (and is seen, not hidden).
 """
 
 from __future__ import annotations
@@ -33,11 +38,10 @@ from liaison.policy.compiled import (
     error_verdict,
 )
 from liaison.policy.context import ContextKey, cedar_request, context_key
+from liaison.policy.decision_cache import CacheKey, DecisionCache
 from liaison.policy.directives import Pack
 from liaison.policy.in_force import Resolver, Status, boundaries, statuses
 from liaison.policy.version import policy_version
-
-CacheKey = tuple[str, str, ContextKey]  # (policy version, action, what the slice reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +76,15 @@ class ViewComparison:
 
 
 class Engine:
-    """Decides requests against one validated pack. Thread-safe for reading."""
+    """Decides requests against one validated pack. Safe to share between threads: the
+    pack, regimes and compiled policies are read-only; the cache holds its own lock.
 
-    def __init__(self, pack: Pack, *, cache_size: int = 65_536) -> None:
+    ``cache_capacity`` is the most verdicts the decision cache keeps (0: none).
+    """
+
+    def __init__(self, pack: Pack, *, cache_capacity: int = 65_536) -> None:
         self.pack = pack
-        self._cache_size = cache_size
-        self._cache: dict[CacheKey, Verdict] = {}
+        self._cache = DecisionCache(cache_capacity)
         self._bounds = boundaries(pack)
         self._bound_us = [micros(b) for b in self._bounds]
         self._compiled: dict[str, CompiledPolicies] = {}
@@ -140,15 +147,15 @@ class Engine:
         action = request.action.value
         part = regime.compiled.slices[action]
         key = context_key(request, part.readers)
+        if not use_cache:
+            return self._evaluate_uncached(regime.compiled, part, action, key)
         cache_key = (regime.version, action, key)
-        if use_cache:
-            hit = self._cache.get(cache_key)
-            if hit is not None:
-                return hit
-        verdict = self._evaluate_uncached(regime.compiled, part, action, key)
-        if use_cache:
-            self._remember(cache_key, verdict)
-        return verdict
+        hit = self._cached(cache_key)
+        if hit is not None:
+            return hit
+        return self._remember(
+            cache_key, self._evaluate_uncached(regime.compiled, part, action, key)
+        )
 
     @staticmethod
     def _evaluate_uncached(
@@ -201,7 +208,7 @@ class Engine:
             part = regime.compiled.slices[action]
             key = (regime.version, action, context_key(request, part.readers))
             plan.append((request, at, regime, key))
-            hit = self._cache.get(key)
+            hit = self._cached(key)
             if hit is not None:
                 known[key] = hit
             else:
@@ -236,16 +243,29 @@ class Engine:
                     keys
                 )
             for key, verdict in zip(keys, found, strict=True):
-                verdicts[key] = verdict
-                self._remember(key, verdict)
+                verdicts[key] = self._remember(key, verdict)
         return verdicts
 
-    def _remember(self, cache_key: CacheKey, verdict: Verdict) -> None:
-        if verdict.errors:
-            return
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)), None)
-        self._cache[cache_key] = verdict
+    # -- the cache: any fault denies with basis "error" ------------------------------
+
+    def _cached(self, key: CacheKey) -> Verdict | None:
+        """The cached verdict for ``key``; None on a miss; a deny (error) on a fault."""
+        try:
+            return self._cache.get(key)
+        except Exception as exc:
+            return _cache_fault(exc)
+
+    def _remember(self, key: CacheKey, verdict: Verdict) -> Verdict:
+        """``verdict``, kept for ``key``; a deny (error) instead if keeping it fails."""
+        try:
+            self._cache.put(key, verdict)
+        except Exception as exc:
+            return _cache_fault(exc)
+        return verdict
+
+    def cached_count(self) -> int:
+        """How many verdicts the decision cache holds now (at most its capacity)."""
+        return len(self._cache)
 
     @staticmethod
     def _decision(
@@ -284,8 +304,8 @@ class Engine:
     def local(self, moment: datetime) -> str:
         return render(moment, self.pack.timezone)
 
-    def clear_cache(self) -> None:
-        self._cache.clear()
 
-    def cache_size(self) -> int:
-        return len(self._cache)
+def _cache_fault(exc: Exception) -> Verdict:
+    # Fail closed: the engine's state is not what it should be, so this decision is not
+    # trusted to it; the deny names the fault, and error verdicts are never cached.
+    return error_verdict(f"decision cache failed: {type(exc).__name__}: {exc}")

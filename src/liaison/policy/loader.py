@@ -1,16 +1,19 @@
-"""Loading and validating a directive pack (docs/packs.md).
+"""Loading and validating a directive pack from its files (docs/packs.md).
 
-A pack is validated completely before use: file structure and types, ids and
-file names, duplicate ids and section labels, dangling references, cycles in
-authority and rescission, every policy annotated with its directive and
-section, and Cedar validation against the pack's schema. Every problem is
-reported with its file and line; a pack with any problem raises ``PackError``
-and is never used.
+A pack's native form is its files (``liaison.policy.pack_files``): ``load_pack_files``
+validates and loads that mapping; ``load_pack`` reads a folder into it and loads it.
+A pack is validated completely before use: file structure and types, ids and file
+names, duplicate ids and section labels, dangling references, cycles in authority and
+rescission (``liaison.policy.references``), every policy annotated with its directive
+and section, and Cedar validation against the pack's schema. Every problem is reported
+with its file and line; a pack with any problem raises ``PackError`` and is never used.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,22 +26,27 @@ from liaison.policy.directives import (
     Authority,
     Directive,
     Pack,
+    Policy,
     Reference,
     Section,
     Source,
     View,
 )
-from liaison.policy.graph import find_cycle
-from liaison.policy.pack_files import (
+from liaison.policy.pack_files import path_problem, read_pack_files
+from liaison.policy.pack_toml import (
     DirectiveDoc,
+    Doc,
     PackDoc,
     ReferenceDoc,
+    SectionDoc,
     TomlLocator,
     ViewsDoc,
     read_doc,
 )
+from liaison.policy.references import check_references
 
 _PACKS_ROOT = Path(__file__).resolve().parents[3] / "packs"
+_DIRECTIVES = "directives/"
 
 
 def shipped_pack_path(name: str = "dc") -> Path:
@@ -48,19 +56,34 @@ def shipped_pack_path(name: str = "dc") -> Path:
 
 
 def load_pack(root: Path | str) -> Pack:
-    """Load and fully validate the pack in ``root``; raise ``PackError`` listing every problem."""
+    """Load and fully validate the pack in the folder ``root``; raise ``PackError`` listing
+    every problem. Problems name each file by its path on disk (``root/<path in pack>``)."""
     root = Path(root)
+    return load_pack_files(read_pack_files(root), root=root)
+
+
+def load_pack_files(files: Mapping[str, str], *, root: Path | None = None) -> Pack:
+    """Load and fully validate the pack made of ``files`` (path in the pack -> text).
+
+    Problems name each file by its path in the pack (``directives/EO-25-005.toml``), or
+    under ``root`` when the files were read from that folder; so do the loaded pack's
+    ``root`` (``.`` without a folder) and its directives' ``file``. A path outside the
+    pack (absolute, or through ``..``) or that a pack cannot hold is refused before
+    anything is read.
+    """
+    source = _Source(files, root)
+    _check_paths(source)
     problems: list[PackProblem] = []
-    if not root.is_dir():
-        raise PackError([PackProblem(str(root), None, "not a directive pack folder")])
-    meta = read_doc(root / "pack.toml", PackDoc, problems)
-    views_doc = read_doc(root / "views.toml", ViewsDoc, problems)
-    schema_text = _read_schema(root / "schema.cedarschema", problems)
-    schema = _parse_schema(schema_text, root / "schema.cedarschema", problems)
-    directives, unusable = _load_directives(root / "directives", schema, problems)
-    zone = _zone(meta[0].timezone, root / "pack.toml", problems) if meta else None
-    views, default = _build_views(views_doc, root / "views.toml", directives, unusable, problems)
-    _check_graph(directives, unusable, problems)
+    meta = source.doc("pack.toml", PackDoc, problems)
+    views_doc = source.doc("views.toml", ViewsDoc, problems)
+    schema_text = source.schema_text(problems)
+    schema = _parse_schema(schema_text, source.name("schema.cedarschema"), problems)
+    directives, unusable, locators = _load_directives(source, schema, problems)
+    zone = _zone(*meta, source.name("pack.toml"), problems) if meta else None
+    views, default = _build_views(
+        views_doc, source.name("views.toml"), directives, unusable, problems
+    )
+    check_references(directives, unusable, locators, problems)
     if problems or meta is None or zone is None or schema_text is None:
         raise PackError(problems)
     doc = meta[0]
@@ -69,7 +92,7 @@ def load_pack(root: Path | str) -> Pack:
         name=doc.name,
         jurisdiction=doc.jurisdiction,
         timezone=zone,
-        root=root,
+        root=root if root is not None else Path("."),
         schema_text=schema_text,
         directives=directives,
         views=views,
@@ -77,15 +100,52 @@ def load_pack(root: Path | str) -> Pack:
     )
 
 
-def _read_schema(path: Path, problems: list[PackProblem]) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problems.append(PackProblem(str(path), None, f"cannot read Cedar schema: {exc}"))
-        return None
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A pack's files, and the name a problem gives each (under ``root`` when read from it)."""
+
+    files: Mapping[str, str]
+    root: Path | None
+
+    def name(self, path: str) -> str:
+        return path if self.root is None else str(self.root / path)
+
+    def path(self, path: str) -> Path:
+        return Path(path) if self.root is None else self.root / path
+
+    def doc(
+        self, path: str, model: type[Doc], problems: list[PackProblem]
+    ) -> tuple[Doc, str] | None:
+        """The checked document of the TOML file ``path`` and its text, or None."""
+        text = self.files.get(path)
+        if text is None:
+            problems.append(PackProblem(self.name(path), None, "cannot read file: no such file"))
+            return None
+        return read_doc(self.name(path), text, model, problems)
+
+    def schema_text(self, problems: list[PackProblem]) -> str | None:
+        text = self.files.get("schema.cedarschema")
+        if text is None:
+            name = self.name("schema.cedarschema")
+            problems.append(PackProblem(name, None, "cannot read Cedar schema: no such file"))
+        return text
+
+    def directive_paths(self) -> list[str]:
+        return sorted(p for p in self.files if p.startswith(_DIRECTIVES))
 
 
-def _parse_schema(text: str | None, path: Path, problems: list[PackProblem]) -> Any:
+def _check_paths(source: _Source) -> None:
+    """Refuse, before reading anything, a path outside the pack or one it cannot hold."""
+    problems = [
+        PackProblem(source.name(path), None, why)
+        for path in source.files
+        if (why := path_problem(path)) is not None
+    ]
+    if problems:
+        raise PackError(problems)
+
+
+def _parse_schema(text: str | None, file: str, problems: list[PackProblem]) -> Any:
     """The schema parsed once (a ``cedarpy.Schema`` handle), reused for every validation."""
     if text is None:
         return None
@@ -94,93 +154,64 @@ def _parse_schema(text: str | None, path: Path, problems: list[PackProblem]) -> 
     except ValueError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
-        problems.append(PackProblem(str(path), line, f"Cedar schema does not parse: {exc}"))
+        problems.append(PackProblem(file, line, f"Cedar schema does not parse: {exc}"))
         return None
 
 
-def _zone(name: str, path: Path, problems: list[PackProblem]) -> ZoneInfo | None:
+def _zone(doc: PackDoc, text: str, file: str, problems: list[PackProblem]) -> ZoneInfo | None:
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(doc.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        line = TomlLocator(path.read_text(encoding="utf-8")).line_of(("timezone",))
-        problems.append(PackProblem(str(path), line, f"timezone: unknown time zone {name!r}"))
+        line = TomlLocator(text).line_of(("timezone",))
+        problems.append(PackProblem(file, line, f"timezone: unknown time zone {doc.timezone!r}"))
         return None
 
 
 def _load_directives(
-    folder: Path, schema: Any, problems: list[PackProblem]
-) -> tuple[dict[str, Directive], set[str]]:
-    """The pack's directives, and the ids (file names) of directive files that are unusable.
+    source: _Source, schema: Any, problems: list[PackProblem]
+) -> tuple[dict[str, Directive], set[str], dict[str, TomlLocator]]:
+    """The pack's directives, the ids (file names) of directive files that are unusable,
+    and a locator of lines in each directive's file, by id.
 
     A reference to an unusable file is not reported again as dangling: its own problems are.
     """
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
-    if not files:
-        problems.append(PackProblem(str(folder), None, "no directive files (directives/*.toml)"))
+    paths = source.directive_paths()
+    if not paths:
+        problems.append(
+            PackProblem(source.name("directives"), None, "no directive files (directives/*.toml)")
+        )
     directives: dict[str, Directive] = {}
+    locators: dict[str, TomlLocator] = {}
     unusable: set[str] = set()
-    for path in files:
-        loaded = read_doc(path, DirectiveDoc, problems)
+    for path in paths:
+        file = source.path(path)
+        loaded = read_doc(str(file), source.files[path], DirectiveDoc, problems)
         if loaded is None:
-            unusable.add(path.stem)
+            unusable.add(file.stem)
             continue
-        directive = _build_directive(path, *loaded, schema, problems)
+        doc, text = loaded
+        where = TomlLocator(text)
+        directive = _build_directive(file, doc, text, where, schema, problems)
         if directive.id in directives:
             other = directives[directive.id].file
-            problems.append(
-                PackProblem(str(path), 1, f"duplicate directive id {directive.id!r} (also {other})")
-            )
+            message = f"duplicate directive id {directive.id!r} (also {other})"
+            problems.append(PackProblem(str(file), 1, message))
             continue
         directives[directive.id] = directive
-    return directives, unusable - set(directives)
+        locators[directive.id] = where
+    return directives, unusable - set(directives), locators
 
 
 def _build_directive(
-    path: Path, doc: DirectiveDoc, text: str, schema: Any, problems: list[PackProblem]
+    file: Path,
+    doc: DirectiveDoc,
+    text: str,
+    where: TomlLocator,
+    schema: Any,
+    problems: list[PackProblem],
 ) -> Directive:
-    where = TomlLocator(text)
-    if doc.id != path.stem:
-        problems.append(
-            PackProblem(
-                str(path),
-                where.line_of(("id",)),
-                f"id {doc.id!r} must equal the file name {path.stem!r}",
-            )
-        )
-    if doc.effective_until is not None and doc.effective_until <= doc.effective_from:
-        problems.append(
-            PackProblem(
-                str(path),
-                where.line_of(("effective_until",)),
-                "effective_until must be after effective_from",
-            )
-        )
-    sections: list[Section] = []
-    seen: set[str] = set()
-    for index, sdoc in enumerate(doc.sections):
-        label_line = where.line_of(("sections", index, "label"))
-        if sdoc.label in seen:
-            problems.append(
-                PackProblem(str(path), label_line, f"duplicate section label {sdoc.label!r}")
-            )
-        seen.add(sdoc.label)
-        first = _content_line(text, where.line_of(("sections", index, "policy")) or label_line)
-        policies, found = compile_section(sdoc.policy, doc.id, sdoc.label)
-        if schema is not None and policies:
-            found += validate_against_schema(sdoc.policy, schema)
-        problems.extend(PackProblem(str(path), first + offset, msg) for offset, msg in found)
-        sections.append(
-            Section(
-                label=sdoc.label,
-                heading=sdoc.heading,
-                text=sdoc.text.strip(),
-                text_kind=sdoc.text_kind,
-                source=sdoc.source,
-                policy_text=sdoc.policy.strip(),
-                policies=policies,
-                line=label_line,
-            )
-        )
+    _check_directive_header(file, doc, where, problems)
+    sections = _build_sections(str(file), doc, text, where, schema, problems)
     return Directive(
         id=doc.id,
         title=doc.title,
@@ -195,8 +226,61 @@ def _build_directive(
         supersedes=tuple(_reference(r) for r in doc.supersedes),
         notes=doc.notes.strip(),
         sources=tuple(Source(s.title, s.url, s.date) for s in doc.sources),
-        sections=tuple(sections),
-        file=path,
+        sections=sections,
+        file=file,
+    )
+
+
+def _check_directive_header(
+    file: Path, doc: DirectiveDoc, where: TomlLocator, problems: list[PackProblem]
+) -> None:
+    """The id names the file; the directive ends (if it does) after it takes effect."""
+    if doc.id != file.stem:
+        message = f"id {doc.id!r} must equal the file name {file.stem!r}"
+        problems.append(PackProblem(str(file), where.line_of(("id",)), message))
+    if doc.effective_until is not None and doc.effective_until <= doc.effective_from:
+        line = where.line_of(("effective_until",))
+        problems.append(
+            PackProblem(str(file), line, "effective_until must be after effective_from")
+        )
+
+
+def _build_sections(
+    file: str,
+    doc: DirectiveDoc,
+    text: str,
+    where: TomlLocator,
+    schema: Any,
+    problems: list[PackProblem],
+) -> tuple[Section, ...]:
+    """Each section with its compiled policies; labels unique; policies checked."""
+    sections: list[Section] = []
+    seen: set[str] = set()
+    for index, sdoc in enumerate(doc.sections):
+        label_line = where.line_of(("sections", index, "label"))
+        if sdoc.label in seen:
+            message = f"duplicate section label {sdoc.label!r}"
+            problems.append(PackProblem(file, label_line, message))
+        seen.add(sdoc.label)
+        first = _content_line(text, where.line_of(("sections", index, "policy")) or label_line)
+        policies, found = compile_section(sdoc.policy, doc.id, sdoc.label)
+        if schema is not None and policies:
+            found += validate_against_schema(sdoc.policy, schema)
+        problems.extend(PackProblem(file, first + offset, msg) for offset, msg in found)
+        sections.append(_section(sdoc, policies, label_line))
+    return tuple(sections)
+
+
+def _section(doc: SectionDoc, policies: tuple[Policy, ...], line: int | None) -> Section:
+    return Section(
+        label=doc.label,
+        heading=doc.heading,
+        text=doc.text.strip(),
+        text_kind=doc.text_kind,
+        source=doc.source,
+        policy_text=doc.policy.strip(),
+        policies=policies,
+        line=line,
     )
 
 
@@ -214,7 +298,7 @@ def _reference(doc: ReferenceDoc) -> Reference:
 
 def _build_views(
     loaded: tuple[ViewsDoc, str] | None,
-    path: Path,
+    file: str,
     directives: dict[str, Directive],
     unusable: set[str],
     problems: list[PackProblem],
@@ -231,7 +315,7 @@ def _build_views(
             if ref not in directives and ref not in unusable:
                 problems.append(
                     PackProblem(
-                        str(path),
+                        file,
                         where.line_of_value(("views", name, key), ref),
                         f"views.{name}.{key}: no directive {ref!r} in the pack",
                     )
@@ -242,85 +326,6 @@ def _build_views(
             recognised = frozenset(directives) - frozenset(vdoc.excludes or [])
         views[name] = View(name, vdoc.description.strip(), recognised)
     if doc.default not in views:
-        problems.append(
-            PackProblem(
-                str(path), where.line_of(("default",)), f"default: no view named {doc.default!r}"
-            )
-        )
+        line = where.line_of(("default",))
+        problems.append(PackProblem(file, line, f"default: no view named {doc.default!r}"))
     return views, doc.default
-
-
-def _check_graph(
-    directives: dict[str, Directive], unusable: set[str], problems: list[PackProblem]
-) -> None:
-    """Dangling references, and cycles in what a directive's standing depends on.
-
-    Every edge of the dependency graph is located at the reference that makes it, so a
-    cycle is reported at the file and line of one of its references.
-    """
-    edges: dict[str, list[str]] = {d: [] for d in directives}
-    located: dict[tuple[str, str], tuple[Path, int | None]] = {}
-
-    def edge(source: str, target: str, file: Path, line: int | None) -> None:
-        edges[source].append(target)
-        located.setdefault((source, target), (file, line))
-
-    for directive in directives.values():
-        text = directive.file.read_text(encoding="utf-8")
-        where = TomlLocator(text)
-        for authority in directive.pack_authorities:
-            line = where.line_of_value(("authority",), authority)
-            if authority in directives:
-                edge(directive.id, authority, directive.file, line)
-            elif authority not in unusable:
-                problems.append(
-                    PackProblem(
-                        str(directive.file),
-                        line,
-                        f"authority: no directive {authority!r} in the pack "
-                        '(use { external = "..." } for a law outside it)',
-                    )
-                )
-        for ref, verb in directive.removals():
-            key = "rescinds" if verb == "rescinded" else "supersedes"
-            line = where.line_of_value((key,), ref.directive)
-            target = directives.get(ref.directive)
-            if target is None:
-                if ref.directive not in unusable:
-                    problems.append(
-                        PackProblem(
-                            str(directive.file),
-                            line,
-                            f"{key}: no directive {ref.directive!r} in the pack",
-                        )
-                    )
-                continue
-            if ref.directive == directive.id:
-                problems.append(
-                    PackProblem(
-                        str(directive.file), line, f"{key}: a directive cannot remove itself"
-                    )
-                )
-                continue
-            labels = {s.label for s in target.sections}
-            for label in ref.sections or ():
-                if label not in labels:
-                    problems.append(
-                        PackProblem(
-                            str(directive.file),
-                            where.line_of_value((key,), label),
-                            f"{key}: directive {ref.directive} has no section {label!r}",
-                        )
-                    )
-            # Whether the target stands depends on whether this directive stands.
-            edge(ref.directive, directive.id, directive.file, line)
-    cycle = find_cycle(edges)
-    if cycle:
-        file, line = located[(cycle[0], cycle[1 % len(cycle)])]
-        problems.append(
-            PackProblem(
-                str(file),
-                line,
-                "cycle in authority or rescission: " + " -> ".join([*cycle, cycle[0]]),
-            )
-        )

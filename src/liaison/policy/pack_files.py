@@ -1,321 +1,125 @@
-"""Reading a pack's TOML files into checked documents, with file and line for every problem.
+"""A directive pack as its files: paths and texts, read from a folder, digest, changes.
 
-The file formats are described in docs/packs.md. Structure and types are
-checked with pydantic; ``TomlLocator`` maps an error's location (a key path
-such as ``sections[2].label``) back to a line of the file.
+This is the pack's native form (docs/packs.md, "Changing a pack"): a mapping from each
+file's path inside the pack (``pack.toml``, ``views.toml``, ``schema.cedarschema``,
+``directives/<ID>.toml``) to its UTF-8 text. The database and the ledger store it; the
+loader (``liaison.policy.loader.load_pack_files``) validates it; a folder is read into
+it. The digest is SHA-256 over the canonical JSON (RFC 8785) of that mapping, so the
+same files give the same digest on any machine.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-import tomllib
-from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from liaison.errors import InvalidRequest, PackError, PackProblem
+from liaison.ledger.canonical import canonical_json
+from liaison.model.json_input import check_text
 
-from liaison.errors import PackProblem
-from liaison.model.timestamps import parse_instant
+PackFiles = dict[str, str]
 
-Instant = Annotated[datetime, BeforeValidator(parse_instant)]
-Text = Annotated[str, Field(min_length=1)]
-Kind = Literal[
-    "federal_statute",
-    "statute",
-    "presidential_order",
-    "attorney_general_order",
-    "mayors_order",
-    "chief_order",
-    "department_configuration",
-]
-
-_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
-_SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
-_MASK = "~"
+TOP_FILES = ("pack.toml", "views.toml", "schema.cedarschema")
+_DIRECTIVE_FILE = re.compile(r"directives/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.toml")
+MAX_FILE_BYTES = 1_000_000
+_HOLDS = f"{', '.join(TOP_FILES)} and directives/<ID>.toml"
 
 
-def _mask(text: str) -> str:
-    """``text`` with every string (quotes included) and comment blanked, newlines kept.
+def is_pack_path(path: str) -> bool:
+    """Whether ``path`` names a file a pack may hold."""
+    return path in TOP_FILES or _DIRECTIVE_FILE.fullmatch(path) is not None
 
-    Lines inside multi-line strings (a policy, notes) then never look like keys or
-    table headers, and brackets inside strings do not count.
+
+def escapes_pack(path: str) -> bool:
+    """Whether ``path`` would name a file outside the pack: absolute, or through ``..``."""
+    posix = path.replace("\\", "/")
+    return posix.startswith("/") or ".." in posix.split("/") or posix[1:2] == ":"
+
+
+def path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a file of a pack, or None when it can."""
+    if escapes_pack(path):
+        return "refused: a pack file's path is relative and stays inside the pack (no '..')"
+    if not is_pack_path(path):
+        return f"not a valid pack file name (a pack holds {_HOLDS})"
+    return None
+
+
+def read_pack_files(root: Path | str) -> PackFiles:
+    """The files of the pack folder ``root`` (other files in it are not part of the pack).
+
+    A file that cannot be read, or whose name a pack cannot hold, raises ``PackError``
+    listing every such file by its path on disk.
     """
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            out.append(" " * (end - i))
-            i = end
+    root = Path(root)
+    if not root.is_dir():
+        raise PackError([PackProblem(str(root), None, "not a directive pack folder")])
+    paths = [root / name for name in TOP_FILES if (root / name).is_file()]
+    paths += sorted((root / "directives").glob("*.toml"))
+    files: PackFiles = {}
+    problems: list[PackProblem] = []
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        why = path_problem(name)
+        if why is not None:
+            problems.append(PackProblem(str(path), None, why))
             continue
-        if char not in "\"'":
-            out.append(char)
-            i += 1
-            continue
-        delim = char * 3 if text.startswith(char * 3, i) else char
-        j = i + len(delim)
-        while j < n:
-            if char == '"' and text[j] == "\\":
-                j += 2
-                continue
-            if text.startswith(delim, j):
-                j += len(delim)
-                while len(delim) == 3 and j < n and text[j] == char and j - i < 2 * 3 + 2:
-                    j += 1  # a multi-line string may end with one or two extra quotes
-                break
-            if len(delim) == 1 and text[j] == "\n":
-                break  # unterminated one-line string (a syntax error, reported by tomllib)
-            j += 1
-        out.append("".join("\n" if c == "\n" else _MASK for c in text[i:j]))
-        i = j
-    return "".join(out)
+        try:
+            files[name] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(PackProblem(str(path), None, f"cannot read file: {exc}"))
+    if problems:
+        raise PackError(problems)
+    return files
 
 
-class TomlLocator:
-    """Finds the line of a key path in a TOML file written in the docs/packs.md style."""
-
-    def __init__(self, text: str) -> None:
-        self._lines = text.split("\n")
-        self._code = _mask(text).split("\n")
-
-    def line_of(self, loc: tuple[int | str, ...]) -> int | None:
-        """Line of the key (or array element) at ``loc``; its table's header, or 1, if absent."""
-        found = self._key_line(loc)
-        if found is not None:
-            return found
-        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
-            # an element of an inline array (`authority = [{...}, ...]`), not an array of tables
-            key_line = self._key_line(loc[:1])
-            if key_line is not None:
-                return self._element_line(key_line, loc[1])
-        header = self._header_line(loc)
-        if header is not None:
-            return header
-        return 1 if loc else None
-
-    def line_of_value(self, loc: tuple[int | str, ...], needle: str) -> int | None:
-        """Line, within the value of the key at ``loc``, of the string ``needle``.
-
-        For references in a (multi-line) array: the line of the entry naming ``needle``.
-        Falls back to the key's line.
-        """
-        key_line = self._key_line(loc)
-        if key_line is None:
-            return self.line_of(loc)
-        quoted = (f'"{needle}"', f"'{needle}'")
-        for number in range(key_line, self._value_end(key_line) + 1):
-            if any(q in self._lines[number - 1] for q in quoted):
-                return number
-        return key_line
-
-    def _target(self, loc: tuple[int | str, ...]) -> tuple[str | None, int, str | None]:
-        """(table, index among tables of that name, key) addressed by ``loc``."""
-        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
-            return loc[0], loc[1], (str(loc[2]) if len(loc) > 2 else None)
-        if len(loc) >= 2 and loc[0] == "views":
-            return f"views.{loc[1]}", 0, (str(loc[2]) if len(loc) > 2 else None)
-        return None, 0, (str(loc[0]) if loc else None)
-
-    def _key_line(self, loc: tuple[int | str, ...]) -> int | None:
-        want_table, want_index, key = self._target(loc)
-        if key is None:
-            return None
-        table: str | None = None
-        index = -1
-        for number, raw in enumerate(self._code, start=1):
-            header = _HEADER.match(raw)
-            if header:
-                table = header.group(2)
-                index = index + 1 if table == want_table else index
-                continue
-            match = _KEY.match(raw)
-            same_table = table == want_table and (want_table is None or index == want_index)
-            if match and match.group(1) == key and same_table:
-                return number
-        return None
-
-    def _header_line(self, loc: tuple[int | str, ...]) -> int | None:
-        want_table, want_index, _ = self._target(loc)
-        if want_table is None:
-            return None
-        index = -1
-        for number, raw in enumerate(self._code, start=1):
-            header = _HEADER.match(raw)
-            if header and header.group(2) == want_table:
-                index += 1
-                if index == want_index:
-                    return number
-        return None
-
-    def _value_chars(self, key_line: int) -> list[tuple[int, str]]:
-        """(line, char) of the masked text from just after the ``=`` on ``key_line``."""
-        first = self._code[key_line - 1]
-        chars = [(key_line, c) for c in first[first.index("=") + 1 :]]
-        for number in range(key_line + 1, len(self._code) + 1):
-            chars.append((number - 1, "\n"))
-            chars.extend((number, c) for c in self._code[number - 1])
-        return chars
-
-    def _value_end(self, key_line: int) -> int:
-        """Last line of the value of the key on ``key_line`` (brackets balanced)."""
-        depth = 0
-        for number, char in self._value_chars(key_line):
-            if char in "[{":
-                depth += 1
-            elif char in "]}":
-                depth -= 1
-                if depth <= 0:
-                    return number
-            elif depth == 0 and not char.isspace():
-                return number  # a scalar value
-        return key_line
-
-    def _element_line(self, key_line: int, wanted: int) -> int:
-        """Line where element ``wanted`` of the inline array on ``key_line`` begins."""
-        depth = 0
-        element = -1
-        expecting = False
-        for number, char in self._value_chars(key_line):
-            if depth == 1 and expecting and not char.isspace() and char not in ",]":
-                element += 1
-                expecting = False
-                if element == wanted:
-                    return number
-            if char in "[{":
-                depth += 1
-                expecting = expecting or depth == 1
-            elif char in "]}":
-                depth -= 1
-                if depth <= 0:
-                    break
-            elif char == "," and depth == 1:
-                expecting = True
-        return key_line
+def pack_digest(files: Mapping[str, str]) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(dict(files))).hexdigest()
 
 
-def dotted(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for item in loc:
-        out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else item)
-    return out
+def file_digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def apply_changes(current: Mapping[str, str], changes: Mapping[str, str | None]) -> PackFiles:
+    """``current`` with ``changes`` applied: a text adds or replaces a file, None removes one.
 
-
-class PackDoc(_Doc):
-    id: Text
-    name: Text
-    jurisdiction: Text
-    timezone: Text
-
-
-class ViewDoc(_Doc):
-    description: str = ""
-    excludes: list[Text] | None = None
-    recognises: list[Text] | None = None
-
-    @model_validator(mode="after")
-    def _one_way(self) -> ViewDoc:
-        if self.excludes is not None and self.recognises is not None:
-            raise ValueError("give either 'excludes' or 'recognises', not both")
-        return self
-
-
-class ViewsDoc(_Doc):
-    default: Text
-    views: dict[str, ViewDoc] = Field(min_length=1)
-
-
-class AuthorityDoc(_Doc):
-    directive: Text | None = None
-    external: Text | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> AuthorityDoc:
-        if (self.directive is None) == (self.external is None):
-            raise ValueError("an authority names exactly one of 'directive' or 'external'")
-        return self
-
-
-class ReferenceDoc(_Doc):
-    directive: Text
-    sections: list[Text] | None = None
-
-
-class SourceDoc(_Doc):
-    title: Text
-    url: str | None = None
-    date: str | None = None
-
-
-class SectionDoc(_Doc):
-    label: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    heading: str = ""
-    text: Text
-    text_kind: Literal["quote", "paraphrase"]
-    source: Text
-    policy: str = ""
-
-
-class DirectiveDoc(_Doc):
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: Text
-    kind: Kind
-    issuer: Text
-    issuer_name: str | None = None
-    issued_at: Instant
-    effective_from: Instant
-    effective_until: Instant | None = None
-    authority: list[AuthorityDoc] = []
-    rescinds: list[ReferenceDoc] = []
-    supersedes: list[ReferenceDoc] = []
-    notes: str = ""
-    sources: list[SourceDoc] = []
-    sections: list[SectionDoc] = Field(min_length=1)
-
-
-Doc = TypeVar("Doc", bound=_Doc)
-
-
-def read_doc(path: Path, model: type[Doc], problems: list[PackProblem]) -> tuple[Doc, str] | None:
-    """Parse and check one TOML file; append every problem found; None when unusable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(PackProblem(str(path), None, f"cannot read file: {exc}"))
-        return None
-    try:
-        raw: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)  # Python 3.14+
-        if line is None:  # before 3.14 the position is only in the message
-            found = _SYNTAX_LINE.search(str(exc))
-            line = int(found.group(1)) if found else None
-        problems.append(PackProblem(str(path), line, f"TOML syntax error: {exc}"))
-        return None
-    except RecursionError:  # tomllib recurses per nested array or inline table
-        problems.append(PackProblem(str(path), None, "TOML nested too deeply"))
-        return None
-    try:
-        return model.model_validate(raw), text
-    except ValidationError as exc:
-        locator = TomlLocator(text)
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            message = "required key is missing" if error["type"] == "missing" else error["msg"]
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            message = str(message).removeprefix("Value error, ")
-            where = dotted(loc)
-            problems.append(
-                PackProblem(
-                    str(path), locator.line_of(loc), f"{where}: {message}" if where else message
-                )
+    Every change is checked first; a bad one raises ``InvalidRequest`` naming
+    ``files.<path>``, and nothing is applied.
+    """
+    if not changes:
+        raise InvalidRequest("files", "files: name at least one file to add, change or remove")
+    out = dict(current)
+    for path, text in changes.items():
+        field = f"files.{path}"
+        if not is_pack_path(path):
+            raise InvalidRequest(
+                field,
+                f"{field}: a pack holds only {_HOLDS}",
             )
-        return None
+        if text is None:
+            if path not in out:
+                raise InvalidRequest(field, f"{field}: the pack has no such file to remove")
+            del out[path]
+            continue
+        check_text(text, field)  # no NUL, no lone surrogate: UTF-8 text, as stored
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise InvalidRequest(field, f"{field}: larger than {MAX_FILE_BYTES} bytes")
+        out[path] = text
+    return dict(sorted(out.items()))
+
+
+def file_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[dict[str, str]]:
+    """What differs from ``old`` to ``new``, file by file, in path order: each change with
+    the new text's digest and text (a removed file has neither)."""
+    out: list[dict[str, str]] = []
+    for path in sorted(set(old) | set(new)):
+        if path not in new:
+            out.append({"path": path, "change": "removed"})
+        elif old.get(path) != new[path]:
+            change = "added" if path not in old else "changed"
+            text = new[path]
+            out.append({"path": path, "change": change, "sha256": file_digest(text), "text": text})
+    return out

@@ -22,10 +22,6 @@ Reads = dict[str, frozenset[str] | None]
 _CONTEXT = {"Var": "context"}
 
 
-class _Whole(Exception):
-    """``context`` is used as a value: every attribute counts."""
-
-
 def _attr_of(node: Any) -> tuple[str, str] | None:
     """("." or "has", attr) when ``node`` is an access to an attribute, else None."""
     if not isinstance(node, dict) or len(node) != 1:
@@ -49,13 +45,13 @@ def _widen(reads: dict[str, set[str] | None], attr: str, field: str | None) -> N
         fields.add(field)
 
 
-def _walk(node: Any, reads: dict[str, set[str] | None]) -> None:
+def _walk(node: Any, reads: dict[str, set[str] | None]) -> bool:
+    """Record in ``reads`` what ``node`` reads of the context; True (and stop) when it uses
+    ``context`` as a value: every attribute counts."""
     if isinstance(node, list):
-        for item in node:
-            _walk(item, reads)
-        return
+        return any(_walk(item, reads) for item in node)
     if not isinstance(node, dict):
-        return
+        return False
     access = _attr_of(node)
     if access is not None:
         op, attr = access
@@ -65,23 +61,19 @@ def _walk(node: Any, reads: dict[str, set[str] | None]) -> None:
                 reads.setdefault(attr, set())
             else:
                 _widen(reads, attr, None)
-            return
+            return False
         outer = _attr_of(left)
         if outer is not None and outer[0] == "." and next(iter(left.values()))["left"] == _CONTEXT:
             _widen(reads, outer[1], attr)  # context.outer.attr or `context.outer has attr`
-            return
+            return False
     if node == _CONTEXT:
-        raise _Whole
-    for value in node.values():
-        _walk(value, reads)
+        return True
+    return any(_walk(value, reads) for value in node.values())
 
 
 def context_reads(policies: tuple[Policy, ...]) -> Reads | None:
     """What ``policies`` read of the context; None when they may read all of it."""
     reads: dict[str, set[str] | None] = {}
-    try:
-        for policy in policies:
-            _walk(policy.est.get("conditions", []), reads)
-    except _Whole:
+    if any(_walk(policy.est.get("conditions", []), reads) for policy in policies):
         return None
     return {k: (None if v is None else frozenset(v)) for k, v in reads.items()}

@@ -1,0 +1,50 @@
+"""The service's own routes (docs/api.md, "Routes"): readiness (``/healthz``), liveness
+(``/livez``) and Prometheus metrics (``/metrics``). None needs an API key."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from liaison import __version__
+from liaison.api.deps import Svc
+from liaison.errors import LiaisonError
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/healthz")
+def healthz(svc: Svc) -> JSONResponse:
+    """Readiness: 200 while the service decides; 503 with the reason when it refuses to
+    (the pack in the database disagrees with the ledger, or none is recorded)."""
+    gateway = svc.gateway
+    size, _ = gateway.ledger.head()
+    with contextlib.suppress(LiaisonError):  # the fault says why
+        gateway.current_policy()  # sees another process's pack change, checked
+    fault = gateway.fault()
+    body: dict[str, Any] = {
+        "status": "ok" if fault is None else "unhealthy",
+        "version": __version__,
+        "ledger_size": size,
+        "pack": gateway.policy.pack.id if fault is None else None,
+    }
+    if fault is not None:
+        body["reason"] = fault
+    return JSONResponse(body, status_code=200 if fault is None else 503)
+
+
+@router.get("/livez")
+def livez() -> dict[str, str]:
+    """Liveness: the process answers (no database access; the load benchmark's baseline)."""
+    return {"status": "ok"}
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(svc: Svc) -> Response:
+    svc.metrics.ledger_size.set(svc.gateway.ledger.head()[0])
+    svc.metrics.pack_version.set(svc.gateway.packs.seq())
+    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)

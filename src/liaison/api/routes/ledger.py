@@ -1,0 +1,71 @@
+"""The ledger (docs/ledger.md, "Checkpoints"; RFC 6962 proofs; C2SP tlog-checkpoint):
+the signed checkpoint, which every key may read, and entries and proofs, for auditors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from liaison.api.deps import Svc, Who
+from liaison.api.errors import error_responses
+from liaison.errors import NotFound
+from liaison.gateway.roles import KeyRole
+from liaison.ledger.proofs import b64
+
+MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
+
+router = APIRouter(tags=["ledger"])
+
+
+@router.get("/v1/ledger/checkpoint", responses=error_responses(401, 404, 409))
+def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
+    """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew."""
+    ledger = svc.gateway.ledger
+    size, _ = ledger.head()
+    latest = ledger.latest_checkpoint()
+    if (latest is None or latest.size < size) and ledger.signer is not None:
+        latest = ledger.checkpoint()
+    if latest is None:
+        raise NotFound("no checkpoint yet (the deployment has no signing key)")
+    return {"size": latest.size, "root": b64(latest.root), "note": latest.note}
+
+
+@router.get("/v1/ledger/entries/{index}", responses=error_responses(401, 403, 404, 422))
+def get_entry(
+    index: Annotated[int, Path(ge=0, le=MAX_INDEX)], svc: Svc, who: Who
+) -> dict[str, Any]:
+    """A ledger entry with its personal data (auditors only)."""
+    who.require(KeyRole.AUDITOR)
+    entry = svc.gateway.ledger.entry(index)
+    return {
+        "index": entry.index,
+        "leaf_hash": b64(entry.leaf_hash),
+        "entry": entry.document(),
+        "personal": entry.personal,
+        "erased": entry.erased,
+    }
+
+
+@router.get("/v1/ledger/proofs/inclusion", responses=error_responses(401, 403, 404, 422))
+def get_inclusion(
+    svc: Svc,
+    who: Who,
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    size: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
+) -> dict[str, Any]:
+    """Inclusion proof of entry ``index`` in the tree of ``size`` (default: current)."""
+    who.require(KeyRole.AUDITOR)
+    return svc.gateway.ledger.inclusion_proof(index, size).to_json()
+
+
+@router.get("/v1/ledger/proofs/consistency", responses=error_responses(401, 403, 404, 422))
+def get_consistency(
+    svc: Svc,
+    who: Who,
+    old: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+    new: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
+) -> dict[str, Any]:
+    """Consistency proof from the tree of size ``old`` to ``new`` (default: current)."""
+    who.require(KeyRole.AUDITOR)
+    return svc.gateway.ledger.consistency_proof(old, new).to_json()
