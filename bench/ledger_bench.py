@@ -8,7 +8,7 @@ on every entry kept apart from the leaf):
 - a 1,000,000-entry ledger built on SQLite with batched appends and checkpoints at four
   sizes, then: inclusion proofs for 2,000 random indexes (each verified against the signed
   root), consistency proofs from random old sizes (each verified against roots recomputed
-  independently from the appended leaf hashes), and the full ``verify_ledger`` against a
+  independently from the appended leaf hashes), and the full ``check_ledger`` against a
   bare ``hashlib.sha256(b"\\x00" + body).digest()`` loop over the same stored entry bytes
   (read into memory first; only the hashing is timed).
 Targets (issue 3, on this machine): >= 50,000 durable appends/s batched on SQLite; an
@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 
@@ -159,7 +159,7 @@ def appends(url: str, unbatched: int, batched: int) -> dict[str, Any]:
     size, _ = ledger.head()
     if size != unbatched + batched:
         raise SystemExit(f"append bench: ledger has {size} entries, expected more")
-    body = ledger.entry_body(size - 1) or b""
+    body = ledger.entry(size - 1).body
     ledger.engine.dispose()
     return {
         "unbatched": {
@@ -200,7 +200,7 @@ def build(url: str, total: int, checkpoint_at: set[int], signer: Any) -> dict[st
             roots[cp.size] = cp.root
     wall = time.perf_counter() - start
     for index in (0, total // 2, total - 1):
-        body_bytes += len(ledger.entry_body(index) or b"")
+        body_bytes += len(ledger.entry(index).body)
     ledger.engine.dispose()
     return {
         "leaves": bytes(leaves),
@@ -310,10 +310,10 @@ def verification(ledger: Ledger, verifier: Any, path: Path, rounds: int) -> dict
     for _ in range(rounds):  # alternate, so that drift hits both sides alike
         gc.collect()
         start = time.perf_counter()
-        report = verify_ledger(ledger, verifier)
+        report = check_ledger(ledger, verifier)
         verify_s.append(time.perf_counter() - start)
         if not report.ok:
-            raise SystemExit(f"verify_ledger found problems: {report.problems[:5]}")
+            raise SystemExit(f"check_ledger found problems: {report.problems[:5]}")
         checked = report
         spent, count, total_bytes = bare_hashing(path)
         bare_s.append(spent)

@@ -116,8 +116,8 @@ def gateway(
     keypair: tuple[str, str],
 ) -> Iterator[Gateway]:
     from liaison.gateway.service import Gateway
+    from liaison.ledger.log import Ledger
     from liaison.ledger.note import parse_signer
-    from liaison.ledger.store import Ledger
 
     origin = request.module.ORIGIN
     gw = Gateway(policy, Ledger(engine, origin, parse_signer(keypair[0])), engine)

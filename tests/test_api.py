@@ -25,7 +25,7 @@ from liaison.ledger import merkle
 from liaison.ledger.canonical import canonical_json
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.keys import load_verifier
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 from liaison.settings import MAX_BATCH, Settings
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade

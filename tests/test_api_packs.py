@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
-import liaison.gateway.service as service_module
+import liaison.gateway.index_writes as index_writes
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
@@ -163,10 +163,10 @@ def test_a_pack_that_keeps_changing_is_503_and_records_nothing(
     """Every try meets a newer pack: the caller is told to retry (503 ``unavailable``),
     nothing is recorded, and the same request sent again is decided afresh."""
     client, services, headers = api
-    real = service_module.current_seq
+    real = index_writes.current_seq
     moving = {"on": True}
     monkeypatch.setattr(
-        service_module, "current_seq", lambda conn: 999 if moving["on"] else real(conn)
+        index_writes, "current_seq", lambda conn: 999 if moving["on"] else real(conn)
     )
     size = services.gateway.ledger.head()[0]
     refused = client.post("/v1/decisions", json=inquiry("moving"), headers=headers["officer"])

@@ -35,11 +35,10 @@ from liaison.ledger.note import (
     Signer,
     Verifier,
     generate_signer,
-    open_note,
     parse_signer,
     parse_verifier,
-    sign_note,
 )
+from liaison.ledger.signed_note import open_note, sign_note
 
 EM = "\u2014"
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from liaison.api.checkpoint_ticker import checkpoint_ticker
 from liaison.errors import LiaisonError
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 
 
 @dataclass

@@ -17,7 +17,7 @@ from liaison.errors import NotFound
 from liaison.gateway.auth import Principal
 from liaison.gateway.index_check import check_index
 from liaison.gateway.roles import KeyRole
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.keys import load_verifier
 from liaison.storage.tables import decisions, encounters, events
 
@@ -118,7 +118,7 @@ def test_the_ledger_verifies(demo: tuple[Services, DemoResult, Path]) -> None:
     ledger = services.gateway.ledger
     checkpoint = ledger.checkpoint()
     assert checkpoint.size == ledger.head()[0]
-    report = verify_ledger(ledger, load_verifier(key_dir))
+    report = check_ledger(ledger, load_verifier(key_dir))
     assert report.ok, report.problems
     assert report.checkpoints_verified >= 1
     assert check_index(ledger) == []  # every index row is what its entries make

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
 import liaison.ledger.erasure as erasure_module
+import liaison.ledger.log as ledger_log
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.cli import app
@@ -26,10 +27,9 @@ from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.erasure import erase_subject
 from liaison.ledger.note import parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.model.request import parse_request
 from liaison.storage.tables import ledger_entries, ledger_personal, metadata
 
@@ -76,7 +76,7 @@ def every_text(engine: Engine) -> str:
 
 def verifies(gw: Gateway, keypair: tuple[str, str]) -> None:
     gw.ledger.checkpoint()
-    report = verify_ledger(gw.ledger, parse_verifier(keypair[1]))
+    report = check_ledger(gw.ledger, parse_verifier(keypair[1]))
     assert report.ok, report.problems
 
 
@@ -210,7 +210,7 @@ def test_a_failure_midway_leaves_nothing_half_written(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(Ledger, "_append_sealed", broken)
+    monkeypatch.setattr(ledger_log, "append_sealed", broken)
     with pytest.raises(RuntimeError):
         erase_subject(gateway.ledger, "person-77", "court order", "admin-1", "DC-2025")
     monkeypatch.undo()
@@ -279,7 +279,7 @@ def test_verify_finds_personal_data_restored_after_its_erasure(
     with engine.begin() as conn:  # a backup put back: the person is in the database again
         conn.execute(ledger_personal.insert().values(idx=1, salt=kept.salt, data=kept.data))
     gateway.ledger.checkpoint()
-    report = verify_ledger(gateway.ledger, parse_verifier(keypair[1]))
+    report = check_ledger(gateway.ledger, parse_verifier(keypair[1]))
     assert [str(p) for p in report.problems] == [
         "entry 1: personal data is kept after its recorded erasure"
     ]

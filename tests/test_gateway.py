@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -14,18 +14,20 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-import liaison.gateway.service as service_module
+import liaison.gateway.index_writes as index_writes
 from conftest import BACKENDS, database_url
 from liaison.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from liaison.gateway.auth import Principal
-from liaison.gateway.committer import GroupCommitter
+from liaison.gateway.deciding import RecordedDecision
 from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
-from liaison.gateway.service import Gateway, RecordedDecision
-from liaison.ledger.check import verify_ledger
+from liaison.gateway.service import Gateway
+from liaison.ledger.check import check_ledger
+from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import parse_verifier
-from liaison.ledger.store import Ledger
+from liaison.model.decision import Outcome
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
 from liaison.storage.database import open_engine
@@ -92,6 +94,11 @@ def decide(gw: Gateway, body: dict[str, Any], who: Principal = OFFICER) -> Recor
     return gw.decide_and_record(parse_request(body), who)
 
 
+def rendered(done: RecordedDecision) -> dict[str, Any]:
+    """The decision as the API renders it."""
+    return done.decision.to_dict(done.zone)
+
+
 def event(**fields: Any) -> Event:
     body: dict[str, Any] = {"at": "2025-08-15T12:30:00-04:00", "actor": actor()}
     body.update(fields)
@@ -114,8 +121,8 @@ def test_decision_is_returned_with_its_ledger_entry(gateway: Gateway, engine: En
     done = decide(gateway, inquiry("req-1"))
     assert done.id == "req-1"
     assert not done.replayed
-    assert done.decision["decision"] == "permit"
-    assert done.decision["citations"][0]["directive"] == "MPD-BASELINE"
+    assert done.decision.decision is Outcome.PERMIT
+    assert done.decision.citations[0].directive == "MPD-BASELINE"
     assert done.ledger_index == 0
     assert size(gateway) == 1
 
@@ -124,7 +131,7 @@ def test_decision_is_returned_with_its_ledger_entry(gateway: Gateway, engine: En
     assert body["kind"] == "decision"
     assert body["actor"] == "officer-1"
     assert body["record"]["id"] == "req-1"
-    assert body["record"]["decision"] == done.decision
+    assert body["record"]["decision"] == rendered(done)
     # The public record holds the request without what identifies the person acted upon;
     # that is kept apart, and the leaf only commits to it.
     request = body["record"]["request"]
@@ -148,7 +155,7 @@ def test_decision_is_returned_with_its_ledger_entry(gateway: Gateway, engine: En
 
     read = gateway.decision("req-1", OFFICER)
     assert read["ledger_index"] == 0
-    assert read["decision"] == done.decision
+    assert read["decision"] == rendered(done)
     assert "id" not in read["request"]["subject"]
 
 
@@ -169,7 +176,7 @@ def test_failed_index_insert_appends_nothing(
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("index row could not be written")
 
-    monkeypatch.setattr(service_module, "_decision_row", broken)
+    monkeypatch.setattr(index_writes, "insert_rows", broken)
     with pytest.raises(RuntimeError, match="index row could not be written"):
         decide(gateway, inquiry("lost"))
     assert gateway.ledger.head() == head  # the entry rolled back with its index row
@@ -216,33 +223,35 @@ def test_group_commit_keeps_the_ledger_gap_free(
     for r in done[::37]:  # each index holds its own decision
         assert gateway.ledger.entry(r.ledger_index).document()["record"]["id"] == r.id
     gateway.ledger.checkpoint()
-    report = verify_ledger(gateway.ledger, parse_verifier(keypair[1]))
+    report = check_ledger(gateway.ledger, parse_verifier(keypair[1]))
     assert report.ok, report.problems
 
 
 def test_a_failing_job_in_a_group_fails_alone(gateway: Gateway) -> None:
     """The committer batches what queued up; when the batch fails, each job is retried
     on its own, so only the bad one fails and the others are appended, gap-free."""
-    committer = GroupCommitter(gateway.ledger)
     holding, release = threading.Event(), threading.Event()
 
-    def hold(conn: Any, at: Any) -> None:
-        holding.set()
-        assert release.wait(10)
+    def hook(conn: Any, written: Sequence[tuple[str, Any]]) -> None:
+        for data, _ in written:
+            if data == "hold":
+                holding.set()
+                assert release.wait(10)
+            if data == "bad":
+                raise ValueError("bad index row")
 
-    def bad(conn: Any, at: Any) -> None:
-        raise ValueError("bad index row")
+    committer: GroupCommitter[str] = GroupCommitter(gateway.ledger, hook)
 
     def entry(n: int) -> NewEntry:
         return NewEntry("test", {"n": n}, "tester")
 
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            first = pool.submit(committer.submit, entry(0), hold)
+            first = pool.submit(committer.submit, entry(0), "hold")
             assert holding.wait(10)  # the worker is inside the first transaction
             queued = [
                 pool.submit(committer.submit, entry(1)),
-                pool.submit(committer.submit, entry(2), bad),
+                pool.submit(committer.submit, entry(2), "bad"),
                 pool.submit(committer.submit, entry(3)),
             ]
             while committer._queue.qsize() < 3:  # all three wait for the next group
@@ -294,6 +303,7 @@ def test_retry_with_the_same_request_replays(shared: Gateway) -> None:
     assert again.replayed
     assert again.ledger_index == first.ledger_index
     assert again.decision == first.decision
+    assert rendered(again) == rendered(first)
     assert size(shared) == before
 
 
@@ -351,9 +361,9 @@ def prior(shared: Gateway) -> dict[str, RecordedDecision]:
         "share": decide(gateway, share),
         "other": decide(gateway, inquiry("inq-other", n=2), supervisor),
     }
-    assert out["permit"].decision["decision"] == "permit"
-    assert out["deny"].decision["decision"] == "deny"
-    assert out["share"].decision["decision"] == "permit"
+    assert out["permit"].decision.decision is Outcome.PERMIT
+    assert out["deny"].decision.decision is Outcome.DENY
+    assert out["share"].decision.decision is Outcome.PERMIT
     return out
 
 

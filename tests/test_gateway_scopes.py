@@ -25,14 +25,15 @@ from sqlalchemy import Engine, column, insert, select, table
 from conftest import BACKENDS, database_url
 from liaison.errors import Ambiguous, Conflict, Forbidden, InvalidRequest, NotFound
 from liaison.gateway.auth import Principal
+from liaison.gateway.deciding import RecordedDecision
 from liaison.gateway.encounters import encounter_row, resolve
 from liaison.gateway.events import Event
 from liaison.gateway.index_check import check_index
 from liaison.gateway.records import decision_record
 from liaison.gateway.roles import KeyRole
-from liaison.gateway.service import Gateway, RecordedDecision
+from liaison.gateway.service import Gateway
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
@@ -368,7 +369,8 @@ def _legacy(db: Engine) -> dict[str, Any]:
     ledger = Ledger(db, "test.example/scopes")
     policy = PolicyEngine(load_pack(shipped_pack_path("dc")))
     decision = policy.decide(request)
-    record, personal = decision_record(policy, "old-1", request, decision)
+    decision = decision._replace(id="old-1")
+    record, personal = decision_record(request, decision, policy.pack.timezone)
     now = datetime.now(UTC)
     started = {
         "id": "old-evt",

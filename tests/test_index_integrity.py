@@ -27,7 +27,8 @@ from liaison.cli import app as cli_app
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
+from liaison.ledger.store import TreeStore
 from liaison.storage.tables import decisions, encounters, events, ledger_entries, pack_changes
 
 NOON = "2025-08-15T12:00:00-04:00"
@@ -384,6 +385,30 @@ def test_an_untouched_index_verifies(deployment: Deployment) -> None:
         services.gateway.ledger.checkpoint()
     code, out = deployment.verify()
     assert code == 0, out
+
+
+def test_an_encounter_read_proves_its_records_from_one_tile_read_each(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every record under an encounter is proven to be in the signed tree, its decisions'
+    proofs from one read of the tiles and its events' from another: not one per row."""
+    with deployment.start() as services:
+        web, who = client(services)
+        record_history(web, who)  # 2 decisions and 3 events under enc-1
+        services.gateway.ledger.checkpoint()
+        reads: list[int] = []
+        real = TreeStore.read_tiles
+
+        def counted(self: TreeStore, cur: Any, keys: Any) -> Any:
+            reads.append(len(keys))
+            return real(self, cur, keys)
+
+        monkeypatch.setattr(TreeStore, "read_tiles", counted)
+        response = web.get("/v1/encounters/enc-1", headers=who)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["decisions"]) == 2
+        assert len(response.json()["events"]) == 3
+        assert len(reads) == 2
 
 
 @pytest.mark.parametrize("edit", list(EDITS))

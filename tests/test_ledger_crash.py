@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.storage.database import open_engine
 
 ORIGIN = "crash.liaison.example/log"
@@ -47,7 +47,7 @@ START_TIMEOUT_S = 60.0  # for a child to acknowledge its first append
 ZYGOTE = r"""
 import os, random, sys
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 from liaison.storage.database import open_engine
 
 
@@ -235,7 +235,7 @@ def test_acknowledged_appends_survive_sigkill(db_url: str, tmp_path: Path) -> No
         size, root = ledger.head()
         checkpoint = ledger.checkpoint()
         assert (checkpoint.size, checkpoint.root) == (size, root)
-        report = verify_ledger(ledger, parse_verifier(vkey))
+        report = check_ledger(ledger, parse_verifier(vkey))
         assert report.ok, report.problems[:20]
         assert (report.size, report.root) == (size, root)
         assert report.checkpoints_verified == 1

@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 
 import rfc6962
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 
 
 def _entries(n: int, start: int = 0) -> list[NewEntry]:
@@ -45,6 +45,6 @@ def test_append_prove_checkpoint_verify_erase(engine: Engine) -> None:
     assert gone.personal is None
     assert gone.erased
     assert gone.body == bodies[7]  # the leaf is untouched: every proof stays valid
-    report = verify_ledger(ledger, parse_verifier(vkey))
+    report = check_ledger(ledger, parse_verifier(vkey))
     assert report.ok, report.problems
     assert report.checkpoints_verified == 2

@@ -20,13 +20,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import rfc6962
+from ledger_reads import entry_body, root_at
 from liaison.errors import InvalidCheckpoint, LedgerError, NotFound, SignatureError
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Appended, Ledger
+from liaison.ledger.sequencer import Appended
 from liaison.storage.database import open_engine
 from liaison.storage.tables import (
     ledger_checkpoints,
@@ -77,7 +79,7 @@ STOPS = [1, 2, 3, 5, 8, 9, 200, 255, 256, 257, 300, 511, 512, 513, 700, 1023, 10
 
 def grow_through_stops(ledger: Ledger) -> list[bytes]:
     """Append up to each stop (single appends and batches, some crossing a tile edge),
-    checking the acknowledged head and ``root_at`` at every stop."""
+    checking the acknowledged head and the root from the tiles at every stop."""
     size = 0
     for number, stop in enumerate(STOPS):
         batch = make_entries(stop - size, size)
@@ -91,7 +93,7 @@ def grow_through_stops(ledger: Ledger) -> list[bytes]:
         root = rfc6962.root_hash(bodies)
         check_acknowledged(acks, size, root)
         assert ledger.head() == (size, root)
-        assert ledger.root_at(size) == root
+        assert root_at(ledger, size) == root
         for a, body in zip(acks, bodies[-len(acks) :], strict=True):
             assert a.leaf_hash == merkle.leaf_hash(body)
     return bodies_of(ledger)
@@ -111,7 +113,7 @@ def test_roots_and_proofs_across_tile_boundaries(engine: Engine) -> None:
 
     sizes = sorted({*range(40), *STOPS, *rng.sample(range(1, n + 1), 25)})
     for size in sizes:
-        assert ledger.root_at(size) == root(size), size
+        assert root_at(ledger, size) == root(size), size
 
     marks = [0, 1, 255, 256, 511, 512, 767, 768, 1023, 1024]
     pairs = {(i, s) for s in STOPS for i in (*marks, s // 2, s - 2, s - 1) if 0 <= i < s}
@@ -191,25 +193,25 @@ def test_tiles_across_a_level_1_boundary() -> None:
 def test_out_of_range_is_not_found(engine: Engine) -> None:
     ledger = Ledger(engine, ORIGIN)
     assert ledger.head() == (0, merkle.EMPTY_ROOT)
-    assert ledger.root_at(0) == merkle.EMPTY_ROOT
+    assert root_at(ledger, 0) == merkle.EMPTY_ROOT
     empty: list[Callable[[], object]] = [
         lambda: ledger.inclusion_proof(0),
         lambda: ledger.inclusion_proof(0, 0),
         lambda: ledger.consistency_proof(1),
         lambda: ledger.consistency_proof(0, 0),
-        lambda: ledger.root_at(1),
+        lambda: root_at(ledger, 1),
         lambda: ledger.entry(0),
     ]
     for call in empty:
         with pytest.raises(NotFound):
             call()
-    assert ledger.entry_body(0) is None
+    assert entry_body(ledger, 0) is None
     assert list(ledger.entries()) == []
 
     ledger.append_many(make_entries(10))
     bodies = bodies_of(ledger)
-    assert ledger.root_at(0) == merkle.EMPTY_ROOT
-    assert ledger.root_at(4) == rfc6962.root_hash(bodies[:4])
+    assert root_at(ledger, 0) == merkle.EMPTY_ROOT
+    assert root_at(ledger, 4) == rfc6962.root_hash(bodies[:4])
     bad: list[Callable[[], object]] = [
         lambda: ledger.inclusion_proof(10),
         lambda: ledger.inclusion_proof(-1),
@@ -221,15 +223,15 @@ def test_out_of_range_is_not_found(engine: Engine) -> None:
         lambda: ledger.consistency_proof(5, 11),
         lambda: ledger.consistency_proof(11),
         lambda: ledger.consistency_proof(-1, 5),
-        lambda: ledger.root_at(11),
-        lambda: ledger.root_at(-1),
+        lambda: root_at(ledger, 11),
+        lambda: root_at(ledger, -1),
         lambda: ledger.entry(10),
         lambda: ledger.entry(-1),
     ]
     for call in bad:
         with pytest.raises(NotFound):
             call()
-    assert ledger.entry_body(10) is None
+    assert entry_body(ledger, 10) is None
     same = ledger.consistency_proof(10, 10)
     assert same.hashes == []
     assert merkle.verify_consistency(10, 10, same.old_root, same.new_root, same.hashes)
@@ -275,7 +277,7 @@ def test_entries_read_back(engine: Engine) -> None:
     assert second.personal is None
     assert not second.erased
     assert first.leaf_hash == acks[0].leaf_hash == merkle.leaf_hash(first.body)
-    assert ledger.entry_body(0) == first.body
+    assert entry_body(ledger, 0) == first.body
 
     streamed = list(ledger.entries(batch=7))
     assert [e.index for e in streamed] == list(range(20))
@@ -378,7 +380,7 @@ def check_sequenced(ledger: Ledger, per_worker: dict[int, list[list[Ack]]], appe
 
     signer = parse_signer(SKEY)
     Ledger(ledger.engine, ORIGIN, signer).checkpoint()
-    report = verify_ledger(ledger, parse_verifier(VKEY))
+    report = check_ledger(ledger, parse_verifier(VKEY))
     assert report.ok, report.problems
     assert report.size == total
     assert report.checkpoints_verified == 1
@@ -485,7 +487,7 @@ def test_erasure(engine: Engine) -> None:
     cons = ledger.consistency_proof(40, 42)
     assert merkle.verify_consistency(40, 42, opened_before.root, opened_after.root, cons.hashes)
 
-    report = verify_ledger(ledger, verifier)
+    report = check_ledger(ledger, verifier)
     assert report.ok, report.problems
     assert report.checkpoints_verified == 2
 
@@ -504,9 +506,9 @@ def test_checkpoints(engine: Engine) -> None:
     assert (empty.size, empty.root) == (0, merkle.EMPTY_ROOT)
     opened = open_checkpoint(empty.note, verifier, ORIGIN)
     assert (opened.size, opened.root, opened.origin) == (0, merkle.EMPTY_ROOT, ORIGIN)
-    empty_report = verify_ledger(ledger, verifier)  # a signed empty tree: nothing verified
+    empty_report = check_ledger(ledger, verifier)  # a signed empty tree: nothing verified
     assert [p.where for p in empty_report.problems] == ["entries"]
-    assert verify_ledger(ledger, verifier, structure_only=True).ok
+    assert check_ledger(ledger, verifier, structure_only=True).ok
 
     ledger.append_many(make_entries(300))
     first = ledger.checkpoint()
@@ -532,13 +534,13 @@ def test_checkpoints(engine: Engine) -> None:
     assert [c.note for c in ledger.checkpoints()] == [empty.note, first.note, latest.note]
     for kept in ledger.checkpoints():
         cp = open_checkpoint(kept.note, verifier, ORIGIN)
-        assert (cp.size, cp.root) == (kept.size, kept.root) == (kept.size, ledger.root_at(cp.size))
+        assert (cp.size, cp.root) == (kept.size, kept.root) == (kept.size, root_at(ledger, cp.size))
 
-    report = verify_ledger(ledger, verifier)
+    report = check_ledger(ledger, verifier)
     assert report.ok, report.problems
     assert report.checkpoints_verified == 3
     assert report.uncovered == 0
-    unchecked = verify_ledger(ledger, None)  # without the verifier key nothing is trusted
+    unchecked = check_ledger(ledger, None)  # without the verifier key nothing is trusted
     assert not unchecked.ok
     assert {p.where for p in unchecked.problems} == {
         "checkpoint 0",
@@ -559,11 +561,11 @@ def test_a_record_with_a_personal_key_is_not_personal_data(engine: Engine) -> No
         ]
     )
     ledger.checkpoint()
-    report = verify_ledger(ledger, parse_verifier(VKEY))
+    report = check_ledger(ledger, parse_verifier(VKEY))
     assert report.ok, report.problems
     with engine.begin() as conn:
         conn.execute(ledger_personal.delete())
-    problems = [str(p) for p in verify_ledger(ledger, parse_verifier(VKEY)).problems]
+    problems = [str(p) for p in check_ledger(ledger, parse_verifier(VKEY)).problems]
     assert len(problems) == 1
     assert "missing" in problems[0]
     assert "entry 1" in problems[0]

@@ -4,7 +4,7 @@ A ledger of 617 entries (personal data on two in three, checkpoints at 200, 400 
 600, 17 entries after the last one) is built on each backend; a bundle is exported
 before anything is touched. Each test then changes the database directly with SQL
 through the engine, as someone with database access could, and checks that
-``verify_ledger`` fails and names the entry, checkpoint, tile or head that is wrong.
+``check_ledger`` fails and names the entry, checkpoint, tile or head that is wrong.
 The strongest forgeries also recompute every leaf hash, tile and the tree head, so
 that only the signed checkpoints can reveal them.
 
@@ -28,11 +28,11 @@ from conftest import BACKENDS, database_url
 from liaison.errors import BundleError, SignatureError
 from liaison.ledger import merkle
 from liaison.ledger.bundle import export_bundle, verify_bundle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, seal
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.ledger.verify import Report, TileBuilder
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
@@ -60,7 +60,7 @@ class Built:
         return self.engine.dialect.name
 
     def verify(self) -> Report:
-        return verify_ledger(Ledger(self.engine, ORIGIN), parse_verifier(VKEY))
+        return check_ledger(Ledger(self.engine, ORIGIN), parse_verifier(VKEY))
 
 
 def build(engine: Engine, folder: Path) -> Built:

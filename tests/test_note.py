@@ -1,4 +1,5 @@
-"""``liaison.ledger.note`` against c2sp.org/signed-note and Go's golang.org/x/mod/sumdb/note.
+"""``liaison.ledger.note`` and ``signed_note`` against c2sp.org/signed-note and Go's
+golang.org/x/mod/sumdb/note.
 
 Test vectors (public, not ours: if one stops verifying, this module is wrong):
 
@@ -26,18 +27,16 @@ from hypothesis import strategies as st
 
 from liaison.errors import InvalidKey, LiaisonError, MalformedNote, NoteError, SignatureError
 from liaison.ledger.note import (
-    MAX_SIGNATURES,
     Signer,
     Verifier,
     generate_signer,
     is_valid_key_name,
     key_id,
-    open_note,
     parse_signer,
     parse_verifier,
-    sign_note,
     verifier_key,
 )
+from liaison.ledger.signed_note import MAX_SIGNATURES, open_note, sign_note
 
 EM = "\u2014"
 

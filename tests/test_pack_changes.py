@@ -6,22 +6,28 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-import liaison.gateway.service as service_module
+import liaison.gateway.index_writes as index_writes
 from liaison.errors import Forbidden, InvalidRequest, PackChanged, PackError, StalePack, Unavailable
 from liaison.gateway.auth import Principal
+from liaison.gateway.deciding import PACK_RETRIES
 from liaison.gateway.events import Event
+from liaison.gateway.index_writes import DecisionIndex, IndexData, write_index
 from liaison.gateway.roles import KeyRole
-from liaison.gateway.service import PACK_RETRIES, Gateway
-from liaison.ledger.check import verify_ledger
+from liaison.gateway.service import Gateway
+from liaison.ledger.check import check_ledger
+from liaison.ledger.committer import GroupCommitter, Refusal
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
+from liaison.ledger.sequencer import Appended
+from liaison.model.decision import Outcome
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, load_pack_files, shipped_pack_path
@@ -99,7 +105,9 @@ def inquiry(ident: str, **fields: Any) -> dict[str, Any]:
 
 
 def decide(gw: Gateway, ident: str) -> dict[str, Any]:
-    return gw.decide_and_record(parse_request(inquiry(ident)), OFFICER).decision
+    """The decision, as the API renders it."""
+    done = gw.decide_and_record(parse_request(inquiry(ident)), OFFICER)
+    return done.decision.to_dict(done.zone)
 
 
 def forbid(gw: Gateway, reason: str = "a test order forbids inquiries") -> Any:
@@ -196,7 +204,7 @@ def test_a_change_is_a_ledger_entry_and_decides_from_then_on(gateway: Gateway) -
     assert after["decision"] == "deny"
     assert after["citations"][0]["directive"] == "TEST-NO-INQUIRIES"
     assert after["policy_version"] != before["policy_version"]
-    assert not verify_ledger(gateway.ledger, None, structure_only=True).problems
+    assert not check_ledger(gateway.ledger, None, structure_only=True).problems
 
 
 def test_the_ledger_alone_rebuilds_every_version(
@@ -305,7 +313,7 @@ def test_another_gateway_decides_under_the_change(
         assert other.policy is not gateway.policy  # not reloaded yet
         recorded = other.decide_and_record(parse_request(inquiry("late")), OFFICER)
         assert recorded.ledger_index > change.ledger_index
-        assert recorded.decision["decision"] == "deny"
+        assert recorded.decision.decision is Outcome.DENY
         assert (
             other.current_policy().pack.directives.keys() == gateway.policy.pack.directives.keys()
         )
@@ -362,14 +370,14 @@ def test_a_pack_that_keeps_changing_leaves_nothing_behind(
 ) -> None:
     """When every try meets a newer pack, the caller is told so (503) and nothing of the
     request is left queued to commit afterwards."""
-    real = service_module.current_seq
+    real = index_writes.current_seq
     calls = {"n": 0}
 
     def moving(conn: Any) -> int:
         calls["n"] += 1
         return 999 if calls["n"] <= PACK_RETRIES else real(conn)
 
-    monkeypatch.setattr(service_module, "current_seq", moving)
+    monkeypatch.setattr(index_writes, "current_seq", moving)
     size = gateway.ledger.head()[0]
     with pytest.raises(Unavailable, match="kept changing; the request was not decided"):
         gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
@@ -378,14 +386,13 @@ def test_a_pack_that_keeps_changing_leaves_nothing_behind(
     assert gateway.ledger.head()[0] == size + 1  # the event only
     # The id was not used: the same request, sent again, is decided afresh (not a replay).
     again = gateway.decide_and_record(parse_request(inquiry("moving")), OFFICER)
-    assert again.decision["decision"] == "permit"
+    assert again.decision.decision is Outcome.PERMIT
     assert again.ledger_index == size + 1
 
 
 def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
     """A group commit holding a decision made under an older pack commits the rest at once;
     the stale one is made again under the new pack."""
-    committer = gateway.committer
     groups: list[int] = []
     append_many = gateway.ledger.append_many
 
@@ -394,14 +401,19 @@ def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
         return append_many(entries, after=after)
 
     gateway.ledger.append_many = counted  # type: ignore[method-assign]
-    stale = service_module._rules(0, gateway.policy)  # a version that is no longer newest
-    fresh = gateway._rules
+    stale, fresh = 0, gateway.rules.seq  # 0: a version that is no longer newest
     hold = threading.Event()
-    blocker = committer.enqueue(
-        NewEntry("test", {"hold": True}, "t"), side=lambda c, a: hold.wait(5)
-    )
+
+    def held(conn: Any, written: Sequence[tuple[IndexData, Appended]]) -> Refusal | None:
+        hold.wait(5)
+        return write_index(conn, written)
+
+    committer: GroupCommitter[IndexData] = GroupCommitter(gateway.ledger, held)
+    blocker = committer.enqueue(NewEntry("test", {"hold": True}, "t"), decision_index(9, fresh))
     futures = [
-        committer.enqueue(NewEntry("test", {"n": n}, "t"), check=(stale if n == 1 else fresh).check)
+        committer.enqueue(
+            NewEntry("test", {"n": n}, "t"), decision_index(n, stale if n == 1 else fresh)
+        )
         for n in range(3)
     ]
     hold.set()
@@ -412,6 +424,28 @@ def test_a_stale_decision_fails_alone_in_its_group(gateway: Gateway) -> None:
     assert indexes[1] == indexes[0] + 1  # in order, without the stale job
     # The group refused (with or without the blocker), then the rest again, together.
     assert groups in ([1, 3, 2], [4, 3])
+    committer.close()
+
+
+def decision_index(n: int, seq: int) -> DecisionIndex:
+    """A decision row made under pack version ``seq`` (its content does not matter here)."""
+    now = datetime.now(UTC)
+    row = {
+        "id": f"grouped-{n}",
+        "recorded_at": now,
+        "at": now,
+        "actor_id": "t",
+        "unit": None,
+        "action": "inquiry",
+        "view": "mpd",
+        "decision": "permit",
+        "basis": "permit",
+        "policy_version": "v",
+        "encounter_id": None,
+        "encounter_unit": None,
+        "document": "{}",
+    }
+    return DecisionIndex(row, seq)
 
 
 def test_a_whole_pack_is_checked_as_files_are(gateway: Gateway) -> None:

@@ -31,12 +31,12 @@ from liaison.cli import app as cli_app
 from liaison.errors import SignerRefused
 from liaison.gateway.roles import KeyRole
 from liaison.ledger import merkle
-from liaison.ledger.check import verify_ledger
+from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import keygen, load_signer, load_verifier
+from liaison.ledger.log import Ledger
 from liaison.ledger.signer_memory import MEMORY_FILE, SignerMemory
-from liaison.ledger.store import Ledger
 from liaison.storage.tables import ledger_checkpoints
 from test_ledger_tamper import rebuild_derived
 
@@ -147,7 +147,7 @@ def test_rewrite_and_resign_is_refused(deployment: Deployment) -> None:
     rewrite(d.engine, 5)
     assert_refused(d, "the tree of size 11 has another root than the one this key signed")
     # Nothing vouches for the rewritten tree: the verifier fails for want of a checkpoint.
-    report = verify_ledger(Ledger(d.engine, d.ledger.origin), load_verifier(d.keys))
+    report = check_ledger(Ledger(d.engine, d.ledger.origin), load_verifier(d.keys))
     assert not report.ok
     assert "checkpoints" in {p.where for p in report.problems}
     d.decide(3)  # growing the rewritten tree does not help

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from liaison.errors import LiaisonError
-from liaison.ledger.store import Ledger
+from liaison.ledger.log import Ledger
 
 
 @contextmanager

@@ -20,8 +20,8 @@ from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.keys import load_signer
+from liaison.ledger.log import Ledger
 from liaison.ledger.signer_memory import SignerMemory
-from liaison.ledger.store import Ledger
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path

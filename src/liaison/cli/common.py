@@ -20,7 +20,7 @@ from liaison.model.timestamps import parse_instant
 from liaison.policy import Engine, Pack, load_pack, shipped_pack_path
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
-    from liaison.ledger.store import Ledger
+    from liaison.ledger.log import Ledger
     from liaison.settings import Settings
 
 PackOpt = Annotated[
@@ -138,8 +138,8 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
     """The ledger of this deployment, with its signing key (refused when group or others
     can read it) and the key's memory when one exists."""
     from liaison.ledger.keys import load_signer
+    from liaison.ledger.log import Ledger
     from liaison.ledger.signer_memory import SignerMemory
-    from liaison.ledger.store import Ledger
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 

@@ -89,7 +89,7 @@ def ledger_append(
     ] = "-",
 ) -> None:
     """Append entries (one JSON object per line), acknowledged once durable."""
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     entries: list[NewEntry] = []
@@ -138,7 +138,7 @@ def _new_entry(line: str, number: int) -> NewEntry:
 @ledger_app.command("get")
 def ledger_get(index: Annotated[int, typer.Argument(help="Entry index.")]) -> None:
     """Print one entry, its leaf hash and (unless erased) its personal data."""
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     try:
         entry = open_ledger().entry(index)

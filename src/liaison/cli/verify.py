@@ -30,7 +30,7 @@ StructureOnly = Annotated[
 
 
 def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     authenticated = report.latest_checkpoint if not report.structure_only else 0
     if as_json:
@@ -61,7 +61,7 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
 
 def _summary(report: Report) -> str:
     """The report's last line: what was checked, and what was authenticated (or not)."""
-    from liaison.ledger.store import b64
+    from liaison.ledger.proofs import b64
 
     state = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
     head = f"{state}: {report.size} entries, root {b64(report.root)}"
@@ -90,10 +90,10 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     Entries whose personal data a recorded erasure erased are counted as
     erased (`erased_entries`, when any), not as missing."""
     from liaison.gateway.index_check import check_index
-    from liaison.ledger.check import verify_ledger
+    from liaison.ledger.check import check_ledger
     from liaison.ledger.keys import load_verifier
+    from liaison.ledger.log import Ledger
     from liaison.ledger.signer_memory import SignerMemory
-    from liaison.ledger.store import Ledger
     from liaison.ledger.verify import Finding
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
@@ -105,7 +105,7 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     except LiaisonError as exc:
         raise fail_on(exc) from None
     remembered = signed.note if signed is not None else None
-    report = verify_ledger(
+    report = check_ledger(
         ledger, load_verifier(s.key_dir), structure_only=structure_only, remembered=remembered
     )
     if signed is not None and signed.size > report.size and not structure_only:

@@ -3,7 +3,7 @@ every entry against its row (docs/ledger.md, "The index is checked against the l
 
 Layering: ``liaison.ledger`` knows nothing of the gateway's tables; this module (gateway
 side) reads them beside the ledger and is called by the command (``liaison.cli.verify``) after
-``liaison.ledger.check.verify_ledger``, adding its findings to the same report. It checks:
+``liaison.ledger.check.check_ledger``, adding its findings to the same report. It checks:
 
 - ``decisions`` and ``events``: each ``decision`` / ``event`` entry has exactly one row, at
   its index, whose every column is what the entry determines (``index_rows``); a row that
@@ -39,7 +39,8 @@ from liaison.gateway.index_rows import (
 )
 from liaison.gateway.pack_ledger import read_pack_record
 from liaison.ledger.entries import parse_body
-from liaison.ledger.store import Ledger, blob
+from liaison.ledger.log import Ledger
+from liaison.ledger.store import blob
 from liaison.ledger.verify import Finding
 from liaison.storage.database import DriverCursor, param_mark, read_cursor
 

@@ -31,9 +31,11 @@ from liaison.gateway.index_rows import (
     event_row,
     failure,
 )
+from liaison.ledger.log import Ledger
 from liaison.ledger.merkle import leaf_hash, verify_inclusion
+from liaison.ledger.reads import StoredEntry
 from liaison.ledger.signer_memory import Signed
-from liaison.ledger.store import Ledger, StoredEntry, blob
+from liaison.ledger.store import blob
 from liaison.storage.tables import ledger_entries
 
 RowMaker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
@@ -60,11 +62,12 @@ class IndexReader:
                 table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
             ) from None
         expected = self._expected(table, row, entry)
-        self._signed(table, row, entry.index, entry.body, self._last_signed())
+        self._signed(table, [(row, entry.index, entry.body)], self._last_signed())
         return expected, entry
 
     def verified_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """``verified`` for many rows, their entries read in one query (no personal data)."""
+        """``verified`` for many rows, their entries read in one query (no personal data) and
+        their inclusion in the signed tree proven from one read of the tiles."""
         wanted = [r.get("ledger_index") for r in rows]
         indexes = [i for i in wanted if isinstance(i, int)]
         found: dict[int, StoredEntry] = {}
@@ -85,34 +88,41 @@ class IndexReader:
                     table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
                 )
             out.append(self._expected(table, row, entry))
-        last = self._last_signed()
-        for row in rows:
-            index = int(row["ledger_index"])
-            self._signed(table, row, index, found[index].body, last)
+        pointed = [(row, int(row["ledger_index"])) for row in rows]
+        self._signed(table, [(r, i, found[i].body) for r, i in pointed], self._last_signed())
         return out
 
     def _signed(
-        self, table: str, row: Mapping[str, Any], index: int, body: bytes, last: Signed | None
+        self,
+        table: str,
+        rows: Sequence[tuple[Mapping[str, Any], int, bytes]],
+        last: Signed | None,
     ) -> None:
-        """The entry ``index`` (``body``), if below the size ``last`` the key signed, must be in
-        that signed tree (an RFC 6962 inclusion proof of its body's leaf hash to the
+        """Each entry (row, index, body), if below the size ``last`` the key signed, must be
+        in that signed tree (an RFC 6962 inclusion proof of its body's leaf hash to the
         remembered root, ``signer_memory``): the leaf hashes, tiles and head are in the
         database, and a forger can rebuild them. Entries appended since are not yet
-        signed (docs/ledger.md, "The signer's memory"). No key or memory: not checked."""
-        if last is None or index >= last.size:
+        signed (docs/ledger.md, "The signer's memory"). No key or memory: not checked.
+        The proofs come from one read of the head and one of the tiles."""
+        if last is None:
+            return
+        signed = [(row, index, body) for row, index, body in rows if index < last.size]
+        if not signed:
             return
         try:
-            proof: list[bytes] | None = self.ledger.inclusion_proof(index, last.size).hashes
+            proofs = self.ledger.inclusion_proofs([i for _, i, _ in signed], last.size)
+            hashes: list[list[bytes] | None] = [p.hashes for p in proofs]
         except NotFound:
-            proof = None
-        leaf = leaf_hash(body)
-        if proof is None or not verify_inclusion(leaf, index, last.size, proof, last.root):
-            raise failure(
-                table,
-                row.get("id"),
-                ["ledger_index"],
-                f"entry {index} is not in the tree of size {last.size} the key signed",
-            )
+            hashes = [None] * len(signed)
+        for (row, index, body), proof in zip(signed, hashes, strict=True):
+            leaf = leaf_hash(body)
+            if proof is None or not verify_inclusion(leaf, index, last.size, proof, last.root):
+                raise failure(
+                    table,
+                    row.get("id"),
+                    ["ledger_index"],
+                    f"entry {index} is not in the tree of size {last.size} the key signed",
+                )
 
     def _last_signed(self) -> Signed | None:
         if self.ledger.signer is None:

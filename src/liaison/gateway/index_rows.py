@@ -23,7 +23,7 @@ from liaison.gateway.encounters import encounter_row
 from liaison.gateway.events import Event
 from liaison.ledger.entries import parse_body
 from liaison.ledger.merkle import leaf_hash
-from liaison.ledger.store import StoredEntry
+from liaison.ledger.reads import StoredEntry
 from liaison.logs import get_logger
 
 log = get_logger("liaison.integrity")

@@ -30,9 +30,10 @@ from liaison.gateway.index_rows import instant
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.entries import parse_body
+from liaison.ledger.log import Ledger
 from liaison.ledger.merkle import leaf_hash
 from liaison.ledger.signer_memory import check_extends
-from liaison.ledger.store import Ledger, blob
+from liaison.ledger.store import blob
 from liaison.ledger.verify import Finding
 from liaison.logs import get_logger
 from liaison.policy.pack_files import PackFiles, apply_changes, pack_digest

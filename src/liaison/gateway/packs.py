@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from liaison.errors import InvalidRequest, NotFound, StalePack
 from liaison.ledger.entries import NewEntry
-from liaison.ledger.store import Appended
+from liaison.ledger.sequencer import Appended
 from liaison.model.json_input import check_text
 from liaison.policy.directives import Pack
 from liaison.policy.loader import load_pack_files

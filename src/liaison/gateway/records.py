@@ -16,7 +16,8 @@ personal data lives in ``ledger_personal`` alone, and reads join it there
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
@@ -24,9 +25,8 @@ from sqlalchemy import Connection, select
 from liaison.errors import Ambiguous, NotFound
 from liaison.gateway.events import EncounterInfo, Event
 from liaison.ledger.entries import parse_body, personal_matches
-from liaison.model.decision import Decision
+from liaison.model.decision import Basis, Citation, Decision, Outcome
 from liaison.model.request import ActionRequest
-from liaison.policy.engine import Engine
 from liaison.storage.tables import events, ledger_entries, ledger_personal
 
 # The fields of an event, and of the encounter it reports, kept in the personal part.
@@ -47,12 +47,39 @@ def request_document(request: ActionRequest) -> tuple[dict[str, Any], dict[str, 
 
 
 def decision_record(
-    engine: Engine, decision_id: str, request: ActionRequest, decision: Decision
+    request: ActionRequest, decision: Decision, zone: tzinfo
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(public record, personal data or None) of a decision: the request without its
+    personal part, and the decision rendered as the API shows it (instants in ``zone``,
+    the pack's), under the decision's id."""
     public, personal = request_document(request)
-    rendered = engine.render(decision)
-    rendered["id"] = decision_id
-    return {"id": decision_id, "request": public, "decision": rendered}, personal
+    decision_id = decision.id
+    return {"id": decision_id, "request": public, "decision": decision.to_dict(zone)}, personal
+
+
+def decision_of(rendered: Mapping[str, Any]) -> Decision:
+    """The typed decision a record holds rendered (``Decision.to_dict``): rendered again in
+    the zone it was rendered in, it is the same."""
+    return Decision(
+        rendered["id"],
+        Outcome(rendered["decision"]),
+        Basis(rendered["basis"]),
+        tuple(
+            Citation(
+                c["directive"],
+                c["section"],
+                c["title"],
+                c["issuer"],
+                datetime.fromisoformat(c["effective_from"]),
+            )
+            for c in rendered["citations"]
+        ),
+        rendered["view"],
+        datetime.fromisoformat(rendered["at"]),
+        tuple(rendered["in_force"]),
+        rendered["policy_version"],
+        tuple(rendered.get("errors", ())),
+    )
 
 
 def event_record(

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from liaison.errors import BundleError
+from liaison.ledger.log import Ledger
 from liaison.ledger.note import parse_verifier
-from liaison.ledger.store import Ledger
 from liaison.ledger.verify import LogChecker, Report
 
 FORMAT = "liaison-ledger-bundle"

@@ -2,7 +2,7 @@
 
 Specification: C2SP tlog-checkpoint, https://c2sp.org/tlog-checkpoint
 (github.com/C2SP/C2SP, ``tlog-checkpoint.md``), "Note text". A checkpoint is a signed
-note (``liaison.ledger.note``, c2sp.org/signed-note) whose text is at least three
+note (``liaison.ledger.signed_note``, c2sp.org/signed-note) whose text is at least three
 non-empty lines, each ending in a newline:
 
 1. the **origin**, a non-empty identifier of the log (it SHOULD be a schema-less URL
@@ -31,11 +31,10 @@ from liaison.errors import InvalidCheckpoint
 from liaison.ledger.note import (
     Signer,
     Verifier,
-    _b64decode,
-    _b64encode,
-    open_note,
-    sign_note,
+    b64decode_canonical,
+    b64encode,
 )
+from liaison.ledger.signed_note import open_note, sign_note
 
 __all__ = [
     "MAX_TREE_SIZE",
@@ -96,7 +95,7 @@ class Checkpoint:
 
     def body(self) -> str:
         """The note text: origin, size, base64 root and extension lines, each with ``\\n``."""
-        lines = (self.origin, str(self.size), _b64encode(self.root), *self.extensions)
+        lines = (self.origin, str(self.size), b64encode(self.root), *self.extensions)
         return "".join(f"{line}\n" for line in lines)
 
 
@@ -123,7 +122,7 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
     size = int(size_text)
     if size > MAX_TREE_SIZE:
         raise InvalidCheckpoint(f"tree size {size_text} is larger than 2**64-1")
-    root = _b64decode(root_text)
+    root = b64decode_canonical(root_text)
     if root is None:
         raise InvalidCheckpoint(f"root hash {root_text!r} is not valid base64")
     if len(root) != ROOT_HASH_SIZE:
@@ -141,7 +140,7 @@ def sign_checkpoint(checkpoint: Checkpoint, signer: Signer) -> str:
 def open_checkpoint(note: str | bytes, verifier: Verifier, origin: str | None = None) -> Checkpoint:
     """Verify a signed checkpoint by ``verifier``, check its origin if given, parse it.
 
-    Raises ``MalformedNote`` or ``SignatureError`` (``liaison.ledger.note``) when the
+    Raises ``MalformedNote`` or ``SignatureError`` (``signed_note.open_note``) when the
     note is not signed by ``verifier``, ``InvalidCheckpoint`` when its body is not a
     checkpoint or its origin is not ``origin``.
     """

@@ -30,7 +30,8 @@ from liaison.ledger.canonical import canonical_json
 from liaison.storage.tables import ledger_personal
 
 if TYPE_CHECKING:
-    from liaison.ledger.store import Appended, Ledger
+    from liaison.ledger.log import Ledger
+    from liaison.ledger.sequencer import Appended
 
 BATCH = 5000
 MAX_SUBJECT = 256  # as a request's subject.id

@@ -1,40 +1,25 @@
-"""Signed notes with Ed25519 keys: C2SP signed-note, compatible with Go's sumdb/note.
+"""Ed25519 keys of C2SP signed notes, compatible with Go's sumdb/note. Writing and
+opening notes: ``liaison.ledger.signed_note``.
 
 Specifications followed:
 
-- C2SP signed-note, https://c2sp.org/signed-note (github.com/C2SP/C2SP, ``signed-note.md``).
+- C2SP signed-note, https://c2sp.org/signed-note (github.com/C2SP/C2SP, ``signed-note.md``),
+  "Format" (key names) and "Signatures" (key IDs).
 - Go's reference implementation, golang.org/x/mod/sumdb/note (``note.go``), for the
-  verifier and signer key encodings, which the C2SP text does not define, and for the
-  limits it applies. ``tests/test_note.py`` checks this module against that package's
-  published test vectors, byte for byte.
+  verifier and signer key encodings, which the C2SP text does not define. ``tests/test_note.py``
+  checks this module against that package's published test vectors, byte for byte.
 
-Format (signed-note, "Format" and "Signatures"):
-
-- A signed note is a text ending in a newline (U+000A), a blank line, then one or more
-  signature lines ``— <key name> <base64(key ID || signature)>`` (em dash U+2014, space,
-  name, space, standard base64 with padding, newline). The text is separated from the
-  signatures by the *last* blank line; the text may contain blank lines of its own.
-- The whole note is UTF-8 with no ASCII control characters other than newline.
 - Key names are non-empty and contain neither Unicode spaces nor ``+``.
-- Ed25519 (signature type 0x01) signs the note text, final newline included,
-  blank line excluded. The key ID is the big-endian uint32 of
+- The Ed25519 (signature type 0x01) key ID is the big-endian uint32 of
   ``SHA-256(name || 0x0A || 0x01 || 32-byte public key)[:4]``.
-- Signatures from unknown keys (name and key ID not both matching a known key) are
-  ignored; a note with no verified signature from a known key is rejected.
 
 Key encodings (sumdb/note ``NewVerifier``, ``NewSigner``, ``GenerateKey``):
 
 - verifier key: ``<name>+<8 hex digits key ID>+<base64(0x01 || 32-byte public key)>``
 - signer key: ``PRIVATE+KEY+<name>+<8 hex digits key ID>+<base64(0x01 || 32-byte seed)>``
 
-Deliberate differences from Go's package, all of them stricter:
-
-- Base64 must be canonical (what every encoder writes): no stray bits in the last
-  character, padding present. Go's decoder tolerates non-zero trailing bits.
-- Every distinct signature line by a known key is verified, and one that fails rejects
-  the note (the spec's SHOULD). Go skips repeated lines by a key it already verified.
-- ``sign_note`` refuses a text that ``open_note`` would refuse (control characters,
-  text that is not UTF-8), not only a text without a final newline.
+Stricter than Go's package: base64 must be canonical (what every encoder writes): no stray
+bits in the last character, padding present. Go's decoder tolerates non-zero trailing bits.
 """
 
 from __future__ import annotations
@@ -43,37 +28,31 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from liaison.errors import InvalidKey, MalformedNote, SignatureError
+from liaison.errors import InvalidKey
 
 __all__ = [
     "ALG_ED25519",
-    "MAX_SIGNATURES",
     "Signer",
     "Verifier",
+    "b64decode_canonical",
+    "b64encode",
     "generate_signer",
     "is_valid_key_name",
     "key_id",
-    "open_note",
     "parse_signer",
     "parse_verifier",
-    "sign_note",
     "verifier_key",
 ]
 
 ALG_ED25519 = 0x01
 """Signature type identifier byte of Ed25519 (signed-note, "Signature types")."""
 
-MAX_SIGNATURES = 100
-"""Most signature lines accepted in one note, as in Go's ``note.Open`` (the spec: >= 16)."""
-
-SIGNATURE_PREFIX = "\u2014 "  # em dash, space
 _PRIVATE_PREFIX = "PRIVATE+KEY+"
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
 _SEED_SIZE = 32
@@ -114,7 +93,7 @@ def _check_name(name: object) -> str:
     return name
 
 
-def _b64decode(text: str) -> bytes | None:
+def b64decode_canonical(text: str) -> bytes | None:
     """Standard base64 (RFC 4648 section 4) in its canonical form, or None."""
     if not text or not text.isascii():
         return None
@@ -127,7 +106,8 @@ def _b64decode(text: str) -> bytes | None:
     return raw
 
 
-def _b64encode(raw: bytes) -> str:
+def b64encode(raw: bytes) -> str:
+    """Standard base64 text (RFC 4648 section 4)."""
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -148,7 +128,7 @@ def verifier_key(name: str, public_key: bytes) -> str:
     _check_name(name)
     if not isinstance(public_key, bytes) or len(public_key) != _PUBLIC_KEY_SIZE:
         raise InvalidKey(f"an Ed25519 public key is {_PUBLIC_KEY_SIZE} bytes")
-    encoded = _b64encode(bytes([ALG_ED25519]) + public_key)
+    encoded = b64encode(bytes([ALG_ED25519]) + public_key)
     return f"{name}+{key_id(name, public_key):08x}+{encoded}"
 
 
@@ -222,7 +202,7 @@ def generate_signer(name: str) -> tuple[str, str]:
     seed = private.private_bytes_raw()
     public = _raw_public(private.public_key())
     kid = key_id(name, public)
-    skey = f"{_PRIVATE_PREFIX}{name}+{kid:08x}+{_b64encode(bytes([ALG_ED25519]) + seed)}"
+    skey = f"{_PRIVATE_PREFIX}{name}+{kid:08x}+{b64encode(bytes([ALG_ED25519]) + seed)}"
     return skey, verifier_key(name, public)
 
 
@@ -235,7 +215,7 @@ def _split_key(text: str, what: str, form: str) -> tuple[str, int, bytes]:
     _check_name(name)
     if not _HEX8.fullmatch(hex_id):
         raise InvalidKey(f"{what} key ID {hex_id!r} is not 8 hexadecimal digits")
-    raw = _b64decode(encoded)
+    raw = b64decode_canonical(encoded)
     if raw is None:
         raise InvalidKey(f"{what} key data is not valid base64")
     if raw[0] != ALG_ED25519:
@@ -285,124 +265,3 @@ def parse_signer(skey: str) -> Signer:
             f"signer key ID {kid:08x} does not match the key (expected {signer.key_id:08x})"
         )
     return signer
-
-
-# --------------------------------------------------------------------------- notes
-
-
-def _check_characters(text: str, what: str) -> bytes:
-    """UTF-8 bytes of ``text``; refuse control characters other than newline."""
-    for ch in text:
-        if ch < " " and ch != "\n":
-            raise MalformedNote(f"{what} contains control character U+{ord(ch):04X}")
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise MalformedNote(f"{what} is not valid UTF-8 (lone surrogate)") from None
-
-
-def sign_note(text: str, *signers: Signer) -> str:
-    """The signed note of ``text`` with one signature line per signer, in order."""
-    if not signers:
-        raise ValueError("sign_note needs at least one signer")
-    if not isinstance(text, str):
-        raise MalformedNote(f"note text must be a string, not {type(text).__name__}")
-    if not text.endswith("\n"):
-        raise MalformedNote("note text must end with a newline")
-    message = _check_characters(text, "note text")
-    lines = []
-    for signer in signers:
-        if not isinstance(signer, Signer):
-            raise TypeError(f"not a Signer: {type(signer).__name__}")
-        payload = signer.key_id.to_bytes(4, "big") + signer.sign(message)
-        lines.append(f"{SIGNATURE_PREFIX}{signer.name} {_b64encode(payload)}\n")
-    return text + "\n" + "".join(lines)
-
-
-@dataclass(frozen=True, slots=True)
-class _SignatureLine:
-    name: str
-    key_id: int
-    signature: bytes
-
-
-def _parse_note(note: str | bytes) -> tuple[str, list[_SignatureLine]]:
-    """Split a signed note into its text and signature lines, checking the syntax."""
-    if isinstance(note, bytes):
-        try:
-            note = note.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedNote(f"note is not valid UTF-8 (byte {exc.start})") from None
-    elif not isinstance(note, str):
-        raise MalformedNote(f"note must be str or bytes, not {type(note).__name__}")
-    _check_characters(note, "note")
-
-    split = note.rfind("\n\n")
-    if split < 0:
-        raise MalformedNote("note has no blank line before its signatures")
-    text, block = note[: split + 1], note[split + 2 :]
-    if not block:
-        raise MalformedNote("note has no signature lines after the blank line")
-    if not block.endswith("\n"):
-        raise MalformedNote("note's last signature line does not end with a newline")
-
-    lines = block[:-1].split("\n")
-    if len(lines) > MAX_SIGNATURES:
-        raise MalformedNote(f"note has {len(lines)} signature lines, more than {MAX_SIGNATURES}")
-    parsed = []
-    for number, line in enumerate(lines, start=1):
-        where = f"signature line {number}"
-        if not line.startswith(SIGNATURE_PREFIX):
-            raise MalformedNote(f"{where} does not start with an em dash and a space")
-        name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
-        if not space or not encoded:
-            raise MalformedNote(f"{where} has no signature after the key name")
-        if not is_valid_key_name(name):
-            raise MalformedNote(f"{where} has an invalid key name {name!r}")
-        raw = _b64decode(encoded)
-        if raw is None:
-            raise MalformedNote(f"{where} signature is not valid base64")
-        if len(raw) < 5:
-            raise MalformedNote(f"{where} signature is {len(raw)} bytes, too short")
-        parsed.append(_SignatureLine(name, int.from_bytes(raw[:4], "big"), raw[4:]))
-    return text, parsed
-
-
-def open_note(note: str | bytes, verifiers: Iterable[Verifier]) -> tuple[str, list[str]]:
-    """Verify a signed note; return its text and the names of the keys that signed it.
-
-    Signatures whose name and key ID do not both match one of ``verifiers`` are ignored.
-    Raises ``MalformedNote`` on bad syntax, ``SignatureError`` when a known key's signature
-    fails or when no known key signed the note. Names are listed once, in note order.
-    """
-    known: dict[tuple[str, int], list[Verifier]] = {}
-    for verifier in verifiers:
-        if not isinstance(verifier, Verifier):
-            raise TypeError(f"not a Verifier: {type(verifier).__name__}")
-        same = known.setdefault((verifier.name, verifier.key_id), [])
-        if verifier not in same:
-            same.append(verifier)
-
-    text, lines = _parse_note(note)
-    message = text.encode("utf-8")
-    names: list[str] = []
-    checked: set[_SignatureLine] = set()
-    for line in lines:
-        candidates = known.get((line.name, line.key_id))
-        if candidates is None or line in checked:
-            continue  # unknown key (spec: MUST ignore), or a repeated line
-        label = f"{line.name}+{line.key_id:08x}"
-        if len(candidates) > 1:
-            raise SignatureError(f"ambiguous key {label}: several verifiers share it")
-        if not candidates[0].verify(message, line.signature):
-            raise SignatureError(f"invalid signature for key {label}")
-        checked.add(line)
-        if line.name not in names:
-            names.append(line.name)
-    if not names:
-        present = ", ".join(f"{s.name}+{s.key_id:08x}" for s in lines)
-        wanted = ", ".join(f"{n}+{k:08x}" for n, k in known) or "none given"
-        raise SignatureError(
-            f"note has no signature by a known key (signed by: {present}; known: {wanted})"
-        )
-    return text, names

@@ -16,7 +16,7 @@ from liaison.api.errors import error_responses
 from liaison.api.openapi import request_body_doc
 from liaison.errors import InvalidRequest
 from liaison.gateway.auth import Principal
-from liaison.gateway.service import RecordedDecision
+from liaison.gateway.deciding import RecordedDecision
 from liaison.model.request import ActionRequest, request_from_json
 from liaison.settings import MAX_BATCH
 
@@ -101,18 +101,16 @@ def _measure(svc: Services, recorded: RecordedDecision, seconds: float) -> None:
     if recorded.replayed:
         return
     svc.metrics.append_latency.observe(seconds)
-    citations = recorded.decision.get("citations") or [{"directive": "none"}]
-    for citation in citations:
-        svc.metrics.decisions.labels(
-            recorded.decision["decision"], recorded.decision["basis"], citation["directive"]
-        ).inc()
+    decision = recorded.decision
+    for directive in [c.directive for c in decision.citations] or ["none"]:
+        svc.metrics.decisions.labels(decision.decision.value, decision.basis.value, directive).inc()
 
 
 def render_recorded(r: RecordedDecision) -> dict[str, Any]:
     """A recorded decision as the API answers it (alone, or as one item of a batch)."""
     return {
         "id": r.id,
-        "decision": r.decision,
+        "decision": r.decision.to_dict(r.zone),
         "ledger_index": r.ledger_index,
         "replayed": r.replayed,
     }

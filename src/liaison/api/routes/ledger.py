@@ -11,7 +11,7 @@ from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.errors import NotFound
 from liaison.gateway.roles import KeyRole
-from liaison.ledger.store import b64
+from liaison.ledger.proofs import b64
 
 MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
 
