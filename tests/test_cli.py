@@ -952,6 +952,15 @@ def test_help_lists_options() -> None:
         assert option in text
 
 
+def test_in_force_help_names_no_requests() -> None:
+    """``directives in-force --at`` is the instant looked at: no request's own ``at`` to win."""
+    text = flat(invoke("directives", "in-force", "--help").stdout)
+    assert "--at" in text
+    assert "RFC 3339 instant with offset (default: now)" in text
+    assert "requests" not in text
+    assert "requests' own `at` wins" in flat(invoke("decide", "--help").stdout)
+
+
 def test_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from liaison.cli.common import (
-    AtOpt,
     JsonOpt,
     PackOpt,
     emit,
@@ -28,6 +27,11 @@ from liaison.reports.directives import (
     status_dict,
     status_line,
 )
+
+# The instant to look at (decide's --at also yields to a request's own `at`; here there is none).
+InstantOpt = Annotated[
+    str | None, typer.Option("--at", help="RFC 3339 instant with offset (default: now).")
+]
 
 directives_app = typer.Typer(
     help="List, show, validate the directives of a pack; see what is in force.",
@@ -68,7 +72,7 @@ def directives_show(
 
 @directives_app.command("in-force")
 def directives_in_force(
-    at: AtOpt = None,
+    at: InstantOpt = None,
     view: Annotated[str | None, typer.Option("--view", help="View (default: the pack's).")] = None,
     pack: PackOpt = None,
     as_json: JsonOpt = False,

@@ -1,4 +1,6 @@
-"""Domain types of a directive pack: directives, sections, views (dc-pack.md, "How in force works").
+"""Domain types of a directive pack: directives, sections, views.
+
+What they mean: dc-pack.md, "How "in force" works".
 
 These are the validated, immutable objects the engine works with; the loader
 (``liaison.policy.loader``) builds them from the pack's files.

@@ -1,4 +1,5 @@
-"""Deciding action requests against the directives in force (dc-pack.md, "Decision").
+"""Deciding action requests against the directives in force (the last paragraph of
+dc-pack.md, "How "in force" works").
 
 Among the policies of the sections in force at ``at`` in the request's view,
 any matching forbid denies (all cited); otherwise any matching permit permits

@@ -1,4 +1,6 @@
-"""Which directives are in force at an instant under a view (dc-pack.md, "How in force works").
+"""Which directives are in force at an instant under a view.
+
+The rules of dc-pack.md, "How "in force" works".
 
 A directive D is in force at t in view V when:
 1. V recognises D;

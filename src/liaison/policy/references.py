@@ -1,10 +1,10 @@
 """References between a pack's directives: none dangling, none to itself, none in a cycle.
 
-docs/packs.md ("Validation"): every ``authority`` of the pack, every ``rescinds`` and
-``supersedes`` target (and the sections it names) must exist, a directive cannot remove
-itself, and what a directive's standing depends on must not be circular. Every edge of
-the dependency graph is located at the reference that makes it, so a cycle is reported
-at the file and line of one of its references.
+docs/packs.md ("References between directives"): every ``authority`` of the pack, every
+``rescinds`` and ``supersedes`` target (and the sections it names) must exist, a directive
+cannot remove itself, and what a directive's standing depends on must not be circular.
+Every edge of the dependency graph is located at the reference that makes it, so a cycle
+is reported at the file and line of one of its references.
 """
 
 from __future__ import annotations

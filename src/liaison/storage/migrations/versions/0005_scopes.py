@@ -1,5 +1,5 @@
 """Ids scoped to whom they belong: a decision's or event's id to its actor, an encounter's
-to the unit that opened it (issue 8, item 5; docs/api.md "Ids and encounters").
+to the unit that opened it (issue 8, item 5; docs/api.md, "Ids" and "Encounters").
 
 - ``decisions``, ``events``: primary key ``(id)`` becomes ``(id, actor_id)``, so that
   another actor's use of an id is another record, not a "conflict" that reveals the
