@@ -46,7 +46,7 @@ async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
 
 @router.get(
     "/v1/decisions/{decision_id}",
-    responses=error_responses(401, 403, 404, 422, ambiguous=True),
+    responses=error_responses(401, 403, 404, 422, 503, ambiguous=True),
 )
 def get_decision(
     decision_id: str,

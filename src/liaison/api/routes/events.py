@@ -22,7 +22,7 @@ router = APIRouter(tags=["events"])
     openapi_extra=json_body_doc(Event.model_json_schema()),
     responses={
         200: {"description": "The event, recorded in the ledger"},
-        **error_responses(401, 403, 409, 413, 415, 422),
+        **error_responses(401, 403, 409, 413, 415, 422, 503),
     },
 )
 async def post_events(request: Request, svc: Svc, who: Who) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class PackChange(BaseModel):
     )
 
 
-@router.get("/v1/packs/current", responses=error_responses(401))
+@router.get("/v1/packs/current", responses=error_responses(401, 503))
 def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
     """The pack in force: its version, digest (the ``base`` of a change) and files."""
     gateway = svc.gateway
@@ -61,14 +61,14 @@ def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
     return {**stored.summary(), "files": stored.files}
 
 
-@router.get("/v1/packs/changes", responses=error_responses(401, 403))
+@router.get("/v1/packs/changes", responses=error_responses(401, 403, 503))
 def get_pack_changes(svc: Svc, who: Who) -> dict[str, Any]:
     """Every change to the pack, oldest first: who, when, why, and what it touched."""
     who.require(KeyRole.AUDITOR, KeyRole.ADMIN)
     return {"changes": svc.gateway.packs.history()}
 
 
-@router.get("/v1/packs/changes/{seq}", responses=error_responses(401, 403, 404, 422))
+@router.get("/v1/packs/changes/{seq}", responses=error_responses(401, 403, 404, 422, 503))
 def get_pack_change(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], svc: Svc, who: Who
 ) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def get_pack_change(
     openapi_extra=json_body_doc(PackChange.model_json_schema()),
     responses={
         200: {"description": "The change, recorded in the ledger and in force"},
-        **error_responses(401, 403, 409, 413, 415, 422),
+        **error_responses(401, 403, 409, 413, 415, 422, 503),
     },
 )
 async def post_pack_change(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
