@@ -35,7 +35,7 @@ class StoredCheckpoint:
 _KEPT_NOTES = select(ledger_checkpoints.c.note).order_by(ledger_checkpoints.c.size.desc())
 
 
-def sign_checkpoint(
+def sign_and_keep_checkpoint(
     store: TreeStore, origin: str, signer: Signer, memory: SignerMemory
 ) -> StoredCheckpoint:
     """Sign and keep a checkpoint of the current tree (the kept one, if it is signed
