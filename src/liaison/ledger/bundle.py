@@ -28,7 +28,7 @@ from typing import IO, Any
 from liaison.errors import BundleError
 from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import parse_verifier
+from liaison.ledger.note_keys import parse_verifier
 from liaison.ledger.verify import LogChecker, Report
 
 FORMAT = "liaison-ledger-bundle"

@@ -28,7 +28,7 @@ from liaison.ledger.check_personal import PersonalCheck
 from liaison.ledger.checkpoint import claimed_size, open_checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import Verifier
+from liaison.ledger.note_keys import Verifier
 from liaison.ledger.store import blob
 from liaison.ledger.tiles import TileKey
 from liaison.ledger.verify import Finding, LogChecker, Report, TileBuilder

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from liaison.errors import InvalidCheckpoint
-from liaison.ledger.note import (
+from liaison.ledger.note_keys import (
     Signer,
     Verifier,
     b64decode_canonical,

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from liaison.errors import LedgerError, NotFound, NothingToErase
 from liaison.ledger.entries import NewEntry, seal
 from liaison.ledger.erasure import delete_personal
-from liaison.ledger.note import Signer
+from liaison.ledger.note_keys import Signer
 from liaison.ledger.proofs import (
     ConsistencyProof,
     InclusionProof,

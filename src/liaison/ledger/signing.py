@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from liaison.errors import SignerRefused
 from liaison.ledger.checkpoint import Checkpoint
-from liaison.ledger.note import Signer
+from liaison.ledger.note_keys import Signer
 from liaison.ledger.proofs import consistency_proof
 from liaison.ledger.reads import aware
 from liaison.ledger.signer_memory import SignerMemory
