@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
-from liaison.api.bodies import in_thread, json_body
+from liaison.api.bodies import json_body
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import json_body_doc
@@ -99,8 +100,7 @@ async def post_pack_change(request: Request, svc: Svc, who: Who) -> dict[str, An
         )
         return stored, stored.summary(gateway.packs.previous_files(stored))
 
-    outcome: tuple[StoredPack, dict[str, Any]] = await in_thread(made)
-    stored, summary = outcome
+    stored, summary = await run_in_threadpool(made)
     log.info(
         "pack_changed",
         seq=stored.seq,
