@@ -103,7 +103,7 @@ def policy() -> PolicyEngine:
 @pytest.fixture(scope="module")
 def keypair(request: pytest.FixtureRequest) -> tuple[str, str]:
     """(signer, verifier) keys named for the module's ``ORIGIN``."""
-    from liaison.ledger.note import generate_signer
+    from liaison.ledger.note_keys import generate_signer
 
     return generate_signer(request.module.ORIGIN)
 
@@ -117,7 +117,7 @@ def gateway(
 ) -> Iterator[Gateway]:
     from liaison.gateway.service import Gateway
     from liaison.ledger.log import Ledger
-    from liaison.ledger.note import parse_signer
+    from liaison.ledger.note_keys import parse_signer
 
     origin = request.module.ORIGIN
     gw = Gateway(policy, Ledger(engine, origin, parse_signer(keypair[0])), engine)

@@ -13,6 +13,7 @@ the one shape, ``{"error": {"code", "message", "field"?}}``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import delete, update
 
 from conftest import running_services
 from liaison.api.app import create_app
@@ -38,6 +40,7 @@ from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
 from liaison.model.request import parse_request
 from liaison.settings import MAX_BATCH, Settings
+from liaison.storage.tables import decisions, ledger_head, ledger_personal, pack_changes
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/python -m liaison.api.openapi docs/openapi.json"
@@ -70,7 +73,9 @@ def test_openapi_document_is_well_formed() -> None:
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     ref = response["content"]["application/json"]["schema"]["$ref"]
-                    assert ref == "#/components/schemas/ErrorResponse", (method, path, status)
+                    # /healthz answers 503 with its own body: why the service is unhealthy.
+                    shape = "Health" if path == "/healthz" else "ErrorResponse"
+                    assert ref == f"#/components/schemas/{shape}", (method, path, status)
     expected = {
         "/v1/decisions",
         "/v1/events",
@@ -143,6 +148,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Header
 
 
 def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
+    _history(services)
+    headers = _keys(services)
+    app = create_app(services=services)
+    with TestClient(app):
+        yield app, headers
+
+
+def _history(services: Services) -> None:
+    """An encounter (``stop-1``) and three decisions under it (``req-0`` to ``req-2``)."""
     loader = Principal("seed", KeyRole.SUPERVISOR, "seed", "1D")
     stop = {"kind": "traffic_stop", "id": "stop-1"}
     services.gateway.record(
@@ -168,7 +182,11 @@ def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
             "encounter": stop,
         }
         services.gateway.decide_and_record(parse_request(body), loader)
-    headers = {
+
+
+def _keys(services: Services) -> Headers:
+    """An officer's (officer-1 of 1D), an auditor's and an admin's key, by role."""
+    return {
         role.value: {"Authorization": f"Bearer {services.keys.create(role, actor, unit)[0]}"}
         for role, actor, unit in [
             (KeyRole.OFFICER, "officer-1", "1D"),
@@ -176,9 +194,90 @@ def _live(services: Services) -> Iterator[tuple[Any, Headers]]:
             (KeyRole.ADMIN, "admin-1", None),
         ]
     }
-    app = create_app(services=services)
-    with TestClient(app):
-        yield app, headers
+
+
+# -- every status a route answers is declared --------------------------------------------------
+
+
+def _declares(document: dict[str, Any], method: str, path: str, status: int) -> bool:
+    return str(status) in document["paths"][path][method]["responses"]
+
+
+def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
+    """Each route meets the fault it can meet (an edited pack row or index row, damaged
+    personal data, a ledger with no head) and answers 503; the document declares it."""
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    with running_services(url, tmp_path) as services:
+        _history(services)
+        _edit_behind_the_ledger(services)
+    document = openapi_document()
+    event = {"at": "2025-08-15T12:05:00-04:00", "kind": "encounter_ended", "actor": OFFICER}
+    decision = {
+        **{k: v for k, v in event.items() if k != "kind"},
+        "id": "req-9",
+        "action": "database_inquiry",
+        "database": "WALES",
+        "purposes": ["warrant_check"],
+        "subject": {"id": "p-9", "custody": "free"},
+    }
+    change = {"base": "x", "reason": "why", "files": {"pack.toml": ""}}
+    behind_the_ledger: list[tuple[str, str, str, Any]] = [
+        ("get", "/v1/directives", "auditor", None),
+        ("get", "/v1/packs/current", "auditor", None),
+        ("get", "/v1/packs/changes", "auditor", None),
+        ("get", "/v1/packs/changes/1", "auditor", None),
+        ("post", "/v1/packs/changes", "admin", change),
+        ("post", "/v1/events", "officer", event),
+        ("post", "/v1/decisions", "officer", decision),
+        ("get", "/v1/decisions/req-0", "auditor", None),
+        ("get", "/v1/encounters/stop-1", "auditor", None),
+        ("get", "/v1/ledger/entries/2", "auditor", None),  # req-0: its personal data
+    ]
+    headless: list[tuple[str, str, str, Any]] = [
+        ("get", "/v1/ledger/checkpoint", "auditor", None),
+        ("get", "/v1/ledger/proofs/inclusion?index=0", "auditor", None),
+        ("get", "/v1/ledger/proofs/consistency?old=1", "auditor", None),
+    ]
+    met: set[tuple[str, str]] = set()
+    with running_services(url, tmp_path, migrate=False, signing_key=False) as services:
+        keys = _keys(services)
+        web = TestClient(create_app(services=services))
+        for step in (behind_the_ledger, headless):
+            if step is headless:
+                with services.gateway.db.begin() as conn:
+                    conn.execute(delete(ledger_head))
+            for method, path, role, body in step:
+                answer = web.request(method, path, headers=keys[role], json=body)
+                assert answer.status_code == 503, (method, path, answer.text)
+                met.add((method, _template(document, path.split("?")[0])))
+        assert web.get("/healthz").status_code == 503
+        met.add(("get", "/healthz"))
+    for method, template in met:
+        assert _declares(document, method, template, 503), (method, template)
+    every = {(m, p) for p, ops in document["paths"].items() for m in ops if p.startswith("/v1/")}
+    assert every <= met, f"routes not met with a fault: {sorted(every - met)}"
+
+
+def _template(document: dict[str, Any], path: str) -> str:
+    """The document's path that ``path`` is an instance of."""
+    for template in document["paths"]:
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path):
+            return template
+    raise AssertionError(f"no route for {path}")
+
+
+def _edit_behind_the_ledger(services: Services) -> None:
+    """The pack row, a decision row (req-0, under stop-1) and req-0's personal data, each
+    changed in the database and not in the ledger."""
+    with services.gateway.db.begin() as conn:
+        conn.execute(update(pack_changes).values(reason="edited"))
+        conn.execute(update(decisions).where(decisions.c.id == "req-0").values(unit="2D"))
+        conn.execute(
+            update(ledger_personal)
+            .where(ledger_personal.c.idx == 2)  # req-0 (0: the pack, 1: stop-1)
+            .values(data=b'{"subject_id":"someone-else"}')
+        )
 
 
 # Loaded from the app's document at import (``from_asgi`` would need the live app then,

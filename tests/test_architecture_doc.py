@@ -1,5 +1,6 @@
 """docs/architecture.md stays true (issue 9, item 9): every module of ``src/liaison/`` is
-named in it, and every ``src/liaison/`` path it names exists.
+named in it, every ``src/liaison/`` path it names exists, and its drawings name modules,
+methods and functions that exist.
 
 A path is named in backquotes. In a table row, a bare file name after a full path is in
 that path's folder (``src/liaison/api/app.py``, ``errors.py`` names ``api/errors.py``).
@@ -83,3 +84,55 @@ def test_a_module_missing_from_the_doc_is_found() -> None:
     named = named_paths(text.replace(row, ""))
     assert "src/liaison/policy/engine.py" not in named
     assert named_paths(text) - named == {"src/liaison/policy/engine.py"}
+
+
+# -- the drawings name what exists ---------------------------------------------------------------
+
+_FOLDERS = "api|cli|demo|gateway|ledger|model|policy|reports|storage"
+_MODULE = re.compile(rf"\b(?:{_FOLDERS})/[\w/]*\w")
+_METHOD = re.compile(r"\b([A-Z][A-Za-z]+)\.([a-z_]+)")
+_FUNCTION = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def drawings(text: str) -> str:
+    """The text of the page's drawings (its fenced blocks)."""
+    return "\n".join(text.split("```")[1::2])
+
+
+def missing_from_the_code(drawn: str) -> list[str]:
+    """What the drawings name that ``src/liaison/`` does not hold: a module (``gateway/
+    deciding``), a method (``Ledger.append_many``: a class of that name defines it) or a
+    function or name (``write_index``)."""
+    sources = [path.read_text(encoding="utf-8") for path in (ROOT / PACKAGE).rglob("*.py")]
+    every = "\n".join(sources)
+    gone = [
+        name
+        for name in sorted(set(_MODULE.findall(drawn)))
+        if not (ROOT / PACKAGE / f"{name}.py").exists() and not (ROOT / PACKAGE / name).is_dir()
+    ]
+    for cls, method in sorted(set(_METHOD.findall(drawn))):
+        defines = re.compile(rf"^class {cls}\b[\s\S]*?^    (?:async )?def {method}\b", re.M)
+        if not any(defines.search(source) for source in sources):
+            gone.append(f"{cls}.{method}")
+    for name in sorted(set(_FUNCTION.findall(drawn))):
+        if not re.search(rf"\b{name}\b", every):
+            gone.append(name)
+    return gone
+
+
+def test_the_drawings_name_modules_methods_and_functions_that_exist() -> None:
+    drawn = drawings(DOC.read_text(encoding="utf-8"))
+    assert "Engine.decide" in drawn
+    assert missing_from_the_code(drawn) == []
+
+
+def test_a_drawing_naming_what_is_gone_is_found() -> None:
+    """The check can fail: an old module, method and function name are each found."""
+    drawn = "Ledger.checkpoint (ledger/store_old) → verify_ledger; Engine.clear_cache"
+    assert missing_from_the_code(drawn) == [
+        "ledger/store_old",
+        "Engine.clear_cache",
+        "clear_cache",
+        "store_old",
+        "verify_ledger",
+    ]

@@ -31,7 +31,7 @@ from liaison.ledger.checkpoint import (
     parse_checkpoint_body,
     sign_checkpoint,
 )
-from liaison.ledger.note import (
+from liaison.ledger.note_keys import (
     Signer,
     Verifier,
     generate_signer,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -68,6 +68,27 @@ def fast_switching() -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
+def run_together(work: Callable[[int], None]) -> list[BaseException]:
+    """Run ``work(n)`` on ``THREADS`` threads (n: 0, 1, ...) released at once; what
+    escaped any of them."""
+    start = threading.Barrier(THREADS)
+    escaped: list[BaseException] = []
+
+    def run(offset: int) -> None:
+        try:
+            start.wait()
+            work(offset)
+        except BaseException as exc:  # anything escaping fails the test
+            escaped.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return escaped
+
+
 # -- many threads, a full small cache ------------------------------------------------------
 
 
@@ -75,36 +96,25 @@ def test_many_threads_on_a_full_small_cache_decide_as_without_it(
     uncached: Engine, pool: list[tuple[ActionRequest, tuple[Any, ...]]], fast_switching: None
 ) -> None:
     engine = Engine(uncached.pack, cache_capacity=CAPACITY)
-    start = threading.Barrier(THREADS)
     wrong: list[tuple[str, tuple[Any, ...], tuple[Any, ...]]] = []
-    escaped: list[BaseException] = []
 
     def work(offset: int) -> None:
-        try:
-            start.wait()
-            for i in range(PER_THREAD):
-                request, expected = pool[(offset * 7 + i) % len(pool)]
-                if i % 100 == 99:  # now and then a batch through decide_many
-                    batch = [r for r, _ in pool[i % 8 :: 8]]
-                    for item, req in zip(engine.decide_many(batch), batch, strict=True):
-                        assert isinstance(item, Decision)
-                        got = answer(item)
-                        want = next(a for r, a in pool if r is req)
-                        if got != want:
-                            wrong.append((req.id or "", got, want))
-                    continue
-                got = answer(engine.decide(request))
-                if got != expected:
-                    wrong.append((request.id or "", got, expected))
-        except BaseException as exc:  # anything escaping a decision fails the test
-            escaped.append(exc)
+        for i in range(PER_THREAD):
+            request, expected = pool[(offset * 7 + i) % len(pool)]
+            if i % 100 == 99:  # now and then a batch through decide_many
+                batch = [r for r, _ in pool[i % 8 :: 8]]
+                for item, req in zip(engine.decide_many(batch), batch, strict=True):
+                    assert isinstance(item, Decision)
+                    got = answer(item)
+                    want = next(a for r, a in pool if r is req)
+                    if got != want:
+                        wrong.append((req.id or "", got, want))
+                continue
+            got = answer(engine.decide(request))
+            if got != expected:
+                wrong.append((request.id or "", got, expected))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert escaped == []
+    assert run_together(work) == []  # nothing escaped a decision
     assert wrong == []
     assert 0 < engine.cached_count() <= CAPACITY
 
@@ -114,27 +124,16 @@ def test_the_cache_itself_stays_bounded_and_consistent_under_threads(
 ) -> None:
     cache = DecisionCache(CAPACITY)
     verdicts = [Verdict(Outcome.PERMIT, Basis.PERMIT, ()), DEFAULT_DENY]
-    escaped: list[BaseException] = []
-    start = threading.Barrier(THREADS)
 
     def work(offset: int) -> None:
-        try:
-            start.wait()
-            for i in range(PER_THREAD * 2):
-                key = ("v", "hold", ((offset + i) % 50,))
-                cache.put(key, verdicts[key[2][0] % 2])
-                hit = cache.get(key)
-                assert hit is None or hit is verdicts[key[2][0] % 2]
-                assert len(cache) <= CAPACITY
-        except BaseException as exc:
-            escaped.append(exc)
+        for i in range(PER_THREAD * 2):
+            key = ("v", "hold", ((offset + i) % 50,))
+            cache.put(key, verdicts[key[2][0] % 2])
+            hit = cache.get(key)
+            assert hit is None or hit is verdicts[key[2][0] % 2]
+            assert len(cache) <= CAPACITY
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert escaped == []
+    assert run_together(work) == []
     assert len(cache) == CAPACITY
 
 

@@ -29,7 +29,7 @@ from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.check import check_ledger
 from liaison.ledger.erasure import erase_subject
-from liaison.ledger.note import parse_verifier
+from liaison.ledger.note_keys import parse_verifier
 from liaison.model.request import parse_request
 from liaison.storage.tables import ledger_entries, ledger_personal, metadata
 

@@ -26,7 +26,7 @@ from liaison.ledger.check import check_ledger
 from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import parse_verifier
+from liaison.ledger.note_keys import parse_verifier
 from liaison.model.decision import Outcome
 from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine

@@ -27,7 +27,7 @@ from liaison.cli import app
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import parse_verifier
+from liaison.ledger.note_keys import parse_verifier
 from liaison.storage.migrate import head_revision
 
 ORIGIN = "cli.example/ledger"

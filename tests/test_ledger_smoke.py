@@ -9,7 +9,7 @@ from liaison.ledger import merkle
 from liaison.ledger.check import check_ledger
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note_keys import generate_signer, parse_signer, parse_verifier
 
 
 def _entries(n: int, start: int = 0) -> list[NewEntry]:

@@ -27,7 +27,7 @@ from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note_keys import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.sequencer import Appended
 from liaison.storage.database import open_engine
 from liaison.storage.tables import (

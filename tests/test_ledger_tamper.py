@@ -32,7 +32,7 @@ from liaison.ledger.check import check_ledger
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from liaison.ledger.entries import NewEntry, seal
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note_keys import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.verify import Report, TileBuilder
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade

@@ -30,6 +30,7 @@ from liaison.model import (
     request_id_of,
 )
 from liaison.model import vocabulary as voc
+from liaison.model.decision import decision_from_dict
 from liaison.model.vocabulary import REQUIRED_BY_ACTION, Action
 
 DC = ZoneInfo("America/New_York")
@@ -841,6 +842,14 @@ def test_decision_to_dict_matches_the_reference() -> None:
         "policy_version": "sha256:...",
     }
     assert json.loads(json.dumps(decision.to_dict(DC))) == decision.to_dict(DC)
+    # A recorded decision, read back (a replay), renders again as it was recorded.
+    again = decision_from_dict(decision.to_dict(DC))
+    assert again.to_dict(DC) == decision.to_dict(DC)
+    assert (again.decision, again.basis, again.citations) == (
+        Outcome.PERMIT,
+        Basis.PERMIT,
+        decision.citations,
+    )
 
 
 def test_default_deny_decision_to_dict() -> None:

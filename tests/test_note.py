@@ -1,4 +1,4 @@
-"""``liaison.ledger.note`` and ``signed_note`` against c2sp.org/signed-note and Go's
+"""``liaison.ledger.note_keys`` and ``signed_note`` against c2sp.org/signed-note and Go's
 golang.org/x/mod/sumdb/note.
 
 Test vectors (public, not ours: if one stops verifying, this module is wrong):
@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liaison.errors import InvalidKey, LiaisonError, MalformedNote, NoteError, SignatureError
-from liaison.ledger.note import (
+from liaison.ledger.note_keys import (
     Signer,
     Verifier,
     generate_signer,

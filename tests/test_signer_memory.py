@@ -243,7 +243,7 @@ def test_a_memory_of_another_key_is_refused(deployment: Deployment, tmp_path: Pa
 
 def test_in_process_memory(engine: Engine) -> None:
     """A ledger built without a key folder remembers within its process."""
-    from liaison.ledger.note import generate_signer, parse_signer
+    from liaison.ledger.note_keys import generate_signer, parse_signer
 
     skey, _ = generate_signer("memo.example/log")
     ledger = Ledger(engine, "memo.example/log", parse_signer(skey), SignerMemory(None))

@@ -1,5 +1,5 @@
 """Reading request bodies: ``application/json`` only, bounded in size, decoded by the
-rules every JSON input follows (``liaison.model.json_input``); work off the event loop.
+rules every JSON input follows (``liaison.model.json_input``).
 
 A body over the deployment's limit (``LIAISON_MAX_BODY_BYTES``) is refused with 413
 before it is read when its ``Content-Length`` says so, and otherwise as soon as the
@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from liaison.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
@@ -58,7 +57,3 @@ async def _read(request: Request, limit: int) -> bytes:
 
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the body is larger than {limit} bytes (LIAISON_MAX_BODY_BYTES)")
-
-
-async def in_thread(fn: Any, *args: Any) -> Any:
-    return await run_in_threadpool(fn, *args)

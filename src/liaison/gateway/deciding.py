@@ -29,10 +29,10 @@ from liaison.gateway.acting import require_acting_for
 from liaison.gateway.encounters import require_unit
 from liaison.gateway.index_rows import decision_row
 from liaison.gateway.index_writes import DecisionIndex
-from liaison.gateway.records import decision_of, decision_record
+from liaison.gateway.records import decision_record
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.sequencer import Appended
-from liaison.model.decision import Decision
+from liaison.model.decision import Decision, decision_from_dict
 from liaison.model.request import ActionRequest
 from liaison.storage.tables import decisions
 
@@ -157,7 +157,7 @@ def existing_decision(gw: Gateway, pending: Pending) -> RecordedDecision | None:
     document = expected["document"]
     if document["request"] != pending.public or entry.personal != pending.personal:
         raise Conflict(f"decision id {decision_id!r} was already used for a different request")
-    recorded = decision_of(document["decision"])
+    recorded = decision_from_dict(document["decision"])
     return RecordedDecision(decision_id, recorded, pending.zone, entry.index, True)
 
 

@@ -56,7 +56,9 @@ class Location(_Strict):
     lon: Annotated[float, Field(ge=-180, le=180)]
 
 
-class Outcome(_Strict):
+class EncounterOutcome(_Strict):
+    """What an encounter came to: vehicles stopped, infractions, arrests (counts)."""
+
     vehicles_stopped: Annotated[StrictInt, Field(ge=0)] = 0
     infractions: Annotated[StrictInt, Field(ge=0)] = 0
     arrests: Annotated[StrictInt, Field(ge=0)] = 0
@@ -78,7 +80,7 @@ class EncounterInfo(_Strict):
     location: Location | None = None
     agencies: Annotated[list[Party], Field(max_length=MAX_ITEMS)] = []
     declared_purpose: Annotated[str, Field(max_length=2000)] | None = None
-    outcome: Outcome | None = None
+    outcome: EncounterOutcome | None = None
 
 
 class Event(_Strict):

@@ -307,3 +307,7 @@ class LedgerPackStore(PackStore):
             out.append(stored.summary(previous))
             previous = stored.files
         return out
+
+    def previous_files(self, stored: StoredPack) -> PackFiles:
+        """The files of the version before ``stored`` (none before the first)."""
+        return self.get(stored.seq - 1).files if stored.seq > 1 else {}

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from liaison.errors import InvalidRequest, NotFound, StalePack
+from liaison.errors import InvalidRequest, StalePack
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.sequencer import Appended
 from liaison.model.json_input import check_text
@@ -97,6 +97,10 @@ def current_seq(conn: Connection) -> int:
 
 
 class PackStore:
+    """The pack versions as the ``pack_changes`` rows hold them: the newest ``seq`` (the hot
+    path's question) and the newest row. What is shown, exported and decided under comes
+    from the ledger instead (``liaison.gateway.pack_ledger.LedgerPackStore``)."""
+
     def __init__(self, db: Engine) -> None:
         self.db = db
 
@@ -110,28 +114,6 @@ class PackStore:
                 select(pack_changes).order_by(pack_changes.c.seq.desc()).limit(1)
             ).one_or_none()
         return _stored(row) if row is not None else None
-
-    def get(self, seq: int) -> StoredPack:
-        with self.db.connect() as conn:
-            row = conn.execute(select(pack_changes).where(pack_changes.c.seq == seq)).one_or_none()
-        if row is None:
-            raise NotFound(f"no pack change {seq}")
-        return _stored(row)
-
-    def history(self) -> list[dict[str, Any]]:
-        """Every change, oldest first, with the files and directives each touched."""
-        with self.db.connect() as conn:
-            rows = conn.execute(select(pack_changes).order_by(pack_changes.c.seq)).all()
-        out: list[dict[str, Any]] = []
-        previous: PackFiles = {}
-        for row in rows:
-            stored = _stored(row)
-            out.append(stored.summary(previous))
-            previous = stored.files
-        return out
-
-    def previous_files(self, stored: StoredPack) -> PackFiles:
-        return self.get(stored.seq - 1).files if stored.seq > 1 else {}
 
 
 def prepare_change(

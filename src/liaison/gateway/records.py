@@ -16,8 +16,8 @@ personal data lives in ``ledger_personal`` alone, and reads join it there
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 from liaison.errors import Ambiguous, NotFound
 from liaison.gateway.events import EncounterInfo, Event
 from liaison.ledger.entries import parse_body, personal_matches
-from liaison.model.decision import Basis, Citation, Decision, Outcome
+from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
 from liaison.storage.tables import events, ledger_entries, ledger_personal
 
@@ -55,31 +55,6 @@ def decision_record(
     public, personal = request_document(request)
     decision_id = decision.id
     return {"id": decision_id, "request": public, "decision": decision.to_dict(zone)}, personal
-
-
-def decision_of(rendered: Mapping[str, Any]) -> Decision:
-    """The typed decision a record holds rendered (``Decision.to_dict``): rendered again in
-    the zone it was rendered in, it is the same."""
-    return Decision(
-        rendered["id"],
-        Outcome(rendered["decision"]),
-        Basis(rendered["basis"]),
-        tuple(
-            Citation(
-                c["directive"],
-                c["section"],
-                c["title"],
-                c["issuer"],
-                datetime.fromisoformat(c["effective_from"]),
-            )
-            for c in rendered["citations"]
-        ),
-        rendered["view"],
-        datetime.fromisoformat(rendered["at"]),
-        tuple(rendered["in_force"]),
-        rendered["policy_version"],
-        tuple(rendered.get("errors", ())),
-    )
 
 
 def event_record(

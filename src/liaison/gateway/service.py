@@ -43,7 +43,7 @@ from liaison.gateway.events import Event
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_writes import IndexData, PackIndex, write_index
 from liaison.gateway.pack_ledger import LedgerPackStore, verified_pack
-from liaison.gateway.packs import PackStore, PreparedChange, StoredPack, prepare_change
+from liaison.gateway.packs import PreparedChange, StoredPack, prepare_change
 from liaison.gateway.recording import RecordedEvent, record_event
 from liaison.gateway.records import only_one
 from liaison.gateway.roles import KeyRole
@@ -84,7 +84,7 @@ class Gateway:
         self.ledger = ledger
         self.db = db
         self.committer: GroupCommitter[IndexData] = GroupCommitter(ledger, write_index)
-        self.packs: PackStore = LedgerPackStore(db, ledger)  # versions from the ledger
+        self.packs = LedgerPackStore(db, ledger)  # versions from the ledger
         self.index = IndexReader(ledger)
         self._rules_lock = threading.Lock()
         self.rules = Rules(seq, policy)

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from liaison.errors import BundleError
+from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import parse_verifier
+from liaison.ledger.note_keys import parse_verifier
 from liaison.ledger.verify import LogChecker, Report
 
 FORMAT = "liaison-ledger-bundle"
@@ -122,7 +123,7 @@ def verify_bundle(
             if "checkpoint" in item:
                 if checker is not None:
                     raise BundleError(f"line {number}: checkpoint after the entries")
-                notes.append((_signed_size(item["checkpoint"]), str(item["checkpoint"])))
+                notes.append((claimed_size(item["checkpoint"]), str(item["checkpoint"])))
                 continue
             if checker is None:
                 checker = LogChecker(notes, verifier, origin, structure_only=structure_only)
@@ -156,13 +157,6 @@ def _utf8(number: int, text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate, spelled as a JSON escape
         raise BundleError(f"line {number}: the entry is not Unicode text") from None
-
-
-def _signed_size(note: Any) -> int:
-    """The size line of a checkpoint note (line 2), or -1 when it has none."""
-    lines = str(note).split("\n")
-    digits = len(lines) > 2 and lines[1].isascii() and lines[1].isdigit()
-    return int(lines[1]) if digits else -1
 
 
 __all__ = ["export_bundle", "verify_bundle"]

@@ -25,10 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from liaison.errors import LedgerError, LiaisonError
 from liaison.ledger import merkle
 from liaison.ledger.check_personal import PersonalCheck
-from liaison.ledger.checkpoint import open_checkpoint
+from liaison.ledger.checkpoint import claimed_size, open_checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.log import Ledger
-from liaison.ledger.note import Verifier
+from liaison.ledger.note_keys import Verifier
 from liaison.ledger.store import blob
 from liaison.ledger.tiles import TileKey
 from liaison.ledger.verify import Finding, LogChecker, Report, TileBuilder
@@ -150,7 +150,7 @@ def _verify(
         stored = [] if structure_only else db.checkpoints()
         notes = [(size, note) for size, note, _ in stored]
         if remembered and not structure_only and remembered not in {n for _, n in notes}:
-            notes.append((_signed_size(remembered), remembered))
+            notes.append((claimed_size(remembered), remembered))
         checker = LogChecker(
             notes, verifier, ledger.origin, tiles=TileBuilder(), structure_only=structure_only
         )
@@ -304,10 +304,3 @@ def _check_consistency(ledger: Ledger, report: Report) -> None:
                     f"not consistent with checkpoint {old.size} (proof served from tiles fails)",
                 )
             )
-
-
-def _signed_size(note: str) -> int:
-    """The size line of a checkpoint note (line 2), or -1 when it has none."""
-    lines = note.split("\n")
-    digits = len(lines) > 2 and lines[1].isascii() and lines[1].isdigit()
-    return int(lines[1]) if digits else -1

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from liaison.errors import InvalidCheckpoint
-from liaison.ledger.note import (
+from liaison.ledger.note_keys import (
     Signer,
     Verifier,
     b64decode_canonical,
@@ -40,6 +40,7 @@ __all__ = [
     "MAX_TREE_SIZE",
     "ROOT_HASH_SIZE",
     "Checkpoint",
+    "claimed_size",
     "open_checkpoint",
     "parse_checkpoint_body",
     "sign_checkpoint",
@@ -151,3 +152,11 @@ def open_checkpoint(note: str | bytes, verifier: Verifier, origin: str | None = 
             f"checkpoint is from origin {checkpoint.origin!r}, expected {origin!r}"
         )
     return checkpoint
+
+
+def claimed_size(note: object) -> int:
+    """The tree size a checkpoint note claims (its body's line 2), read before the note is
+    verified (to order notes by size); -1 when it has none."""
+    lines = str(note).split("\n")
+    digits = len(lines) > 2 and lines[1].isascii() and lines[1].isdigit()
+    return int(lines[1]) if digits else -1

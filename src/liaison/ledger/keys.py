@@ -13,7 +13,7 @@ from pathlib import Path
 
 from liaison.errors import SigningKeyError
 from liaison.files import private_dir, shared_mode, write_private
-from liaison.ledger.note import Signer, Verifier, generate_signer, parse_signer, parse_verifier
+from liaison.ledger.note_keys import Signer, Verifier, generate_signer, parse_signer, parse_verifier
 from liaison.ledger.signer_memory import Signed, SignerMemory
 
 SIGNER_FILE = "ledger.key"

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from liaison.errors import LedgerError, NotFound, NothingToErase
 from liaison.ledger.entries import NewEntry, seal
 from liaison.ledger.erasure import delete_personal
-from liaison.ledger.note import Signer
+from liaison.ledger.note_keys import Signer
 from liaison.ledger.proofs import (
     ConsistencyProof,
     InclusionProof,
@@ -32,7 +32,7 @@ from liaison.ledger.signing import (
     StoredCheckpoint,
     kept_checkpoints,
     latest_checkpoint,
-    sign_checkpoint,
+    sign_and_keep_checkpoint,
 )
 from liaison.ledger.store import TreeStore
 from liaison.storage.database import read_cursor, write_transaction
@@ -161,7 +161,7 @@ class Ledger:
         it extends the last tree the key signed (``liaison.ledger.signer_memory``)."""
         if self.signer is None:
             raise LedgerError("no signing key: run `liaison ledger keygen`")
-        return sign_checkpoint(self.store, self.origin, self.signer, self.memory)
+        return sign_and_keep_checkpoint(self.store, self.origin, self.signer, self.memory)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         return kept_checkpoints(self.engine)

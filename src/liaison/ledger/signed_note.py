@@ -1,5 +1,5 @@
 """Signed notes: C2SP signed-note, compatible with Go's sumdb/note; keys in
-``liaison.ledger.note``.
+``liaison.ledger.note_keys``.
 
 Specifications followed:
 
@@ -21,7 +21,7 @@ Format (signed-note, "Format" and "Signatures"):
 
 Deliberate differences from Go's package, all of them stricter:
 
-- Base64 must be canonical (``note.b64decode_canonical``).
+- Base64 must be canonical (``note_keys.b64decode_canonical``).
 - Every distinct signature line by a known key is verified, and one that fails rejects
   the note (the spec's SHOULD). Go skips repeated lines by a key it already verified.
 - ``sign_note`` refuses a text that ``open_note`` would refuse (control characters,
@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from liaison.errors import MalformedNote, SignatureError
-from liaison.ledger.note import (
+from liaison.ledger.note_keys import (
     Signer,
     Verifier,
     b64decode_canonical,

@@ -41,7 +41,7 @@ from liaison.errors import LiaisonError, SignerRefused
 from liaison.files import PRIVATE_FILE, write_private
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from liaison.ledger.note import Signer
+from liaison.ledger.note_keys import Signer
 from liaison.logs import get_logger
 
 MEMORY_FILE = "ledger.signed"

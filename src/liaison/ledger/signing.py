@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from liaison.errors import SignerRefused
 from liaison.ledger.checkpoint import Checkpoint
-from liaison.ledger.note import Signer
+from liaison.ledger.note_keys import Signer
 from liaison.ledger.proofs import consistency_proof
 from liaison.ledger.reads import aware
 from liaison.ledger.signer_memory import SignerMemory
@@ -35,7 +35,7 @@ class StoredCheckpoint:
 _KEPT_NOTES = select(ledger_checkpoints.c.note).order_by(ledger_checkpoints.c.size.desc())
 
 
-def sign_checkpoint(
+def sign_and_keep_checkpoint(
     store: TreeStore, origin: str, signer: Signer, memory: SignerMemory
 ) -> StoredCheckpoint:
     """Sign and keep a checkpoint of the current tree (the kept one, if it is signed

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
-from liaison.ledger.note import Verifier
+from liaison.ledger.note_keys import Verifier
 from liaison.ledger.tiles import HASH, HEIGHT, TILE_BYTES, TileKey, TileView, pair_up
 
 _sha256 = hashlib.sha256

@@ -6,6 +6,7 @@ parsed from untrusted input, so they skip pydantic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -76,3 +77,28 @@ class Decision(NamedTuple):
         if self.errors:
             out["errors"] = list(self.errors)
         return out
+
+
+def decision_from_dict(rendered: Mapping[str, Any]) -> Decision:
+    """The typed decision that ``Decision.to_dict`` rendered (a recorded one, replayed):
+    rendered again in the zone it was rendered in, it is the same."""
+    return Decision(
+        rendered["id"],
+        Outcome(rendered["decision"]),
+        Basis(rendered["basis"]),
+        tuple(
+            Citation(
+                c["directive"],
+                c["section"],
+                c["title"],
+                c["issuer"],
+                datetime.fromisoformat(c["effective_from"]),
+            )
+            for c in rendered["citations"]
+        ),
+        rendered["view"],
+        datetime.fromisoformat(rendered["at"]),
+        tuple(rendered["in_force"]),
+        rendered["policy_version"],
+        tuple(rendered.get("errors", ())),
+    )

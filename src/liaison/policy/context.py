@@ -95,7 +95,6 @@ ATTRIBUTES: dict[str, Callable[[ActionRequest], Any]] = {
     "operation": _operation,
     "encounter": _encounter,
 }
-ALL_ATTRIBUTES = tuple(ATTRIBUTES)
 # Attributes whose value is a record (a tuple of (field, value) pairs in a key).
 RECORDS = frozenset(
     {"actor", "subject", "recipient", "transport", "access", "operation", "encounter"}

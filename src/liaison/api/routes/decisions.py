@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from liaison.api.bodies import in_thread, json_body
+from liaison.api.bodies import json_body
 from liaison.api.deps import RECORD_READERS, Services, Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import request_body_doc
@@ -40,13 +41,13 @@ async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
     if isinstance(body, list):
         if not 1 <= len(body) <= max_batch:
             raise InvalidRequest(None, f"a batch holds 1 to {max_batch} requests")
-        return JSONResponse({"results": await in_thread(_decide_batch, svc, body, who)})
+        return JSONResponse({"results": await run_in_threadpool(_decide_batch, svc, body, who)})
     return JSONResponse(render_recorded(await _decide_one(svc, body, who)))
 
 
 @router.get(
     "/v1/decisions/{decision_id}",
-    responses=error_responses(401, 403, 404, 422, ambiguous=True),
+    responses=error_responses(401, 403, 404, 422, 503, ambiguous=True),
 )
 def get_decision(
     decision_id: str,

@@ -17,7 +17,7 @@ from liaison.reports.directives import status_dict
 router = APIRouter(tags=["directives"])
 
 
-@router.get("/v1/directives", responses=error_responses(401, 422))
+@router.get("/v1/directives", responses=error_responses(401, 422, 503))
 def get_directives(
     svc: Svc, who: Who, at: str | None = None, view: str | None = None
 ) -> dict[str, Any]:

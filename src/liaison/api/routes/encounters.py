@@ -15,7 +15,7 @@ router = APIRouter(tags=["encounters"])
 
 @router.get(
     "/v1/encounters/{encounter_id}",
-    responses=error_responses(401, 403, 404, 422, ambiguous=True),
+    responses=error_responses(401, 403, 404, 422, 503, ambiguous=True),
 )
 def get_encounter(
     encounter_id: str,

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from liaison import __version__
 from liaison.api.deps import Svc
@@ -17,7 +18,23 @@ from liaison.errors import LiaisonError
 router = APIRouter(tags=["service"])
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    """The service's readiness, as ``/healthz`` answers it."""
+
+    status: str
+    version: str
+    ledger_size: int
+    pack: str | None
+    reason: str | None = None  # why it refuses to decide (only when unhealthy)
+
+
+UNHEALTHY = {
+    "model": Health,
+    "description": "Unhealthy: the service refuses to decide; `reason` says why",
+}
+
+
+@router.get("/healthz", responses={503: UNHEALTHY})
 def healthz(svc: Svc) -> JSONResponse:
     """Readiness: 200 while the service decides; 503 with the reason when it refuses to
     (the pack in the database disagrees with the ledger, or none is recorded)."""

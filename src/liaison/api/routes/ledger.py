@@ -18,7 +18,7 @@ MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the dat
 router = APIRouter(tags=["ledger"])
 
 
-@router.get("/v1/ledger/checkpoint", responses=error_responses(401, 404, 409))
+@router.get("/v1/ledger/checkpoint", responses=error_responses(401, 404, 409, 503))
 def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
     """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew."""
     ledger = svc.gateway.ledger
@@ -31,7 +31,7 @@ def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
     return {"size": latest.size, "root": b64(latest.root), "note": latest.note}
 
 
-@router.get("/v1/ledger/entries/{index}", responses=error_responses(401, 403, 404, 422))
+@router.get("/v1/ledger/entries/{index}", responses=error_responses(401, 403, 404, 422, 503))
 def get_entry(
     index: Annotated[int, Path(ge=0, le=MAX_INDEX)], svc: Svc, who: Who
 ) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def get_entry(
     }
 
 
-@router.get("/v1/ledger/proofs/inclusion", responses=error_responses(401, 403, 404, 422))
+@router.get("/v1/ledger/proofs/inclusion", responses=error_responses(401, 403, 404, 422, 503))
 def get_inclusion(
     svc: Svc,
     who: Who,
@@ -59,7 +59,7 @@ def get_inclusion(
     return svc.gateway.ledger.inclusion_proof(index, size).to_json()
 
 
-@router.get("/v1/ledger/proofs/consistency", responses=error_responses(401, 403, 404, 422))
+@router.get("/v1/ledger/proofs/consistency", responses=error_responses(401, 403, 404, 422, 503))
 def get_consistency(
     svc: Svc,
     who: Who,

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
-from liaison.api.bodies import in_thread, json_body
+from liaison.api.bodies import json_body
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import json_body_doc
@@ -50,7 +51,7 @@ class PackChange(BaseModel):
     )
 
 
-@router.get("/v1/packs/current", responses=error_responses(401))
+@router.get("/v1/packs/current", responses=error_responses(401, 503))
 def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
     """The pack in force: its version, digest (the ``base`` of a change) and files."""
     gateway = svc.gateway
@@ -61,14 +62,14 @@ def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
     return {**stored.summary(), "files": stored.files}
 
 
-@router.get("/v1/packs/changes", responses=error_responses(401, 403))
+@router.get("/v1/packs/changes", responses=error_responses(401, 403, 503))
 def get_pack_changes(svc: Svc, who: Who) -> dict[str, Any]:
     """Every change to the pack, oldest first: who, when, why, and what it touched."""
     who.require(KeyRole.AUDITOR, KeyRole.ADMIN)
     return {"changes": svc.gateway.packs.history()}
 
 
-@router.get("/v1/packs/changes/{seq}", responses=error_responses(401, 403, 404, 422))
+@router.get("/v1/packs/changes/{seq}", responses=error_responses(401, 403, 404, 422, 503))
 def get_pack_change(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], svc: Svc, who: Who
 ) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def get_pack_change(
     openapi_extra=json_body_doc(PackChange.model_json_schema()),
     responses={
         200: {"description": "The change, recorded in the ledger and in force"},
-        **error_responses(401, 403, 409, 413, 415, 422),
+        **error_responses(401, 403, 409, 413, 415, 422, 503),
     },
 )
 async def post_pack_change(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
@@ -99,8 +100,7 @@ async def post_pack_change(request: Request, svc: Svc, who: Who) -> dict[str, An
         )
         return stored, stored.summary(gateway.packs.previous_files(stored))
 
-    outcome: tuple[StoredPack, dict[str, Any]] = await in_thread(made)
-    stored, summary = outcome
+    stored, summary = await run_in_threadpool(made)
     log.info(
         "pack_changed",
         seq=stored.seq,
