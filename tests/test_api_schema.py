@@ -33,6 +33,7 @@ from sqlalchemy import delete, update
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
+from liaison.api.errors import error_classes
 from liaison.api.openapi import main, openapi_document
 from liaison.docgen import render_json
 from liaison.gateway.auth import Principal
@@ -239,6 +240,7 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("get", "/v1/ledger/proofs/consistency?old=1", "auditor", None),
     ]
     met: set[tuple[str, str]] = set()
+    answered: list[tuple[str, str, str]] = []  # (method, route, code)
     with running_services(url, tmp_path, migrate=False, signing_key=False) as services:
         keys = _keys(services)
         web = TestClient(create_app(services=services))
@@ -249,13 +251,61 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
             for method, path, role, body in step:
                 answer = web.request(method, path, headers=keys[role], json=body)
                 assert answer.status_code == 503, (method, path, answer.text)
-                met.add((method, _template(document, path.split("?")[0])))
+                template = _template(document, path.split("?")[0])
+                met.add((method, template))
+                answered.append((method, template, answer.json()["error"]["code"]))
         assert web.get("/healthz").status_code == 503
         met.add(("get", "/healthz"))
     for method, template in met:
         assert _declares(document, method, template, 503), (method, template)
+    for method, template, code in answered:  # and names the code it answers with
+        assert code in _codes(document, method, template)["503"], (method, template, code)
     every = {(m, p) for p, ops in document["paths"].items() for m in ops if p.startswith("/v1/")}
     assert every <= met, f"routes not met with a fault: {sorted(every - met)}"
+
+
+def _codes(document: dict[str, Any], method: str, path: str) -> dict[str, set[str]]:
+    """Each error status of a route: the codes its description names."""
+    responses = document["paths"][path][method]["responses"]
+    return {
+        status: set(re.findall(r"\(`([a-z_]+)`\)", response["description"]))
+        for status, response in responses.items()
+        if status.startswith(("4", "5"))
+    }
+
+
+def test_each_route_names_the_codes_it_answers_not_every_code_of_a_status() -> None:
+    document = openapi_document()
+    decide = _codes(document, "post", "/v1/decisions")
+    assert decide["409"] == {"conflict", "ambiguous"}  # never signer_refused
+    assert decide["422"] == {"invalid_request"}  # never invalid_pack
+    assert _codes(document, "post", "/v1/events")["409"] == {"conflict", "ambiguous"}
+    assert _codes(document, "get", "/v1/decisions/{decision_id}")["409"] == {"ambiguous"}
+    assert _codes(document, "get", "/v1/encounters/{encounter_id}")["409"] == {"ambiguous"}
+    checkpoint = _codes(document, "get", "/v1/ledger/checkpoint")
+    assert checkpoint["409"] == {"signer_refused"}
+    assert checkpoint["503"] == {"unavailable", "ledger_error"}  # never integrity
+    change = _codes(document, "post", "/v1/packs/changes")
+    assert change["422"] == {"invalid_request", "invalid_pack"}
+    assert change["409"] == {"conflict"}  # a stale base
+    for proof in ("inclusion", "consistency"):
+        assert _codes(document, "get", f"/v1/ledger/proofs/{proof}")["503"] == checkpoint["503"]
+
+
+def test_every_code_a_route_declares_is_one_the_api_answers_with_that_status() -> None:
+    answered = {cls.code: cls.status for cls in error_classes() if cls.answered_by_api}
+    document = openapi_document()
+    for path, item in document["paths"].items():
+        if path == "/healthz":  # its own body, not an error (``Health``)
+            continue
+        for method in item:
+            codes = _codes(document, method, path)
+            for status, named in codes.items():
+                assert named, (method, path, status)
+                for code in named:
+                    assert answered.get(code) == int(status), (method, path, status, code)
+            if "401" in codes:  # bad keys are rate-limited
+                assert codes["429"] == {"rate_limited"}, (method, path)
 
 
 def _template(document: dict[str, Any], path: str) -> str:
@@ -284,11 +334,29 @@ def _edit_behind_the_ledger(services: Services) -> None:
 # and ``schemathesis.pytest.from_fixture`` does not work with pytest 9); each case is sent
 # to the live app of the fixture (``app=``).
 schema = schemathesis.openapi.from_dict(openapi_document())
+DOCUMENT = openapi_document()
+
+
+@schemathesis.check
+def error_code_declared(ctx: Any, response: Any, case: Any) -> bool | None:
+    """An error's code is one the route's document names for that status."""
+    status, method = str(response.status_code), case.method.lower()
+    if not status.startswith(("4", "5")) or case.path == "/healthz":
+        return None
+    if method not in DOCUMENT["paths"][case.path]:  # a probe: the router's 405
+        return None
+    declared = _codes(DOCUMENT, method, case.path).get(status, set())
+    code = response.json()["error"]["code"]
+    assert code in declared, f"{case.method} {case.path}: {status} {code} not in {declared}"
+    return None
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    error_code_declared,
 ]
 
 

@@ -24,12 +24,17 @@ from liaison.api.errors import error_classes, error_responses
 from liaison.cli import app as cli_app
 from liaison.errors import (
     Ambiguous,
+    BundleError,
+    Conflict,
     InvalidRequest,
     LiaisonError,
     NotFound,
     PackError,
     PackProblem,
     RateLimited,
+    SignerRefused,
+    Unauthenticated,
+    Unavailable,
 )
 from liaison.gateway.roles import KeyRole
 from liaison.storage.tables import ledger_personal
@@ -139,14 +144,20 @@ def test_to_dict_has_each_part_only_when_the_error_has_it() -> None:
     )
 
 
-def test_openapi_descriptions_come_from_the_classes() -> None:
-    responses = error_responses(401, 409, 422)
-    assert set(responses) == {401, 409, 422, 429}  # bad keys are rate-limited
-    conflicts = responses[409]["description"]
+def test_openapi_descriptions_name_exactly_the_routes_classes() -> None:
+    responses = error_responses(Unauthenticated, Conflict, InvalidRequest)
+    # Authentication's own answers come with 401: 429 (bad keys), 503 (legacy key checks).
+    assert set(responses) == {401, 409, 422, 429, 503}
+    assert responses[409]["description"] == f"{Conflict.description} (`conflict`)"
+    assert responses[422]["description"] == f"{InvalidRequest.description} (`invalid_request`)"
+    assert responses[503]["description"] == f"{Unavailable.description} (`unavailable`)"
+    conflicts = error_responses(Conflict, Ambiguous, SignerRefused)[409]["description"]
     for code in ("conflict", "ambiguous", "signer_refused"):
         assert f"(`{code}`)" in conflicts
-    assert "`bad_bundle`" not in responses[422]["description"]  # never answered by the API
-    assert error_responses(409, ambiguous=True)[409]["description"].endswith("(`ambiguous`)")
+    assert error_responses(Ambiguous)[409]["description"].endswith("(`ambiguous`)")
+    assert set(error_responses(PackError)) == {422}  # no key, no authentication answers
+    with pytest.raises(ValueError, match="BundleError"):
+        error_responses(InvalidRequest, BundleError)  # never answered by the API
 
 
 # -- over HTTP -------------------------------------------------------------------------------

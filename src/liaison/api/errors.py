@@ -3,7 +3,8 @@
 when an id is ambiguous): ``LiaisonError.to_dict()``.
 
 Each error class (``liaison.errors``) carries its HTTP status and the description the
-OpenAPI document gives it; nothing here repeats them.
+OpenAPI document gives it; nothing here repeats them. Each route declares the classes it
+can answer (``error_responses``), so its document names exactly their codes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from liaison.errors import Ambiguous, LiaisonError, RateLimited, Unauthenticated
+from liaison.errors import LiaisonError, RateLimited, Unauthenticated, Unavailable
 
 
 class PackProblemBody(BaseModel):
@@ -62,24 +63,32 @@ def _description(classes: list[type[LiaisonError]]) -> str:
     return "; or ".join([parts[0], *(p[0].lower() + p[1:] for p in parts[1:])])
 
 
-def _answered_with(status: int) -> list[type[LiaisonError]]:
-    return [c for c in error_classes() if c.answered_by_api and c.status == status]
+# What authentication itself answers besides 401: too many bad keys from one address (429),
+# and too many legacy (argon2) key checks at once (503 ``unavailable``; ``gateway.auth``).
+# Every route that takes a key can answer them.
+AUTHENTICATION: tuple[type[LiaisonError], ...] = (Unauthenticated, RateLimited, Unavailable)
 
 
-def error_responses(*statuses: int, ambiguous: bool = False) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses a route can return, in the one shape,
-    each described by the error classes the API answers with it (a route that answers 401
-    also answers 429: bad keys are rate-limited; ``ambiguous``: a read by id, whose 409 is
-    only ever ``ambiguous``)."""
-    if Unauthenticated.status in statuses:
-        statuses = tuple(sorted({*statuses, RateLimited.status}))
-    out: dict[int | str, dict[str, Any]] = {
-        s: {"model": ErrorResponse, "description": _description(_answered_with(s))}
-        for s in statuses
+def error_responses(*classes: type[LiaisonError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error classes a route can answer with, in the one
+    shape: one response per status, described by exactly the route's classes of that
+    status, each naming its code (a route that answers ``Unauthenticated`` also answers
+    the rest of ``AUTHENTICATION``). FastAPI's own 422 (a query or path parameter) is
+    ``InvalidRequest``."""
+    chosen = set(classes)
+    if Unauthenticated in chosen:
+        chosen.update(AUTHENTICATION)
+    never = sorted(c.__name__ for c in chosen if not c.answered_by_api)
+    if never:
+        raise ValueError(f"the API never answers with {', '.join(never)}")
+    ordered = [c for c in error_classes() if c in chosen]  # the hierarchy's order
+    return {
+        status: {
+            "model": ErrorResponse,
+            "description": _description([c for c in ordered if c.status == status]),
+        }
+        for status in sorted({c.status for c in ordered})
     }
-    if ambiguous:
-        out[Ambiguous.status] = {"model": ErrorResponse, "description": _description([Ambiguous])}
-    return out
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

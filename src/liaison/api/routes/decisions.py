@@ -15,7 +15,19 @@ from liaison.api.bodies import json_body
 from liaison.api.deps import RECORD_READERS, Services, Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import request_body_doc
-from liaison.errors import InvalidRequest
+from liaison.errors import (
+    Ambiguous,
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from liaison.gateway.auth import Principal
 from liaison.gateway.deciding import RecordedDecision
 from liaison.model.request import ActionRequest, request_from_json
@@ -30,7 +42,18 @@ router = APIRouter(tags=["decisions"])
     openapi_extra=request_body_doc(MAX_BATCH),
     responses={
         200: {"description": "The decision(s), recorded in the ledger"},
-        **error_responses(401, 403, 409, 413, 415, 422, 503),
+        **error_responses(
+            Unauthenticated,
+            Forbidden,  # deciding as an actor the key may not act for
+            Conflict,  # the actor's id already used for a different request
+            Ambiguous,  # an encounter id the actor's unit takes part in twice
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidRequest,
+            Unavailable,  # no pack recorded, or it kept changing
+            IntegrityFailure,  # the pack or a row differs from the ledger
+            LedgerError,  # the ledger cannot append or serve
+        ),
     },
 )
 async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
@@ -47,7 +70,15 @@ async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
 
 @router.get(
     "/v1/decisions/{decision_id}",
-    responses=error_responses(401, 403, 404, 422, 503, ambiguous=True),
+    responses=error_responses(
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Ambiguous,
+        InvalidRequest,
+        IntegrityFailure,
+        LedgerError,
+    ),
 )
 def get_decision(
     decision_id: str,

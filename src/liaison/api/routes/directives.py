@@ -10,14 +10,26 @@ from fastapi import APIRouter
 
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
-from liaison.errors import InvalidRequest, NotFound
+from liaison.errors import (
+    IntegrityFailure,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from liaison.model.timestamps import check_representable, now_utc, parse_instant
 from liaison.reports.directives import status_dict
 
 router = APIRouter(tags=["directives"])
 
 
-@router.get("/v1/directives", responses=error_responses(401, 422, 503))
+@router.get(
+    "/v1/directives",
+    responses=error_responses(
+        Unauthenticated, InvalidRequest, Unavailable, IntegrityFailure, LedgerError
+    ),
+)
 def get_directives(
     svc: Svc, who: Who, at: str | None = None, view: str | None = None
 ) -> dict[str, Any]:

@@ -9,13 +9,30 @@ from fastapi import APIRouter, Query
 
 from liaison.api.deps import RECORD_READERS, Svc, Who
 from liaison.api.errors import error_responses
+from liaison.errors import (
+    Ambiguous,
+    Forbidden,
+    IntegrityFailure,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+    Unauthenticated,
+)
 
 router = APIRouter(tags=["encounters"])
 
 
 @router.get(
     "/v1/encounters/{encounter_id}",
-    responses=error_responses(401, 403, 404, 422, 503, ambiguous=True),
+    responses=error_responses(
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Ambiguous,
+        InvalidRequest,
+        IntegrityFailure,
+        LedgerError,
+    ),
 )
 def get_encounter(
     encounter_id: str,

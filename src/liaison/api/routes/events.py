@@ -12,6 +12,18 @@ from liaison.api.bodies import json_body
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import json_body_doc
+from liaison.errors import (
+    Ambiguous,
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    InvalidRequest,
+    LedgerError,
+    PayloadTooLarge,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from liaison.gateway.events import Event
 from liaison.model.json_input import validate_object
 
@@ -23,7 +35,18 @@ router = APIRouter(tags=["events"])
     openapi_extra=json_body_doc(Event.model_json_schema()),
     responses={
         200: {"description": "The event, recorded in the ledger"},
-        **error_responses(401, 403, 409, 413, 415, 422, 503),
+        **error_responses(
+            Unauthenticated,
+            Forbidden,  # recording as another actor; naming another unit's participants
+            Conflict,  # the actor's event id already recorded
+            Ambiguous,  # an encounter id the actor's unit takes part in twice
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidRequest,
+            Unavailable,  # no pack recorded (its time zone reads `at`)
+            IntegrityFailure,  # the pack or a cited decision's row differs from the ledger
+            LedgerError,
+        ),
     },
 )
 async def post_events(request: Request, svc: Svc, who: Who) -> dict[str, Any]:

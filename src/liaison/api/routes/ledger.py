@@ -9,16 +9,29 @@ from fastapi import APIRouter, Path, Query
 
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
-from liaison.errors import NotFound
+from liaison.errors import (
+    Forbidden,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+    SignerRefused,
+    Unauthenticated,
+)
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.proofs import b64
 
 MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
 
 router = APIRouter(tags=["ledger"])
+# An auditor's read of an entry or a proof: an index or size out of range (422) or past
+# the tree (404); the ledger uninitialised, or personal data off its commitment (503).
+AUDITED = (Unauthenticated, Forbidden, NotFound, InvalidRequest, LedgerError)
 
 
-@router.get("/v1/ledger/checkpoint", responses=error_responses(401, 404, 409, 503))
+@router.get(
+    "/v1/ledger/checkpoint",
+    responses=error_responses(Unauthenticated, NotFound, SignerRefused, LedgerError),
+)
 def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
     """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew."""
     ledger = svc.gateway.ledger
@@ -31,7 +44,7 @@ def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
     return {"size": latest.size, "root": b64(latest.root), "note": latest.note}
 
 
-@router.get("/v1/ledger/entries/{index}", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("/v1/ledger/entries/{index}", responses=error_responses(*AUDITED))
 def get_entry(
     index: Annotated[int, Path(ge=0, le=MAX_INDEX)], svc: Svc, who: Who
 ) -> dict[str, Any]:
@@ -47,7 +60,7 @@ def get_entry(
     }
 
 
-@router.get("/v1/ledger/proofs/inclusion", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("/v1/ledger/proofs/inclusion", responses=error_responses(*AUDITED))
 def get_inclusion(
     svc: Svc,
     who: Who,
@@ -59,7 +72,7 @@ def get_inclusion(
     return svc.gateway.ledger.inclusion_proof(index, size).to_json()
 
 
-@router.get("/v1/ledger/proofs/consistency", responses=error_responses(401, 403, 404, 422, 503))
+@router.get("/v1/ledger/proofs/consistency", responses=error_responses(*AUDITED))
 def get_consistency(
     svc: Svc,
     who: Who,

@@ -20,6 +20,19 @@ from liaison.api.bodies import json_body
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.api.openapi import json_body_doc
+from liaison.errors import (
+    Forbidden,
+    IntegrityFailure,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+    PackError,
+    PayloadTooLarge,
+    StalePack,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from liaison.gateway.packs import MAX_REASON, StoredPack
 from liaison.gateway.roles import KeyRole
 from liaison.logs import get_logger
@@ -51,7 +64,10 @@ class PackChange(BaseModel):
     )
 
 
-@router.get("/v1/packs/current", responses=error_responses(401, 503))
+@router.get(
+    "/v1/packs/current",
+    responses=error_responses(Unauthenticated, Unavailable, IntegrityFailure, LedgerError),
+)
 def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
     """The pack in force: its version, digest (the ``base`` of a change) and files."""
     gateway = svc.gateway
@@ -62,14 +78,22 @@ def get_current_pack(svc: Svc, who: Who) -> dict[str, Any]:
     return {**stored.summary(), "files": stored.files}
 
 
-@router.get("/v1/packs/changes", responses=error_responses(401, 403, 503))
+@router.get(
+    "/v1/packs/changes",
+    responses=error_responses(Unauthenticated, Forbidden, IntegrityFailure, LedgerError),
+)
 def get_pack_changes(svc: Svc, who: Who) -> dict[str, Any]:
     """Every change to the pack, oldest first: who, when, why, and what it touched."""
     who.require(KeyRole.AUDITOR, KeyRole.ADMIN)
     return {"changes": svc.gateway.packs.history()}
 
 
-@router.get("/v1/packs/changes/{seq}", responses=error_responses(401, 403, 404, 422, 503))
+@router.get(
+    "/v1/packs/changes/{seq}",
+    responses=error_responses(
+        Unauthenticated, Forbidden, NotFound, InvalidRequest, IntegrityFailure, LedgerError
+    ),
+)
 def get_pack_change(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], svc: Svc, who: Who
 ) -> dict[str, Any]:
@@ -85,7 +109,17 @@ def get_pack_change(
     openapi_extra=json_body_doc(PackChange.model_json_schema()),
     responses={
         200: {"description": "The change, recorded in the ledger and in force"},
-        **error_responses(401, 403, 409, 413, 415, 422, 503),
+        **error_responses(
+            Unauthenticated,
+            Forbidden,  # not an admin's key
+            StalePack,  # `base` is no longer the pack in force
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidRequest,
+            PackError,  # the new pack is invalid: every problem, by file and line
+            IntegrityFailure,  # the pack in the database differs from the ledger
+            LedgerError,
+        ),
     },
 )
 async def post_pack_change(request: Request, svc: Svc, who: Who) -> dict[str, Any]:
