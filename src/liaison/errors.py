@@ -242,12 +242,15 @@ class PackChanged(LiaisonError):
 
 
 class Unavailable(LiaisonError):
-    """The service cannot decide now (no pack recorded, the pack kept changing, too many
+    """The service cannot answer now (no pack recorded, the pack kept changing, too many
     legacy key checks at once): retry later."""
 
     code = "unavailable"
     status = 503
-    description = "The service could not decide now; retry"
+    description = (
+        "The service could not answer now (no pack recorded, the pack kept changing, or too "
+        "many legacy key checks at once); retry"
+    )
 
 
 class IntegrityFailure(LiaisonError):
