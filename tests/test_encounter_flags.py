@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from conftest import BACKENDS, database_url, running_services
@@ -31,7 +31,9 @@ from liaison.gateway.encounter_flags import (
 )
 from liaison.gateway.encounters import encounter_row
 from liaison.gateway.events import Event
+from liaison.gateway.index_check import check_index
 from liaison.gateway.roles import KeyRole
+from liaison.storage.migrate import current_revision, upgrade
 from liaison.storage.tables import encounters
 
 ORIGIN = "test.example/encounter-flags"
@@ -220,6 +222,33 @@ def test_a_refused_inquiry_carried_out_is_recorded_and_flagged(
         assert history.post("/v1/events", done)["flagged"] == "decision_denied"
 
 
+def clear_flag(services: Services, ident: str) -> None:
+    """The encounter row as written before its flags existed (or with one cleared)."""
+    with services.gateway.db.begin() as conn:
+        where = (encounters.c.id == ident, encounters.c.unit == "1D")
+        stored = json.loads(conn.execute(select(encounters.c.document).where(*where)).one()[0])
+        del stored["flagged"]
+        conn.execute(update(encounters).where(*where).values(document=json.dumps(stored)))
+
+
+def test_migration_0007_writes_the_flags_of_rows_written_before(
+    deployment: tuple[str, Path, pytest.MonkeyPatch],
+) -> None:
+    url, folder, _ = deployment
+    with running_services(url, folder, log_origin=ORIGIN) as services:
+        record(History(services))
+        for ident in ("cp-denied", "cp-undecided", "cp-late"):
+            clear_flag(services, ident)
+        assert len(check_index(services.gateway.ledger)) == 3
+        engine = services.gateway.db
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+        upgrade(engine)
+        assert current_revision(engine) == "0007"
+        assert check_index(services.gateway.ledger) == []
+        assert History(services).flagged("cp-denied") == [JOINT_DENIED]
+
+
 def test_a_cleared_encounter_flag_is_named_by_verify_and_never_served(
     deployment: tuple[str, Path, pytest.MonkeyPatch],
 ) -> None:
@@ -228,11 +257,7 @@ def test_a_cleared_encounter_flag_is_named_by_verify_and_never_served(
         history = History(services)
         record(history)
         services.gateway.ledger.checkpoint()
-        with services.gateway.db.begin() as conn:
-            where = (encounters.c.id == "cp-denied", encounters.c.unit == "1D")
-            stored = json.loads(conn.execute(select(encounters.c.document).where(*where)).one()[0])
-            del stored["flagged"]
-            conn.execute(update(encounters).where(*where).values(document=json.dumps(stored)))
+        clear_flag(services, "cp-denied")
         cleared = history.web.get("/v1/encounters/cp-denied", headers=history.who)
         assert cleared.status_code == 503, cleared.text
         assert cleared.json()["error"]["code"] == "integrity"
