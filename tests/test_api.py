@@ -341,6 +341,8 @@ def test_events_and_encounters(api: Api) -> None:
     body = seen.json()
     assert body["declared_purpose"] == "traffic safety compliance checkpoint"
     assert body["agencies"] == cp["agencies"]
+    # With ICE, and things done under it, but no joint_operation ever decided (issue 10).
+    assert body["flagged"] == ["joint_operation_not_decided"]
     assert body["started_at"] is not None
     assert body["ended_at"] is None
     assert body["records_show"] == {

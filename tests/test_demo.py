@@ -1,11 +1,15 @@
 """The demo history (Aug-Sep 2025), loaded through the gateway on SQLite: stops, the 14th
 Street checkpoint with its declared purpose beside what the records show, flagged
-handovers, a ledger that verifies, and a second load that does nothing."""
+handovers, a ledger that verifies, and a second load that does nothing; and what the
+records must catch (issue 10, item 4): the checkpoint and a joint patrol flagged, refused
+inquiries carried out anyway, federal agents driven under EO-25-005 § E2."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +26,7 @@ from liaison.ledger.keys import load_verifier
 from liaison.storage.tables import decisions, encounters, events
 
 CHECKPOINT = "checkpoint-2025-08-13-14th-st"
+PATROL = "patrol-2025-09-04-1d-ere"
 AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
 
 
@@ -48,8 +53,8 @@ def test_counts(demo: tuple[Services, DemoResult, Path]) -> None:
     # Besides the demo's records, the ledger holds the deployment's first pack (entry 0).
     assert services.gateway.ledger.head()[0] == 1 + result.decisions + result.events
     assert services.gateway.ledger.entry(0).document()["kind"] == "pack_change"
-    # One stop a day from 1 August to 30 September, and the checkpoint.
-    assert _count(services, encounters) == 61 + 1
+    # One stop a day from 1 August to 30 September, the checkpoint and the joint patrol.
+    assert _count(services, encounters) == 61 + 2
     assert _count(services, decisions, decisions.c.decision == "deny") > 0
     assert _count(services, decisions, decisions.c.decision == "permit") > 0
 
@@ -78,6 +83,9 @@ def test_the_14th_street_checkpoint(demo: tuple[Services, DemoResult, Path]) -> 
     joint = gateway.decision("cp-14th-joint", AUDITOR)
     assert joint["request"]["action"] == "joint_operation"
     assert joint["decision"]["decision"] == "deny"
+    # It went ahead with ICE and HSI after that denial: the encounter says so (issue 10).
+    assert seen["flagged"] == ["joint_operation_denied"]
+    assert theirs["flagged"] == ["joint_operation_denied"]
 
     # Beside the declared purpose, what the records show: a denied joint operation,
     # information shared with HSI that no directive allowed, handed over anyway.
@@ -155,3 +163,72 @@ def test_an_interrupted_load_resumes(
         assert (total_decisions, total_events) == (whole.decisions, whole.events)
         assert gateway.ledger.head()[0] == 1 + total_decisions + total_events
         assert load_demo(gateway, per_day=1).skipped
+
+
+# -- what the records must catch (issue 10, item 4) -------------------------------------------
+
+
+def _documents(services: Services, table: Any, *where: Any) -> list[dict[str, Any]]:
+    with services.gateway.db.connect() as conn:
+        found = conn.execute(select(table.c.document).where(*where)).all()
+    return [json.loads(row.document) for row in found]
+
+
+def test_the_joint_patrol_went_ahead_undecided(demo: tuple[Services, DemoResult, Path]) -> None:
+    services, _, _ = demo
+    seen = services.gateway.encounter(PATROL, AUDITOR)
+    assert {a["type"] for a in seen["agencies"]} == {"state_local", "federal_immigration"}
+    assert seen["records_show"]["decisions_by_action"].get("joint_operation") is None
+    assert seen["flagged"] == ["joint_operation_not_decided"]
+    # Each thing done under it was itself permitted and cited: only the operation stands out.
+    assert seen["records_show"]["flagged_events"] == 0
+    # The stops declare no federal partner: none of them is flagged.
+    stops = _documents(services, encounters, encounters.c.kind == "traffic_stop")
+    assert stops
+    assert not [s for s in stops if s.get("flagged")]
+
+
+def test_refused_inquiries_carried_out_anyway_are_flagged(
+    demo: tuple[Services, DemoResult, Path],
+) -> None:
+    services, _, _ = demo
+    done = _documents(services, events, events.c.kind == "action_carried_out")
+    carried = [e for e in done if e.get("action") == "database_inquiry"]
+    assert carried
+    for event in carried:
+        assert event["flagged"] == "decision_denied"
+        cited = services.gateway.decision(event["decision_id"], AUDITOR)
+        assert cited["request"]["purposes"] == ["immigration_status"]
+        assert cited["decision"]["decision"] == "deny"
+        assert {(c["directive"], c["section"]) for c in cited["decision"]["citations"]} == {
+            ("EO-25-005", "E3")
+        }
+
+
+def test_federal_agents_are_driven_under_eo_25_005(
+    demo: tuple[Services, DemoResult, Path],
+) -> None:
+    services, _, _ = demo
+    found = _documents(services, decisions, decisions.c.action == "transport")
+    agents = [d for d in found if d["request"]["transport"]["passengers"] == "federal_employees"]
+    assert len(agents) >= 3  # the patrol's, and stops after 14 August
+    assert "patrol-0904-drive" in {d["id"] for d in agents}
+    for record in agents:
+        decided = record["decision"]
+        assert (decided["decision"], decided["view"]) == ("permit", "mpd")
+        assert ("EO-25-005", "E2") in {(c["directive"], c["section"]) for c in decided["citations"]}
+    driven = {
+        e["decision_id"]: e for e in _documents(services, events, events.c.kind == "transport")
+    }
+    for record in agents:  # each one carried out, under its permit: not flagged
+        assert driven[record["id"]].get("flagged") is None
+
+
+def test_the_same_seed_makes_the_same_plan() -> None:
+    from liaison.demo.timeline import SEED, checkpoint_plan, patrol_plan, stop_plan, stops
+
+    def plan(seed: int) -> list[Any]:
+        return [checkpoint_plan(), patrol_plan()] + [stop_plan(s) for s in stops(seed, 2)]
+
+    assert plan(SEED) == plan(SEED)
+    assert plan(SEED) != plan(SEED + 1)

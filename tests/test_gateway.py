@@ -539,6 +539,7 @@ def test_encounter_keeps_declared_purpose_beside_what_records_show(shared: Gatew
     assert seen["place"] == "14th St NW at Riggs St NW"
     assert seen["district"] == "1D"
     assert seen["agencies"] == cp["agencies"]
+    assert seen["flagged"] == ["joint_operation_not_decided"]  # with HSI, none decided
     assert seen["outcome"] == {"vehicles_stopped": 3, "arrests": 1}
     assert datetime.fromisoformat(seen["started_at"]) == datetime(2025, 8, 13, 23, tzinfo=UTC)
     assert datetime.fromisoformat(seen["ended_at"]) == datetime(2025, 8, 14, 2, tzinfo=UTC)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from liaison.demo.timeline import DISTRICTS, SEED, Plan, checkpoint_plan, stop_plan, stops
+from liaison.demo.timeline import (
+    DISTRICTS,
+    SEED,
+    Plan,
+    checkpoint_plan,
+    patrol_plan,
+    stop_plan,
+    stops,
+)
 from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
@@ -40,7 +48,8 @@ def load_demo(
     that was interrupted resumes where it stopped, and a finished one is not repeated."""
     plans = _pending(
         gateway,
-        [with_ids(checkpoint_plan())] + [with_ids(stop_plan(s)) for s in stops(seed, per_day)],
+        [with_ids(checkpoint_plan()), with_ids(patrol_plan())]
+        + [with_ids(stop_plan(s)) for s in stops(seed, per_day)],
     )
     if not plans:
         return DemoResult(0, 0, True)

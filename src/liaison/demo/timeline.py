@@ -1,7 +1,12 @@
 """What happens in the demo history, August to September 2025: the steps of each traffic
-stop and of the 14th Street checkpoint, as ``(kind, body)`` pairs, ``kind`` being
-``"decide"`` (an action request, docs/request-schema.md) or ``"event"`` (docs/api.md,
-"Events and flags").
+stop, of the 14th Street checkpoint and of a joint patrol with ICE, as ``(kind, body)``
+pairs, ``kind`` being ``"decide"`` (an action request, docs/request-schema.md) or
+``"event"`` (docs/api.md, "Events and flags").
+
+What the records must catch happens in it (issue 10, item 4): the checkpoint goes ahead
+after its ``joint_operation`` was denied, the patrol without one ever decided; after
+EO-25-005 some refused status inquiries are carried out anyway, and officers drive
+federal immigration agents (§ E2 allows it).
 
 Deterministic: every draw comes from a ``random.Random`` seeded from the seed given, in a
 fixed order, so a seed always makes the same history.
@@ -18,6 +23,7 @@ Plan = list[tuple[str, dict[str, Any]]]
 
 SEED = 2025
 EASTERN = ZoneInfo("America/New_York")
+EO_25_005 = datetime(2025, 8, 14, tzinfo=EASTERN)  # in force from then, in the mpd view
 DISTRICTS = [f"{n}D" for n in range(1, 8)]
 STREETS = [
     "14th St NW",
@@ -95,6 +101,11 @@ def stops(seed: int, per_day: int) -> list[Stop]:
 def stop_plan(stop: Stop) -> Plan:
     """The sequence of ('decide' | 'event', body) for one stop."""
     rng = stop.rng
+    # Drawn apart from ``rng`` (seeded by the stop's id), so the steps drawn before these
+    # were added stay as they were: a refused status check carried out anyway, agents driven.
+    later = random.Random(f"{stop.stop_id}/carried-out-and-driven")
+    carried_out, drives = later.random(), later.random()
+    after_order = stop.when >= EO_25_005
     encounter = {
         "kind": "traffic_stop",
         "id": stop.stop_id,
@@ -109,10 +120,14 @@ def stop_plan(stop: Stop) -> Plan:
     roll = rng.random()
     if roll < 0.25:  # an immigration status check on the stopped driver
         plan.append(("decide", _inquiry(stop, 2, 4, "NCIC", ["immigration_status"])))
+        if after_order and carried_out < 0.4:  # refused under § E3, and run anyway
+            plan.append(("event", _carried_out(stop)))
     elif roll < 0.32:
         plan.append(("decide", _inquiry(stop, 2, 4, "NLETS_IAQ", ["identity_verification"])))
     if rng.random() < 0.35:  # tell ICE about the stop
         plan.extend(_tell_ice(stop))
+    if after_order and drives < 0.1:  # ICE agents driven to the stop
+        plan.extend(_drive_agents(stop))
     if rng.random() < 0.03:  # an action reported with no decision before it
         unreported = stop.event(
             12,
@@ -144,6 +159,41 @@ def _inquiry(
         purposes=purposes,
         subject=stop.subject(),
     )
+
+
+def _carried_out(stop: Stop) -> dict[str, Any]:
+    """The status inquiry (request ``r2``) carried out after it was refused."""
+    return stop.event(
+        5,
+        "action_carried_out",
+        action="database_inquiry",
+        decision_id=f"{stop.stop_id}-r2",
+        actor=stop.actor(),
+        encounter=stop.ref(),
+        note="ran the NCIC status query after it was refused",
+    )
+
+
+def _drive_agents(stop: Stop) -> Plan:
+    """Federal immigration agents driven to the stop in an MPD car (EO-25-005 § E2)."""
+    drive = stop.request(
+        5,
+        20,
+        action="transport",
+        purposes=["assist_federal_agency"],
+        subject=stop.subject(),
+        recipient=ICE,
+        transport={"passengers": "federal_employees"},
+    )
+    driven = stop.event(
+        28,
+        "transport",
+        decision_id=f"{stop.stop_id}-r5",
+        actor=stop.actor(),
+        encounter=stop.ref(),
+        note="drove two ERO officers to the stop",
+    )
+    return [("decide", drive), ("event", driven)]
 
 
 def _tell_ice(stop: Stop) -> Plan:
@@ -281,3 +331,64 @@ def _checkpoint_car(k: int, rng: random.Random, ref: dict[str, Any]) -> Plan:
         }
         plan += [("decide", share), ("event", handover)]
     return plan
+
+
+PATROL_START = datetime(2025, 9, 4, 9, 0, tzinfo=EASTERN)
+PATROL_LEAD = {"id": "sergeant-140", "agency": "MPD", "role": "supervisor", "unit": "1D"}
+PATROL = {
+    "kind": "other",
+    "id": "patrol-2025-09-04-1d-ere",
+    "district": "1D",
+    "place": "Navy Yard and Southwest Waterfront",
+    "agencies": [MPD, ICE],
+    "declared_purpose": "joint patrol with ICE-ERO",
+}
+
+
+def patrol_plan() -> Plan:
+    """A joint patrol of 1D with ICE-ERO on 4 September 2025, for which no
+    ``joint_operation`` was ever asked: its sergeant drives the agents (§ E2 allows that)
+    and tells them about a person stopped (§ E1), so it went ahead undecided."""
+    start, lead = PATROL_START, PATROL_LEAD
+    ref = {"kind": "other", "id": PATROL["id"]}
+    person = {"id": "person-patrol-001", "custody": "stopped"}
+
+    def at(minutes: int) -> str:
+        return _iso(start + timedelta(minutes=minutes))
+
+    drive = {
+        "id": "patrol-0904-drive",
+        "at": at(10),
+        "actor": lead,
+        "action": "transport",
+        "purposes": ["assist_federal_agency"],
+        "subject": person,
+        "recipient": ICE,
+        "transport": {"passengers": "federal_employees"},
+        "encounter": ref,
+    }
+    share = {
+        "id": "patrol-0904-share",
+        "at": at(70),
+        "actor": lead,
+        "action": "share_information",
+        "purposes": ["assist_federal_agency"],
+        "initiative": "on_request",
+        "subject": person,
+        "recipient": ICE,
+        "data_classes": ["identity", "location"],
+        "encounter": ref,
+    }
+    ended = {**PATROL, "outcome": {"vehicles_stopped": 2, "infractions": 0, "arrests": 0}}
+    return [
+        ("event", {"at": at(0), "kind": "encounter_started", "actor": lead, "encounter": PATROL}),
+        ("decide", drive),
+        ("event", _done(at(15), "transport", lead, "patrol-0904-drive", ref)),
+        ("decide", share),
+        ("event", _done(at(75), "notification_sent", lead, "patrol-0904-share", ref)),
+        ("event", {"at": at(240), "kind": "encounter_ended", "actor": lead, "encounter": ended}),
+    ]
+
+
+def _done(at: str, kind: str, actor: dict[str, Any], decision: str, ref: Any) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "actor": actor, "decision_id": decision, "encounter": ref}

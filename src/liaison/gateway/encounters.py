@@ -11,9 +11,10 @@ taken). A record of unit U citing id X is under (docs/api.md "Encounters"):
 2. else the encounter X that names U as a participant (two such: ``Ambiguous``);
 3. else U's own encounter X, opened or not yet (an event naming it opens it).
 
-``resolve`` (1-3) and ``encounter_row`` (the row after an event, from the row before)
-are pure: replaying the ledger's event and decision entries in order through them gives
-the ``encounters`` rows and each record's ``encounter_unit`` again.
+``resolve`` (1-3) and ``encounter_row`` (the row after an event, from the row before and
+the ``joint_operation`` decisions filed under it so far, ``encounter_flags``) are pure:
+replaying the ledger's event and decision entries in order through them gives the
+``encounters`` rows and each record's ``encounter_unit`` again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from sqlalchemy import Connection, insert, select
 
 from liaison.errors import Ambiguous, Forbidden, InvalidRequest
 from liaison.gateway.auth import Principal
+from liaison.gateway.encounter_flags import (
+    JOINT_OPERATION,
+    JointDecision,
+    flag_encounter,
+    operation_flag,
+)
 from liaison.gateway.events import Event, EventKind
 from liaison.gateway.records import encounter_personal, encounter_public, only_one
 from liaison.model.request import Actor
@@ -75,10 +82,15 @@ def resolve(candidates: Sequence[Row], unit: str) -> Row | None:
     return joined[0] if joined else None
 
 
-def encounter_row(event: Event, previous: Row | None) -> dict[str, Any]:
+def encounter_row(
+    event: Event, previous: Row | None, joint: Sequence[JointDecision] = ()
+) -> dict[str, Any]:
     """The ``encounters`` row after ``event`` (which names an encounter), from the row its
-    actor's unit resolves the id to (``resolve``; None: the event opens the unit's own).
-    Only the unit that opened it may change its participants. Pure: no database."""
+    actor's unit resolves the id to (``resolve``; None: the event opens the unit's own),
+    flagged when it went ahead with federal immigration partners without a permitting
+    ``joint_operation`` decision (``joint``: those filed under it before ``event``, in
+    ledger order; ``encounter_flags``). Only the unit that opened it may change its
+    participants. Pure: no database."""
     info, unit = event.encounter, event.actor.unit
     if info is None or unit is None:
         raise ValueError("an encounter row needs an event naming an encounter, by a unit")
@@ -94,6 +106,7 @@ def encounter_row(event: Event, previous: Row | None) -> dict[str, Any]:
             )
         listed = sorted(set(named) - {owner})
     document.update(declared)
+    flag_encounter(document, operation_flag(event, document, joint))
     started: datetime | None = None if previous is None else previous["started_at"]
     ended: datetime | None = None if previous is None else previous["ended_at"]
     if event.kind is EventKind.ENCOUNTER_STARTED:
@@ -127,13 +140,34 @@ def owner_unit(conn: Connection, encounter_id: str, unit: str) -> str:
     return unit if row is None else str(row["unit"])
 
 
-def record_encounter(conn: Connection, event: Event) -> str:
-    """Write the row ``event`` makes of its encounter; return the unit owning it."""
+def joint_decisions(
+    conn: Connection, encounter_id: str, unit: str, before: int
+) -> list[JointDecision]:
+    """The ``joint_operation`` decisions filed under unit ``unit``'s encounter of the id,
+    recorded before ledger index ``before``, in ledger order."""
+    d = decisions.c
+    found = conn.execute(
+        select(d.at, d.decision)
+        .where(
+            d.encounter_id == encounter_id,
+            d.encounter_unit == unit,
+            d.action == JOINT_OPERATION,
+            d.ledger_index < before,
+        )
+        .order_by(d.ledger_index)
+    )
+    return [JointDecision(row.at, row.decision) for row in found]
+
+
+def record_encounter(conn: Connection, event: Event, index: int) -> str:
+    """Write the row ``event`` (at ledger ``index``) makes of its encounter; return the
+    unit owning it."""
     assert event.encounter is not None
     assert event.actor.unit is not None
     encounter_id = event.encounter.id
     previous = resolve(candidates(conn, encounter_id), event.actor.unit)
-    row = encounter_row(event, previous)
+    owner = event.actor.unit if previous is None else str(previous["unit"])
+    row = encounter_row(event, previous, joint_decisions(conn, encounter_id, owner, index))
     if previous is None:
         conn.execute(insert(encounters), [row])
     else:
@@ -168,9 +202,11 @@ def read_encounter(
     row, visible, seen = only_one(
         readable, f"encounter {encounter_id!r}", "unit", lambda v: str(v[0]["unit"])
     )
+    document = json.loads(row["document"])
     return {
-        **json.loads(row["document"]),
+        **document,
         **encounter_personal(conn, row["id"], row["unit"]),  # from the ledger, while kept
+        "flagged": document.get("flagged", []),  # what it must catch (encounter_flags)
         "unit": row["unit"],
         "participants": participants(row),
         "started_at": _iso(row["started_at"]),
@@ -217,8 +253,15 @@ def _records(
         .where(e.encounter_id == row["id"], e.encounter_unit == row["unit"])
         .order_by(e.at, e.ledger_index)
     ).all()
-    index.verified_many("decisions", [dict(r._mapping) for r in found])
-    index.check_encounter(row, index.verified_many("events", [dict(r._mapping) for r in done]))
+    filed = index.verified_many("decisions", [dict(r._mapping) for r in found])
+    joint = [
+        (d["ledger_index"], JointDecision(d["at"], d["decision"]))
+        for d in filed
+        if d["action"] == JOINT_OPERATION
+    ]
+    index.check_encounter(
+        row, index.verified_many("events", [dict(r._mapping) for r in done]), joint
+    )
     visible = [r for r in found if who.may_read(r.actor_id, r.unit)]
     return row, visible, [r for r in done if who.may_read(r.actor_id, r.unit)]
 

@@ -10,8 +10,9 @@ side) reads them beside the ledger and is called by the command (``liaison.cli.v
   points at no such entry is reported too;
 - ``encounters``: the rows the event entries make, replayed in ledger order with the
   writer's own functions (``encounters.resolve``, ``index_rows.encounter_step``), against
-  the table, both ways; and each decision's and event's ``encounter_unit``, the unit owning
-  the encounter the writer filed it under;
+  the table, both ways, with the ``joint_operation`` decisions filed under each encounter
+  so far (so its flags, ``encounter_flags``, are checked too); and each decision's and
+  event's ``encounter_unit``, the unit owning the encounter the writer filed it under;
 - ``pack_changes``: each row against the version its ``pack_change`` entries replay to,
   and each entry against its row (``pack_ledger``).
 
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from liaison.errors import LiaisonError
+from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.encounters import resolve
 from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
@@ -36,6 +38,7 @@ from liaison.gateway.index_rows import (
     encounter_step,
     event_row,
     instant,
+    joint_decision,
 )
 from liaison.gateway.pack_ledger import read_pack_record
 from liaison.ledger.entries import parse_body
@@ -70,6 +73,8 @@ class _IndexCheck:
         self.problems: list[Finding] = []
         # The replayed encounters: by id, each unit's (ids are per unit).
         self.encounters: dict[str, list[dict[str, Any]]] = {}
+        # The joint_operation decisions filed under each (encounter id, owning unit) so far.
+        self.joint: dict[tuple[str, str], list[JointDecision]] = {}
 
     def run(self) -> list[Finding]:
         with read_cursor(self.ledger.engine, snapshot=True) as cur:
@@ -156,9 +161,14 @@ class _IndexCheck:
             unit = str((record["request"] if kind == "decision" else record)["actor"]["unit"])
             rows = self.encounters.setdefault(ident, [])
             previous = resolve(rows, unit)
+            owner = unit if previous is None else str(previous["unit"])
+            joint = self.joint.setdefault((ident, owner), [])
             if kind == "decision":
-                return unit if previous is None else str(previous["unit"])
-            made = encounter_step(previous, record)
+                decided = joint_decision(record)
+                if decided is not None:
+                    joint.append(decided)
+                return owner
+            made = encounter_step(previous, record, joint)
         except (KeyError, TypeError, ValueError, LiaisonError) as exc:
             self._problem(f"entry {index}", f"its encounter cannot be replayed: {exc}")
             return False

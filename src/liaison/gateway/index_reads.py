@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from liaison.errors import NotFound, SignerRefused
+from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
@@ -135,13 +136,22 @@ class IndexReader:
             return None
         return last
 
-    def check_encounter(self, row: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> None:
+    def check_encounter(
+        self,
+        row: Mapping[str, Any],
+        events: Sequence[Mapping[str, Any]],
+        joint: Sequence[tuple[int, JointDecision]] = (),
+    ) -> None:
         """The encounter ``row`` must be what its (verified) event rows' entries make,
-        replayed in ledger order (``index_rows.encounter_step``, as the writer does)."""
+        replayed in ledger order (``index_rows.encounter_step``, as the writer does), each
+        beside the ``joint_operation`` decisions (ledger index, decision; verified) filed
+        under it before that event."""
         current: dict[str, Any] | None = None
+        ordered = sorted(joint, key=lambda j: j[0])
         for event in sorted(events, key=lambda e: int(e["ledger_index"])):
+            before = [j for i, j in ordered if i < int(event["ledger_index"])]
             try:
-                current = encounter_step(current, event["document"])
+                current = encounter_step(current, event["document"], before)
             except (KeyError, TypeError, ValueError) as exc:
                 raise failure("events", event.get("id"), ["document"], str(exc)) from None
         if current is None:

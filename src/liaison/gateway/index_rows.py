@@ -12,13 +12,14 @@ changed behind the ledger's back: the service refuses to act on it or serve it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from liaison.errors import IntegrityFailure
+from liaison.gateway.encounter_flags import JOINT_OPERATION, JointDecision
 from liaison.gateway.encounters import encounter_row
 from liaison.gateway.events import Event
 from liaison.ledger.entries import parse_body
@@ -134,10 +135,27 @@ def event_of(record: Mapping[str, Any]) -> Event:
         raise ValueError(f"not an event record: {exc.errors()[0].get('msg')}") from None
 
 
-def encounter_step(current: Mapping[str, Any] | None, record: Mapping[str, Any]) -> dict[str, Any]:
+def encounter_step(
+    current: Mapping[str, Any] | None,
+    record: Mapping[str, Any],
+    joint: Sequence[JointDecision] = (),
+) -> dict[str, Any]:
     """The ``encounters`` row after an event entry's ``record`` (as the ledger holds it),
-    from the row its unit resolves the id to: the writer's own ``encounters.encounter_row``."""
-    return encounter_row(event_of(record), current)
+    from the row its unit resolves the id to and the ``joint_operation`` decisions filed
+    under it before the event: the writer's own ``encounters.encounter_row``."""
+    return encounter_row(event_of(record), current, joint)
+
+
+def joint_decision(record: Mapping[str, Any]) -> JointDecision | None:
+    """The ``joint_operation`` decision a ``decision`` entry's ``record`` is, or None
+    (another action): what an encounter it is filed under is flagged by."""
+    if record["request"]["action"] != JOINT_OPERATION:
+        return None
+    decided = record["decision"]
+    at = instant(decided["at"])
+    if at is None:
+        raise ValueError("a joint_operation decision without a readable instant")
+    return JointDecision(at, str(decided["decision"]))
 
 
 def differences(

@@ -104,7 +104,7 @@ def _write_event(conn: Connection, data: EventIndex, index: int) -> None:
     mine = (events.c.id == row["id"], events.c.actor_id == row["actor_id"])
     if conn.execute(select(events.c.id).where(*mine)).first():  # the actor's own id
         raise Conflict(f"event id {row['id']!r} was already recorded")
-    owner = record_encounter(conn, event) if event.encounter is not None else None
+    owner = record_encounter(conn, event, index) if event.encounter is not None else None
     conn.execute(insert(events), [{**row, "ledger_index": index, "encounter_unit": owner}])
 
 
