@@ -113,9 +113,14 @@ def decision_stats(
 ) -> Response:
     """How many recorded decisions the filter selects, within what the key may read,
     per combination of the `group_by` keys (comma-separated; `month` is the calendar
-    month in D.C.'s zone, America/New_York), and the total."""
+    month in D.C.'s zone, America/New_York), and the total. Counts come from the index
+    (which `liaison ledger verify` checks row by row), not from each entry: while the
+    service knows its database disagrees with the ledger, none are served (503)."""
     who.require(*RECORD_READERS)
     wanted = request_filter(request)
+    fault = svc.gateway.rules.fault
+    if fault is not None:
+        raise IntegrityFailure(f"no counts while the database disagrees with the ledger: {fault}")
     answer = counts(svc.gateway.db, who, wanted, parse_group_by(group_by))
     if format == "json":
         return JSONResponse(answer)
