@@ -346,7 +346,7 @@ def test_an_existing_database_migrates(backend: str, tmp_path: Path) -> None:
         try:
             # The rows agree with the entries (0006 took the place out of the encounter row).
             assert check_index(gateway.ledger) == []
-            with db.connect() as conn:  # 0007 filled the query columns from the document
+            with db.connect() as conn:  # 0008 filled the query columns from the document
                 row = conn.execute(select(decisions).where(decisions.c.id == "old-1")).one()
                 purposes = conn.execute(select(decision_purposes.c.purpose)).scalars().all()
             assert (row.database, row.custody, row.recipient_type) == ("WALES", "stopped", None)

@@ -10,8 +10,8 @@
 Existing rows are filled from their ``document`` (the entry's public record, which
 ``liaison ledger verify`` holds them to), so that the rows agree with their entries again.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -24,8 +24,8 @@ from alembic import op
 
 from liaison.gateway.index_rows import decision_citations, decision_purposes, filter_columns
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
