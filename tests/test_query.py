@@ -155,6 +155,10 @@ def test_counts_by_action_decision_month_agree_with_the_requests(fx: Fixture) ->
         ({"purpose": "immigration_status"}, lambda r: "immigration_status" in r["purposes"]),
         ({"recipient_type": "federal_immigration", "custody": "free"},
          lambda r: "recipient" in r and r["subject"]["custody"] == "free"),
+        ({"action": "share_information", "custody": "free,stopped"},
+         lambda r: "recipient" in r and r["subject"]["custody"] != "mpd_custody"),
+        ({"purpose": "warrant_check,immigration_status", "unit": "3D"},
+         lambda r: r["actor"]["unit"] == "3D" and r["action"] == "database_inquiry"),
         ({"database": "NCIC", "decision": "deny"},
          lambda r: r.get("database") == "NCIC" and r["decided"] == "deny"),
         ({"directive": "EO-25-005"}, lambda r: any(d == "EO-25-005" for d, _ in r["cited"])),
@@ -215,6 +219,8 @@ def test_an_admin_reads_no_records(fx: Fixture) -> None:
         ({"purpose": "curiosity"}, "purpose"),
         ({"colour": "red"}, "colour"),
         ({"unit": ""}, "unit"),
+        ({"unit": "1D,"}, "unit"),
+        ({"custody": "free,jailed"}, "custody"),
     ],
 )
 def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None:

@@ -28,7 +28,8 @@ WhereOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--where",
-        help="A filter KEY=VALUE (repeatable): from, to (RFC 3339 with an offset), action, "
+        help="A filter KEY=VALUE[,VALUE...] (repeatable; several values: any of them): "
+        "from, to (RFC 3339 with an offset), action, "
         "decision, basis, view, directive, section, recipient_type, recipient_agency, "
         "database, custody, purpose, unit, actor, district, encounter.",
     ),

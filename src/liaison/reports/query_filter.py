@@ -49,30 +49,35 @@ _COLUMNS = {
     "actor": "actor_id",
     "encounter": "encounter_id",
 }
-MAX_VALUE = 256  # as a request's names (``model.request.Name``)
+MAX_VALUE = 256  # each value, as a request's names (``model.request.Name``)
+MAX_TEXT = 1024  # a key's whole text (its values, comma-separated)
+
+
+Values = tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionFilter:
-    """What a query asks for; ``None``: any. ``start``/``end``: ``at`` in [start, end)."""
+    """What a query asks for: each key one of its values (``None``: any); ``start``/``end``:
+    ``at`` in [start, end)."""
 
     start: datetime | None = None
     end: datetime | None = None
-    action: str | None = None
-    decision: str | None = None
-    basis: str | None = None
-    view: str | None = None
-    directive: str | None = None
-    section: str | None = None
-    recipient_type: str | None = None
-    recipient_agency: str | None = None
-    database: str | None = None
-    custody: str | None = None
-    purpose: str | None = None
-    unit: str | None = None
-    actor: str | None = None
-    district: str | None = None
-    encounter: str | None = None
+    action: Values = None
+    decision: Values = None
+    basis: Values = None
+    view: Values = None
+    directive: Values = None
+    section: Values = None
+    recipient_type: Values = None
+    recipient_agency: Values = None
+    database: Values = None
+    custody: Values = None
+    purpose: Values = None
+    unit: Values = None
+    actor: Values = None
+    district: Values = None
+    encounter: Values = None
 
 
 # The keys a filter is written with: ``from`` and ``to`` for the time range.
@@ -80,27 +85,37 @@ FILTER_KEYS = ("from", "to", *tuple(f.name for f in fields(DecisionFilter))[2:])
 
 
 def parse_filter(given: Mapping[str, str]) -> DecisionFilter:
-    """The filter ``given`` (key → value) asks for; ``InvalidRequest`` naming a bad key."""
+    """The filter ``given`` (key → value) asks for; ``InvalidRequest`` naming a bad key.
+    A value but ``from``'s and ``to``'s may list several, comma-separated: any of them."""
     values: dict[str, Any] = {}
     for key, value in given.items():
         if key not in FILTER_KEYS:
             raise InvalidRequest(key, f"{key}: not a filter (one of {', '.join(FILTER_KEYS)})")
-        if not value or len(value) > MAX_VALUE or "\x00" in value:
-            raise InvalidRequest(key, f"{key}: must be 1 to {MAX_VALUE} characters, no NUL")
+        if not value or len(value) > MAX_TEXT or "\x00" in value:
+            raise InvalidRequest(key, f"{key}: must be 1 to {MAX_TEXT} characters, no NUL")
         if key in ("from", "to"):
             try:
                 values["start" if key == "from" else "end"] = parse_instant(value)
             except ValueError as exc:
                 raise InvalidRequest(key, f"{key}: {exc}") from None
             continue
-        vocabulary = _VOCABULARY.get(key)
-        if vocabulary is not None and value not in vocabulary.__members__.values():
-            known = ", ".join(m.value for m in vocabulary)
-            raise InvalidRequest(key, f"{key}: {value!r} is not one of {known}")
-        values[key] = value
+        values[key] = _values(key, value)
     found = DecisionFilter(**values)
     if found.start and found.end and found.start >= found.end:
         raise InvalidRequest("to", "to: must be after from")
+    return found
+
+
+def _values(key: str, text: str) -> tuple[str, ...]:
+    """A value list: comma-separated, none empty, each of the key's vocabulary if it has one."""
+    found = tuple(dict.fromkeys(text.split(",")))
+    vocabulary = _VOCABULARY.get(key)
+    for value in found:
+        if not value or len(value) > MAX_VALUE:
+            raise InvalidRequest(key, f"{key}: each value must be 1 to {MAX_VALUE} characters")
+        if vocabulary is not None and value not in vocabulary.__members__.values():
+            known = ", ".join(m.value for m in vocabulary)
+            raise InvalidRequest(key, f"{key}: {value!r} is not one of {known}")
     return found
 
 
@@ -114,23 +129,23 @@ def conditions(wanted: DecisionFilter) -> list[ColumnElement[bool]]:
     for key, column in _COLUMNS.items():
         value = getattr(wanted, key)
         if value is not None:
-            out.append(decisions.c[column] == value)
+            out.append(decisions.c[column].in_(value))
     if wanted.purpose is not None:
         p = decision_purposes
         mine = p.c.ledger_index == decisions.c.ledger_index
-        out.append(exists(select(p.c.ledger_index).where(mine, p.c.purpose == wanted.purpose)))
+        out.append(exists(select(p.c.ledger_index).where(mine, p.c.purpose.in_(wanted.purpose))))
     if wanted.directive is not None or wanted.section is not None:
         c = decision_citations
         cited = [c.c.ledger_index == decisions.c.ledger_index]
         if wanted.directive is not None:
-            cited.append(c.c.directive == wanted.directive)
+            cited.append(c.c.directive.in_(wanted.directive))
         if wanted.section is not None:
-            cited.append(c.c.section == wanted.section)
+            cited.append(c.c.section.in_(wanted.section))
         out.append(exists(select(c.c.ledger_index).where(*cited)))
     if wanted.district is not None:
         e = encounters
         under = (e.c.id == decisions.c.encounter_id, e.c.unit == decisions.c.encounter_unit)
-        out.append(exists(select(e.c.id).where(*under, e.c.district == wanted.district)))
+        out.append(exists(select(e.c.id).where(*under, e.c.district.in_(wanted.district))))
     return out
 
 

@@ -19,7 +19,7 @@ from liaison.errors import (
     Unauthenticated,
 )
 from liaison.reports.query import GROUP_KEYS, MAX_LIMIT, counts, page, parse_group_by
-from liaison.reports.query_filter import FILTER_KEYS, DecisionFilter, parse_filter
+from liaison.reports.query_filter import FILTER_KEYS, MAX_TEXT, DecisionFilter, parse_filter
 from liaison.reports.query_formats import MEDIA_TYPES, counts_text, decisions_text
 
 router = APIRouter(tags=["queries"])
@@ -40,8 +40,9 @@ FILTER_PARAMETERS = [
         "name": key,
         "in": "query",
         "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 256},
-        "description": _FILTER_DOC.get(key, f"the decision's `{key}` is this value"),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
+        "description": _FILTER_DOC.get(key, f"the decision's `{key}` is this value")
+        + ("" if key in ("from", "to") else " (comma-separated: any of them)"),
     }
     for key in FILTER_KEYS
 ]
