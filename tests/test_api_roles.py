@@ -31,6 +31,8 @@ POST /v1/events as self        200      200         403      403    403     401
 GET decision: own              200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
+GET /v1/decisions (list)       200      200         200      403    403     401
+GET /v1/stats/decisions        200      200         200      403    403     401
 GET encounter: own             200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
@@ -112,6 +114,8 @@ MATRIX: dict[str, list[int]] = {
     "GET decision own": row(200, 200, 200, 403, 403),
     "GET decision unit-mate": row(404, 200, 200, 403, 403),
     "GET decision other unit": row(404, 404, 200, 403, 403),
+    "GET decisions list": row(200, 200, 200, 403, 403),
+    "GET decision stats": row(200, 200, 200, 403, 403),
     "GET encounter own": row(200, 200, 200, 403, 403),
     "GET encounter unit-mate": row(404, 200, 200, 403, 403),
     "GET encounter other unit": row(404, 404, 200, 403, 403),
@@ -308,6 +312,8 @@ ROUTES: dict[str, Call] = {
     "GET decision own": _get("/v1/decisions/dec-officer-1"),
     "GET decision unit-mate": _get("/v1/decisions/dec-officer-2"),
     "GET decision other unit": _get("/v1/decisions/dec-officer-3"),
+    "GET decisions list": _get("/v1/decisions", action="database_inquiry"),
+    "GET decision stats": _get("/v1/stats/decisions", group_by="action,month"),
     "GET encounter own": _get("/v1/encounters/stop-officer-1"),
     "GET encounter unit-mate": _get("/v1/encounters/stop-officer-2"),
     "GET encounter other unit": _get("/v1/encounters/stop-officer-3"),
@@ -378,6 +384,26 @@ def test_reads_show_only_what_the_key_may_read(world: World) -> None:
     index = first["ledger_index"]
     entry = client.get(f"/v1/ledger/entries/{index}", headers=headers["auditor"]).json()
     assert entry["personal"] == {"subject_id": "person-1"}  # only auditors get this far
+
+
+def test_lists_and_counts_show_only_what_the_key_may_read(world: World) -> None:
+    """``GET /v1/decisions`` and ``GET /v1/stats/decisions`` (issue 10): an officer their
+    own records, a supervisor their own and their unit's, the auditor everything; the
+    list and the counts agree, and each item is one ``Principal.may_read`` allows."""
+    client = world.client
+    for role in ("officer", "supervisor", "auditor"):
+        ident, unit = SELF[role]
+        who = Principal("k", KeyRole(role), ident, unit)
+        listed = client.get("/v1/decisions?limit=1000", headers=world.headers[role]).json()
+        assert listed["items"]
+        assert all(who.may_read(i["actor_id"], i["unit"]) for i in listed["items"])
+        assert listed["total"] == len(listed["items"])
+        ids = {i["id"] for i in listed["items"]}
+        assert "dec-officer-1" in ids
+        assert ("dec-officer-2" in ids) == (role != "officer")
+        assert ("dec-officer-3" in ids) == (role == "auditor")
+        stats = client.get("/v1/stats/decisions?group_by=unit", headers=world.headers[role]).json()
+        assert stats["total"] == listed["total"]
 
 
 # -- issue 8, item 5: what a key of another unit learns -----------------------------------------

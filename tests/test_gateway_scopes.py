@@ -39,7 +39,7 @@ from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
 from liaison.storage.database import open_engine, write_transaction
 from liaison.storage.migrate import upgrade
-from liaison.storage.tables import decisions, encounters, events
+from liaison.storage.tables import decision_purposes, decisions, encounters, events
 
 NOON = "2025-08-15T12:00:00-04:00"
 AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
@@ -346,6 +346,11 @@ def test_an_existing_database_migrates(backend: str, tmp_path: Path) -> None:
         try:
             # The rows agree with the entries (0006 took the place out of the encounter row).
             assert check_index(gateway.ledger) == []
+            with db.connect() as conn:  # 0008 filled the query columns from the document
+                row = conn.execute(select(decisions).where(decisions.c.id == "old-1")).one()
+                purposes = conn.execute(select(decision_purposes.c.purpose)).scalars().all()
+            assert (row.database, row.custody, row.recipient_type) == ("WALES", "stopped", None)
+            assert purposes == ["warrant_check"]
             assert decide(gateway, legacy, ONE).replayed
             assert not decide(gateway, inquiry("old-1", THREE), THREE).replayed
             seen = gateway.encounter("old-cp", ONE)

@@ -29,7 +29,15 @@ from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
 from liaison.ledger.log import Ledger
 from liaison.ledger.store import TreeStore
-from liaison.storage.tables import decisions, encounters, events, ledger_entries, pack_changes
+from liaison.storage.tables import (
+    decision_citations,
+    decision_purposes,
+    decisions,
+    encounters,
+    events,
+    ledger_entries,
+    pack_changes,
+)
 
 NOON = "2025-08-15T12:00:00-04:00"
 ORIGIN = "test.example/integrity"
@@ -369,13 +377,52 @@ def edit_purpose(engine: Engine) -> None:
         )
 
 
+def edit_database(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(decisions).where(decisions.c.id == "dec-deny").values(database="WALES"))
+
+
 EDITS = {
     "decision": (edit_decision, "decisions 'dec-deny'", "decision"),
+    "database": (edit_database, "decisions 'dec-deny'", "database"),
     "flagged": (clear_flag, "events 'evt-flagged'", "flagged"),
     "deleted": (delete_event, "events 'evt-end'", "has no events row"),
     "fake": (fake_decision, "decisions 'dec-fake'", "ledger_index"),
     "purpose": (edit_purpose, "encounters 'enc-1'", "document.declared_purpose"),
 }
+
+
+def test_edited_purposes_and_citations_rows_are_named(deployment: Deployment) -> None:
+    """The side tables a query filters on (issue 10): a purpose row rewritten (the denied
+    status check filed as a warrant check), a citation added, a stray row: each named."""
+    with deployment.start() as services:
+        web, who = client(services)
+        record_history(web, who)
+        with db(services).begin() as conn:
+            index = conn.execute(
+                select(decisions.c.ledger_index).where(decisions.c.id == "dec-deny")
+            ).scalar_one()
+            permit = conn.execute(
+                select(decisions.c.ledger_index).where(decisions.c.id == "dec-permit")
+            ).scalar_one()
+            assert conn.execute(
+                select(decision_purposes.c.purpose).where(decision_purposes.c.ledger_index == index)
+            ).scalars().all() == ["immigration_status"]
+            conn.execute(
+                update(decision_purposes)
+                .where(decision_purposes.c.ledger_index == index)
+                .values(purpose="warrant_check")
+            )
+            conn.execute(
+                insert(decision_citations),
+                [{"ledger_index": permit, "directive": "EO-25-005", "section": "E9"}],
+            )
+            conn.execute(insert(decision_purposes), [{"ledger_index": 10**9, "purpose": "x"}])
+    code, out = deployment.verify()
+    assert code == 1, out
+    assert "decision_purposes of decisions 'dec-deny'" in out, out
+    assert "decision_citations of decisions 'dec-permit'" in out, out
+    assert f"decision_purposes at ledger_index {10**9}" in out, out
 
 
 def test_an_untouched_index_verifies(deployment: Deployment) -> None:

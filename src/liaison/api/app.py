@@ -25,7 +25,16 @@ from liaison.api.deps import Services, build_services
 from liaison.api.errors import install
 from liaison.api.openapi import install_openapi
 from liaison.api.requestlog import RequestLog
-from liaison.api.routes import decisions, directives, encounters, events, health, ledger, packs
+from liaison.api.routes import (
+    decisions,
+    directives,
+    encounters,
+    events,
+    health,
+    ledger,
+    packs,
+    queries,
+)
 from liaison.logs import configure as configure_logs
 from liaison.settings import Settings
 
@@ -37,6 +46,7 @@ ROUTERS = (
     ledger.router,
     directives.router,
     packs.router,
+    queries.router,
 )
 
 

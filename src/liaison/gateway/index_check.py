@@ -8,6 +8,8 @@ side) reads them beside the ledger and is called by the command (``liaison.cli.v
 - ``decisions`` and ``events``: each ``decision`` / ``event`` entry has exactly one row, at
   its index, whose every column is what the entry determines (``index_rows``); a row that
   points at no such entry is reported too;
+- ``decision_purposes`` and ``decision_citations``: each decision's rows, as a set, are
+  what its record names, and no row points at an index that is no decision entry;
 - ``encounters``: the rows the event entries make, replayed in ledger order with the
   writer's own functions (``encounters.resolve``, ``index_rows.encounter_step``), against
   the table, both ways, with the ``joint_operation`` decisions filed under each encounter
@@ -33,6 +35,8 @@ from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
     EVENT_COLUMNS,
+    decision_citations,
+    decision_purposes,
     decision_row,
     differences,
     encounter_step,
@@ -50,6 +54,12 @@ from liaison.storage.database import DriverCursor, param_mark, read_cursor
 BATCH = 8192
 _LOWEST = -(2**62)
 _Maker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
+_Sides = dict[str, dict[int, set[tuple[str, ...]]]]
+# A decision's side tables: the columns but its ledger index, and the rows its record makes.
+_SIDES: dict[str, tuple[str, Callable[[Mapping[str, Any]], set[Any]]]] = {
+    "decision_purposes": ("purpose", lambda r: {(p,) for p in decision_purposes(r)}),
+    "decision_citations": ("directive, section", decision_citations),
+}
 _KINDS: dict[str, tuple[str, _Maker, tuple[str, ...]]] = {
     "decision": ("decisions", decision_row, DECISION_COLUMNS),
     "event": ("events", event_row, EVENT_COLUMNS),
@@ -82,15 +92,18 @@ class _IndexCheck:
             while entries := self._entries(cur, after):
                 last = int(entries[-1][0])
                 rows = {t: self._rows(cur, t, after, last) for t in ("decisions", "events")}
+                sides = {t: self._sides(cur, t, after, last) for t in _SIDES}
                 for idx, kind, body in entries:
-                    self._entry(int(idx), str(kind), blob(body), rows)
+                    self._entry(int(idx), str(kind), blob(body), rows, sides)
                 for table, left in rows.items():
                     for index, row in left.items():
                         self._stray(table, index, row)
+                self._stray_sides(sides)
                 after = last
             for table in ("decisions", "events"):
                 for index, row in self._rows(cur, table, after, None).items():
                     self._stray(table, index, row)
+            self._stray_sides({t: self._sides(cur, t, after, None) for t in _SIDES})
             self._check_encounters(cur)
         return self.problems
 
@@ -123,7 +136,50 @@ class _IndexCheck:
             out[int(row["ledger_index"])] = row
         return out
 
-    def _entry(self, index: int, kind: str, body: bytes, rows: dict[str, dict[int, Any]]) -> None:
+    def _sides(
+        self, cur: DriverCursor, table: str, after: int, last: int | None
+    ) -> dict[int, set[tuple[str, ...]]]:
+        """The rows of a side table (``_SIDES``) in the range, as sets by ledger index."""
+        m = self.m
+        where, params = f"ledger_index > {m}", [after]
+        if last is not None:
+            where += f" AND ledger_index <= {m}"
+            params.append(last)
+        cur.execute(f"SELECT ledger_index, {_SIDES[table][0]} FROM {table} WHERE {where}", params)
+        out: dict[int, set[tuple[str, ...]]] = {}
+        for index, *values in cur.fetchall():
+            out.setdefault(int(index), set()).add(tuple(str(v) for v in values))
+        return out
+
+    def _check_sides(
+        self, index: int, record: Mapping[str, Any], row: Mapping[str, Any] | None, sides: _Sides
+    ) -> None:
+        """A decision's purposes and citations rows against what its record names."""
+        for table, (_, make) in _SIDES.items():
+            have = sides[table].pop(index, set())
+            if row is not None and have != make(record):
+                self._problem(
+                    f"{table} of decisions {row['id']!r}",
+                    f"rows differ from decision entry {index} (edited)",
+                )
+
+    def _stray_sides(self, sides: _Sides) -> None:
+        for table, left in sides.items():
+            for index in left:
+                self._problem(
+                    f"{table} at ledger_index {index}",
+                    f"rows point at entry {index}, which is no decision entry "
+                    "(rows the ledger does not hold)",
+                )
+
+    def _entry(
+        self,
+        index: int,
+        kind: str,
+        body: bytes,
+        rows: dict[str, dict[int, Any]],
+        sides: _Sides,
+    ) -> None:
         table, make, columns = _KINDS[kind]
         try:
             parsed = parse_body(body)
@@ -141,6 +197,8 @@ class _IndexCheck:
                     f"{table} {row['id']!r}",
                     f"column(s) {', '.join(differ)} differ from {kind} entry {index} (edited)",
                 )
+        if kind == "decision":
+            self._check_sides(index, parsed["record"], row, sides)
         owner = self._encounter_of(index, kind, parsed["record"])
         if row is not None and owner is not False and row.get("encounter_unit") != owner:
             self._problem(

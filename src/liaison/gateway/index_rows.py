@@ -43,6 +43,10 @@ DECISION_COLUMNS = (
     "basis",
     "policy_version",
     "encounter_id",
+    "recipient_type",
+    "recipient_agency",
+    "database",
+    "custody",
     "document",
 )
 EVENT_COLUMNS = (
@@ -102,8 +106,31 @@ def decision_row(index: int, body: Mapping[str, Any]) -> dict[str, Any]:
         "basis": decided["basis"],
         "policy_version": decided["policy_version"],
         "encounter_id": encounter["id"] if isinstance(encounter, dict) else None,
+        **filter_columns(request),
         "document": record,
     }
+
+
+def filter_columns(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's single-valued fields a query filters on (docs/request-schema.md)."""
+    recipient, subject = request.get("recipient"), request.get("subject")
+    return {
+        "recipient_type": recipient["type"] if isinstance(recipient, dict) else None,
+        "recipient_agency": recipient["agency"] if isinstance(recipient, dict) else None,
+        "database": request.get("database"),
+        "custody": subject["custody"] if isinstance(subject, dict) else None,
+    }
+
+
+def decision_purposes(record: Mapping[str, Any]) -> set[str]:
+    """The ``decision_purposes`` rows (one per purpose) of a decision's public ``record``."""
+    return {str(p) for p in record["request"].get("purposes") or ()}
+
+
+def decision_citations(record: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The ``decision_citations`` rows (directive, section) of a decision's ``record``."""
+    cited = record["decision"].get("citations") or ()
+    return {(str(c["directive"]), str(c["section"])) for c in cited}
 
 
 def event_row(index: int, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ whose row and encounter it writes, or a pack change. ``write_index`` writes a wh
 group's, in job order, after its entries, so the rows commit with their entries or not
 at all (docs/ledger.md, "The index is checked against the ledger"):
 
-1. every decision row, in one bulk insert straight to the driver;
+1. every decision row, in one bulk insert straight to the driver, and its purposes and
+   citations (``decision_purposes``, ``decision_citations``) likewise;
 2. in job order: a decision filed under its encounter's owner (``encounters.resolve``),
    an event's row and the row it makes of its encounter, a pack change's row;
 3. each pack version a decision was made under must still be the newest: the decisions
@@ -31,17 +32,20 @@ from liaison.gateway.packs import PreparedChange, current_seq
 from liaison.ledger.committer import Refusal
 from liaison.ledger.sequencer import Appended
 from liaison.storage.bulk import insert_rows
-from liaison.storage.tables import decisions, events
+from liaison.storage.tables import decision_citations, decision_purposes, decisions, events
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionIndex:
     """A decision's ``decisions`` row but its ledger index, the pack version (``seq``) it
-    was made under, and the (encounter id, actor's unit) it is filed under, if any."""
+    was made under, the (encounter id, actor's unit) it is filed under, if any, and its
+    ``decision_purposes`` and ``decision_citations`` rows but their ledger index."""
 
     row: dict[str, Any]
     seq: int
     encounter: tuple[str, str] | None = None
+    purposes: frozenset[str] = frozenset()
+    citations: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,13 @@ def _insert_decisions(conn: Connection, found: list[tuple[DecisionIndex, Appende
         _bound(decisions, columns, [*(d.row[c] for c in named), at.index], conn) for d, at in found
     ]
     insert_rows(conn, decisions, columns, rows)
+    purposes = [(at.index, p) for d, at in found for p in sorted(d.purposes)]
+    if purposes:
+        insert_rows(conn, decision_purposes, ("ledger_index", "purpose"), purposes)
+    cited = [(at.index, *c) for d, at in found for c in sorted(d.citations)]
+    if cited:
+        names = ("ledger_index", "directive", "section")
+        insert_rows(conn, decision_citations, names, cited)
 
 
 def _file_under_encounter(conn: Connection, index: int, encounter_id: str, unit: str) -> None:

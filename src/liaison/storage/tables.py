@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -93,7 +94,32 @@ decisions = Table(
     Column("encounter_id", String(256), nullable=True, index=True),
     # The unit that owns the encounter the record is under (``gateway.encounters.resolve``).
     Column("encounter_unit", String(256), nullable=True),
+    # What a query filters on (issue 10), from the request (``index_rows.decision_row``).
+    Column("recipient_type", String(40), nullable=True, index=True),
+    Column("recipient_agency", String(256), nullable=True, index=True),
+    Column("database", String(40), nullable=True, index=True),
+    Column("custody", String(40), nullable=True, index=True),
     Column("document", Text, nullable=False),  # request + decision, JSON, without personal data
+    Index("ix_decisions_at_ledger_index", "at", "ledger_index"),  # the query's page order
+)
+
+# A decision's purposes and the sections it cites, one row each (keyed by the decision's
+# ledger index, unique): ``index_rows.decision_purposes`` / ``decision_citations``.
+decision_purposes = Table(
+    "decision_purposes",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("purpose", String(40), primary_key=True),
+    Index("ix_decision_purposes_purpose", "purpose"),
+)
+
+decision_citations = Table(
+    "decision_citations",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("directive", String(256), primary_key=True),
+    Column("section", String(256), primary_key=True),
+    Index("ix_decision_citations_directive_section", "directive", "section"),
 )
 
 events = Table(

@@ -1,0 +1,75 @@
+"""Query answers written out (docs/api.md, "Querying decisions"): a page of decisions or
+the counts of a grouping as JSON, CSV (RFC 4180, a header row) or JSON lines, one way for
+the API and the CLI (``liaison query decisions``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+FORMATS = ("json", "csv", "jsonl")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/jsonl",
+}
+# The columns of a decision in CSV: its item but the nested request and outcome; the
+# purposes and the citations (``EO-25-005 E3``) are joined with ``;``.
+CSV_COLUMNS = (
+    "id",
+    "ledger_index",
+    "at",
+    "actor_id",
+    "unit",
+    "action",
+    "view",
+    "decision",
+    "basis",
+    "policy_version",
+    "encounter_id",
+    "recipient_type",
+    "recipient_agency",
+    "database",
+    "custody",
+    "purposes",
+    "citations",
+)
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """``rows`` as CSV with a header of ``columns``; lists joined with ``;``, None empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def jsonl_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """One JSON object per line (each line ends with a newline)."""
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+
+
+def decisions_text(items: Sequence[Mapping[str, Any]], fmt: str) -> str:
+    """A page's items in ``fmt`` (CSV or JSON lines; JSON is the page object itself)."""
+    return csv_text(items, CSV_COLUMNS) if fmt == "csv" else jsonl_text(items)
+
+
+def counts_text(answer: Mapping[str, Any], fmt: str) -> str:
+    """The groups of ``query.counts`` in ``fmt`` (CSV or JSON lines)."""
+    groups = answer["groups"]
+    if fmt == "csv":
+        return csv_text(groups, [*answer["group_by"], "count"])
+    return jsonl_text(groups)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,266 @@
+"""Querying recorded decisions (issue 10, item 1): filters, counts, pages, scope.
+
+Every expected number is counted here from the fixture's own requests and the decisions
+the gateway answered when it recorded them, never through the query code.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import BACKENDS, database_url
+from liaison.errors import Forbidden, InvalidRequest
+from liaison.gateway.auth import Principal
+from liaison.gateway.events import Event
+from liaison.gateway.roles import KeyRole
+from liaison.gateway.service import Gateway
+from liaison.ledger.log import Ledger
+from liaison.model.request import parse_request
+from liaison.policy import Engine as PolicyEngine
+from liaison.policy import load_pack, shipped_pack_path
+from liaison.reports.query import counts, page, parse_group_by
+from liaison.reports.query_filter import DecisionFilter, parse_filter
+from liaison.storage.database import open_engine
+from liaison.storage.migrate import upgrade
+
+EASTERN = ZoneInfo("America/New_York")
+AUDITOR = Principal("k-auditor", KeyRole.AUDITOR, "auditor-1", None)
+SERGEANT = Principal("k-sergeant", KeyRole.SUPERVISOR, "sergeant-1", "1D")
+ADMIN = Principal("k-admin", KeyRole.ADMIN, "admin-1", None)
+OFFICERS = [Principal(f"k-{n}", KeyRole.OFFICER, f"officer-{n}", u) for n, u in
+            ((1, "1D"), (2, "1D"), (3, "3D"))]  # fmt: skip
+# Instants around the end of August in D.C. (2025-09-01T02:00Z is still 31 August there).
+INSTANTS = [
+    "2025-08-01T03:30:00Z",
+    "2025-08-15T12:00:00-04:00",
+    "2025-09-01T02:00:00Z",
+    "2025-09-01T04:00:00Z",
+    "2025-09-20T09:15:00-04:00",
+]
+
+
+def actor(who: Principal) -> dict[str, Any]:
+    return {"id": who.actor_id, "agency": "MPD", "role": "officer", "unit": who.unit}
+
+
+def request_for(rng: random.Random, n: int) -> tuple[dict[str, Any], Principal]:
+    who = rng.choice(OFFICERS)
+    custody = rng.choice(["stopped", "free", "mpd_custody"])
+    body: dict[str, Any] = {
+        "id": f"q-{n}",
+        "at": rng.choice(INSTANTS),
+        "actor": actor(who),
+        "subject": {"id": f"person-{n}", "custody": custody},
+    }
+    if rng.random() < 0.6:
+        purposes = rng.choice([["warrant_check"], ["immigration_status"]])
+        if rng.random() < 0.3:
+            purposes = ["immigration_status", "warrant_check"]
+        database = rng.choice(["WALES", "NCIC"])
+        body.update(action="database_inquiry", database=database, purposes=purposes)
+    else:
+        body.update(
+            action="share_information",
+            purposes=["civil_immigration_enforcement"],
+            recipient={"agency": "ICE", "type": "federal_immigration"},
+            data_classes=["release_datetime"],
+        )
+    return body, who
+
+
+@dataclass
+class Fixture:
+    gateway: Gateway
+    requests: list[dict[str, Any]]  # each with "decided": the outcome the gateway answered
+
+
+def make_gateway(url: str) -> Gateway:
+    db = open_engine(url)
+    upgrade(db)
+    return Gateway(PolicyEngine(load_pack(shipped_pack_path("dc"))), Ledger(db, "t/q"), db)
+
+
+def record(gw: Gateway, body: dict[str, Any], who: Principal) -> dict[str, Any]:
+    decided = gw.decide_and_record(parse_request(body), who).decision
+    cited = {(c.directive, c.section) for c in decided.citations}
+    return {**body, "decided": decided.decision.value, "cited": cited}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def fx(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fixture]:
+    for url in database_url(request.param, tmp_path_factory.mktemp("query")):
+        gw = make_gateway(url)
+        rng = random.Random(10)
+        made = [record(gw, *request_for(rng, n)) for n in range(60)]
+        opened = {"kind": "traffic_stop", "id": "stop-1", "district": "1D"}
+        one = OFFICERS[0]
+        gw.record(
+            Event.model_validate(
+                {
+                    "at": INSTANTS[1],
+                    "kind": "encounter_started",
+                    "actor": actor(one),
+                    "encounter": opened,
+                }
+            ),
+            one,
+        )
+        body, _ = request_for(random.Random(1), 99)
+        body.update(actor=actor(one), encounter={"kind": "traffic_stop", "id": "stop-1"})
+        made.append(record(gw, body, one))
+        try:
+            yield Fixture(gw, made)
+        finally:
+            gw.close()
+            gw.db.dispose()
+
+
+def month(at: str) -> str:
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(EASTERN)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def everything(fx: Fixture, who: Principal, wanted: DecisionFilter, limit: int = 7) -> list[Any]:
+    items, cursor = [], None
+    while True:
+        got = page(fx.gateway.db, fx.gateway.index, who, wanted, limit, cursor)
+        items.extend(got.items)
+        if got.next_cursor is None:
+            return items
+        cursor = got.next_cursor
+
+
+def test_counts_by_action_decision_month_agree_with_the_requests(fx: Fixture) -> None:
+    want = Counter((r["action"], r["decided"], month(r["at"])) for r in fx.requests)
+    got = counts(fx.gateway.db, AUDITOR, DecisionFilter(), parse_group_by("action,decision,month"))
+    assert {(g["action"], g["decision"], g["month"]): g["count"] for g in got["groups"]} == want
+    assert got["total"] == len(fx.requests)
+    assert {month(at) for at in INSTANTS} == {"2025-07", "2025-08", "2025-09"}
+
+
+@pytest.mark.parametrize(
+    ("where", "chosen"),
+    [
+        ({"purpose": "immigration_status"}, lambda r: "immigration_status" in r["purposes"]),
+        ({"recipient_type": "federal_immigration", "custody": "free"},
+         lambda r: "recipient" in r and r["subject"]["custody"] == "free"),
+        ({"action": "share_information", "custody": "free,stopped"},
+         lambda r: "recipient" in r and r["subject"]["custody"] != "mpd_custody"),
+        ({"purpose": "warrant_check,immigration_status", "unit": "3D"},
+         lambda r: r["actor"]["unit"] == "3D" and r["action"] == "database_inquiry"),
+        ({"database": "NCIC", "decision": "deny"},
+         lambda r: r.get("database") == "NCIC" and r["decided"] == "deny"),
+        ({"directive": "EO-25-005"}, lambda r: any(d == "EO-25-005" for d, _ in r["cited"])),
+        ({"from": "2025-09-01T00:00:00-04:00", "to": "2025-10-01T00:00:00-04:00"},
+         lambda r: month(r["at"]) == "2025-09"),
+        ({"district": "1D"}, lambda r: "encounter" in r),
+        ({"unit": "3D", "action": "share_information"},
+         lambda r: r["actor"]["unit"] == "3D" and r["action"] == "share_information"),
+    ],
+)  # fmt: skip
+def test_filters_select_what_the_requests_say(fx: Fixture, where: Any, chosen: Any) -> None:
+    want = sorted(r["id"] for r in fx.requests if chosen(r))
+    assert want
+    assert len(want) < len(fx.requests)
+    wanted = parse_filter(where)
+    items = everything(fx, AUDITOR, wanted)
+    assert sorted(i["id"] for i in items) == want
+    assert counts(fx.gateway.db, AUDITOR, wanted, ["action"])["total"] == len(want)
+    first = page(fx.gateway.db, fx.gateway.index, AUDITOR, wanted, 1000)
+    assert first.total == len(want)
+    assert first.next_cursor is None
+
+
+def test_pages_are_in_time_order_with_purposes_and_citations(fx: Fixture) -> None:
+    items = everything(fx, AUDITOR, DecisionFilter(), limit=9)
+    by_id = {r["id"]: r for r in fx.requests}
+    assert len(items) == len(fx.requests) == len({i["id"] for i in items})
+    instants = [datetime.fromisoformat(i["at"]) for i in items]
+    assert instants == sorted(instants)
+    for i in items:
+        assert i["purposes"] == sorted(by_id[i["id"]]["purposes"])
+        assert i["citations"] == [f"{d} {s}" for d, s in sorted(by_id[i["id"]]["cited"])]
+
+
+@pytest.mark.parametrize("who", [*OFFICERS, SERGEANT, AUDITOR], ids=lambda p: p.actor_id)
+def test_each_role_counts_and_lists_only_what_it_may_read(fx: Fixture, who: Principal) -> None:
+    want = sorted(
+        r["id"] for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])
+    )
+    assert sorted(i["id"] for i in everything(fx, who, DecisionFilter())) == want
+    assert counts(fx.gateway.db, who, DecisionFilter(), ["decision"])["total"] == len(want)
+
+
+def test_an_admin_reads_no_records(fx: Fixture) -> None:
+    with pytest.raises(Forbidden):
+        page(fx.gateway.db, fx.gateway.index, ADMIN, DecisionFilter())
+    with pytest.raises(Forbidden):
+        counts(fx.gateway.db, ADMIN, DecisionFilter(), ["action"])
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"action": "teleport"}, "action"),
+        ({"from": "2025-08-01T00:00:00"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from": "2025-09-01T00:00:00Z", "to": "2025-08-01T00:00:00Z"}, "to"),
+        ({"purpose": "curiosity"}, "purpose"),
+        ({"colour": "red"}, "colour"),
+        ({"unit": ""}, "unit"),
+        ({"unit": "1D,"}, "unit"),
+        ({"custody": "free,jailed"}, "custody"),
+    ],
+)
+def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        parse_filter(given)
+    assert raised.value.field == field
+
+
+def test_bad_paging_and_grouping_name_their_field(fx: Fixture) -> None:
+    for limit, cursor, field in ((0, None, "limit"), (1001, None, "limit"), (5, "xx", "cursor")):
+        with pytest.raises(InvalidRequest) as raised:
+            page(fx.gateway.db, fx.gateway.index, AUDITOR, DecisionFilter(), limit, cursor)
+        assert raised.value.field == field
+    for text in ("", "colour", "action,action"):
+        with pytest.raises(InvalidRequest) as raised:
+            parse_group_by(text)
+        assert raised.value.field == "group_by"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_path: Path) -> None:
+    for url in database_url(backend, tmp_path):
+        gw = make_gateway(url)
+        try:
+            rng = random.Random(3)
+            before = {record(gw, *request_for(rng, n))["id"] for n in range(40)}
+            seen: list[str] = []
+            cursor = None
+            extra = 100
+            while True:
+                got = page(gw.db, gw.index, AUDITOR, DecisionFilter(), 6, cursor)
+                seen.extend(i["id"] for i in got.items)
+                for _ in range(3):  # recorded between pages: earlier, later, and alike
+                    record(gw, *request_for(rng, extra))
+                    extra += 1
+                if got.next_cursor is None:
+                    break
+                cursor = got.next_cursor
+            assert len(seen) == len(set(seen))
+            assert before <= set(seen)
+        finally:
+            gw.close()
+            gw.db.dispose()
