@@ -264,3 +264,9 @@ def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_pat
         finally:
             gw.close()
             gw.db.dispose()
+
+
+@pytest.mark.parametrize("who", [*OFFICERS, SERGEANT], ids=lambda p: p.actor_id)
+def test_a_page_total_counts_only_what_the_reader_may_read(fx: Fixture, who: Principal) -> None:
+    want = [r for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])]
+    assert page(fx.gateway.db, fx.gateway.index, who, DecisionFilter(), limit=1).total == len(want)

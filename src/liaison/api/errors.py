@@ -17,7 +17,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from liaison.errors import LiaisonError, RateLimited, Unauthenticated, Unavailable
+from liaison.errors import (
+    Ambiguous,
+    Forbidden,
+    IntegrityFailure,
+    InvalidRequest,
+    LedgerError,
+    LiaisonError,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 
 
 class PackProblemBody(BaseModel):
@@ -67,6 +78,17 @@ def _description(classes: list[type[LiaisonError]]) -> str:
 # and too many legacy (argon2) key checks at once (503 ``unavailable``; ``gateway.auth``).
 # Every route that takes a key can answer them.
 AUTHENTICATION: tuple[type[LiaisonError], ...] = (Unauthenticated, RateLimited, Unavailable)
+# Reading one record by its id (``GET /v1/decisions/{id}``, ``GET /v1/encounters/{id}``):
+# ids are per actor or unit, so one the key may read several of is ambiguous (409).
+RECORD_READ: tuple[type[LiaisonError], ...] = (
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Ambiguous,
+    InvalidRequest,
+    IntegrityFailure,
+    LedgerError,
+)
 
 
 def error_responses(*classes: type[LiaisonError]) -> dict[int | str, dict[str, Any]]:

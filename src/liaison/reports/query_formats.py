@@ -10,30 +10,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from liaison.gateway.index_rows import DECISION_COLUMNS
+
 FORMATS = ("json", "csv", "jsonl")
 MEDIA_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/jsonl",
 }
-# The columns of a decision in CSV: its item but the nested request and outcome; the
-# purposes and the citations (``EO-25-005 E3``) are joined with ``;``.
+# The columns of a decision in CSV: the columns its entry determines (``DECISION_COLUMNS``)
+# but when it was recorded and its document, then the purposes and the citations
+# (``EO-25-005 E3``), each joined with ``;``.
 CSV_COLUMNS = (
-    "id",
-    "ledger_index",
-    "at",
-    "actor_id",
-    "unit",
-    "action",
-    "view",
-    "decision",
-    "basis",
-    "policy_version",
-    "encounter_id",
-    "recipient_type",
-    "recipient_agency",
-    "database",
-    "custody",
+    *(c for c in DECISION_COLUMNS if c not in ("recorded_at", "document")),
     "purposes",
     "citations",
 )

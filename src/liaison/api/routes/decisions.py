@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from liaison.api.bodies import json_body
 from liaison.api.deps import RECORD_READERS, Services, Svc, Who
-from liaison.api.errors import error_responses
+from liaison.api.errors import RECORD_READ, error_responses
 from liaison.api.openapi import request_body_doc
 from liaison.errors import (
     Ambiguous,
@@ -22,7 +22,6 @@ from liaison.errors import (
     IntegrityFailure,
     InvalidRequest,
     LedgerError,
-    NotFound,
     PayloadTooLarge,
     Unauthenticated,
     Unavailable,
@@ -70,15 +69,7 @@ async def post_decisions(request: Request, svc: Svc, who: Who) -> JSONResponse:
 
 @router.get(
     "/v1/decisions/{decision_id}",
-    responses=error_responses(
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Ambiguous,
-        InvalidRequest,
-        IntegrityFailure,
-        LedgerError,
-    ),
+    responses=error_responses(*RECORD_READ),
 )
 def get_decision(
     decision_id: str,

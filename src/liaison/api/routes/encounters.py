@@ -8,31 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from liaison.api.deps import RECORD_READERS, Svc, Who
-from liaison.api.errors import error_responses
-from liaison.errors import (
-    Ambiguous,
-    Forbidden,
-    IntegrityFailure,
-    InvalidRequest,
-    LedgerError,
-    NotFound,
-    Unauthenticated,
-)
+from liaison.api.errors import RECORD_READ, error_responses
 
 router = APIRouter(tags=["encounters"])
 
 
 @router.get(
     "/v1/encounters/{encounter_id}",
-    responses=error_responses(
-        Unauthenticated,
-        Forbidden,
-        NotFound,
-        Ambiguous,
-        InvalidRequest,
-        IntegrityFailure,
-        LedgerError,
-    ),
+    responses=error_responses(*RECORD_READ),
 )
 def get_encounter(
     encounter_id: str,
