@@ -95,6 +95,11 @@ def test_csv_and_jsonl_shapes(api: Api) -> None:
     assert got.headers["liaison-total"] == "4"
     rows = list(csv.DictReader(io.StringIO(got.text)))
     assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == (  # the published header, written out: a change to it is seen
+        *("id", "ledger_index", "at", "actor_id", "unit", "action", "view", "decision"),
+        *("basis", "policy_version", "encounter_id", "recipient_type", "recipient_agency"),
+        *("database", "custody", "purposes", "citations"),
+    )
     assert [r["purposes"] for r in rows] == ["immigration_status"] * 4
     lines = api.web.get("/v1/decisions?format=jsonl&limit=5", headers=api.auditor)
     assert lines.headers["content-type"].startswith("application/jsonl")

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, literal, or_, select
 
-from liaison.errors import InvalidRequest
+from liaison.errors import IntegrityFailure, InvalidRequest
 from liaison.gateway.auth import Principal
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import decision_citations, decision_purposes, instant
@@ -102,7 +102,12 @@ def page(
     more = len(found) > limit
     found = found[:limit]
     rows = reader.verified_many("decisions", found)
-    items = [item(r) for r in rows if who.may_read(r["actor_id"], r["unit"])]
+    if not all(who.may_read(r["actor_id"], r["unit"]) for r in rows):
+        # The scope is part of the query, and actor and unit are verified columns: a row the
+        # reader may not read here means the query and the ledger disagree. Refuse the page
+        # (never serve it short while its total and cursor count the row).
+        raise IntegrityFailure("a listed decision is outside the reader's scope")
+    items = [item(r) for r in rows]
     last = found[-1] if more else None
     return Page(items, count, encode_cursor(last["at"], last["ledger_index"]) if last else None)
 
