@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,16 @@ class History:
         return response.json()["flagged"]
 
 
+@contextmanager
+def serving(
+    deployment: tuple[str, Path, pytest.MonkeyPatch],
+) -> Iterator[tuple[Services, History]]:
+    """The services on the deployment's database, and a supervisor of 1D using them."""
+    url, folder, _ = deployment
+    with running_services(url, folder, log_origin=ORIGIN) as services:
+        yield services, History(services)
+
+
 def record(history: History) -> None:
     history.operation("cp-denied", AUG13, "before")
     history.operation("cp-undecided", AUG13, None)
@@ -182,9 +193,7 @@ def record(history: History) -> None:
 def test_each_operation_is_flagged_on_its_encounter(
     deployment: tuple[str, Path, pytest.MonkeyPatch],
 ) -> None:
-    url, folder, _ = deployment
-    with running_services(url, folder, log_origin=ORIGIN) as services:
-        history = History(services)
+    with serving(deployment) as (_, history):
         record(history)
         decided = history.web.get("/v1/decisions/cp-permitted-joint", headers=history.who)
         assert decided.json()["decision"]["decision"] == "permit"
@@ -199,9 +208,7 @@ def test_each_operation_is_flagged_on_its_encounter(
 def test_a_refused_inquiry_carried_out_is_recorded_and_flagged(
     deployment: tuple[str, Path, pytest.MonkeyPatch],
 ) -> None:
-    url, folder, _ = deployment
-    with running_services(url, folder, log_origin=ORIGIN) as services:
-        history = History(services)
+    with serving(deployment) as (_, history):
         inquiry = {
             "id": "status-1",
             "at": AUG15,
@@ -234,9 +241,8 @@ def clear_flag(services: Services, ident: str) -> None:
 def test_migration_0007_writes_the_flags_of_rows_written_before(
     deployment: tuple[str, Path, pytest.MonkeyPatch],
 ) -> None:
-    url, folder, _ = deployment
-    with running_services(url, folder, log_origin=ORIGIN) as services:
-        record(History(services))
+    with serving(deployment) as (services, history):
+        record(history)
         for ident in ("cp-denied", "cp-undecided", "cp-late"):
             clear_flag(services, ident)
         assert len(check_index(services.gateway.ledger)) == 3
@@ -246,15 +252,14 @@ def test_migration_0007_writes_the_flags_of_rows_written_before(
         upgrade(engine, "0007")  # 0007 alone: the schema is already the newest's
         assert current_revision(engine) == "0007"
         assert check_index(services.gateway.ledger) == []
-        assert History(services).flagged("cp-denied") == [JOINT_DENIED]
+        assert history.flagged("cp-denied") == [JOINT_DENIED]
 
 
 def test_a_cleared_encounter_flag_is_named_by_verify_and_never_served(
     deployment: tuple[str, Path, pytest.MonkeyPatch],
 ) -> None:
     url, folder, monkeypatch = deployment
-    with running_services(url, folder, log_origin=ORIGIN) as services:
-        history = History(services)
+    with serving(deployment) as (services, history):
         record(history)
         services.gateway.ledger.checkpoint()
         clear_flag(services, "cp-denied")

@@ -219,6 +219,24 @@ def test_append_refuses_a_line_without_canonical_form(
         assert "line 2" in result.stderr, value
 
 
+def test_append_refuses_a_missing_file_or_bytes_not_utf8(
+    env: Path, tmp_path: Path, engine: Engine
+) -> None:
+    missing = cli("ledger", "append", str(tmp_path / "missing.jsonl"))
+    assert missing.exit_code == 2
+    assert "missing.jsonl" in missing.stderr
+    source = tmp_path / "bad.jsonl"
+    for line in (
+        b'{"kind": "note", "actor": "a\xff", "record": {"x": "y"}}\n',
+        b'{"kind": "note", "actor": "a", "record": {"x": "y\xff"}}\n',
+    ):
+        source.write_bytes(jsonl(entry(0)).encode() + line)
+        result = cli("ledger", "append", str(source))
+        assert result.exit_code == 2, line
+        assert "line 2" in result.stderr, line
+        assert stored_size(engine) == 0
+
+
 def test_checkpoint_needs_a_key(env: Path) -> None:
     result = cli("ledger", "checkpoint")
     assert result.exit_code == 1

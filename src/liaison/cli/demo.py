@@ -34,7 +34,7 @@ def demo(
     configure_logs(settings.log_format, settings.log_level)
     refuse_exposed_key(settings)
     services = build_services(settings)
-    total = len(stops(SEED, per_day)) + 1  # the stops, and the checkpoint
+    total = len(stops(SEED, per_day)) + 2  # the stops, the checkpoint and the patrol
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task("loading the demo history", total=total)

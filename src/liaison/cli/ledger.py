@@ -9,14 +9,13 @@ signing key lives in ``LIAISON_KEY_DIR`` (default ``var/keys``). ``verify`` is i
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liaison.cli.common import fail, fail_on, open_ledger
+from liaison.cli.common import fail, fail_on, open_input, open_ledger, valid_text
 from liaison.cli.verify import ledger_verify
 from liaison.errors import InvalidRequest, LiaisonError
 
@@ -91,9 +90,8 @@ def ledger_append(
     """Append entries (one JSON object per line), acknowledged once durable."""
     from liaison.ledger.proofs import b64
 
-    handle = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     entries: list[NewEntry] = []
-    with handle:
+    with open_input(source) as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 entries.append(_new_entry(line, number))
@@ -115,6 +113,8 @@ def _new_entry(line: str, number: int) -> NewEntry:
     from liaison.ledger.canonical import canonical_json
     from liaison.ledger.entries import NewEntry
 
+    if not valid_text(line):
+        raise fail(f"line {number}: not valid UTF-8", 2)
     try:
         item = json.loads(line)
     except ValueError as exc:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from liaison.cli.common import JsonOpt, fail, fail_on, open_ledger
+from liaison.cli.common import JsonOpt, fail, fail_on, open_ledger, open_pack
 from liaison.errors import LiaisonError, PackError
 
 if TYPE_CHECKING:
@@ -28,13 +28,12 @@ packs_app = typer.Typer(
 )
 
 
-def _gateway(folder: Path | None = None) -> Gateway:
+def _gateway(folder: Path) -> Gateway:
     from liaison.gateway.service import Gateway
-    from liaison.policy import Engine, load_pack, shipped_pack_path
+    from liaison.policy import Engine
 
     ledger = open_ledger()
-    pack = load_pack(folder or shipped_pack_path("dc"))
-    return Gateway(Engine(pack), ledger, ledger.engine)
+    return Gateway(Engine(open_pack(folder)), ledger, ledger.engine)
 
 
 @packs_app.command("history")
