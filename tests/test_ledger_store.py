@@ -569,3 +569,21 @@ def test_a_record_with_a_personal_key_is_not_personal_data(engine: Engine) -> No
     assert len(problems) == 1
     assert "missing" in problems[0]
     assert "entry 1" in problems[0]
+
+
+def test_personal_data_stored_as_text_is_refused_as_not_matching(engine: Engine) -> None:
+    """A tampered personal row whose salt or data is now text (SQLite keeps any type) is
+    read as bytes, as ``ledger verify`` reads it, and refused (``LedgerError``), not a crash."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite lets a binary column hold text")
+    ledger = Ledger(engine, ORIGIN)
+    ledger.append(NewEntry("decision", {"n": 1}, "a", {"subject_id": "person-1"}))
+    for column in ("salt", "data"):
+        with engine.begin() as conn:
+            saved = conn.execute(select(ledger_personal)).one()
+            conn.exec_driver_sql(f"UPDATE ledger_personal SET {column} = 'not bytes'")
+        with pytest.raises(LedgerError, match="does not match its commitment"):
+            ledger.entry(0)
+        with engine.begin() as conn:
+            conn.execute(ledger_personal.update().values(salt=saved.salt, data=saved.data))
+    assert ledger.entry(0).personal == {"subject_id": "person-1"}

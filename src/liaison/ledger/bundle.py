@@ -28,7 +28,7 @@ from typing import IO, Any
 from liaison.errors import BundleError
 from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.log import Ledger
-from liaison.ledger.note_keys import parse_verifier
+from liaison.ledger.note_keys import b64encode, parse_verifier
 from liaison.ledger.verify import LogChecker, Report
 
 FORMAT = "liaison-ledger-bundle"
@@ -57,7 +57,7 @@ def export_bundle(ledger: Ledger, path: Path, vkey: str) -> tuple[int, int]:
         "origin": ledger.origin,
         "vkey": vkey,
         "size": size,
-        "root": base64.b64encode(root).decode(),
+        "root": b64encode(root),
         "exported_at": datetime.now(UTC).isoformat(),
     }
     written = 0

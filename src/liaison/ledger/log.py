@@ -152,7 +152,7 @@ class Ledger:
             if not erased:
                 raise NothingToErase("no personal data to erase")
             entry = seal(NewEntry("erasure", record(erased), actor))
-            return erased, append_sealed(self.store, conn, [entry])[0]
+            return erased, append_sealed(self.store, conn, [entry], size)[0]
 
     # -- checkpoints ------------------------------------------------------------------
 

@@ -8,21 +8,18 @@ for an older tree it is computed from the tiles (checkpoints hold those roots to
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from liaison.errors import NotFound
 from liaison.ledger import merkle
+from liaison.ledger.note_keys import b64encode
 from liaison.ledger.store import TreeStore
 from liaison.ledger.tiles import TileView
 from liaison.storage.database import DriverCursor
 
-
-def b64(raw: bytes) -> str:
-    """Standard base64 text of a hash or root (how proofs and roots are shown)."""
-    return base64.b64encode(raw).decode()
+b64 = b64encode  # standard base64 text of a hash or root (how proofs and roots are shown)
 
 
 @dataclass(frozen=True, slots=True)

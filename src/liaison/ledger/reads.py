@@ -77,11 +77,12 @@ def stored_entry(row: Any, personal: Any, *, looked_up: bool = True) -> StoredEn
     data: dict[str, Any] | None = None
     erased = False
     if personal is not None:
-        if not personal_matches(parse_body(body), bytes(personal.salt), bytes(personal.data)):
+        kept = blob(personal.data)
+        if not personal_matches(parse_body(body), blob(personal.salt), kept):
             raise LedgerError(
                 f"entry {row.idx}: stored personal data does not match its commitment"
             )
-        data = parse_body(bytes(personal.data))
+        data = parse_body(kept)
     elif looked_up and b'"personal":' in body:
         erased = "personal" in parse_body(body)  # committed to personal data that is gone
     recorded = aware(row.recorded_at)

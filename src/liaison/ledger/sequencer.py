@@ -32,10 +32,13 @@ class Appended:
     root: bytes
 
 
-def append_sealed(store: TreeStore, conn: Connection, sealed: list[Sealed]) -> list[Appended]:
+def append_sealed(
+    store: TreeStore, conn: Connection, sealed: list[Sealed], locked_size: int | None = None
+) -> list[Appended]:
     """Sequence and integrate ``sealed`` in the transaction ``conn`` (which it locks the
-    head of); their positions, durable once ``conn`` commits."""
-    size, _ = store.lock_head(conn)
+    head of, unless ``conn`` holds it already at ``locked_size``); their positions, durable
+    once ``conn`` commits."""
+    size = store.lock_head(conn)[0] if locked_size is None else locked_size
     if not sealed:
         return []
     insert_entries(conn, size, sealed)
