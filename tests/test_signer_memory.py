@@ -254,6 +254,25 @@ def test_in_process_memory(engine: Engine) -> None:
         ledger.checkpoint()
 
 
+def test_a_kept_root_stored_as_text_is_refused(tmp_path: Path) -> None:
+    """A kept checkpoint whose root a tamper rewrote as text (SQLite lets a BLOB column hold
+    it) is refused as another root, not a crash."""
+    from liaison.ledger.note_keys import generate_signer, parse_signer
+    from liaison.storage.database import open_engine
+    from liaison.storage.migrate import upgrade
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'text-root.db'}")
+    upgrade(engine)
+    skey, _ = generate_signer("memo.example/log")
+    ledger = Ledger(engine, "memo.example/log", parse_signer(skey), SignerMemory(None))
+    ledger.append_many([NewEntry("note", {"n": i}, "o") for i in range(3)])
+    ledger.checkpoint()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_checkpoints SET root = 'not a root'"))
+    with pytest.raises(SignerRefused, match="another root"):
+        ledger.checkpoint()
+
+
 def test_signing_waits_for_the_key_folder_lock(deployment: Deployment) -> None:
     """Another process's hold on the key folder's memory (a separate flock) holds signing."""
     d = deployment

@@ -46,7 +46,7 @@ def sign_and_keep_checkpoint(
             select(ledger_checkpoints).where(ledger_checkpoints.c.size == size)
         ).one_or_none()
         if existing is not None:
-            if bytes(existing.root) == root:
+            if blob(existing.root) == root:
                 return _checkpoint(existing)
             raise SignerRefused(
                 f"the kept checkpoint of size {size} has another root than the tree: the "
