@@ -12,7 +12,7 @@ from typing import Any
 import cedarpy
 import pytest
 
-from liaison.model import Basis, Outcome, parse_request
+from liaison.model import Basis, Decision, Outcome, parse_request
 from liaison.model.timestamps import parse_instant
 from liaison.policy import Engine, load_pack
 from liaison.policy.context import cedar_request, context_key
@@ -63,6 +63,20 @@ def test_an_exception_from_the_evaluator_denies(engine: Engine, monkeypatch: Any
     decision = engine.decide(parse_request(hold_request(T0)), use_cache=False)
     assert (decision.decision, decision.basis) == (Outcome.DENY, Basis.ERROR)
     assert "evaluator crashed" in decision.errors[0]
+
+
+def test_a_batch_answer_of_the_wrong_length_denies_each(engine: Engine, monkeypatch: Any) -> None:
+    """Cedar answering a batch with fewer results than requests denies every item (basis
+    error) rather than failing the whole call."""
+    real = cedarpy.is_authorized_batch
+
+    def short(requests: list[Any], *args: Any) -> Any:
+        return list(real(requests, *args))[:-1]
+
+    monkeypatch.setattr(cedarpy, "is_authorized_batch", short)
+    decisions = engine.decide_many([parse_request(hold_request(T0))] * 3)
+    assert [(d.decision, d.basis) for d in decisions] == [(Outcome.DENY, Basis.ERROR)] * 3
+    assert all(isinstance(d, Decision) and "answers for" in d.errors[0] for d in decisions)
 
 
 class _FakeResult:

@@ -239,6 +239,8 @@ class Engine:
                     [cedar_request(k[1], k[2]) for k in keys], part.policy_set, []
                 )
                 found = [compiled.interpret(r) for r in results]
+                if len(found) != len(keys):
+                    raise ValueError(f"{len(found)} answers for {len(keys)} requests")
             except Exception as exc:  # fail closed on anything the evaluator raises
                 found = [error_verdict(f"evaluation failed: {type(exc).__name__}: {exc}")] * len(
                     keys
