@@ -20,7 +20,7 @@ replaying the ledger's event and decision entries in order through them gives th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -140,14 +140,15 @@ def owner_unit(conn: Connection, encounter_id: str, unit: str) -> str:
     return unit if row is None else str(row["unit"])
 
 
-def joint_decisions(
+def joint_decision_rows(
     conn: Connection, encounter_id: str, unit: str, before: int
-) -> list[JointDecision]:
-    """The ``joint_operation`` decisions filed under unit ``unit``'s encounter of the id,
-    recorded before ledger index ``before``, in ledger order."""
+) -> list[dict[str, Any]]:
+    """The ``decisions`` rows of the ``joint_operation`` decisions filed under unit
+    ``unit``'s encounter of the id, recorded before ledger index ``before``, in ledger
+    order: rows, to be checked against their entries before they are acted on."""
     d = decisions.c
     found = conn.execute(
-        select(d.at, d.decision)
+        select(decisions)
         .where(
             d.encounter_id == encounter_id,
             d.encounter_unit == unit,
@@ -156,18 +157,23 @@ def joint_decisions(
         )
         .order_by(d.ledger_index)
     )
-    return [JointDecision(row.at, row.decision) for row in found]
+    return [dict(row._mapping) for row in found]
 
 
-def record_encounter(conn: Connection, event: Event, index: int) -> str:
-    """Write the row ``event`` (at ledger ``index``) makes of its encounter; return the
-    unit owning it."""
+# The ``joint_operation`` decisions (checked against the ledger) filed under the encounter
+# of (id, owning unit) before a ledger index (``index_writes``).
+JointLookup = Callable[[Connection, str, str, int], Sequence[JointDecision]]
+
+
+def record_encounter(conn: Connection, event: Event, index: int, joint: JointLookup) -> str:
+    """Write the row ``event`` (at ledger ``index``) makes of its encounter, beside the
+    ``joint_operation`` decisions ``joint`` finds filed under it; return the unit owning it."""
     assert event.encounter is not None
     assert event.actor.unit is not None
     encounter_id = event.encounter.id
     previous = resolve(candidates(conn, encounter_id), event.actor.unit)
     owner = event.actor.unit if previous is None else str(previous["unit"])
-    row = encounter_row(event, previous, joint_decisions(conn, encounter_id, owner, index))
+    row = encounter_row(event, previous, joint(conn, encounter_id, owner, index))
     if previous is None:
         conn.execute(insert(encounters), [row])
     else:
