@@ -33,6 +33,7 @@ from liaison.gateway.encounter_flags import (
     JointDecision,
     flag_encounter,
     operation_flag,
+    went_ahead,
 )
 from liaison.gateway.events import Event, EventKind
 from liaison.gateway.records import encounter_personal, encounter_public, only_one
@@ -173,7 +174,9 @@ def record_encounter(conn: Connection, event: Event, index: int, joint: JointLoo
     encounter_id = event.encounter.id
     previous = resolve(candidates(conn, encounter_id), event.actor.unit)
     owner = event.actor.unit if previous is None else str(previous["unit"])
-    row = encounter_row(event, previous, joint(conn, encounter_id, owner, index))
+    # Only an event that went ahead can be flagged by them: the others need no lookup.
+    joint_decided = joint(conn, encounter_id, owner, index) if went_ahead(event) else ()
+    row = encounter_row(event, previous, joint_decided)
     if previous is None:
         conn.execute(insert(encounters), [row])
     else:
