@@ -30,6 +30,7 @@ from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.encounters import joint_decision_rows, owner_unit, record_encounter
 from liaison.gateway.events import Event
 from liaison.gateway.index_reads import checked_rows
+from liaison.gateway.index_rows import joint_decision
 from liaison.gateway.packs import PreparedChange, current_seq
 from liaison.ledger.committer import Refusal
 from liaison.ledger.sequencer import Appended
@@ -130,10 +131,10 @@ def _joint_decisions(
     before ledger index ``before``, as their entries (read in this transaction) say: a
     row edited behind the ledger's back fails closed, never clears a flag."""
     rows = joint_decision_rows(conn, encounter_id, unit, before)
-    return [
-        JointDecision(expected["at"], str(expected["decision"]))
-        for expected, _ in checked_rows(conn, "decisions", rows)
-    ]
+    checked = checked_rows(conn, "decisions", rows)
+    # ``ledger verify``'s own reading of each record (``index_rows.joint_decision``).
+    made = [joint_decision(expected["document"]) for expected, _ in checked]
+    return [j for j in made if j is not None]
 
 
 def _check_versions(
