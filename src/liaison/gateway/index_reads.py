@@ -13,7 +13,7 @@ a forger who rebuilds leaf hashes, tiles and head cannot have a rewritten entry 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,14 +22,11 @@ from sqlalchemy import Connection, select
 from liaison.errors import NotFound, SignerRefused
 from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.index_rows import (
-    DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
-    EVENT_COLUMNS,
+    INDEXED,
     checked_entry,
     checked_row,
-    decision_row,
     encounter_step,
-    event_row,
     failure,
 )
 from liaison.ledger.log import Ledger
@@ -39,11 +36,8 @@ from liaison.ledger.signer_memory import Signed
 from liaison.ledger.store import blob
 from liaison.storage.tables import ledger_entries
 
-RowMaker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
-_TABLES: dict[str, tuple[str, RowMaker, tuple[str, ...]]] = {
-    "decisions": ("decision", decision_row, DECISION_COLUMNS),
-    "events": ("event", event_row, EVENT_COLUMNS),
-}
+# Each indexed table: its entries' kind, the row one makes and the columns made.
+_TABLES = {table: (kind, make, columns) for kind, (table, make, columns) in INDEXED.items()}
 
 
 class IndexReader:
