@@ -35,7 +35,7 @@ from liaison.gateway.events import Event
 from liaison.gateway.index_check import check_index
 from liaison.gateway.roles import KeyRole
 from liaison.storage.migrate import current_revision, upgrade
-from liaison.storage.tables import encounters
+from liaison.storage.tables import decisions, encounters
 
 ORIGIN = "test.example/encounter-flags"
 AUG13 = "2025-08-13T19:00:00-04:00"  # before EO-25-005: a joint operation with ICE is denied
@@ -275,3 +275,44 @@ def test_a_cleared_encounter_flag_is_named_by_verify_and_never_served(
     assert named, result.stdout
     assert "document.flagged" in named[0], result.stdout
     assert not [ln for ln in result.stdout.splitlines() if "cp-undecided" in ln], result.stdout
+
+
+def test_a_decision_row_edited_to_permit_cannot_clear_a_flag(
+    deployment: tuple[str, Path, pytest.MonkeyPatch],
+) -> None:
+    """The writer flags an encounter by the ``joint_operation`` decisions' entries, never by
+    their rows: a denied one edited to a permit is refused (fails closed), not obeyed."""
+    url, folder, _ = deployment
+    with running_services(url, folder, log_origin=ORIGIN) as services:
+        history = History(services)
+        cp = {"kind": "checkpoint", "id": "cp-edited", "district": "1D", "agencies": [MPD, ICE]}
+        start = {"at": AUG13, "kind": "encounter_started", "actor": actor(), "encounter": cp}
+        history.post("/v1/events", start)
+        ref = {"kind": "checkpoint", "id": "cp-edited"}
+        operation = {
+            "id": "cp-edited-joint",
+            "at": later(AUG13, 1),
+            "actor": actor(),
+            "action": "joint_operation",
+            "purposes": ["traffic_enforcement"],
+            "operation": {"kind": "checkpoint", "partners": [ICE]},
+            "encounter": ref,
+            "view": "mpd",
+        }
+        assert history.post("/v1/decisions", operation)["decision"]["decision"] == "deny"
+        with services.gateway.db.begin() as conn:
+            conn.execute(
+                update(decisions)
+                .where(decisions.c.id == "cp-edited-joint")
+                .values(decision="permit")
+            )
+        handover = {
+            "at": later(AUG13, 10),
+            "kind": "handover",
+            "action": "custody_transfer",
+            "actor": actor(),
+            "encounter": ref,
+        }
+        response = history.web.post("/v1/events", json=handover, headers=history.who)
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["code"] == "integrity"

@@ -20,7 +20,7 @@ replaying the ledger's event and decision entries in order through them gives th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from liaison.gateway.encounter_flags import (
     JointDecision,
     flag_encounter,
     operation_flag,
+    went_ahead,
 )
 from liaison.gateway.events import Event, EventKind
 from liaison.gateway.records import encounter_personal, encounter_public, only_one
@@ -140,14 +141,15 @@ def owner_unit(conn: Connection, encounter_id: str, unit: str) -> str:
     return unit if row is None else str(row["unit"])
 
 
-def joint_decisions(
+def joint_decision_rows(
     conn: Connection, encounter_id: str, unit: str, before: int
-) -> list[JointDecision]:
-    """The ``joint_operation`` decisions filed under unit ``unit``'s encounter of the id,
-    recorded before ledger index ``before``, in ledger order."""
+) -> list[dict[str, Any]]:
+    """The ``decisions`` rows of the ``joint_operation`` decisions filed under unit
+    ``unit``'s encounter of the id, recorded before ledger index ``before``, in ledger
+    order: rows, to be checked against their entries before they are acted on."""
     d = decisions.c
     found = conn.execute(
-        select(d.at, d.decision)
+        select(decisions)
         .where(
             d.encounter_id == encounter_id,
             d.encounter_unit == unit,
@@ -156,18 +158,25 @@ def joint_decisions(
         )
         .order_by(d.ledger_index)
     )
-    return [JointDecision(row.at, row.decision) for row in found]
+    return [dict(row._mapping) for row in found]
 
 
-def record_encounter(conn: Connection, event: Event, index: int) -> str:
-    """Write the row ``event`` (at ledger ``index``) makes of its encounter; return the
-    unit owning it."""
+# The ``joint_operation`` decisions (checked against the ledger) filed under the encounter
+# of (id, owning unit) before a ledger index (``index_writes``).
+JointLookup = Callable[[Connection, str, str, int], Sequence[JointDecision]]
+
+
+def record_encounter(conn: Connection, event: Event, index: int, joint: JointLookup) -> str:
+    """Write the row ``event`` (at ledger ``index``) makes of its encounter, beside the
+    ``joint_operation`` decisions ``joint`` finds filed under it; return the unit owning it."""
     assert event.encounter is not None
     assert event.actor.unit is not None
     encounter_id = event.encounter.id
     previous = resolve(candidates(conn, encounter_id), event.actor.unit)
     owner = event.actor.unit if previous is None else str(previous["unit"])
-    row = encounter_row(event, previous, joint_decisions(conn, encounter_id, owner, index))
+    # Only an event that went ahead can be flagged by them: the others need no lookup.
+    joint_decided = joint(conn, encounter_id, owner, index) if went_ahead(event) else ()
+    row = encounter_row(event, previous, joint_decided)
     if previous is None:
         conn.execute(insert(encounters), [row])
     else:

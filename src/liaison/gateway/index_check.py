@@ -35,12 +35,11 @@ from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
     EVENT_COLUMNS,
+    INDEXED,
     decision_citations,
     decision_purposes,
-    decision_row,
     differences,
     encounter_step,
-    event_row,
     instant,
     joint_decision,
 )
@@ -53,16 +52,11 @@ from liaison.storage.database import DriverCursor, param_mark, read_cursor
 
 BATCH = 8192
 _LOWEST = -(2**62)
-_Maker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
 _Sides = dict[str, dict[int, set[tuple[str, ...]]]]
 # A decision's side tables: the columns but its ledger index, and the rows its record makes.
 _SIDES: dict[str, tuple[str, Callable[[Mapping[str, Any]], set[Any]]]] = {
     "decision_purposes": ("purpose", lambda r: {(p,) for p in decision_purposes(r)}),
     "decision_citations": ("directive, section", decision_citations),
-}
-_KINDS: dict[str, tuple[str, _Maker, tuple[str, ...]]] = {
-    "decision": ("decisions", decision_row, DECISION_COLUMNS),
-    "event": ("events", event_row, EVENT_COLUMNS),
 }
 
 
@@ -180,7 +174,7 @@ class _IndexCheck:
         rows: dict[str, dict[int, Any]],
         sides: _Sides,
     ) -> None:
-        table, make, columns = _KINDS[kind]
+        table, make, columns = INDEXED[kind]
         try:
             parsed = parse_body(body)
             expected = make(index, parsed)

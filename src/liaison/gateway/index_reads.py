@@ -13,23 +13,20 @@ a forger who rebuilds leaf hashes, tiles and head cannot have a rewritten entry 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from liaison.errors import NotFound, SignerRefused
 from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.index_rows import (
-    DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
-    EVENT_COLUMNS,
+    INDEXED,
     checked_entry,
     checked_row,
-    decision_row,
     encounter_step,
-    event_row,
     failure,
 )
 from liaison.ledger.log import Ledger
@@ -39,11 +36,8 @@ from liaison.ledger.signer_memory import Signed
 from liaison.ledger.store import blob
 from liaison.storage.tables import ledger_entries
 
-RowMaker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
-_TABLES: dict[str, tuple[str, RowMaker, tuple[str, ...]]] = {
-    "decisions": ("decision", decision_row, DECISION_COLUMNS),
-    "events": ("event", event_row, EVENT_COLUMNS),
-}
+# Each indexed table: its entries' kind, the row one makes and the columns made.
+_TABLES = {table: (kind, make, columns) for kind, (table, make, columns) in INDEXED.items()}
 
 
 class IndexReader:
@@ -62,36 +56,21 @@ class IndexReader:
             raise failure(
                 table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
             ) from None
-        expected = self._expected(table, row, entry)
+        expected = expected_row(table, row, entry)
         self._signed(table, [(row, entry.index, entry.body)], self._last_signed())
         return expected, entry
 
     def verified_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``verified`` for many rows, their entries read in one query (no personal data) and
         their inclusion in the signed tree proven from one read of the tiles."""
-        wanted = [r.get("ledger_index") for r in rows]
-        indexes = [i for i in wanted if isinstance(i, int)]
-        found: dict[int, StoredEntry] = {}
-        if indexes:
-            with self.ledger.engine.connect() as conn:
-                stored = conn.execute(
-                    select(
-                        ledger_entries.c.idx, ledger_entries.c.leaf_hash, ledger_entries.c.body
-                    ).where(ledger_entries.c.idx.in_(indexes))
-                ).all()
-            for idx, leaf, body in stored:
-                found[int(idx)] = _entry(int(idx), blob(body), blob(leaf))
-        out = []
-        for row in rows:
-            entry = found.get(row.get("ledger_index"))  # type: ignore[arg-type]
-            if entry is None:
-                raise failure(
-                    table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
-                )
-            out.append(self._expected(table, row, entry))
-        pointed = [(row, int(row["ledger_index"])) for row in rows]
-        self._signed(table, [(r, i, found[i].body) for r, i in pointed], self._last_signed())
-        return out
+        if not rows:
+            return []
+        with self.ledger.engine.connect() as conn:
+            checked = checked_rows(conn, table, rows)
+        entries = [entry for _, entry in checked]
+        pointed = [(r, e.index, e.body) for r, e in zip(rows, entries, strict=True)]
+        self._signed(table, pointed, self._last_signed())
+        return [expected for expected, _ in checked]
 
     def _signed(
         self,
@@ -158,18 +137,47 @@ class IndexReader:
             raise failure("encounters", row.get("id"), ["id"], "no event entry names it")
         checked_row("encounters", row, current, ENCOUNTER_COLUMNS)
 
-    @staticmethod
-    def _expected(table: str, row: Mapping[str, Any], entry: StoredEntry) -> dict[str, Any]:
-        kind, make, columns = _TABLES[table]
-        body = checked_entry(entry, kind, table, row.get("id"))
-        try:
-            expected = make(entry.index, body)
-        except (KeyError, TypeError, AttributeError):
+
+def checked_rows(
+    conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[dict[str, Any], StoredEntry]]:
+    """What the entry each row points to determines, and the entry (no personal data),
+    read on ``conn`` in one query; ``IntegrityFailure`` when a row differs from it. On the
+    writer's connection it sees the entries of the transaction it is in."""
+    indexes = [i for i in (r.get("ledger_index") for r in rows) if isinstance(i, int)]
+    found: dict[int, StoredEntry] = {}
+    if indexes:
+        stored = conn.execute(
+            select(ledger_entries.c.idx, ledger_entries.c.leaf_hash, ledger_entries.c.body).where(
+                ledger_entries.c.idx.in_(indexes)
+            )
+        ).all()
+        for idx, leaf, body in stored:
+            found[int(idx)] = _entry(int(idx), blob(body), blob(leaf))
+    out = []
+    for row in rows:
+        entry = found.get(row.get("ledger_index"))  # type: ignore[arg-type]
+        if entry is None:
             raise failure(
-                table, row.get("id"), ["ledger_index"], f"the row points at another {kind} shape"
-            ) from None
-        checked_row(table, row, expected, columns)
-        return expected
+                table, row.get("id"), ["ledger_index"], "the row points at no ledger entry"
+            )
+        out.append((expected_row(table, row, entry), entry))
+    return out
+
+
+def expected_row(table: str, row: Mapping[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    """The row ``entry`` (checked against its leaf hash) determines; ``IntegrityFailure``
+    when ``row`` differs from it."""
+    kind, make, columns = _TABLES[table]
+    body = checked_entry(entry, kind, table, row.get("id"))
+    try:
+        expected = make(entry.index, body)
+    except (KeyError, TypeError, AttributeError):
+        raise failure(
+            table, row.get("id"), ["ledger_index"], f"the row points at another {kind} shape"
+        ) from None
+    checked_row(table, row, expected, columns)
+    return expected
 
 
 def _entry(index: int, body: bytes, leaf: bytes) -> StoredEntry:

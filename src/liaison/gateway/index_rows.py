@@ -12,7 +12,7 @@ changed behind the ledger's back: the service refuses to act on it or serve it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,6 +183,14 @@ def joint_decision(record: Mapping[str, Any]) -> JointDecision | None:
     if at is None:
         raise ValueError("a joint_operation decision without a readable instant")
     return JointDecision(at, str(decided["decision"]))
+
+
+RowMaker = Callable[[int, Mapping[str, Any]], dict[str, Any]]
+# Each indexed entry kind: its table, the row it makes (at its index) and the columns made.
+INDEXED: dict[str, tuple[str, RowMaker, tuple[str, ...]]] = {
+    "decision": ("decisions", decision_row, DECISION_COLUMNS),
+    "event": ("events", event_row, EVENT_COLUMNS),
+}
 
 
 def differences(

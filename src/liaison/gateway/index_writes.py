@@ -26,8 +26,11 @@ from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.types import TypeDecorator
 
 from liaison.errors import Conflict, PackChanged
-from liaison.gateway.encounters import owner_unit, record_encounter
+from liaison.gateway.encounter_flags import JointDecision
+from liaison.gateway.encounters import joint_decision_rows, owner_unit, record_encounter
 from liaison.gateway.events import Event
+from liaison.gateway.index_reads import checked_rows
+from liaison.gateway.index_rows import joint_decision
 from liaison.gateway.packs import PreparedChange, current_seq
 from liaison.ledger.committer import Refusal
 from liaison.ledger.sequencer import Appended
@@ -115,8 +118,23 @@ def _write_event(conn: Connection, data: EventIndex, index: int) -> None:
     mine = (events.c.id == row["id"], events.c.actor_id == row["actor_id"])
     if conn.execute(select(events.c.id).where(*mine)).first():  # the actor's own id
         raise Conflict(f"event id {row['id']!r} was already recorded")
-    owner = record_encounter(conn, event, index) if event.encounter is not None else None
+    owner = None
+    if event.encounter is not None:
+        owner = record_encounter(conn, event, index, _joint_decisions)
     conn.execute(insert(events), [{**row, "ledger_index": index, "encounter_unit": owner}])
+
+
+def _joint_decisions(
+    conn: Connection, encounter_id: str, unit: str, before: int
+) -> list[JointDecision]:
+    """The ``joint_operation`` decisions filed under unit ``unit``'s encounter of the id
+    before ledger index ``before``, as their entries (read in this transaction) say: a
+    row edited behind the ledger's back fails closed, never clears a flag."""
+    rows = joint_decision_rows(conn, encounter_id, unit, before)
+    checked = checked_rows(conn, "decisions", rows)
+    # ``ledger verify``'s own reading of each record (``index_rows.joint_decision``).
+    made = [joint_decision(expected["document"]) for expected, _ in checked]
+    return [j for j in made if j is not None]
 
 
 def _check_versions(
