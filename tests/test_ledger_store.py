@@ -14,6 +14,7 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.sequencer import Appended
 from liaison.storage.database import open_engine
+from liaison.storage.migrate import upgrade
 from liaison.storage.tables import (
     ledger_checkpoints,
     ledger_entries,
@@ -571,11 +573,12 @@ def test_a_record_with_a_personal_key_is_not_personal_data(engine: Engine) -> No
     assert "entry 1" in problems[0]
 
 
-def test_personal_data_stored_as_text_is_refused_as_not_matching(engine: Engine) -> None:
-    """A tampered personal row whose salt or data is now text (SQLite keeps any type) is
-    read as bytes, as ``ledger verify`` reads it, and refused (``LedgerError``), not a crash."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("only SQLite lets a binary column hold text")
+def test_personal_data_stored_as_text_is_refused_as_not_matching(tmp_path: Path) -> None:
+    """A tampered personal row whose salt or data is now text (SQLite keeps any type; a
+    PostgreSQL bytea cannot hold text, so this is SQLite's alone) is read as bytes, as
+    ``ledger verify`` reads it, and refused (``LedgerError``), not a crash."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'text-personal.db'}")
+    upgrade(engine)
     ledger = Ledger(engine, ORIGIN)
     ledger.append(NewEntry("decision", {"n": 1}, "a", {"subject_id": "person-1"}))
     for column in ("salt", "data"):
