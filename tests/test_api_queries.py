@@ -98,7 +98,8 @@ def test_csv_and_jsonl_shapes(api: Api) -> None:
     assert tuple(rows[0]) == (  # the published header, written out: a change to it is seen
         *("id", "ledger_index", "at", "actor_id", "unit", "action", "view", "decision"),
         *("basis", "policy_version", "encounter_id", "recipient_type", "recipient_agency"),
-        *("database", "custody", "purposes", "citations"),
+        *("database", "custody", "initiative", "legal_process", "federal_charge"),
+        *("arrest_basis", "passengers", "operation_kind", "purposes", "citations"),
     )
     assert [r["purposes"] for r in rows] == ["immigration_status"] * 4
     lines = api.web.get("/v1/decisions?format=jsonl&limit=5", headers=api.auditor)

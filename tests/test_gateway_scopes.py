@@ -350,6 +350,9 @@ def test_an_existing_database_migrates(backend: str, tmp_path: Path) -> None:
                 row = conn.execute(select(decisions).where(decisions.c.id == "old-1")).one()
                 purposes = conn.execute(select(decision_purposes.c.purpose)).scalars().all()
             assert (row.database, row.custody, row.recipient_type) == ("WALES", "stopped", None)
+            # 0009 likewise, the defaults the request was recorded with included
+            assert (row.initiative, row.legal_process) == ("on_request", "none")
+            assert (row.federal_charge, row.passengers, row.operation_kind) == (False, None, None)
             assert purposes == ["warrant_check"]
             assert decide(gateway, legacy, ONE).replayed
             assert not decide(gateway, inquiry("old-1", THREE), THREE).replayed

@@ -31,6 +31,7 @@ from liaison.ledger.log import Ledger
 from liaison.ledger.store import TreeStore
 from liaison.storage.tables import (
     decision_citations,
+    decision_data_classes,
     decision_purposes,
     decisions,
     encounters,
@@ -418,11 +419,18 @@ def test_edited_purposes_and_citations_rows_are_named(deployment: Deployment) ->
                 [{"ledger_index": permit, "directive": "EO-25-005", "section": "E9"}],
             )
             conn.execute(insert(decision_purposes), [{"ledger_index": 10**9, "purpose": "x"}])
+            conn.execute(
+                insert(decision_data_classes), [{"ledger_index": index, "data_class": "medical"}]
+            )
+            conn.execute(update(decisions).where(decisions.c.id == "dec-permit").values(
+                federal_charge=True, initiative="proactive"))  # fmt: skip
     code, out = deployment.verify()
     assert code == 1, out
     assert "decision_purposes of decisions 'dec-deny'" in out, out
     assert "decision_citations of decisions 'dec-permit'" in out, out
     assert f"decision_purposes at ledger_index {10**9}" in out, out
+    assert "decision_data_classes of decisions 'dec-deny'" in out, out
+    assert "column(s) initiative, federal_charge differ" in out, out
 
 
 def test_an_untouched_index_verifies(deployment: Deployment) -> None:

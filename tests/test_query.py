@@ -61,6 +61,8 @@ def request_for(rng: random.Random, n: int) -> tuple[dict[str, Any], Principal]:
         "actor": actor(who),
         "subject": {"id": f"person-{n}", "custody": custody},
     }
+    if rng.random() < 0.3:
+        body["subject"]["federal_criminal_charge"] = True
     if rng.random() < 0.6:
         purposes = rng.choice([["warrant_check"], ["immigration_status"]])
         if rng.random() < 0.3:
@@ -72,7 +74,9 @@ def request_for(rng: random.Random, n: int) -> tuple[dict[str, Any], Principal]:
             action="share_information",
             purposes=["civil_immigration_enforcement"],
             recipient={"agency": "ICE", "type": "federal_immigration"},
-            data_classes=["release_datetime"],
+            data_classes=rng.choice([["release_datetime"], ["home_address", "release_datetime"]]),
+            initiative=rng.choice(["on_request", "proactive"]),
+            legal_process=rng.choice(["none", "judicial_warrant"]),
         )
     return body, who
 
@@ -167,6 +171,15 @@ def test_counts_by_action_decision_month_agree_with_the_requests(fx: Fixture) ->
         ({"district": "1D"}, lambda r: "encounter" in r),
         ({"unit": "3D", "action": "share_information"},
          lambda r: r["actor"]["unit"] == "3D" and r["action"] == "share_information"),
+        ({"initiative": "proactive"}, lambda r: r.get("initiative") == "proactive"),
+        ({"initiative": "on_request", "action": "share_information"},
+         lambda r: "recipient" in r and r["initiative"] == "on_request"),
+        ({"legal_process": "judicial_warrant"},
+         lambda r: r.get("legal_process") == "judicial_warrant"),
+        ({"federal_charge": "true"}, lambda r: r["subject"].get("federal_criminal_charge")),
+        ({"federal_charge": "false"},
+         lambda r: not r["subject"].get("federal_criminal_charge")),
+        ({"data_class": "home_address"}, lambda r: "home_address" in r.get("data_classes", ())),
     ],
 )  # fmt: skip
 def test_filters_select_what_the_requests_say(fx: Fixture, where: Any, chosen: Any) -> None:
@@ -180,6 +193,17 @@ def test_filters_select_what_the_requests_say(fx: Fixture, where: Any, chosen: A
     first = page(fx.gateway.db, fx.gateway.index, AUDITOR, wanted, 1000)
     assert first.total == len(want)
     assert first.next_cursor is None
+
+
+def test_counts_by_initiative_and_federal_charge_agree_with_the_requests(fx: Fixture) -> None:
+    shared = [r for r in fx.requests if r["action"] == "share_information"]
+    want = Counter(
+        (r["initiative"], bool(r["subject"].get("federal_criminal_charge"))) for r in shared
+    )
+    wanted = parse_filter({"action": "share_information"})
+    got = counts(fx.gateway.db, AUDITOR, wanted, ["initiative", "federal_charge"])
+    assert {(g["initiative"], g["federal_charge"]): g["count"] for g in got["groups"]} == want
+    assert len(want) == 4
 
 
 def test_pages_are_in_time_order_with_purposes_and_citations(fx: Fixture) -> None:
@@ -221,6 +245,9 @@ def test_an_admin_reads_no_records(fx: Fixture) -> None:
         ({"unit": ""}, "unit"),
         ({"unit": "1D,"}, "unit"),
         ({"custody": "free,jailed"}, "custody"),
+        ({"federal_charge": "yes"}, "federal_charge"),
+        ({"data_class": "shoe_size"}, "data_class"),
+        ({"legal_process": "a_note"}, "legal_process"),
     ],
 )
 def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None:

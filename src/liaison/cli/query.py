@@ -31,7 +31,9 @@ WhereOpt = Annotated[
         help="A filter KEY=VALUE[,VALUE...] (repeatable; several values: any of them): "
         "from, to (RFC 3339 with an offset), action, "
         "decision, basis, view, directive, section, recipient_type, recipient_agency, "
-        "database, custody, purpose, unit, actor, district, encounter.",
+        "database, custody, purpose, unit, actor, district, encounter, initiative, "
+        "legal_process, federal_charge (true/false), arrest_basis, passengers, "
+        "operation_kind, data_class.",
     ),
 ]
 

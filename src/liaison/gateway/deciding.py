@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from liaison.errors import Conflict, LiaisonError, PackChanged, Unavailable
 from liaison.gateway.acting import require_acting_for
 from liaison.gateway.encounters import require_unit
-from liaison.gateway.index_rows import decision_citations, decision_purposes, decision_row
+from liaison.gateway.index_rows import decision_row, decision_sides
 from liaison.gateway.index_writes import DecisionIndex
 from liaison.gateway.records import decision_record
 from liaison.ledger.entries import NewEntry
@@ -93,8 +93,8 @@ def submit(gw: Gateway, request: ActionRequest, who: Principal) -> Pending:
     entry = NewEntry("decision", record, request.actor.id, personal, recorded_at=now)
     row = _decision_row(record, now)  # off the commit thread
     under = (request.encounter.id, str(request.actor.unit)) if request.encounter else None
-    sides = frozenset(decision_purposes(record)), frozenset(decision_citations(record))
-    future = gw.committer.enqueue(entry, DecisionIndex(row, rules.seq, under, *sides))
+    sides = decision_sides(record)
+    future = gw.committer.enqueue(entry, DecisionIndex(row, rules.seq, under, sides))
     return Pending(request, who, decision, zone, record["request"], personal, future)
 
 

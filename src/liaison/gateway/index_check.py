@@ -8,7 +8,8 @@ side) reads them beside the ledger and is called by the command (``liaison.cli.v
 - ``decisions`` and ``events``: each ``decision`` / ``event`` entry has exactly one row, at
   its index, whose every column is what the entry determines (``index_rows``); a row that
   points at no such entry is reported too;
-- ``decision_purposes`` and ``decision_citations``: each decision's rows, as a set, are
+- the side tables (``decision_purposes``, ``decision_citations``, ``decision_data_classes``:
+  ``index_rows.SIDES``): each decision's rows, as a set, are
   what its record names, and no row points at an index that is no decision entry;
 - ``encounters``: the rows the event entries make, replayed in ledger order with the
   writer's own functions (``encounters.resolve``, ``index_rows.encounter_step``), against
@@ -25,7 +26,7 @@ held in memory. Each finding names the table, the row's id and the columns that 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from liaison.errors import LiaisonError
@@ -36,8 +37,7 @@ from liaison.gateway.index_rows import (
     ENCOUNTER_COLUMNS,
     EVENT_COLUMNS,
     INDEXED,
-    decision_citations,
-    decision_purposes,
+    SIDES,
     differences,
     encounter_step,
     instant,
@@ -53,11 +53,6 @@ from liaison.storage.database import DriverCursor, param_mark, read_cursor
 BATCH = 8192
 _LOWEST = -(2**62)
 _Sides = dict[str, dict[int, set[tuple[str, ...]]]]
-# A decision's side tables: the columns but its ledger index, and the rows its record makes.
-_SIDES: dict[str, tuple[str, Callable[[Mapping[str, Any]], set[Any]]]] = {
-    "decision_purposes": ("purpose", lambda r: {(p,) for p in decision_purposes(r)}),
-    "decision_citations": ("directive, section", decision_citations),
-}
 
 
 def check_index(ledger: Ledger) -> list[Finding]:
@@ -86,7 +81,7 @@ class _IndexCheck:
             while entries := self._entries(cur, after):
                 last = int(entries[-1][0])
                 rows = {t: self._rows(cur, t, after, last) for t in ("decisions", "events")}
-                sides = {t: self._sides(cur, t, after, last) for t in _SIDES}
+                sides = {t: self._sides(cur, t, after, last) for t in SIDES}
                 for idx, kind, body in entries:
                     self._entry(int(idx), str(kind), blob(body), rows, sides)
                 for table, left in rows.items():
@@ -97,7 +92,7 @@ class _IndexCheck:
             for table in ("decisions", "events"):
                 for index, row in self._rows(cur, table, after, None).items():
                     self._stray(table, index, row)
-            self._stray_sides({t: self._sides(cur, t, after, None) for t in _SIDES})
+            self._stray_sides({t: self._sides(cur, t, after, None) for t in SIDES})
             self._check_encounters(cur)
         return self.problems
 
@@ -133,13 +128,14 @@ class _IndexCheck:
     def _sides(
         self, cur: DriverCursor, table: str, after: int, last: int | None
     ) -> dict[int, set[tuple[str, ...]]]:
-        """The rows of a side table (``_SIDES``) in the range, as sets by ledger index."""
+        """The rows of a side table (``index_rows.SIDES``) in the range, as sets by ledger index."""
         m = self.m
         where, params = f"ledger_index > {m}", [after]
         if last is not None:
             where += f" AND ledger_index <= {m}"
             params.append(last)
-        cur.execute(f"SELECT ledger_index, {_SIDES[table][0]} FROM {table} WHERE {where}", params)
+        names = ", ".join(SIDES[table][0])
+        cur.execute(f"SELECT ledger_index, {names} FROM {table} WHERE {where}", params)
         out: dict[int, set[tuple[str, ...]]] = {}
         for index, *values in cur.fetchall():
             out.setdefault(int(index), set()).add(tuple(str(v) for v in values))
@@ -148,8 +144,8 @@ class _IndexCheck:
     def _check_sides(
         self, index: int, record: Mapping[str, Any], row: Mapping[str, Any] | None, sides: _Sides
     ) -> None:
-        """A decision's purposes and citations rows against what its record names."""
-        for table, (_, make) in _SIDES.items():
+        """A decision's side table rows against what its record names."""
+        for table, (_, make) in SIDES.items():
             have = sides[table].pop(index, set())
             if row is not None and have != make(record):
                 self._problem(

@@ -47,6 +47,12 @@ DECISION_COLUMNS = (
     "recipient_agency",
     "database",
     "custody",
+    "initiative",
+    "legal_process",
+    "federal_charge",
+    "arrest_basis",
+    "passengers",
+    "operation_kind",
     "document",
 )
 EVENT_COLUMNS = (
@@ -112,14 +118,29 @@ def decision_row(index: int, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def filter_columns(request: Mapping[str, Any]) -> dict[str, Any]:
-    """The request's single-valued fields a query filters on (docs/request-schema.md)."""
-    recipient, subject = request.get("recipient"), request.get("subject")
+    """The request's single-valued fields a query filters on (docs/request-schema.md):
+    the recipient, database, the subject's custody and federal charge, whether the
+    department acted on request or proactively, the legal process, the arrest basis, who
+    a transport carried and the kind of joint operation."""
+    recipient, subject = _field(request, "recipient"), _field(request, "subject")
+    charge = subject.get("federal_criminal_charge") if subject else None
     return {
-        "recipient_type": recipient["type"] if isinstance(recipient, dict) else None,
-        "recipient_agency": recipient["agency"] if isinstance(recipient, dict) else None,
+        "recipient_type": recipient.get("type") if recipient else None,
+        "recipient_agency": recipient.get("agency") if recipient else None,
         "database": request.get("database"),
-        "custody": subject["custody"] if isinstance(subject, dict) else None,
+        "custody": subject.get("custody") if subject else None,
+        "initiative": request.get("initiative"),
+        "legal_process": request.get("legal_process"),
+        "federal_charge": charge if isinstance(charge, bool) else None,
+        "arrest_basis": request.get("arrest_basis"),
+        "passengers": _field(request, "transport").get("passengers"),
+        "operation_kind": _field(request, "operation").get("kind"),
     }
+
+
+def _field(request: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = request.get(name)
+    return value if isinstance(value, dict) else {}
 
 
 def decision_purposes(record: Mapping[str, Any]) -> set[str]:
@@ -131,6 +152,29 @@ def decision_citations(record: Mapping[str, Any]) -> set[tuple[str, str]]:
     """The ``decision_citations`` rows (directive, section) of a decision's ``record``."""
     cited = record["decision"].get("citations") or ()
     return {(str(c["directive"]), str(c["section"])) for c in cited}
+
+
+def decision_data_classes(record: Mapping[str, Any]) -> set[str]:
+    """The ``decision_data_classes`` rows (one per data class shared) of a ``record``."""
+    return {str(c) for c in record["request"].get("data_classes") or ()}
+
+
+Side = frozenset[tuple[str, ...]]
+# A decision's side tables (keyed by its ledger index): each table's columns but the
+# ledger index, and the rows (tuples in those columns' order) its public record makes.
+SIDES: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], Side]]] = {
+    "decision_purposes": (("purpose",), lambda r: frozenset((p,) for p in decision_purposes(r))),
+    "decision_citations": (("directive", "section"), lambda r: frozenset(decision_citations(r))),
+    "decision_data_classes": (
+        ("data_class",),
+        lambda r: frozenset((c,) for c in decision_data_classes(r)),
+    ),
+}
+
+
+def decision_sides(record: Mapping[str, Any]) -> dict[str, Side]:
+    """Every side table's rows (but their ledger index) a decision's ``record`` makes."""
+    return {table: make(record) for table, (_, make) in SIDES.items()}
 
 
 def event_row(index: int, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -226,6 +270,8 @@ def _same(column: str, expected: Any, stored: Any) -> bool:
         return bool(left == _document(stored))
     if column == "ledger_index":
         return isinstance(stored, int) and not isinstance(stored, bool) and stored == expected
+    if isinstance(expected, bool):  # SQLite's driver reads a boolean back as 0 or 1
+        return type(stored) in (bool, int) and stored in (0, 1) and bool(stored) is expected
     return bool(type(expected) is type(stored) and expected == stored)
 
 

@@ -7,8 +7,8 @@ whose row and encounter it writes, or a pack change. ``write_index`` writes a wh
 group's, in job order, after its entries, so the rows commit with their entries or not
 at all (docs/ledger.md, "The index is checked against the ledger"):
 
-1. every decision row, in one bulk insert straight to the driver, and its purposes and
-   citations (``decision_purposes``, ``decision_citations``) likewise;
+1. every decision row, in one bulk insert straight to the driver, and the rows of its
+   side tables (purposes, citations, data classes: ``index_rows.SIDES``) likewise;
 2. in job order: a decision filed under its encounter's owner (``encounters.resolve``),
    an event's row and the row it makes of its encounter, a pack change's row;
 3. each pack version a decision was made under must still be the newest: the decisions
@@ -18,8 +18,8 @@ at all (docs/ledger.md, "The index is checked against the ledger"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, update
@@ -30,25 +30,24 @@ from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.encounters import joint_decision_rows, owner_unit, record_encounter
 from liaison.gateway.events import Event
 from liaison.gateway.index_reads import checked_rows
-from liaison.gateway.index_rows import joint_decision
+from liaison.gateway.index_rows import SIDES, Side, joint_decision
 from liaison.gateway.packs import PreparedChange, current_seq
 from liaison.ledger.committer import Refusal
 from liaison.ledger.sequencer import Appended
 from liaison.storage.bulk import insert_rows
-from liaison.storage.tables import decision_citations, decision_purposes, decisions, events
+from liaison.storage.tables import decisions, events, side_tables
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionIndex:
     """A decision's ``decisions`` row but its ledger index, the pack version (``seq``) it
     was made under, the (encounter id, actor's unit) it is filed under, if any, and its
-    ``decision_purposes`` and ``decision_citations`` rows but their ledger index."""
+    side tables' rows but their ledger index (``index_rows.decision_sides``)."""
 
     row: dict[str, Any]
     seq: int
     encounter: tuple[str, str] | None = None
-    purposes: frozenset[str] = frozenset()
-    citations: frozenset[tuple[str, str]] = frozenset()
+    sides: Mapping[str, Side] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +93,9 @@ def _insert_decisions(conn: Connection, found: list[tuple[DecisionIndex, Appende
         _bound(decisions, columns, [*(d.row[c] for c in named), at.index], conn) for d, at in found
     ]
     insert_rows(conn, decisions, columns, rows)
-    purposes = [(at.index, p) for d, at in found for p in sorted(d.purposes)]
-    if purposes:
-        insert_rows(conn, decision_purposes, ("ledger_index", "purpose"), purposes)
-    cited = [(at.index, *c) for d, at in found for c in sorted(d.citations)]
-    if cited:
-        names = ("ledger_index", "directive", "section")
-        insert_rows(conn, decision_citations, names, cited)
+    for table, (names, _) in SIDES.items():
+        rows = [(at.index, *r) for d, at in found for r in sorted(d.sides.get(table, ()))]
+        insert_rows(conn, side_tables[table], ("ledger_index", *names), rows)
 
 
 def _file_under_encounter(conn: Connection, index: int, encounter_id: str, unit: str) -> None:

@@ -15,15 +15,33 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
 
 from liaison.errors import Forbidden, InvalidRequest
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
 from liaison.model.decision import Basis, Outcome
 from liaison.model.timestamps import parse_instant
-from liaison.model.vocabulary import Action, Custody, Database, Purpose, RecipientType
-from liaison.storage.tables import decision_citations, decision_purposes, decisions, encounters
+from liaison.model.vocabulary import (
+    Action,
+    ArrestBasis,
+    Custody,
+    Database,
+    DataClass,
+    Initiative,
+    LegalProcess,
+    OperationKind,
+    Passengers,
+    Purpose,
+    RecipientType,
+)
+from liaison.storage.tables import (
+    decision_citations,
+    decision_data_classes,
+    decision_purposes,
+    decisions,
+    encounters,
+)
 
 # Filter keys whose value is one of a vocabulary's (the value checked against it).
 _VOCABULARY: dict[str, type[StrEnum]] = {
@@ -34,6 +52,18 @@ _VOCABULARY: dict[str, type[StrEnum]] = {
     "database": Database,
     "custody": Custody,
     "purpose": Purpose,
+    "initiative": Initiative,
+    "legal_process": LegalProcess,
+    "arrest_basis": ArrestBasis,
+    "passengers": Passengers,
+    "operation_kind": OperationKind,
+    "data_class": DataClass,
+}
+_BOOLEANS = frozenset({"federal_charge"})
+# Filter keys that a side table of ``decisions`` answers: the decision has such a row.
+_SIDE_KEYS = {
+    "purpose": (decision_purposes, "purpose"),
+    "data_class": (decision_data_classes, "data_class"),
 }
 # Filter keys that are a column of ``decisions`` compared for equality.
 _COLUMNS = {
@@ -48,6 +78,11 @@ _COLUMNS = {
     "unit": "unit",
     "actor": "actor_id",
     "encounter": "encounter_id",
+    "initiative": "initiative",
+    "legal_process": "legal_process",
+    "arrest_basis": "arrest_basis",
+    "passengers": "passengers",
+    "operation_kind": "operation_kind",
 }
 MAX_VALUE = 256  # each value, as a request's names (``model.request.Name``)
 MAX_TEXT = 1024  # a key's whole text (its values, comma-separated)
@@ -78,6 +113,13 @@ class DecisionFilter:
     actor: Values = None
     district: Values = None
     encounter: Values = None
+    initiative: Values = None
+    legal_process: Values = None
+    federal_charge: bool | None = None
+    arrest_basis: Values = None
+    passengers: Values = None
+    operation_kind: Values = None
+    data_class: Values = None
 
 
 # The keys a filter is written with: ``from`` and ``to`` for the time range.
@@ -98,6 +140,11 @@ def parse_filter(given: Mapping[str, str]) -> DecisionFilter:
                 values["start" if key == "from" else "end"] = parse_instant(value)
             except ValueError as exc:
                 raise InvalidRequest(key, f"{key}: {exc}") from None
+            continue
+        if key in _BOOLEANS:
+            if value not in ("true", "false"):
+                raise InvalidRequest(key, f"{key}: must be true or false")
+            values[key] = value == "true"
             continue
         values[key] = _values(key, value)
     found = DecisionFilter(**values)
@@ -130,10 +177,10 @@ def conditions(wanted: DecisionFilter) -> list[ColumnElement[bool]]:
         value = getattr(wanted, key)
         if value is not None:
             out.append(decisions.c[column].in_(value))
-    if wanted.purpose is not None:
-        p = decision_purposes
-        mine = p.c.ledger_index == decisions.c.ledger_index
-        out.append(exists(select(p.c.ledger_index).where(mine, p.c.purpose.in_(wanted.purpose))))
+    for key, (table, column) in _SIDE_KEYS.items():
+        value = getattr(wanted, key)
+        if value is not None:
+            out.append(_side_has(table, column, value))
     if wanted.directive is not None or wanted.section is not None:
         c = decision_citations
         cited = [c.c.ledger_index == decisions.c.ledger_index]
@@ -142,11 +189,19 @@ def conditions(wanted: DecisionFilter) -> list[ColumnElement[bool]]:
         if wanted.section is not None:
             cited.append(c.c.section.in_(wanted.section))
         out.append(exists(select(c.c.ledger_index).where(*cited)))
+    if wanted.federal_charge is not None:
+        out.append(decisions.c.federal_charge == wanted.federal_charge)
     if wanted.district is not None:
         e = encounters
         under = (e.c.id == decisions.c.encounter_id, e.c.unit == decisions.c.encounter_unit)
         out.append(exists(select(e.c.id).where(*under, e.c.district.in_(wanted.district))))
     return out
+
+
+def _side_has(table: Table, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """The decision has a row in the side ``table`` whose ``column`` is one of ``values``."""
+    mine = table.c.ledger_index == decisions.c.ledger_index
+    return exists(select(table.c.ledger_index).where(mine, table.c[column].in_(values)))
 
 
 def scope(who: Principal) -> ColumnElement[bool]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Connection,
     DateTime,
     Integer,
@@ -41,6 +42,7 @@ ROWS_PER_STATEMENT = 200
 COPY_MIN_ROWS = 16  # below this, a COPY's own round trips cost more than it saves
 # Most specific first: BigInteger and SmallInteger are Integers, Text is a String.
 _PG_TYPES: list[tuple[type[TypeEngine[Any]], str]] = [
+    (Boolean, "bool"),
     (BigInteger, "int8"),
     (SmallInteger, "int2"),
     (Integer, "int4"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -99,12 +100,19 @@ decisions = Table(
     Column("recipient_agency", String(256), nullable=True, index=True),
     Column("database", String(40), nullable=True, index=True),
     Column("custody", String(40), nullable=True, index=True),
+    Column("initiative", String(16), nullable=True),
+    Column("legal_process", String(40), nullable=True),
+    Column("federal_charge", Boolean, nullable=True),
+    Column("arrest_basis", String(40), nullable=True),
+    Column("passengers", String(40), nullable=True),
+    Column("operation_kind", String(40), nullable=True),
     Column("document", Text, nullable=False),  # request + decision, JSON, without personal data
     Index("ix_decisions_at_ledger_index", "at", "ledger_index"),  # the query's page order
+    Index("ix_decisions_action_at", "action", "at"),  # most reports' first condition
 )
 
-# A decision's purposes and the sections it cites, one row each (keyed by the decision's
-# ledger index, unique): ``index_rows.decision_purposes`` / ``decision_citations``.
+# A decision's purposes, the sections it cites and the data classes it shares, one row
+# each (keyed by the decision's ledger index, unique): ``index_rows.SIDES``.
 decision_purposes = Table(
     "decision_purposes",
     metadata,
@@ -121,6 +129,17 @@ decision_citations = Table(
     Column("section", String(256), primary_key=True),
     Index("ix_decision_citations_directive_section", "directive", "section"),
 )
+
+decision_data_classes = Table(
+    "decision_data_classes",
+    metadata,
+    Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("data_class", String(40), primary_key=True),
+    Index("ix_decision_data_classes_data_class", "data_class"),
+)
+
+# The side tables by name (``index_rows.SIDES`` says what each holds).
+side_tables = {t.name: t for t in (decision_purposes, decision_citations, decision_data_classes)}
 
 events = Table(
     "events",

@@ -71,11 +71,8 @@ def _backfill(purposes: sa.Table, citations: sa.Table) -> None:
     found = conn.execute(sa.select(table.c.ledger_index, table.c.document)).all()
     for index, text in found:
         record = json.loads(text)
-        conn.execute(
-            table.update()
-            .where(table.c.ledger_index == index)
-            .values(**filter_columns(record["request"]))
-        )
+        values = {k: v for k, v in filter_columns(record["request"]).items() if k in COLUMNS}
+        conn.execute(table.update().where(table.c.ledger_index == index).values(**values))
         wanted = [{"ledger_index": index, "purpose": p} for p in decision_purposes(record)]
         if wanted:
             conn.execute(purposes.insert(), wanted)
