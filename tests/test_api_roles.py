@@ -31,6 +31,10 @@ POST /v1/events as self        200      200         403      403    403     401
 GET decision: own              200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
+GET explanation: own           200      200         200      403    403     401
+... unit-mate's                404      200         200      403    403     401
+... other unit's               404      404         200      403    403     401
+... unknown id                 404      404         404      403    403     401
 GET /v1/decisions (list)       200      200         200      403    403     401
 GET /v1/stats/decisions        200      200         200      403    403     401
 GET encounter: own             200      200         200      403    403     401
@@ -114,6 +118,10 @@ MATRIX: dict[str, list[int]] = {
     "GET decision own": row(200, 200, 200, 403, 403),
     "GET decision unit-mate": row(404, 200, 200, 403, 403),
     "GET decision other unit": row(404, 404, 200, 403, 403),
+    "GET explanation own": row(200, 200, 200, 403, 403),
+    "GET explanation unit-mate": row(404, 200, 200, 403, 403),
+    "GET explanation other unit": row(404, 404, 200, 403, 403),
+    "GET explanation unknown id": row(404, 404, 404, 403, 403),
     "GET decisions list": row(200, 200, 200, 403, 403),
     "GET decision stats": row(200, 200, 200, 403, 403),
     "GET encounter own": row(200, 200, 200, 403, 403),
@@ -312,6 +320,10 @@ ROUTES: dict[str, Call] = {
     "GET decision own": _get("/v1/decisions/dec-officer-1"),
     "GET decision unit-mate": _get("/v1/decisions/dec-officer-2"),
     "GET decision other unit": _get("/v1/decisions/dec-officer-3"),
+    "GET explanation own": _get("/v1/decisions/dec-officer-1/explanation"),
+    "GET explanation unit-mate": _get("/v1/decisions/dec-officer-2/explanation"),
+    "GET explanation other unit": _get("/v1/decisions/dec-officer-3/explanation"),
+    "GET explanation unknown id": _get("/v1/decisions/no-such-decision/explanation"),
     "GET decisions list": _get("/v1/decisions", action="database_inquiry"),
     "GET decision stats": _get("/v1/stats/decisions", group_by="action,month"),
     "GET encounter own": _get("/v1/encounters/stop-officer-1"),

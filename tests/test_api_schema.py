@@ -231,6 +231,7 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("post", "/v1/events", "officer", event),
         ("post", "/v1/decisions", "officer", decision),
         ("get", "/v1/decisions/req-0", "auditor", None),
+        ("get", "/v1/decisions/req-0/explanation", "auditor", None),
         ("get", "/v1/decisions", "auditor", None),  # req-0 among them
         ("get", "/v1/stats/decisions?group_by=unit", "auditor", None),  # the pack row
         ("get", "/v1/encounters/stop-1", "auditor", None),

@@ -579,11 +579,13 @@ def test_bad_at_or_view_is_a_usage_error_for_other_commands(args: list[str]) -> 
 
 
 def test_compare_noon_both_deny_on_different_bases_do_not_agree() -> None:
-    """``agree`` compares (decision, basis): a forbid and a default deny do not agree."""
+    """``agree`` compares (decision, basis): a forbid and a default deny do not agree;
+    ``differs`` says it is the basis (and the sections cited), not the outcome."""
     result = invoke("decide", "--compare", input=jsonl(ncic_status(id="c", at=NOON_15)))
     assert result.exit_code == 0, result.output
     [cmp] = out_lines(result)
-    assert set(cmp) == {"id", "agree", "views"}
+    assert set(cmp) == {"id", "agree", "differs", "views"}
+    assert cmp["differs"] == ["basis", "citations"]
     assert cmp["id"] == "c"
     assert set(cmp["views"]) == {"mpd", "doj"}
     mpd, doj = cmp["views"]["mpd"], cmp["views"]["doj"]
@@ -754,9 +756,12 @@ def test_explain_default_deny_says_nothing_authorises_it() -> None:
     text = result.stdout
     assert "Request dflt at 2025-08-15T12:00:00-04:00, view 'doj'" in text
     assert "no section in force authorises it" in text
-    assert "§" not in text  # nothing cited
-    assert "In force: AG-ORDER-2025-08-14," in text
-    assert "EO-25-005" not in text
+    own, other = text.split("Under view 'mpd': ")  # the doj decision, then the other view's
+    assert "§" not in own  # nothing cited
+    assert "In force: AG-ORDER-2025-08-14," in own
+    assert "EO-25-005" not in own
+    assert other.startswith("deny (forbid); cites EO-25-005 E3")  # same outcome: no warning
+    assert "CONTESTED READING" not in text
 
 
 def test_explain_reads_a_file_and_reports_invalid_lines(write: Any) -> None:
@@ -859,6 +864,11 @@ def test_directives_in_force_json_shape_matches_decide() -> None:
         assert set(status) == {
             "directive",
             "title",
+            "issuer",
+            "issuer_name",
+            "authority",
+            "authority_chain",
+            "authority_paths",
             "in_force",
             "standing",
             "reason",

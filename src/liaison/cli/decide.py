@@ -31,7 +31,7 @@ from liaison.jsonlines import chunked, input_ready, read_objects
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest, parse_request, request_id_of
 from liaison.policy import Engine, ViewComparison
-from liaison.reports.explain import explain_text
+from liaison.reports.explain import explain_text, explanation
 
 CHUNK = 512  # requests decided together: Cedar is called once per policy slice per chunk
 
@@ -117,7 +117,16 @@ def decide(
         typer.Option("--view", help="View to decide under (repeat to compare views)."),
     ] = None,
     compare: Annotated[
-        bool, typer.Option("--compare", help="Decide under every view and report disagreement.")
+        bool,
+        typer.Option(
+            "--compare",
+            help="Decide under every view: one line per request, {id, agree, differs, views}. "
+            "agree is true when every view reaches the same decision on the same basis "
+            "(permit, forbid, default, error); citations are not compared, so a forbid and "
+            "a default deny do not agree while two permits citing different sections do. "
+            "A view whose evaluation failed denies with basis error and agrees only with "
+            "another that failed. differs lists what differs: decision, basis, citations.",
+        ),
     ] = False,
     pack: PackOpt = None,
 ) -> None:
@@ -150,7 +159,13 @@ def explain(
     view: Annotated[str | None, typer.Option("--view", help="View to decide under.")] = None,
     pack: PackOpt = None,
 ) -> None:
-    """Decide requests and explain each decision for a person."""
+    """Decide requests and explain each decision for a person.
+
+    Each explanation names what was asked, the deciding sections with their text, who
+    issued each and the authority it relies on up to the statute or emergency power, what
+    every other view decides for the same request, and a CONTESTED READING warning when
+    another view reaches the other outcome (GET /v1/decisions/{id}/explanation gives the
+    same for a recorded decision)."""
     engine = Engine(open_pack(pack))
     default_at = parse_at(at)
     default_view = view_name(engine, view) if view else None
@@ -165,7 +180,9 @@ def explain(
                 invalid += 1
                 typer.echo(printable(f"line {line}: invalid request: {exc.message}"))
                 continue
-            typer.echo(printable("\n".join(explain_text(engine.pack, request, decision))))
+            others = engine.decide_views(request, default_at=decision.at).decisions
+            explained = explanation(engine.pack, request, decision, others)
+            typer.echo(printable("\n".join(explain_text(explained))))
             typer.echo("")
     finally:
         if stream is not sys.stdin:

@@ -45,7 +45,7 @@ def directives_list(pack: PackOpt = None, as_json: JsonOpt = False) -> None:
     loaded = open_pack(pack)
     if as_json:
         items = sorted(loaded.directives.values(), key=lambda d: (d.effective_from, d.id))
-        emit({"directives": [directive_summary(d, loaded.timezone) for d in items]})
+        emit({"directives": [directive_summary(loaded, d) for d in items]})
         return
     typer.echo("\n".join(list_text(loaded)))
 
@@ -65,9 +65,9 @@ def directives_show(
     except NotFound as exc:
         raise fail_on(exc, 2) from None
     if as_json:
-        emit(directive_detail(d, loaded.timezone))
+        emit(directive_detail(loaded, d))
         return
-    typer.echo("\n".join(show_text(d, loaded.timezone)))
+    typer.echo("\n".join(show_text(loaded, d)))
 
 
 @directives_app.command("in-force")
@@ -91,7 +91,7 @@ def directives_in_force(
                 "view": name,
                 "in_force": list(regime.in_force),
                 "policy_version": regime.version,
-                "directives": [status_dict(s, zone) for s in found],
+                "directives": [status_dict(engine.pack, s) for s in found],
             }
         )
         return

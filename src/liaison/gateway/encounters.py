@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
@@ -38,6 +38,7 @@ from liaison.gateway.encounter_flags import (
 from liaison.gateway.events import Event, EventKind
 from liaison.gateway.records import encounter_personal, encounter_public, only_one
 from liaison.model.request import Actor
+from liaison.model.timestamps import render
 from liaison.storage.tables import decisions, encounters, events
 
 if TYPE_CHECKING:  # the reader imports this module's encounter_row
@@ -194,12 +195,15 @@ def read_encounter(
     who: Principal,
     unit: str | None,
     index: IndexReader,
+    zone: tzinfo,
 ) -> dict[str, Any]:
     """The encounter of ``encounter_id`` that ``who`` may read (of ``unit``, if named): as
     declared, the records under it that ``who`` may read, what those show. One is readable
     by its units' keys that may read a record under it, and by auditors. Served only once
     every row under it agrees with its ledger entry and the encounter row with what its
-    event entries make (``index``: the rows are an index, never the record)."""
+    event entries make (``index``: the rows are an index, never the record). Its instants
+    are shown in ``zone``, the pack's, with their offset (issue 10 item 5; docs/api.md
+    "Times"), as decisions are."""
     found = [
         row
         for row in candidates(conn, encounter_id)
@@ -218,8 +222,8 @@ def read_encounter(
         "flagged": document.get("flagged", []),  # what it must catch (encounter_flags)
         "unit": row["unit"],
         "participants": participants(row),
-        "started_at": _iso(row["started_at"]),
-        "ended_at": _iso(row["ended_at"]),
+        "started_at": _when(row["started_at"], zone),
+        "ended_at": _when(row["ended_at"], zone),
         "decisions": [
             {
                 "id": d.id,
@@ -227,7 +231,7 @@ def read_encounter(
                 "decision": d.decision,
                 "basis": d.basis,
                 "actor": d.actor_id,
-                "at": _iso(d.at),
+                "at": render(d.at, zone),
             }
             for d in visible
         ],
@@ -238,7 +242,7 @@ def read_encounter(
                 "flagged": e.flagged,
                 "actor": e.actor_id,
                 "decision_id": e.decision_id,
-                "at": _iso(e.at),
+                "at": render(e.at, zone),
             }
             for e in seen
         ],
@@ -295,5 +299,5 @@ def _count(items: Any) -> dict[str, int]:
     return out
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None  # read back aware, in UTC
+def _when(value: datetime | None, zone: tzinfo) -> str | None:
+    return render(value, zone) if value is not None else None  # read back aware, in UTC

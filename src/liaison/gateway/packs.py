@@ -11,10 +11,12 @@ rules and who changed them, when and why (docs/packs.md, "Changing a pack").
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -22,6 +24,7 @@ from liaison.errors import InvalidRequest, StalePack
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.sequencer import Appended
 from liaison.model.json_input import check_text
+from liaison.model.timestamps import render
 from liaison.policy.directives import Pack
 from liaison.policy.loader import load_pack_files
 from liaison.policy.pack_files import PackFiles, apply_changes, file_changes, pack_digest
@@ -52,7 +55,7 @@ class StoredPack:
             "digest": self.digest,
             "previous": self.previous,
             "ledger_index": self.ledger_index,
-            "changed_at": self.changed_at.isoformat(),
+            "changed_at": render(self.changed_at, pack_zone(self.files)),
             "actor": self.actor_id,
             "reason": self.reason,
         }
@@ -61,6 +64,12 @@ class StoredPack:
             out["files"] = [{k: v for k, v in c.items() if k != "text"} for c in changes]
             out["directives"] = directive_changes(changes)
         return out
+
+
+def pack_zone(files: Mapping[str, str]) -> tzinfo:
+    """The time zone a recorded (so valid) pack version names in ``pack.toml``: its
+    instants are shown in it (docs/api.md "Times")."""
+    return ZoneInfo(tomllib.loads(files["pack.toml"])["timezone"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from liaison.gateway.events import EncounterInfo, Event
 from liaison.ledger.entries import parse_body, personal_matches
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
+from liaison.model.timestamps import parse_instant, render
 from liaison.storage.tables import events, ledger_entries, ledger_personal
 
 # The fields of an event, and of the encounter it reports, kept in the personal part.
@@ -44,6 +45,16 @@ def request_document(request: ActionRequest) -> tuple[dict[str, Any], dict[str, 
     if "case_number" in public:
         personal["case_number"] = public.pop("case_number")
     return public, (personal or None)
+
+
+def shown_request(public: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """A recorded request as served to a reader: its ``at``, recorded as the client wrote it
+    (``Z`` or any offset), shown in ``zone``, the pack's (the same instant; docs/api.md
+    "Times", issue 10 item 5)."""
+    at = public.get("at")
+    if not isinstance(at, str):
+        return public
+    return {**public, "at": render(parse_instant(at), zone)}
 
 
 def decision_record(

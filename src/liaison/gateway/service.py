@@ -40,15 +40,17 @@ from liaison.gateway.deciding import (
 )
 from liaison.gateway.encounters import read_encounter
 from liaison.gateway.events import Event
+from liaison.gateway.explaining import explain_recorded
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_writes import IndexData, PackIndex, write_index
 from liaison.gateway.pack_ledger import LedgerPackStore, verified_pack
 from liaison.gateway.packs import PreparedChange, StoredPack, prepare_change
 from liaison.gateway.recording import RecordedEvent, record_event
-from liaison.gateway.records import only_one
+from liaison.gateway.records import only_one, shown_request
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.committer import GroupCommitter
 from liaison.ledger.log import Ledger
+from liaison.ledger.reads import StoredEntry
 from liaison.logs import get_logger
 from liaison.model.request import ActionRequest
 from liaison.policy.engine import Engine as PolicyEngine
@@ -226,7 +228,22 @@ class Gateway:
         self, decision_id: str, who: Principal, actor: str | None = None
     ) -> dict[str, Any]:
         """The decision of ``decision_id`` that ``who`` may read (of ``actor``, if named):
-        ids are per actor, so a key that may read several is asked to name one."""
+        ids are per actor, so a key that may read several is asked to name one. Its request's
+        ``at``, when it has one, is shown in the pack's zone (docs/api.md "Times")."""
+        expected, _ = self.decision_row(decision_id, who, actor)
+        document = expected["document"]
+        return {
+            "id": expected["id"],
+            "ledger_index": expected["ledger_index"],
+            "request": shown_request(document["request"], self.policy.pack.timezone),
+            "decision": document["decision"],
+        }
+
+    def decision_row(
+        self, decision_id: str, who: Principal, actor: str | None = None
+    ) -> tuple[dict[str, Any], StoredEntry]:
+        """The row of the decision of ``decision_id`` that ``who`` may read, as its ledger
+        entry determines it, and that entry (with its personal data, never served)."""
         if "\x00" in decision_id or "\x00" in (actor or ""):  # PostgreSQL text holds no NUL
             raise NotFound(f"no decision {decision_id!r}")
         query = select(decisions).where(decisions.c.id == decision_id)
@@ -234,20 +251,20 @@ class Gateway:
             query = query.where(decisions.c.actor_id == actor)
         with self.db.connect() as conn:
             found = conn.execute(query).all()
-        rows = [self.index.verified("decisions", dict(r._mapping))[0] for r in found]
-        expected = only_one(
-            [r for r in rows if who.may_read(r["actor_id"], r["unit"])],
+        rows = [self.index.verified("decisions", dict(r._mapping)) for r in found]
+        return only_one(
+            [r for r in rows if who.may_read(r[0]["actor_id"], r[0]["unit"])],
             f"decision {decision_id!r}",
             "actor",
-            lambda r: str(r["actor_id"]),
+            lambda r: str(r[0]["actor_id"]),
         )
-        document = expected["document"]
-        return {
-            "id": expected["id"],
-            "ledger_index": expected["ledger_index"],
-            "request": document["request"],
-            "decision": document["decision"],
-        }
+
+    def explanation(
+        self, decision_id: str, who: Principal, actor: str | None = None
+    ) -> dict[str, Any]:
+        """The recorded decision of ``decision_id`` explained as ``liaison explain`` does
+        (``liaison.gateway.explaining``), for whoever may read it."""
+        return explain_recorded(self, *self.decision_row(decision_id, who, actor))
 
     def encounter(
         self, encounter_id: str, who: Principal, unit: str | None = None
@@ -257,7 +274,9 @@ class Gateway:
         if "\x00" in encounter_id or "\x00" in (unit or ""):
             raise NotFound(f"no encounter {encounter_id!r}")
         with self.db.connect() as conn:
-            return read_encounter(conn, encounter_id, who, unit, self.index)
+            return read_encounter(
+                conn, encounter_id, who, unit, self.index, self.policy.pack.timezone
+            )
 
 
 __all__ = ["Gateway", "Rules"]

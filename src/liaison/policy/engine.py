@@ -20,7 +20,7 @@ fault can never become a permit (and is seen, not hidden).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,13 +58,18 @@ class Regime:
 
 @dataclass(frozen=True, slots=True)
 class ViewComparison:
-    """One request decided under several views."""
+    """One request decided under several views (``liaison decide --compare``)."""
 
     id: str | None
     decisions: dict[str, Decision]
 
     @property
     def agree(self) -> bool:
+        """Every view reached the same outcome on the same basis: (decision, basis) alike.
+        Citations are not compared (two permits under different directives agree); two
+        denies on different bases (a forbid and a default) do not; a view whose evaluation
+        failed (basis ``error``) agrees only with another that failed. ``differences``
+        says what differs."""
         return len({(d.decision, d.basis) for d in self.decisions.values()}) <= 1
 
     def to_dict(self, pack: Pack) -> dict[str, Any]:
@@ -72,8 +77,21 @@ class ViewComparison:
         return {
             "id": self.id,
             "agree": self.agree,
+            "differs": differences(list(self.decisions.values())),
             "views": {name: d.to_dict(zone) for name, d in self.decisions.items()},
         }
+
+
+def differences(decided: Sequence[Decision]) -> list[str]:
+    """What differs between decisions of one request under several views, in the order
+    ``decision`` (permit or deny), ``basis``, ``citations`` (the sections cited, as sets);
+    empty when they are alike (issue 10, item 5)."""
+    keys: dict[str, Callable[[Decision], object]] = {
+        "decision": lambda d: d.decision,
+        "basis": lambda d: d.basis,
+        "citations": lambda d: frozenset((c.directive, c.section) for c in d.citations),
+    }
+    return [name for name, key in keys.items() if len({key(d) for d in decided}) > 1]
 
 
 class Engine:

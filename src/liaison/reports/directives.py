@@ -1,4 +1,10 @@
-"""Text and JSON renderings of a pack's directives and of what is in force."""
+"""Text and JSON renderings of a pack's directives and of what is in force.
+
+A directive's issuer and authority are computed once (``issuer_and_authority``) for
+``liaison directives show``/``list``, ``GET /v1/directives`` and explanations (issue 10,
+item 5): the authority is the chain it relies on, followed through the pack's directives
+up to the statute or emergency power outside the pack that each path ends in.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,67 @@ from liaison.policy.directives import Directive, Pack
 from liaison.policy.in_force import Status
 
 
-def directive_summary(d: Directive, zone: tzinfo) -> dict[str, Any]:
+def authority_chain(pack: Pack, d: Directive, seen: frozenset[str] = frozenset()) -> list[Any]:
+    """What ``d`` relies on, each step up to a law outside the pack: a pack directive as
+    ``{"directive", "title", "issuer", "issuer_name", "authority": [...]}`` (its own chain),
+    a law outside the pack as ``{"external": text}``. (Packs have no cycles; ``seen``
+    guards anyway.)"""
+    out: list[Any] = []
+    for a in d.authority:
+        if a.directive is None or a.directive not in pack.directives or a.directive in seen:
+            out.append({"external": str(a)})
+            continue
+        up = pack.directives[a.directive]
+        out.append(
+            {
+                "directive": up.id,
+                "title": up.title,
+                "issuer": up.issuer,
+                "issuer_name": up.issuer_name,
+                "authority": authority_chain(pack, up, seen | {d.id}),
+            }
+        )
+    return out
+
+
+def chain_paths(chain: list[Any]) -> list[str]:
+    """Each path of an ``authority_chain`` as one line: ``EO-14333 (President of the United
+    States, Donald J. Trump) <- Home Rule Act § 740 (D.C. Code § 1-207.40)``."""
+    paths: list[str] = []
+    for link in chain:
+        if "external" in link:
+            paths.append(link["external"])
+            continue
+        who = link["issuer"] + (f", {link['issuer_name']}" if link["issuer_name"] else "")
+        head = f"{link['directive']} ({who})"
+        paths.extend([f"{head} <- {p}" for p in chain_paths(link["authority"])] or [head])
+    return paths
+
+
+def issuer_and_authority(pack: Pack, d: Directive) -> dict[str, Any]:
+    """Who issued ``d`` and the authority it relies on: the directives and laws it names
+    (``authority``) and the whole chain up to the statute or emergency power
+    (``authority_chain``; ``authority_paths``, one line per path)."""
+    chain = authority_chain(pack, d)
+    return {
+        "issuer": d.issuer,
+        "issuer_name": d.issuer_name,
+        "authority": [str(a) for a in d.authority],
+        "authority_chain": chain,
+        "authority_paths": chain_paths(chain),
+    }
+
+
+def directive_summary(pack: Pack, d: Directive) -> dict[str, Any]:
+    zone = pack.timezone
     return {
         "id": d.id,
         "title": d.title,
         "kind": d.kind,
-        "issuer": d.issuer,
-        "issuer_name": d.issuer_name,
+        **issuer_and_authority(pack, d),
         "issued_at": render(d.issued_at, zone),
         "effective_from": render(d.effective_from, zone),
         "effective_until": render(d.effective_until, zone) if d.effective_until else None,
-        "authority": [str(a) for a in d.authority],
         "rescinds": [r.directive for r in d.rescinds],
         "supersedes": [
             r.directive + ("" if r.whole else f" ({', '.join(r.sections or ())})")
@@ -29,8 +85,8 @@ def directive_summary(d: Directive, zone: tzinfo) -> dict[str, Any]:
     }
 
 
-def directive_detail(d: Directive, zone: tzinfo) -> dict[str, Any]:
-    out = directive_summary(d, zone)
+def directive_detail(pack: Pack, d: Directive) -> dict[str, Any]:
+    out = directive_summary(pack, d)
     out["notes"] = d.notes
     out["file"] = str(d.file)
     out["sources"] = [{"title": s.title, "url": s.url, "date": s.date} for s in d.sources]
@@ -48,10 +104,12 @@ def directive_detail(d: Directive, zone: tzinfo) -> dict[str, Any]:
     return out
 
 
-def status_dict(status: Status, zone: tzinfo) -> dict[str, Any]:
+def status_dict(pack: Pack, status: Status) -> dict[str, Any]:
+    zone = pack.timezone
     return {
         "directive": status.directive.id,
         "title": status.directive.title,
+        **issuer_and_authority(pack, status.directive),
         "in_force": status.in_force,
         "standing": status.standing.value,
         "reason": status.reason,
@@ -92,7 +150,8 @@ def list_text(pack: Pack) -> list[str]:
     return lines
 
 
-def show_text(d: Directive, zone: tzinfo) -> list[str]:
+def show_text(pack: Pack, d: Directive) -> list[str]:
+    zone = pack.timezone
     lines = [
         f"{d.id}: {d.title}",
         f"  kind: {d.kind}",
@@ -103,8 +162,8 @@ def show_text(d: Directive, zone: tzinfo) -> list[str]:
         f"  effective: {render(d.effective_from, zone)}"
         + (f" until {render(d.effective_until, zone)}" if d.effective_until else "")
     )
-    if d.authority:
-        lines.append("  authority: " + "; ".join(str(a) for a in d.authority))
+    paths = issuer_and_authority(pack, d)["authority_paths"]
+    lines.extend(f"  authority: {path}" for path in paths)
     for ref, verb in d.removals():
         target = ref.directive + ("" if ref.whole else f" sections {', '.join(ref.sections or ())}")
         lines.append(f"  {'rescinds' if verb == 'rescinded' else 'supersedes'}: {target}")

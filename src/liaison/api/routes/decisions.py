@@ -1,6 +1,7 @@
 """Decisions (docs/api.md, "Routes" and "Ids"; request-schema.md): ``POST /v1/decisions``
 decides one request or a batch, each recorded in the ledger before it is returned;
-``GET /v1/decisions/{id}`` reads a recorded one back."""
+``GET /v1/decisions/{id}`` reads a recorded one back, and
+``GET /v1/decisions/{id}/explanation`` explains it (issue 10, item 5)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,25 @@ def get_decision(
     answer is 409 `ambiguous`, naming them; `?actor=` chooses one."""
     who.require(*RECORD_READERS)
     return svc.gateway.decision(decision_id, who, actor)
+
+
+@router.get(
+    "/v1/decisions/{decision_id}/explanation",
+    responses=error_responses(*RECORD_READ),
+)
+def get_explanation(
+    decision_id: str,
+    svc: Svc,
+    who: Who,
+    actor: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+) -> dict[str, Any]:
+    """A recorded decision explained as `liaison explain` explains one: what was asked
+    (without personal data), the deciding sections with their text, each one's issuer and
+    authority up to the statute or emergency power, what the other views decide for the
+    same request, and a contested-reading `warning` when one decides otherwise. Who may
+    read it, and `?actor=`, are as for `GET /v1/decisions/{id}`."""
+    who.require(*RECORD_READERS)
+    return svc.gateway.explanation(decision_id, who, actor)
 
 
 async def _decide_one(svc: Services, raw: Any, who: Principal) -> RecordedDecision:

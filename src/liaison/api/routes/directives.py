@@ -33,7 +33,9 @@ router = APIRouter(tags=["directives"])
 def get_directives(
     svc: Svc, who: Who, at: str | None = None, view: str | None = None
 ) -> dict[str, Any]:
-    """The directives of the pack at an instant in a view, each with why it counts or not."""
+    """The directives of the pack at an instant in a view, each with why it counts or not,
+    its issuer and the authority it relies on up to the statute or emergency power (as
+    `liaison directives show`)."""
     engine = svc.gateway.current_policy()
     try:
         moment = parse_instant(at) if at is not None else now_utc()
@@ -45,11 +47,10 @@ def get_directives(
     except NotFound as exc:
         raise InvalidRequest("view", f"view: {exc.message}") from None
     regime = engine.regime(moment, name)
-    zone = engine.pack.timezone
     return {
         "at": engine.local(moment),
         "view": name,
         "in_force": list(regime.in_force),
         "policy_version": regime.version,
-        "directives": [status_dict(s, zone) for s in engine.statuses(moment, name)],
+        "directives": [status_dict(engine.pack, s) for s in engine.statuses(moment, name)],
     }
