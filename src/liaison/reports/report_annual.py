@@ -301,7 +301,11 @@ def _initiative(scope: ReportScope, year: int) -> list[InitiativeCount]:
 
 
 def _tables(doc: AnnualReport) -> list[Table]:
-    requests = Table(
+    return [_requests_table(doc), *_other_tables(doc)]
+
+
+def _requests_table(doc: AnnualReport) -> Table:
+    return Table(
         id="requests",
         title="Requests from federal immigration authorities for information or detainers",
         note="on_request share_information (information) and hold (detainer) decisions with "
@@ -330,6 +334,9 @@ def _tables(doc: AnnualReport) -> list[Table]:
             for r in doc.requests
         ],
     )
+
+
+def _other_tables(doc: AnnualReport) -> list[Table]:
     releases = Table(
         id="releases",
         title="Releases into federal immigration custody",
@@ -365,4 +372,4 @@ def _tables(doc: AnnualReport) -> list[Table]:
         columns=["year", "action", "initiative", "decision", "count"],
         rows=[[r.year, r.action, r.initiative, r.decision, r.count] for r in doc.initiative],
     )
-    return [requests, releases, shared, initiative]
+    return [releases, shared, initiative]

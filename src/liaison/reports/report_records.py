@@ -63,10 +63,11 @@ def link(scope: ReportScope, wanted: Mapping[str, str] | None) -> str | None:
     if wanted is None:
         return None
     given = dict(wanted)
-    if scope.start is not None:
-        given["from"] = scope.start.isoformat()
-    if scope.end is not None:
-        given["to"] = scope.end.isoformat()
+    start, end = scope.local(scope.start), scope.local(scope.end)
+    if start is not None:
+        given["from"] = start
+    if end is not None:
+        given["to"] = end
     if scope.view is not None:
         given["view"] = scope.view
     return "/v1/decisions?" + urlencode(given, safe=",:")

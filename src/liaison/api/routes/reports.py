@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
-from liaison.api.deps import Svc, Who
+from liaison.api.deps import Services, Svc, Who
 from liaison.api.errors import error_responses
 from liaison.errors import (
     Forbidden,
@@ -34,10 +34,12 @@ _ERRORS = error_responses(
 )
 
 
-@router.get("/v1/reports", responses=error_responses(Unauthenticated, Forbidden))
-def list_reports(who: Who) -> dict[str, Any]:
-    """The reports there are: each name, title, and where its JSON Schema is published."""
+@router.get("/v1/reports", responses=error_responses(Unauthenticated, Forbidden, IntegrityFailure))
+def list_reports(svc: Svc, who: Who) -> dict[str, Any]:
+    """The reports there are: each name, title, and where its JSON Schema is published
+    (none while the service knows its database disagrees with the ledger: 503)."""
     who.require(KeyRole.AUDITOR)
+    _refuse_on_fault(svc)
     return {
         "reports": [
             {"name": e.name, "title": e.title, "schema": SCHEMA_PATH.format(name=e.name)}
@@ -74,10 +76,8 @@ def get_report(
     checkpoint (or the kept one of size `checkpoint`), which it names at its top."""
     who.require(KeyRole.AUDITOR)
     entry(name)  # 404 naming the reports there are
+    _refuse_on_fault(svc)
     gw = svc.gateway
-    fault = gw.rules.fault
-    if fault is not None:
-        raise IntegrityFailure(f"no report while the database disagrees with the ledger: {fault}")
     given = {"from": start, "to": end, "view": view}
     scope = report_run.scope(gw.ledger, gw.policy, given, checkpoint)
     doc = report_run.run(name, scope)
@@ -85,3 +85,9 @@ def get_report(
         return JSONResponse(doc.model_dump(mode="json", by_alias=True))
     body = report_run.render(doc, format)
     return Response(body, media_type=report_run.MEDIA_TYPES[format])
+
+
+def _refuse_on_fault(svc: Services) -> None:
+    fault = svc.gateway.rules.fault
+    if fault is not None:
+        raise IntegrityFailure(f"no report while the database disagrees with the ledger: {fault}")
