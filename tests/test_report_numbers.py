@@ -208,14 +208,19 @@ def test_annual_report_agrees_with_the_history(world: World) -> None:
         mine = next(d for d in released if d["id"] == release.id)
         assert release.citations == sorted(f"{a} {b}" for a, b in mine["cited"])
         assert len(release.handed_over) == len(done_for(world, [mine]))
-    shared = [d for d in made if d["action"] == "share_information" and fed(d)
-              and d["decided"] == "permit"]  # fmt: skip
+    shared = [d for d in made if d["action"] == "share_information" and fed(d)]
     classes = Counter(
-        (year(d["at"]), c, d["initiative"]) for d in shared for c in d["data_classes"]
+        (year(d["at"]), c, d["initiative"], d["decided"]) for d in shared for c in d["data_classes"]
     )
-    assert {
-        (r.year, r.data_class, r.initiative): r.count for r in got.information_shared
-    } == classes
+    given = Counter(
+        (year(e["decision"]["at"]), c, e["decision"]["initiative"], e["decision"]["decided"])
+        for e in done_for(world, shared)
+        for c in e["decision"]["data_classes"]
+    )
+    rows = {(r.year, r.data_class, r.initiative, r.decision): r for r in got.information_shared}
+    assert {k: r.count for k, r in rows.items()} == classes
+    assert {k: r.carried_out for k, r in rows.items() if r.carried_out} == given
+    assert {k[3] for k in given} == {"permit", "deny"}  # shared after a refusal, too
     every = Counter((year(d["at"]), d["action"], d["initiative"], d["decided"])
                     for d in made if fed(d))  # fmt: skip
     assert {(r.year, r.action, r.initiative, r.decision): r.count for r in got.initiative} == every

@@ -16,9 +16,10 @@ Encoded here, per calendar year in the pack's zone (the part of it in the period
 - a *release* is a permitted ``custody_transfer`` to a ``federal_immigration`` recipient:
   its date, its justification (the sections it cites and the legal process) and the
   ``handover`` events that carried it out;
-- the information shared: permitted ``share_information`` decisions to a
-  ``federal_immigration`` recipient, per data class and initiative (a decision sharing
-  several classes counts once under each);
+- the information shared: ``share_information`` decisions to a ``federal_immigration``
+  recipient, per data class, initiative and decision, with the events that report the
+  information given (after a refusal too); a decision sharing several classes counts once
+  under each;
 - on request or proactive: decisions of every action with a ``federal_immigration``
   recipient, per action, initiative and decision.
 """
@@ -76,11 +77,13 @@ class Release(_Row):
 
 
 class SharedCount(_Row):
-    """Permitted shares of one data class, one year, on request or proactive."""
+    """Shares of one data class, one year, on request or proactive, permitted or refused;
+    ``carried_out``: the events that report it shared (after a refusal too)."""
 
     year: int
     data_class: str
     initiative: str | None
+    decision: str
     count: int = Field(ge=0)
     carried_out: int = Field(ge=0)
 
@@ -271,12 +274,11 @@ def _releases(scope: ReportScope) -> list[Release]:
 
 def _shared(scope: ReportScope, year: int) -> list[SharedCount]:
     k = decision_data_classes.c
-    keys = [k.data_class, d.initiative]
+    keys = [k.data_class, d.initiative, d.decision]
     where = [
         k.ledger_index == d.ledger_index,
         d.action == "share_information",
         d.recipient_type == IMMIGRATION,
-        d.decision == "permit",
     ]
     groups, carried = _grouped(scope, keys, where)
     return [
@@ -284,10 +286,11 @@ def _shared(scope: ReportScope, year: int) -> list[SharedCount]:
             year=year,
             data_class=cls,
             initiative=initiative,
+            decision=decision,
             count=int(n),
-            carried_out=carried.get((cls, initiative), 0),
+            carried_out=carried.get((cls, initiative, decision), 0),
         )
-        for cls, initiative, n in groups
+        for cls, initiative, decision, n in groups
     ]
 
 
@@ -358,10 +361,11 @@ def _other_tables(doc: AnnualReport) -> list[Table]:
     shared = Table(
         id="information_shared",
         title="Kinds of information shared, aggregated",
-        note="permitted share_information decisions to a federal_immigration recipient",
-        columns=["year", "data_class", "initiative", "count", "carried_out"],
+        note="share_information decisions to a federal_immigration recipient; carried_out: "
+        "the events reporting it shared (after a refusal too)",
+        columns=["year", "data_class", "initiative", "decision", "count", "carried_out"],
         rows=[
-            [r.year, r.data_class, r.initiative, r.count, r.carried_out]
+            [r.year, r.data_class, r.initiative, r.decision, r.count, r.carried_out]
             for r in doc.information_shared
         ],
     )
