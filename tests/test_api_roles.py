@@ -37,6 +37,8 @@ GET explanation: own           200      200         200      403    403     401
 ... unknown id                 404      404         404      403    403     401
 GET /v1/decisions (list)       200      200         200      403    403     401
 GET /v1/stats/decisions        200      200         200      403    403     401
+GET /v1/reports                403      403         200      403    403     401
+GET /v1/reports/{name}         403      403         200      403    403     401
 GET encounter: own             200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
@@ -124,6 +126,8 @@ MATRIX: dict[str, list[int]] = {
     "GET explanation unknown id": row(404, 404, 404, 403, 403),
     "GET decisions list": row(200, 200, 200, 403, 403),
     "GET decision stats": row(200, 200, 200, 403, 403),
+    "GET reports": row(403, 403, 200, 403, 403),
+    "GET report": row(403, 403, 200, 403, 403),
     "GET encounter own": row(200, 200, 200, 403, 403),
     "GET encounter unit-mate": row(404, 200, 200, 403, 403),
     "GET encounter other unit": row(404, 404, 200, 403, 403),
@@ -326,6 +330,8 @@ ROUTES: dict[str, Call] = {
     "GET explanation unknown id": _get("/v1/decisions/no-such-decision/explanation"),
     "GET decisions list": _get("/v1/decisions", action="database_inquiry"),
     "GET decision stats": _get("/v1/stats/decisions", group_by="action,month"),
+    "GET reports": _get("/v1/reports"),
+    "GET report": _get("/v1/reports/council", format="csv"),
     "GET encounter own": _get("/v1/encounters/stop-officer-1"),
     "GET encounter unit-mate": _get("/v1/encounters/stop-officer-2"),
     "GET encounter other unit": _get("/v1/encounters/stop-officer-3"),

@@ -234,6 +234,8 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("get", "/v1/decisions/req-0/explanation", "auditor", None),
         ("get", "/v1/decisions", "auditor", None),  # req-0 among them
         ("get", "/v1/stats/decisions?group_by=unit", "auditor", None),  # the pack row
+        ("get", "/v1/reports", "auditor", None),
+        ("get", "/v1/reports/council", "auditor", None),
         ("get", "/v1/encounters/stop-1", "auditor", None),
         ("get", "/v1/ledger/entries/2", "auditor", None),  # req-0: its personal data
     ]

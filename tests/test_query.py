@@ -169,6 +169,7 @@ def test_counts_by_action_decision_month_agree_with_the_requests(fx: Fixture) ->
         ({"from": "2025-09-01T00:00:00-04:00", "to": "2025-10-01T00:00:00-04:00"},
          lambda r: month(r["at"]) == "2025-09"),
         ({"district": "1D"}, lambda r: "encounter" in r),
+        ({"encounter_kind": "traffic_stop"}, lambda r: "encounter" in r),
         ({"unit": "3D", "action": "share_information"},
          lambda r: r["actor"]["unit"] == "3D" and r["action"] == "share_information"),
         ({"initiative": "proactive"}, lambda r: r.get("initiative") == "proactive"),
@@ -248,12 +249,20 @@ def test_an_admin_reads_no_records(fx: Fixture) -> None:
         ({"federal_charge": "yes"}, "federal_charge"),
         ({"data_class": "shoe_size"}, "data_class"),
         ({"legal_process": "a_note"}, "legal_process"),
+        ({"encounter_kind": "picnic"}, "encounter_kind"),
     ],
 )
 def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None:
     with pytest.raises(InvalidRequest) as raised:
         parse_filter(given)
     assert raised.value.field == field
+
+
+def test_encounter_kind_is_the_encounter_row_s_kind(fx: Fixture) -> None:
+    stopped = parse_filter({"encounter_kind": "traffic_stop"})
+    assert counts(fx.gateway.db, AUDITOR, stopped, ["action"])["total"] == 1
+    other = parse_filter({"encounter_kind": "checkpoint,arrest"})
+    assert counts(fx.gateway.db, AUDITOR, other, ["action"])["total"] == 0
 
 
 def test_bad_paging_and_grouping_name_their_field(fx: Fixture) -> None:

@@ -33,7 +33,7 @@ WhereOpt = Annotated[
         "decision, basis, view, directive, section, recipient_type, recipient_agency, "
         "database, custody, purpose, unit, actor, district, encounter, initiative, "
         "legal_process, federal_charge (true/false), arrest_basis, passengers, "
-        "operation_kind, data_class.",
+        "operation_kind, data_class, encounter_kind.",
     ),
 ]
 

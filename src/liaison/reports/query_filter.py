@@ -28,6 +28,7 @@ from liaison.model.vocabulary import (
     Custody,
     Database,
     DataClass,
+    EncounterKind,
     Initiative,
     LegalProcess,
     OperationKind,
@@ -58,6 +59,7 @@ _VOCABULARY: dict[str, type[StrEnum]] = {
     "passengers": Passengers,
     "operation_kind": OperationKind,
     "data_class": DataClass,
+    "encounter_kind": EncounterKind,
 }
 _BOOLEANS = frozenset({"federal_charge"})
 # Filter keys that a side table of ``decisions`` answers: the decision has such a row.
@@ -120,6 +122,7 @@ class DecisionFilter:
     passengers: Values = None
     operation_kind: Values = None
     data_class: Values = None
+    encounter_kind: Values = None
 
 
 # The keys a filter is written with: ``from`` and ``to`` for the time range.
@@ -195,7 +198,16 @@ def conditions(wanted: DecisionFilter) -> list[ColumnElement[bool]]:
         e = encounters
         under = (e.c.id == decisions.c.encounter_id, e.c.unit == decisions.c.encounter_unit)
         out.append(exists(select(e.c.id).where(*under, e.c.district.in_(wanted.district))))
+    if wanted.encounter_kind is not None:
+        out.append(under_encounter_of_kind(wanted.encounter_kind))
     return out
+
+
+def under_encounter_of_kind(kinds: tuple[str, ...]) -> ColumnElement[bool]:
+    """The decision is filed under an encounter whose row is of one of ``kinds``."""
+    e = encounters
+    under = (e.c.id == decisions.c.encounter_id, e.c.unit == decisions.c.encounter_unit)
+    return exists(select(e.c.id).where(*under, e.c.kind.in_(kinds)))
 
 
 def _side_has(table: Table, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:

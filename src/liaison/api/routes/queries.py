@@ -34,6 +34,7 @@ _FILTER_DOC = {
     "actor": "the actor's id",
     "district": "under an encounter in this district",
     "encounter": "under the encounter of this id",
+    "encounter_kind": "under an encounter of this kind (traffic_stop, checkpoint, ...)",
 }
 FILTER_PARAMETERS = [
     {

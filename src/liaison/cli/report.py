@@ -1,0 +1,69 @@
+"""``liaison report NAME``: a report over the deployment's records (issue 10, item 2;
+docs/reports.md), counted up to a signed checkpoint, as JSON (standard output by default),
+HTML, CSV or PDF. A PDF is written to ``--output``, or to standard output only when that
+is not a terminal. A bad option exits 2 naming it; an unknown report exits 2 naming the
+reports there are; no checkpoint (and no key to sign one) exits 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from liaison.cli.common import fail, fail_on, open_ledger
+from liaison.errors import InvalidRequest, LiaisonError, NotFound
+
+
+def report(
+    name: Annotated[str, typer.Argument(help="The report: council, annual-24-211.07d, ...")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="From this instant (RFC 3339, with offset).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Before this instant (RFC 3339, with offset).")
+    ] = None,
+    view: Annotated[
+        str | None, typer.Option("--view", help="Only decisions made under this view.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json, html, csv or pdf.")] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file (default: stdout).")
+    ] = None,
+    checkpoint: Annotated[
+        int | None,
+        typer.Option("--checkpoint", help="Count up to this kept checkpoint (its size)."),
+    ] = None,
+) -> None:
+    """A report over the records up to the newest signed checkpoint (signed first when the
+    tree grew), in the period [--from, --to), named at its top."""
+    from liaison.gateway.service import Gateway
+    from liaison.reports import report_run
+    from liaison.reports.catalog import entry
+
+    try:
+        report_run.check_format(fmt)
+        entry(name)
+    except (InvalidRequest, NotFound) as exc:
+        raise fail_on(exc, 2) from None
+    if fmt == "pdf" and output is None and sys.stdout.isatty():
+        raise fail("output: a PDF is written to --output FILE, or to a pipe", 2)
+    ledger = open_ledger()
+    gateway = Gateway(None, ledger, ledger.engine)  # the pack in force, checked; or refused
+    try:
+        given = {"from": start, "to": end, "view": view}
+        where = report_run.scope(ledger, gateway.policy, given, checkpoint)
+        body = report_run.render(report_run.run(name, where), fmt)
+    except InvalidRequest as exc:
+        raise fail_on(exc, 2) from None
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    finally:
+        gateway.close()
+    if output is not None:
+        output.write_bytes(body)
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()

@@ -1,0 +1,56 @@
+"""The reports there are (issue 10, item 2; docs/reports.md): each name, its document model
+(``ReportDocument`` subclass; its JSON Schema is docs/schemas/report-NAME.schema.json)
+and the function that builds it over a ``ReportScope``. ``liaison report NAME``,
+``GET /v1/reports/NAME`` and ``python -m liaison.reports.schemas`` read this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from liaison.errors import NotFound
+from liaison.reports import report_annual, report_council
+from liaison.reports.report_document import ReportDocument
+from liaison.reports.report_scope import ReportScope
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A report: its title, document model and builder."""
+
+    name: str
+    title: str
+    model: type[ReportDocument]
+    build: Callable[[ReportScope], ReportDocument]
+
+
+CATALOG: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        Entry(
+            report_council.NAME,
+            report_council.TITLE,
+            report_council.CouncilReport,
+            report_council.build,
+        ),
+        Entry(
+            report_annual.NAME,
+            report_annual.TITLE,
+            report_annual.AnnualReport,
+            report_annual.build,
+        ),
+    )
+}
+
+
+def entry(name: str) -> Entry:
+    """The report of ``name``; ``NotFound`` naming it and the reports there are."""
+    found = CATALOG.get(name)
+    if found is None:
+        raise NotFound(
+            f"no report {name!r}: the reports are {', '.join(CATALOG)}",
+            field="name",
+            choices=list(CATALOG),
+        )
+    return found

@@ -1,0 +1,94 @@
+"""Running a report, one way for the CLI (``liaison report``) and the API
+(``GET /v1/reports/NAME``): the checkpoint it counts up to, the scope read from the
+options (``from``, ``to``, ``view``, ``checkpoint``), the document built, and rendered in
+one of the formats (docs/reports.md, "Running a report").
+
+The checkpoint is the newest kept signed checkpoint, signed first when the tree grew and
+a key is available (as ``GET /v1/ledger/checkpoint`` does); or, asked by its size, a kept
+one: a report is only ever computed against a tree that was signed, never past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from liaison.errors import InvalidRequest, LedgerError, NotFound
+from liaison.ledger.log import Ledger
+from liaison.policy.engine import Engine as PolicyEngine
+from liaison.reports import render_csv, render_html, render_pdf
+from liaison.reports.catalog import entry
+from liaison.reports.query_filter import parse_filter
+from liaison.reports.report_document import ReportDocument
+from liaison.reports.report_scope import CheckpointRef, ReportScope
+
+FORMATS = ("json", "html", "csv", "pdf")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
+NO_CHECKPOINT = "no checkpoint yet: run `liaison ledger checkpoint`"
+
+
+def checkpoint(ledger: Ledger, size: int | None = None) -> CheckpointRef:
+    """The signed checkpoint a report counts up to: the kept one of ``size``, or the
+    newest (signed now when the tree grew and the deployment has a key)."""
+    if size is not None:
+        kept = [c for c in ledger.checkpoints() if c.size == size]
+        if not kept:
+            latest = ledger.latest_checkpoint()
+            newest = "none" if latest is None else str(latest.size)
+            raise InvalidRequest(
+                "checkpoint",
+                f"checkpoint: no signed checkpoint of size {size} is kept (the newest: {newest})",
+            )
+        return CheckpointRef.of(kept[0])
+    current, _ = ledger.head()
+    latest = ledger.latest_checkpoint()
+    if (latest is None or latest.size < current) and ledger.signer is not None:
+        latest = ledger.checkpoint()
+    if latest is None:
+        raise LedgerError(NO_CHECKPOINT)
+    return CheckpointRef.of(latest)
+
+
+def scope(
+    ledger: Ledger, policy: PolicyEngine, given: Mapping[str, str | None], size: int | None
+) -> ReportScope:
+    """The scope the options ask for: ``from``/``to`` (RFC 3339 with offset; ``to`` after
+    ``from``), ``view`` (one of the pack's), the checkpoint; ``InvalidRequest`` naming
+    a bad one."""
+    period = parse_filter({k: v for k, v in given.items() if k in ("from", "to") and v})
+    view = given.get("view")
+    if view is not None:
+        try:
+            policy.view_name(view)
+        except NotFound as exc:
+            raise InvalidRequest("view", f"view: {exc.message}") from None
+    found = checkpoint(ledger, size)
+    return ReportScope(ledger.engine, policy, found, period.start, period.end, view)
+
+
+def run(name: str, where: ReportScope) -> ReportDocument:
+    """The report ``name`` over ``where``; ``NotFound`` naming the reports there are."""
+    return entry(name).build(where)
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise InvalidRequest("format", f"format: must be one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def render(doc: ReportDocument, fmt: str) -> bytes:
+    """``doc`` in ``fmt``: JSON (its model, by alias), HTML, CSV or PDF."""
+    if fmt == "json":
+        return (doc.model_dump_json(by_alias=True, indent=2) + "\n").encode()
+    if fmt == "html":
+        return render_html.html(doc).encode()
+    if fmt == "csv":
+        return render_csv.csv_text(doc).encode()
+    if fmt == "pdf":
+        return render_pdf.pdf(doc)
+    raise InvalidRequest("format", f"format: must be one of {', '.join(FORMATS)}")
