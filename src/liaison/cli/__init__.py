@@ -3,7 +3,8 @@
 ``decide``: deciding and explaining requests; ``directives``: a pack's directives;
 ``ledger`` and ``verify``: the tamper-evident ledger and checking it; ``packs``: the pack in
 force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HTTP API;
-``demo``: the demo history; ``query``: the records queried. ``common`` holds what they
+``demo``: the demo history; ``query``: the records queried; ``replay``: the records
+decided again under another view or a draft pack. ``common`` holds what they
 share, printing errors among it.
 """
 
@@ -15,7 +16,19 @@ from typing import Annotated
 import typer
 
 from liaison import __version__
-from liaison.cli import db, decide, demo, directives, keys, ledger, packs, query, serve, verify
+from liaison.cli import (
+    db,
+    decide,
+    demo,
+    directives,
+    keys,
+    ledger,
+    packs,
+    query,
+    replay,
+    serve,
+    verify,
+)
 from liaison.cli.common import fail, fail_on
 from liaison.errors import LiaisonError
 
@@ -32,6 +45,7 @@ app.command("verify-bundle")(verify.verify_bundle_command)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")
+app.command("replay")(replay.replay_command)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("decide")(decide.decide)

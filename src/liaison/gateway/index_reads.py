@@ -63,6 +63,12 @@ class IndexReader:
     def verified_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``verified`` for many rows, their entries read in one query (no personal data) and
         their inclusion in the signed tree proven from one read of the tiles."""
+        return [expected for expected, _ in self.verified_entries(table, rows)]
+
+    def verified_entries(
+        self, table: str, rows: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[dict[str, Any], StoredEntry]]:
+        """``verified_many``, each row beside its entry (body checked, no personal data)."""
         if not rows:
             return []
         with self.ledger.engine.connect() as conn:
@@ -70,7 +76,7 @@ class IndexReader:
         entries = [entry for _, entry in checked]
         pointed = [(r, e.index, e.body) for r, e in zip(rows, entries, strict=True)]
         self._signed(table, pointed, self._last_signed())
-        return [expected for expected, _ in checked]
+        return checked
 
     def _signed(
         self,
