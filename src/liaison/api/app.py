@@ -34,6 +34,7 @@ from liaison.api.routes import (
     ledger,
     packs,
     queries,
+    replays,
 )
 from liaison.logs import configure as configure_logs
 from liaison.settings import Settings
@@ -47,6 +48,7 @@ ROUTERS = (
     directives.router,
     packs.router,
     queries.router,
+    replays.router,
 )
 
 
