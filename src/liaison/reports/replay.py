@@ -25,12 +25,14 @@ that made the decisions and their own views changes nothing (``tests/test_replay
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select
 
 from liaison.errors import InvalidRequest
@@ -41,7 +43,8 @@ from liaison.ledger.entries import parse_body, personal_matches
 from liaison.ledger.reads import StoredEntry
 from liaison.ledger.store import blob
 from liaison.model.decision import Decision
-from liaison.model.request import ActionRequest, request_from_json
+from liaison.model.json_input import invalid_request_from
+from liaison.model.request import ActionRequest, check_action_fields
 from liaison.model.timestamps import render
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.loader import load_pack_files
@@ -200,7 +203,7 @@ def _recorded(
         record["decision"],
     )
     request = dict(record["request"])
-    body = parse_body(entry.body) if b'"personal":' in entry.body else {}
+    body = _commitment(entry.body)
     if "personal" not in body:  # nothing personal was recorded: the request is whole
         return replace(recorded, variants=(request,))
     if personal is None:  # erased: the subject's id (read by no policy); a case number?
@@ -212,6 +215,26 @@ def _recorded(
         why = "its personal data does not match its entry's commitment (`liaison ledger verify`)"
         return replace(recorded, reason=why)
     return replace(recorded, variants=(_restored(request, parse_body(data)),))
+
+
+# The start of a decision entry's canonical body (RFC 8785: keys sorted, no spaces) when it
+# commits to personal data: the actor (one JSON string), the kind, the commitment.
+_PERSONAL = re.compile(
+    rb'\{"actor":"(?:[^"\\]|\\.)*","kind":"decision","personal":"(sha256:[0-9a-f]{64})","'
+)
+
+
+def _commitment(body: bytes) -> dict[str, Any]:
+    """``{"personal": commitment}`` of an entry's (verified) body, or ``{}`` when it holds
+    none: read from the canonical form's start, parsing the whole body only when it does
+    not begin as the writer's canonical form does."""
+    if b'"personal":' not in body:
+        return {}
+    found = _PERSONAL.match(body)
+    if found is not None:
+        return {"personal": found.group(1).decode()}
+    parsed = parse_body(body)
+    return {"personal": parsed["personal"]} if "personal" in parsed else {}
 
 
 def _restored(request: dict[str, Any], personal: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +271,12 @@ def _request(document: dict[str, Any], rec: Recorded, view: str | None) -> Actio
     """The request to decide: as recorded, at the instant its decision was made, under
     ``view`` (None: the view its decision was made under)."""
     wanted = view if view is not None else rec.old.get("view")
-    return request_from_json({**document, "at": rec.old["at"], "view": wanted})
+    try:  # from a verified entry: the model's checks (vocabulary, required fields) suffice
+        request = ActionRequest.model_validate({**document, "at": rec.old["at"], "view": wanted})
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from None
+    check_action_fields(request)
+    return request
 
 
 def _compare(rec: Recorded, decided: Sequence[Decision | InvalidRequest], tally: Tally) -> None:
