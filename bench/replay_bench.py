@@ -4,9 +4,10 @@ bench/results/replay.json.
 Builds 100,000 decision records (the mix of ``workload.py``: August-September 2025, both
 views, every action, personal data on every entry) through the gateway's own path
 (``Gateway.decide_and_record_many``: decided, sealed and committed in groups, their index
-rows written in the same transactions), signs a checkpoint over them, then times
-``liaison.reports.replay.replay`` over every one of them: under the Attorney General's
-reading (``doj``) and under each decision's own view (which must flip nothing). Each
+rows written in the same transactions), signs a checkpoint over them, then times the
+replay of every one of them (``liaison.reports.replay_workers.replay_in_parts``, in one
+process and in two): under the Attorney General's reading (``doj``) and under each
+decision's own view (which must flip nothing). Each
 record is read through the index, checked against its entry, proven in the signed tree,
 its personal data checked against its commitment, and decided again.
 Target (issue 10, on this 2-core machine): 100,000 records in <= 20 s.
@@ -34,14 +35,16 @@ from typing import Any
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
+from liaison.ledger.keys import keygen, load_signer
 from liaison.ledger.log import Ledger
-from liaison.ledger.note_keys import generate_signer, parse_signer
 from liaison.ledger.signer_memory import SignerMemory
 from liaison.model.request import parse_request
 from liaison.model.timestamps import parse_instant
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
-from liaison.reports.replay import in_force, make_plan, replay
+from liaison.policy.pack_files import read_pack_files
+from liaison.reports.replay import in_force, make_plan
+from liaison.reports.replay_workers import Source, replay_in_parts
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 
@@ -73,7 +76,9 @@ def build(gateway: Gateway, count: int) -> float:
     return time.perf_counter() - start
 
 
-def timed_replay(gateway: Gateway, view: str | None) -> dict[str, Any]:
+def timed_replay(
+    gateway: Gateway, view: str | None, source: Source, workers: int
+) -> dict[str, Any]:
     engine = gateway.current_policy()
     plan = make_plan(
         parse_instant("2025-01-01T00:00:00Z"),
@@ -83,11 +88,13 @@ def timed_replay(gateway: Gateway, view: str | None) -> dict[str, Any]:
         in_force(engine, None),
         100,
     )
-    start = time.perf_counter()
-    report = replay(gateway.index, plan)
-    seconds = time.perf_counter() - start
+    start, cpu = time.perf_counter(), time.process_time()
+    report = replay_in_parts(gateway.index, plan, source, workers)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "view": view or "each decision's own",
+        "workers": workers,
+        "parent_cpu_seconds": round(cpu, 2),
         "records": report["records"],
         "replayed": report["replayed"],
         "flips": report["flips"]["total"],
@@ -101,18 +108,25 @@ def timed_replay(gateway: Gateway, view: str | None) -> dict[str, Any]:
 def run(url: str, count: int, folder: Path) -> dict[str, Any]:
     db = open_engine(url)
     upgrade(db)
-    signer, _ = generate_signer(ORIGIN)
-    ledger = Ledger(db, ORIGIN, parse_signer(signer), SignerMemory(folder))
-    gateway = Gateway(PolicyEngine(load_pack(shipped_pack_path("dc"))), ledger, db)
+    keys = folder / "keys"
+    keygen(keys, ORIGIN)
+    ledger = Ledger(db, ORIGIN, load_signer(keys), SignerMemory(keys))
+    pack = shipped_pack_path("dc")
+    gateway = Gateway(PolicyEngine(load_pack(pack)), ledger, db)
+    source = Source(url, ORIGIN, keys, read_pack_files(pack), pack)
     try:
         ledger.checkpoint()  # the key's first memory: the empty tree
         built = build(gateway, count)
         ledger.checkpoint()  # the records are in the signed tree: replay proves each
-        doj = timed_replay(gateway, "doj")
-        own = timed_replay(gateway, None)
-        assert own["flips"] == 0, own  # the same pack and views decide the same
-        assert doj["records"] == count, doj
-        return {"built_seconds": round(built, 1), "doj": doj, "own_views": own}
+        out: dict[str, Any] = {"built_seconds": round(built, 1)}
+        for workers in (1, 2):
+            doj = timed_replay(gateway, "doj", source, workers)
+            own = timed_replay(gateway, None, source, workers)
+            assert own["flips"] == 0, own  # the same pack and views decide the same
+            assert doj["records"] == count, doj
+            out[f"workers_{workers}"] = {"doj": doj, "own_views": own}
+            print(json.dumps(out[f"workers_{workers}"]), flush=True)
+        return out
     finally:
         gateway.close()
         db.dispose()

@@ -36,6 +36,7 @@ from liaison.model.timestamps import parse_instant
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
 from liaison.reports.replay import draft_pack, in_force, make_plan, replay
+from liaison.reports.replay_workers import Source, replay_in_parts
 
 ORIGIN = "test.example/replay"
 EASTERN = ZoneInfo("America/New_York")
@@ -97,6 +98,8 @@ class World:
     made: list[dict[str, Any]]  # each request, with "decided": the Decision recorded
     erased: dict[str, dict[str, Any]]  # the requests whose personal data was erased
     cli: Any
+    url: str
+    keys: Path
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -137,7 +140,8 @@ def _world(services: Services, url: str, tmp_path: Path) -> World:
 
     web = TestClient(create_app(services=services))
     auth = {"Authorization": f"Bearer {audit}"}
-    return World(services, web, auth, {"Authorization": f"Bearer {mine}"}, made, erased, cli)
+    officer = {"Authorization": f"Bearer {mine}"}
+    return World(services, web, auth, officer, made, erased, cli, url, tmp_path / "keys")
 
 
 def _nlets_with_case(made: list[dict[str, Any]]) -> dict[str, Any]:
@@ -381,6 +385,23 @@ def test_the_cli_exits_2_naming_bad_input(world: World) -> None:
     result = world.cli("replay", "--from", FROM, "--to", TO, "--view", "council")
     assert result.exit_code == 2
     assert "doj, mpd" in result.output
+
+
+def test_a_replay_in_parts_is_the_replay_in_one(world: World) -> None:
+    """``--workers``: the range cut into parts, each replayed by a process of its own, the
+    tallies merged in order: the same report, first records listed included."""
+    gateway = world.services.gateway
+    stored = gateway.packs.latest()
+    assert stored is not None
+    engine = gateway.current_policy()
+    plan = make_plan(
+        parse_instant(FROM), parse_instant(TO), "doj", engine, in_force(engine, stored), 7
+    )
+    source = Source(world.url, ORIGIN, world.keys, stored.files)
+    whole = replay(gateway.index, plan)
+    parts = replay_in_parts(gateway.index, plan, source, 3, min_per_worker=20)
+    assert parts == whole
+    assert whole["flips"]["total"] > len(whole["flipped"]) == 7
 
 
 def test_months_are_counted_in_eastern_time() -> None:

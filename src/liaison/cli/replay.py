@@ -12,6 +12,7 @@ disagree with the ledger.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
     from liaison.ledger.log import Ledger
     from liaison.policy.engine import Engine
+    from liaison.policy.pack_files import PackFiles
+    from liaison.reports.replay import ReplayPlan
 
 FORMATS = ("text", "json", "csv")
 
@@ -38,17 +41,30 @@ def _instant(text: str, field: str) -> datetime:
         raise InvalidRequest(field, f"{field}: {exc}") from None
 
 
-def _pack(ledger: Ledger, folder: Path | None) -> tuple[Engine, dict[str, Any]]:
+def _pack(ledger: Ledger, folder: Path | None) -> tuple[Engine, dict[str, Any], PackFiles]:
     from liaison.gateway.pack_ledger import verified_pack
     from liaison.policy.pack_files import read_pack_files
     from liaison.reports.replay import draft_pack, pack_in_force
 
     if folder is not None:
-        return draft_pack(read_pack_files(folder), root=folder)
+        files = read_pack_files(folder)
+        return (*draft_pack(files, root=folder), files)
     stored = verified_pack(ledger)
     if stored is None:
         raise fail("no pack is recorded in the database; replay under a folder with --pack")
-    return pack_in_force(stored)
+    return (*pack_in_force(stored), stored.files)
+
+
+def _replayed(
+    plan: ReplayPlan, ledger: Ledger, files: PackFiles, folder: Path | None, workers: int
+) -> dict[str, Any]:
+    from liaison.gateway.index_reads import IndexReader
+    from liaison.reports.replay_workers import Source, replay_in_parts
+    from liaison.settings import Settings
+
+    settings = Settings()
+    source = Source(settings.database_url, settings.log_origin, settings.key_dir, files, folder)
+    return replay_in_parts(IndexReader(ledger), plan, source, workers)
 
 
 def replay_command(
@@ -74,13 +90,21 @@ def replay_command(
     limit: Annotated[
         int, typer.Option("--limit-records", help="List at most this many records (0-1000).")
     ] = 100,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=16,
+            help="Processes to replay with (default: the CPUs, up to 4).",
+        ),
+    ] = min(os.cpu_count() or 1, 4),
 ) -> None:
     """Decide every recorded request in [--from, --to) again, under --view or a draft
     --pack, and report what would have changed: flips by action, directive and month (in
     D.C.'s zone), and the flipped records. Records that cannot be decided again (erased
     personal data the outcome depends on, ...) are counted apart, with why."""
-    from liaison.gateway.index_reads import IndexReader
-    from liaison.reports.replay import make_plan, replay
+    from liaison.reports.replay import make_plan
     from liaison.reports.replay_tally import flipped_csv
 
     if fmt not in FORMATS:
@@ -88,9 +112,9 @@ def replay_command(
     try:
         start_at, stop_at = _instant(start, "from"), _instant(stop, "to")
         ledger = open_ledger()
-        engine, described = _pack(ledger, pack)
+        engine, described, files = _pack(ledger, pack)
         plan = make_plan(start_at, stop_at, view, engine, described, limit)
-        report = replay(IndexReader(ledger), plan)
+        report = _replayed(plan, ledger, files, pack, workers)
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
     except LiaisonError as exc:

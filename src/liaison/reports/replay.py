@@ -131,11 +131,21 @@ def count_in_range(reader: IndexReader, start: datetime, stop: datetime) -> int:
 
 def replay(reader: IndexReader, plan: ReplayPlan) -> dict[str, Any]:
     """The report: every decision in the plan's range decided again, and what changed."""
-    size, root = reader.ledger.head()
+    head = reader.ledger.head()
+    return report(plan, tally_range(reader, plan, plan.start, plan.stop), head)
+
+
+def tally_range(reader: IndexReader, plan: ReplayPlan, start: datetime, stop: datetime) -> Tally:
+    """What changed among the decisions with ``at`` in [``start``, ``stop``)."""
     tally = Tally(plan.limit)
-    for rows in _row_batches(reader, plan.start, plan.stop):
-        records = _records(reader, rows)
-        _decide(plan, records, tally)
+    for rows in _row_batches(reader, start, stop):
+        _decide(plan, _records(reader, rows), tally)
+    return tally
+
+
+def report(plan: ReplayPlan, tally: Tally, head: tuple[int, bytes]) -> dict[str, Any]:
+    """The report of ``tally``, read from the ledger of ``head`` (size, root)."""
+    size, root = head
     return {
         "from": _local(plan.start),
         "to": _local(plan.stop),
@@ -310,4 +320,6 @@ __all__ = [
     "make_plan",
     "pack_in_force",
     "replay",
+    "report",
+    "tally_range",
 ]

@@ -140,6 +140,24 @@ class Tally:
         if len(self.flipped) < self.limit:
             self.flipped.append({**_head(rec), "old": old, "new": now})
 
+    def merge(self, later: Tally) -> None:
+        """Add ``later``'s counts (the tally of records decided after these): the records
+        listed stay the first ``limit`` in order."""
+        self.records += later.records
+        self.unchanged += later.unchanged
+        self.other_citations += later.other_citations
+        self.directions.update(later.directions)
+        self.reasons.update(later.reasons)
+        for mine, theirs in (
+            (self.by_action, later.by_action),
+            (self.by_directive, later.by_directive),
+            (self.by_month, later.by_month),
+        ):
+            for key, counts in theirs.items():
+                mine.setdefault(key, Counter()).update(counts)
+        self.flipped = (self.flipped + later.flipped)[: self.limit]
+        self.unreplayable = (self.unreplayable + later.unreplayable)[: self.limit]
+
     def to_dict(self) -> dict[str, Any]:
         flips = sum(self.directions.values())
         unreplayable = sum(self.reasons.values())
