@@ -148,6 +148,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "count": args.count,
         "target_seconds": TARGET_S,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],  # others' work
     }
     with tempfile.TemporaryDirectory() as tmp, sqlite_url(Path(tmp)) as url:
         results["sqlite"] = run(url, args.count, Path(tmp))

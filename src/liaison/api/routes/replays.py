@@ -35,7 +35,7 @@ from liaison.reports.replay import count_in_range, draft_pack, in_force, make_pl
 from liaison.reports.replay_tally import MAX_LISTED
 
 router = APIRouter(tags=["replays"])
-MAX_RECORDS = 200_000  # decisions one request replays (about 40 s on two cores)
+MAX_RECORDS = 200_000  # decisions one request replays (about a minute of one core)
 
 
 class DraftPack(BaseModel):
