@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/decide_bench.py
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/replay_bench.py
 
 # Re-resolve the pinned, hashed dependency set after editing pyproject.toml.
 lock: install

@@ -1,7 +1,8 @@
 """The whole role matrix of the HTTP API, on each backend.
 
 Roles (issue 4): an officer decides and records for themselves only; a supervisor for
-their unit; an auditor reads everything, verifies, and cannot write; an admin manages
+their unit; an auditor reads everything, verifies, replays the records under another reading
+(`POST /v1/replays`), and cannot write; an admin manages
 keys and packs and reads the history of pack changes, as auditors do (no records: no
 decisions, encounters, ledger entries or proofs); the public sees published material
 only: the signed checkpoint (published so that anyone can hold the department to its
@@ -39,6 +40,7 @@ GET /v1/decisions (list)       200      200         200      403    403     401
 GET /v1/stats/decisions        200      200         200      403    403     401
 GET /v1/reports                403      403         200      403    403     401
 GET /v1/reports/{name}         403      403         200      403    403     401
+POST /v1/replays               403      403         200      403    403     401
 GET encounter: own             200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
@@ -128,6 +130,7 @@ MATRIX: dict[str, list[int]] = {
     "GET decision stats": row(200, 200, 200, 403, 403),
     "GET reports": row(403, 403, 200, 403, 403),
     "GET report": row(403, 403, 200, 403, 403),
+    "POST replay": row(403, 403, 200, 403, 403),
     "GET encounter own": row(200, 200, 200, 403, 403),
     "GET encounter unit-mate": row(404, 200, 200, 403, 403),
     "GET encounter other unit": row(404, 404, 200, 403, 403),
@@ -307,6 +310,13 @@ def _pack_change(client: TestClient, headers: dict[str, str], role: str) -> Resp
     return response
 
 
+def _replay(client: TestClient, headers: dict[str, str], role: str) -> Response:
+    """Every decision of the seed day replayed under the Attorney General's reading."""
+    body = {"from": "2025-08-15T00:00:00-04:00", "to": "2025-08-16T00:00:00-04:00", "view": "doj"}
+    response: Response = client.post("/v1/replays", json=body, headers=headers)
+    return response
+
+
 ROUTES: dict[str, Call] = {
     "POST decision as self": _post("/v1/decisions", _decision, "self"),
     "POST decision as unit-mate": _post("/v1/decisions", _decision, "unit-mate"),
@@ -332,6 +342,7 @@ ROUTES: dict[str, Call] = {
     "GET decision stats": _get("/v1/stats/decisions", group_by="action,month"),
     "GET reports": _get("/v1/reports"),
     "GET report": _get("/v1/reports/council", format="csv"),
+    "POST replay": _replay,
     "GET encounter own": _get("/v1/encounters/stop-officer-1"),
     "GET encounter unit-mate": _get("/v1/encounters/stop-officer-2"),
     "GET encounter other unit": _get("/v1/encounters/stop-officer-3"),

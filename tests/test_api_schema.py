@@ -238,6 +238,12 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("get", "/v1/reports/council", "auditor", None),
         ("get", "/v1/encounters/stop-1", "auditor", None),
         ("get", "/v1/ledger/entries/2", "auditor", None),  # req-0: its personal data
+        (
+            "post",
+            "/v1/replays",
+            "auditor",
+            {"from": "2025-08-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+        ),
     ]
     headless: list[tuple[str, str, str, Any]] = [
         ("get", "/v1/ledger/checkpoint", "auditor", None),

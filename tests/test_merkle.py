@@ -41,8 +41,10 @@ from liaison.ledger.merkle import (
     inclusion_plan,
     inclusion_proof_from,
     leaf_hash,
+    leaves_plan,
     node_hash,
     root_from,
+    root_with_leaves,
     subtree_plan,
     verify_consistency,
     verify_inclusion,
@@ -455,6 +457,27 @@ def test_hash_range_matches_reference(leaves: list[bytes], data: st.DataObject) 
     get, calls = recording(naive_get(leaves, len(leaves)))
     assert hash_range(start, end, get) == ref_mth(leaves[start:end])
     assert calls == subtree_plan(start, end)
+
+
+@FAST
+@given(entries.filter(bool), st.data())
+def test_many_leaves_proven_at_once(leaves: list[bytes], data: st.DataObject) -> None:
+    """``root_with_leaves`` (replay's and every page's check of many entries at once,
+    issue 10): the root from some leaves and stored subtrees is the reference root; one
+    changed leaf changes it; it reads exactly its plan, and no more than the leaves'
+    audit paths would."""
+    size = data.draw(st.integers(1, len(leaves)), label="size")
+    chosen = data.draw(st.sets(st.integers(0, size - 1), max_size=size), label="indexes")
+    given = {i: leaf_hash(leaves[i]) for i in chosen}
+    get, calls = recording(naive_get(leaves, size))
+    assert root_with_leaves(given, size, get) == ref_mth(leaves[:size])
+    assert calls == leaves_plan(sorted(chosen), size)
+    if chosen:
+        assert len(calls) <= sum(len(inclusion_plan(i, size)) for i in chosen)
+        wrong = {**given, min(chosen): flip(given[min(chosen)], 3)}
+        assert root_with_leaves(wrong, size, naive_get(leaves, size)) != ref_mth(leaves[:size])
+    with pytest.raises(ValueError, match="not in a tree"):
+        root_with_leaves({size: b"x" * 32}, size, naive_get(leaves, size))
 
 
 def flip(b: bytes, bit: int) -> bytes:

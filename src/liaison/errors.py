@@ -94,8 +94,8 @@ class InvalidRequest(LiaisonError):
     description = "The request is invalid; `field` names the offending field"
     names_field = True
 
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message, field=field)
+    def __init__(self, field: str | None, message: str, choices: Sequence[str] = ()) -> None:
+        super().__init__(message, field=field, choices=choices)
 
 
 class PayloadTooLarge(LiaisonError):

@@ -34,6 +34,7 @@ from liaison.api.routes import (
     ledger,
     packs,
     queries,
+    replays,
     reports,
 )
 from liaison.logs import configure as configure_logs
@@ -49,6 +50,7 @@ ROUTERS = (
     packs.router,
     queries.router,
     reports.router,
+    replays.router,
 )
 
 

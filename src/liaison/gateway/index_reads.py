@@ -63,6 +63,12 @@ class IndexReader:
     def verified_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``verified`` for many rows, their entries read in one query (no personal data) and
         their inclusion in the signed tree proven from one read of the tiles."""
+        return [expected for expected, _ in self.verified_entries(table, rows)]
+
+    def verified_entries(
+        self, table: str, rows: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[dict[str, Any], StoredEntry]]:
+        """``verified_many``, each row beside its entry (body checked, no personal data)."""
         if not rows:
             return []
         with self.ledger.engine.connect() as conn:
@@ -70,7 +76,7 @@ class IndexReader:
         entries = [entry for _, entry in checked]
         pointed = [(r, e.index, e.body) for r, e in zip(rows, entries, strict=True)]
         self._signed(table, pointed, self._last_signed())
-        return [expected for expected, _ in checked]
+        return checked
 
     def _signed(
         self,
@@ -83,11 +89,16 @@ class IndexReader:
         remembered root, ``signer_memory``): the leaf hashes, tiles and head are in the
         database, and a forger can rebuild them. Entries appended since are not yet
         signed (docs/ledger.md, "The signer's memory"). No key or memory: not checked.
-        The proofs come from one read of the head and one of the tiles."""
+        The proofs come from one read of the head and one of the tiles. Many entries are
+        proven at once first (``Ledger.root_with_leaves``: the signed root recomputed from
+        their leaf hashes, as their audit paths together would); only when that fails is
+        each proven alone, to name the row that is not in the tree."""
         if last is None:
             return
         signed = [(row, index, body) for row, index, body in rows if index < last.size]
         if not signed:
+            return
+        if len(signed) > 1 and self._all_signed(signed, last):
             return
         try:
             proofs = self.ledger.inclusion_proofs([i for _, i, _ in signed], last.size)
@@ -103,6 +114,19 @@ class IndexReader:
                     ["ledger_index"],
                     f"entry {index} is not in the tree of size {last.size} the key signed",
                 )
+
+    def _all_signed(
+        self, signed: Sequence[tuple[Mapping[str, Any], int, bytes]], last: Signed
+    ) -> bool:
+        leaves: dict[int, bytes] = {}
+        for _, index, body in signed:
+            leaf = leaf_hash(body)
+            if leaves.setdefault(index, leaf) != leaf:
+                return False
+        try:
+            return self.ledger.root_with_leaves(leaves, last.size) == last.root
+        except NotFound:
+            return False
 
     def _last_signed(self) -> Signed | None:
         if self.ledger.signer is None:

@@ -24,6 +24,7 @@ from liaison.ledger.proofs import (
     InclusionProof,
     consistency_proof,
     inclusion_proofs,
+    root_with_leaves,
 )
 from liaison.ledger.reads import StoredEntry, read_entries, read_entry
 from liaison.ledger.sequencer import Appended, append_sealed
@@ -106,6 +107,12 @@ class Ledger:
         """The proofs of ``indexes`` in one tree, from one read of the tiles they need."""
         with read_cursor(self.engine) as cur:
             return inclusion_proofs(self.store, cur, indexes, size)
+
+    def root_with_leaves(self, leaves: dict[int, bytes], size: int) -> bytes:
+        """The root of the tree of ``size`` from ``leaves`` (index -> leaf hash) and the
+        stored subtrees beside them: many inclusions checked at once against a root."""
+        with read_cursor(self.engine) as cur:
+            return root_with_leaves(self.store, cur, leaves, size)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         with read_cursor(self.engine) as cur:

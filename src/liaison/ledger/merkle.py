@@ -40,7 +40,8 @@ so :func:`consistency_proof_from` raises for ``old_size == 0``, while
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
@@ -53,8 +54,10 @@ __all__ = [
     "inclusion_plan",
     "inclusion_proof_from",
     "leaf_hash",
+    "leaves_plan",
     "node_hash",
     "root_from",
+    "root_with_leaves",
     "subtree_plan",
     "verify_consistency",
     "verify_inclusion",
@@ -206,6 +209,62 @@ def consistency_plan(old_size: int, new_size: int) -> list[Node]:
 def root_from(size: int, get: GetNode) -> bytes:
     """The root of the tree of ``size`` entries, from stored perfect subtrees."""
     return hash_range(0, size, get)
+
+
+def leaves_plan(indexes: Sequence[int], size: int) -> list[Node]:
+    """Every perfect subtree :func:`root_with_leaves` reads for the leaves ``indexes``
+    (sorted, distinct, each below ``size``): those of the ranges that hold none of them.
+    For ``k`` leaves, at most ``k`` times an inclusion plan, and far fewer when they are
+    near one another (their audit paths share their upper ranges)."""
+    out: list[Node] = []
+    _leaves_walk(0, size, indexes, 0, len(indexes), lambda a, b: out.extend(_plan(a, b)))
+    return out
+
+
+def root_with_leaves(leaves: Mapping[int, bytes], size: int, get: GetNode) -> bytes:
+    """``MTH(D[0:size])`` from the leaf hashes ``leaves`` (index -> hash) and, for every
+    range holding none of them, the stored perfect subtrees (:func:`leaves_plan`).
+
+    Equal to a signed root, it proves each of ``leaves`` at its index in that tree at
+    once, as an audit path (RFC 6962 2.1.1) for each would: the hashes combined are the
+    union of their paths'. ``ValueError`` unless every index is below ``size``."""
+    indexes = sorted(leaves)
+    if indexes and not 0 <= indexes[0] <= indexes[-1] < size:
+        raise ValueError(f"leaf indexes {indexes[0]}..{indexes[-1]} not in a tree of size {size}")
+    if size == 0:
+        return EMPTY_ROOT
+
+    def hashed(start: int, end: int, lo: int, hi: int) -> bytes:
+        if lo == hi:
+            return _hash_range(start, end, get)
+        if end - start == 1:
+            return leaves[start]
+        k = _split(end - start)
+        mid = bisect_left(indexes, start + k, lo, hi)
+        return node_hash(hashed(start, start + k, lo, mid), hashed(start + k, end, mid, hi))
+
+    return hashed(0, size, 0, len(indexes))
+
+
+def _leaves_walk(
+    start: int,
+    end: int,
+    indexes: Sequence[int],
+    lo: int,
+    hi: int,
+    empty: Callable[[int, int], object],
+) -> None:
+    """Call ``empty(a, b)`` for each maximal range of RFC 6962's split of ``[start, end)``
+    that holds none of ``indexes[lo:hi]``, left to right."""
+    if lo == hi:
+        empty(start, end)
+        return
+    if end - start == 1:
+        return
+    k = _split(end - start)
+    mid = bisect_left(indexes, start + k, lo, hi)
+    _leaves_walk(start, start + k, indexes, lo, mid, empty)
+    _leaves_walk(start + k, end, indexes, mid, hi, empty)
 
 
 def inclusion_proof_from(index: int, size: int, get: GetNode) -> list[bytes]:

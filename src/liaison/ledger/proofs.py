@@ -104,6 +104,23 @@ def inclusion_proofs(
     ]
 
 
+def root_with_leaves(
+    store: TreeStore, cur: DriverCursor, leaves: dict[int, bytes], size: int
+) -> bytes:
+    """The root of the tree of ``size`` computed from the leaf hashes ``leaves`` (index ->
+    hash) and the stored subtrees beside them (``merkle.root_with_leaves``), from one read
+    of the head and one of the tiles: equal to a root the key signed, it proves every one
+    of ``leaves`` in that tree. ``NotFound`` when an index or ``size`` is beyond the tree."""
+    current, _ = store.read_head(cur)
+    indexes = sorted(leaves)
+    if size > current or (indexes and not 0 <= indexes[0] <= indexes[-1] < size):
+        raise NotFound(
+            f"entries {indexes[:1]}..{indexes[-1:]} are not all in a tree of size {size}"
+        )
+    view = store.view(cur, merkle.leaves_plan(indexes, size))
+    return merkle.root_with_leaves(leaves, size, view.get)
+
+
 def consistency_proof(
     store: TreeStore, cur: DriverCursor, old_size: int, new_size: int | None = None
 ) -> ConsistencyProof:

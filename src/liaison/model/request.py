@@ -137,7 +137,8 @@ class ActionRequest(_Strict):
         return None if value is None else _unique_sorted(list(value))
 
 
-def _check_action_fields(request: ActionRequest) -> None:
+def check_action_fields(request: ActionRequest) -> None:
+    """``InvalidRequest`` naming the first field ``request``'s action requires that it lacks."""
     for name in REQUIRED_BY_ACTION[request.action]:
         if getattr(request, name) is None:
             raise InvalidRequest(
@@ -159,7 +160,7 @@ def request_from_json(value: Any) -> ActionRequest:
     item), by the rules every JSON input follows (``liaison.model.json_input``) and then
     the model: the same validation as ``parse_request``."""
     request = validate_object(ActionRequest, value, "a request")
-    _check_action_fields(request)
+    check_action_fields(request)
     return request
 
 
