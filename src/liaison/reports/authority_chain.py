@@ -2,7 +2,7 @@
 of authority up to the statute or emergency power it rests on, what each of its sections
 allows or forbids, and where it stood under each view of the pack over a period.
 
-The chain follows each directive's ``authority`` (dc-pack.md, "Directive files"): a
+The chain follows each directive's ``authority`` (packs.md, "References between directives"): a
 directive of the pack is followed further, a law outside it is a root. Standing over a
 period follows the rules of dc-pack.md, "How "in force" works" (``policy.in_force``),
 evaluated at the period's start and at every instant in it where some directive's standing
