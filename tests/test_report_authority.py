@@ -181,3 +181,22 @@ def test_output_validates_against_its_model(history: History) -> None:
     tables = report.tables()
     assert [t.id for t in tables][-3:] == ["decision", "decision_chain", "other_views"]
     assert all(len(row) == len(t.columns) for t in tables for row in t.rows)
+
+
+def test_erased_personal_data_decides_with_and_without_a_case_number(history: History) -> None:
+    chosen = history.made[-2]  # before the period, in the checkpoint; no other test reads it
+    assert chosen.index < history.size
+    history.gateway.ledger.erase(chosen.index, "test", "admin-1", "court order")
+    report = build(scope(history), decision_id=chosen.body["id"], reader=history.gateway.index)
+    assert report.decision is not None
+    other = report.decision.other_views[0]
+    body = {**chosen.body, "view": "doj", "subject": {**chosen.body.get("subject", {}), "id": "x"}}
+    if "subject" not in chosen.body:
+        del body["subject"]
+    made = {
+        (d.decision.value, d.basis.value)
+        for d in (history.gateway.policy.decide(parse_request(b))
+                  for b in (body, {**body, "case_number": "c-1"}))
+    }  # fmt: skip
+    want = made.pop() if len(made) == 1 else ("undetermined", None)
+    assert (other.decision, other.basis) == want

@@ -12,13 +12,14 @@ can change (``in_force.boundaries``): between two such instants nothing changes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from liaison.policy.directives import Directive, Pack, Section
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.in_force import Status, boundaries
+from liaison.reports.directives import authority_chain
 
 
 class Strict(BaseModel):
@@ -70,28 +71,28 @@ class ViewStanding(Strict):
     removed_sections: list[str] = Field(description="'label (superseded by X)' in the period")
 
 
-def chain_of(pack: Pack, directive: Directive, depth: int = 1) -> list[ChainLink]:
+def chain_of(pack: Pack, directive: Directive) -> list[ChainLink]:
     """Every link of ``directive``'s authority, depth first, down to the laws outside the
-    pack (the loader rejects cycles; an unknown directive is shown as named)."""
+    pack: ``reports.directives.authority_chain`` (as ``directives show`` gives it), flat."""
+    return _flat(authority_chain(pack, directive), 1)
+
+
+def _flat(chain: list[Any], depth: int) -> list[ChainLink]:
     out: list[ChainLink] = []
-    for authority in directive.authority:
-        if authority.directive is None:
-            out.append(ChainLink(depth=depth, external=authority.external))
-            continue
-        found = pack.directives.get(authority.directive)
-        if found is None:
-            out.append(ChainLink(depth=depth, directive=authority.directive))
+    for link in chain:
+        if "external" in link:
+            out.append(ChainLink(depth=depth, external=link["external"]))
             continue
         out.append(
             ChainLink(
                 depth=depth,
-                directive=found.id,
-                title=found.title,
-                issuer=found.issuer,
-                issuer_name=found.issuer_name,
+                directive=link["directive"],
+                title=link["title"],
+                issuer=link["issuer"],
+                issuer_name=link["issuer_name"],
             )
         )
-        out.extend(chain_of(pack, found, depth + 1))
+        out.extend(_flat(link["authority"], depth + 1))
     return out
 
 

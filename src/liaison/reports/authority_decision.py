@@ -7,8 +7,10 @@ deciding section, its directive and issuer, and the authorities the directive re
 to the laws outside the pack (``authority_chain.chain_of``). The request in the entry is
 decided again under every other view of the pack (``Engine.decide_views``), its personal
 part put back from the entry (a policy reads whether there was a case number, never the
-subject's id); when that part was erased, the request is decided with and without a case
-number, and if those differ the other view's outcome is "undetermined".
+subject's id; ``gateway.explaining.recorded_request``); when that part was erased, the
+request is decided with and without a case number, and if those differ the other view's
+outcome is "undetermined". The views are those of the pack in force (the scope's);
+``GET /v1/decisions/{id}/explanation`` decides under the pack version of the decision.
 """
 
 from __future__ import annotations
@@ -18,17 +20,18 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import select
 
+from liaison.gateway.explaining import ERASED_SUBJECT, recorded_request
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import instant
 from liaison.gateway.records import only_one
 from liaison.ledger.reads import StoredEntry
 from liaison.model.decision import Decision
-from liaison.model.request import request_from_json
+from liaison.model.request import ActionRequest
 from liaison.reports.authority_chain import ChainLink, Strict, chain_of, roots, section_rule
 from liaison.reports.report_scope import ReportScope
 from liaison.storage.tables import decisions
 
-ERASED = "(erased)"  # an erased subject id: no policy reads it
+ERASED = ERASED_SUBJECT  # stands for an erased case number: a policy reads only that it is
 
 
 class CitedSection(Strict):
@@ -148,11 +151,8 @@ def _other_views(
     if not views:
         return []
     at = instant(expected["at"])
-    variants = _variants(dict(record["request"]), entry)
-    outcomes = [
-        scope.policy.decide_views(request_from_json(v), views, default_at=at).decisions
-        for v in variants
-    ]
+    variants = _variants(record["request"], entry)
+    outcomes = [scope.policy.decide_views(v, views, default_at=at).decisions for v in variants]
     recorded = (decided["decision"], decided["basis"])
     out = []
     for view in views:
@@ -179,19 +179,10 @@ def _key(decision: Decision) -> tuple[str, str, tuple[str, ...]]:
     return decision.decision.value, decision.basis.value, cited
 
 
-def _variants(request: dict[str, Any], entry: StoredEntry) -> list[dict[str, Any]]:
-    """The request as decided: its personal part put back from the entry; erased, the
-    request with and without a case number (the subject's id is read by no policy)."""
-    subject = request.get("subject")
-    personal = entry.personal
-    if personal is not None:
-        if isinstance(subject, dict) and "subject_id" in personal:
-            request["subject"] = {**subject, "id": personal["subject_id"]}
-        if "case_number" in personal:
-            request["case_number"] = personal["case_number"]
+def _variants(public: dict[str, Any], entry: StoredEntry) -> list[ActionRequest]:
+    """The request as decided (``explaining.recorded_request``: its personal part put back
+    from the entry); erased, also with a case number, which a policy may read."""
+    request = recorded_request(public, entry)
+    if not entry.erased or request.case_number is not None:
         return [request]
-    if isinstance(subject, dict):
-        request["subject"] = {**subject, "id": ERASED}
-    if not entry.erased:
-        return [request]
-    return [request, {**request, "case_number": ERASED}]
+    return [request, request.model_copy(update={"case_number": ERASED})]
