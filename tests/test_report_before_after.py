@@ -179,3 +179,14 @@ def test_output_validates_against_its_model(history: History) -> None:
     tables = report.tables()
     assert [t.id for t in tables] == ["actions", "by_district_unit", "unattributed"]
     assert all(len(row) == len(t.columns) for t in tables for row in t.rows)
+
+
+def test_an_open_period_runs_from_the_first_to_the_last_decision(history: History) -> None:
+    counted = [m.at for m in history.made if m.index < history.size]
+    open_scope = ReportScope(history.gateway.db, history.gateway.policy,
+                             CheckpointRef(history.size, "root"))  # fmt: skip
+    report = build(open_scope)
+    assert when(report.before.from_) == min(counted)
+    last = max(counted) + timedelta(microseconds=1)
+    assert when(report.after.to) == last
+    assert observed(report, "after") == expected(history, EFFECTIVE, last.isoformat())

@@ -34,7 +34,8 @@ from liaison.reports.authority_chain import (
 from liaison.reports.authority_decision import DecisionChain, decision_chain
 from liaison.reports.authority_tables import authority_tables
 from liaison.reports.report_document import ReportDocument, Table
-from liaison.reports.report_head import head, records_query
+from liaison.reports.report_head import head
+from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope
 from liaison.storage.tables import decision_citations, decisions
 
@@ -196,7 +197,7 @@ def _section(
         **section_rule(section).model_dump(),
         decided=sum(s.count for s in found),
         by_unit=found,
-        records=records_query(scope, directive=directive, section=section.label),
+        records=link(scope, {"directive": directive, "section": section.label}) or "",
     )
 
 

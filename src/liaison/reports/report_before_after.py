@@ -8,8 +8,9 @@ unequal windows compare.
 scope's, else the pack's default view; the report names it), by the rules of dc-pack.md,
 "How "in force" works"; the report also says when it was in force under each other view.
 The windows are the period split at that instant, or with ``days``, the ``days`` before
-and after it (within the period). A period that does not contain the instant is an
-``InvalidRequest`` naming ``from`` or ``to``.
+and after it (within the period); an open end of the period is the first (last) decision
+in scope. A period that does not contain the instant is an ``InvalidRequest`` naming
+``from`` or ``to``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pydantic import ConfigDict, Field
+from sqlalchemy import func, select
 
 from liaison.errors import InvalidRequest
 from liaison.gateway.index_reads import IndexReader
+from liaison.gateway.index_rows import instant
 from liaison.policy.directives import Directive
 from liaison.reports.authority_chain import Strict, checks, standing
 from liaison.reports.before_after_counts import (
@@ -33,8 +36,10 @@ from liaison.reports.before_after_counts import (
 )
 from liaison.reports.before_after_tables import before_after_tables
 from liaison.reports.report_document import ReportDocument, Table
-from liaison.reports.report_head import head, records_query
+from liaison.reports.report_head import head
+from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope
+from liaison.storage.tables import decisions
 
 NAME = "before-after"
 TITLE = "Actions with federal immigration agencies before and after a directive took effect"
@@ -166,21 +171,31 @@ def windows(
     scope: ReportScope, effective: datetime, days: int | None
 ) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
     """[before), [after): the period split at ``effective``, or ``days`` either side of it
-    (within the period)."""
+    (within the period). An open end of the period is the first (last) decision in scope."""
     said = scope.policy.local(effective)
-    if scope.start is None or scope.start >= effective:
+    first, last = _span(scope)
+    start = scope.start if scope.start is not None else first
+    end = scope.end if scope.end is not None else last
+    if start is None or start >= effective:
         raise InvalidRequest("from", f"from: the period must start before {said}")
-    if scope.end is None or scope.end <= effective:
+    if end is None or end <= effective:
         raise InvalidRequest("to", f"to: the period must end after {said}")
     if days is None:
-        return (scope.start, effective), (effective, scope.end)
+        return (start, effective), (effective, end)
     if not 1 <= days <= MAX_DAYS:
         raise InvalidRequest("days", f"days: must be 1 to {MAX_DAYS}")
     span = timedelta(days=days)
-    return (max(scope.start, effective - span), effective), (
-        effective,
-        min(scope.end, effective + span),
-    )
+    return (max(start, effective - span), effective), (effective, min(end, effective + span))
+
+
+def _span(scope: ReportScope) -> tuple[datetime | None, datetime | None]:
+    """The first decision's instant in scope and just after the last's (None: none)."""
+    d = decisions.c
+    with scope.db.connect() as conn:
+        low, high = conn.execute(select(func.min(d.at), func.max(d.at)).where(
+            *scope.within(decisions))).one()  # fmt: skip
+    low, high = instant(low), instant(high)
+    return low, None if high is None else high + timedelta(microseconds=1)
 
 
 def _note(scope: ReportScope, directive: Directive, view: str) -> str:
@@ -252,12 +267,11 @@ def _totals(
             done = sum(c.carried_out for c in found)
             denied = sum(c.carried_out_denied for c in found)
             side[name] = _counts(made, {"deny": denied, "permit": done - denied}, length[name])
+        wanted = {"action": action}
+        if action != "joint_operation":  # the filter has no key for an operation's partners
+            wanted["recipient_type"] = FEDERAL_IMMIGRATION
         queries = [
-            records_query(
-                replace(scope, start=start, end=end),
-                action=action,
-                recipient_type=None if action == "joint_operation" else FEDERAL_IMMIGRATION,
-            )
+            link(replace(scope, start=start, end=end), wanted) or ""
             for start, end in (bounds[:2], bounds[2:])
         ]
         out.append(
