@@ -24,13 +24,20 @@ from liaison.api.app import create_app
 from liaison.cli import app as cli_app
 from liaison.gateway.roles import KeyRole
 from liaison.reports.report_annual import AnnualReport
+from liaison.reports.report_authority import AuthorityReport
+from liaison.reports.report_before_after import BeforeAfterReport
 from liaison.reports.report_council import CouncilReport
 
 ORIGIN = "test.example/report-api"
 ROOT = Path(__file__).resolve().parents[1]
 ICE = {"agency": "ICE", "type": "federal_immigration"}
 AT = ["2025-08-10T12:00:00-04:00", "2025-08-20T12:00:00-04:00", "2025-09-02T08:00:00-04:00"]
-MODELS = {"council": CouncilReport, "annual-24-211.07d": AnnualReport}
+MODELS = {
+    "council": CouncilReport,
+    "annual-24-211.07d": AnnualReport,
+    "authority": AuthorityReport,
+    "before-after": BeforeAfterReport,
+}
 
 
 def share(n: int) -> dict[str, Any]:

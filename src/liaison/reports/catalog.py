@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from liaison.errors import NotFound
-from liaison.reports import report_annual, report_council
+from liaison.reports import report_annual, report_authority, report_before_after, report_council
 from liaison.reports.report_document import ReportDocument
 from liaison.reports.report_scope import ReportScope
 
@@ -39,6 +39,18 @@ CATALOG: dict[str, Entry] = {
             report_annual.TITLE,
             report_annual.AnnualReport,
             report_annual.build,
+        ),
+        Entry(
+            report_authority.NAME,
+            report_authority.TITLE,
+            report_authority.AuthorityReport,
+            report_authority.build,
+        ),
+        Entry(
+            report_before_after.NAME,
+            report_before_after.TITLE,
+            report_before_after.BeforeAfterReport,
+            report_before_after.build,
         ),
     )
 }
