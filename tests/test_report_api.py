@@ -195,3 +195,44 @@ def test_the_cli_names_bad_input(api: Api, args: list[str], named: str) -> None:
     done = api.cli(*args)
     assert done.exit_code == 2, done.output
     assert named in done.stderr
+
+
+def test_report_options_reach_the_report(api: Api) -> None:
+    """authority's decision (its chain) and before-after's directive and days, by the API
+    and the CLI alike."""
+    got = api.web.get("/v1/reports/authority", params={"decision": "s-1"}, headers=api.auditor)
+    assert got.status_code == 200, got.text
+    chain = got.json()["decision"]
+    assert (chain["id"], chain["actor_id"], chain["at"]) == ("s-1", "officer-1", AT[1])
+    period = {"from": "2025-08-01T00:00:00-04:00", "to": "2025-10-01T00:00:00-04:00"}
+    around = {"directive": "EO-25-005", "days": "5", **period}
+    got = api.web.get("/v1/reports/before-after", params=around, headers=api.auditor)
+    assert got.status_code == 200, got.text
+    assert (got.json()["directive"], got.json()["before"]["days"]) == ("EO-25-005", 5)
+    done = api.cli("report", "before-after", "--days", "5", "--from", period["from"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["after"]["days"] == 5
+    done = api.cli("report", "authority", "--decision", "s-2")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["decision"]["at"] == AT[2]
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "field"),
+    [
+        ("council", {"decision": "s-1"}, "decision"),
+        ("authority", {"days": "5"}, "days"),
+        ("before-after", {"days": "0"}, "days"),
+        ("before-after", {"days": "a week"}, "days"),
+    ],
+)
+def test_an_option_a_report_does_not_take_is_422(
+    api: Api, name: str, params: dict[str, str], field: str
+) -> None:
+    got = api.web.get(f"/v1/reports/{name}", params=params, headers=api.auditor)
+    assert got.status_code == 422, got.text
+    assert got.json()["error"]["field"] == field
+    flag = next(iter(params))
+    done = api.cli("report", name, f"--{flag}", params[flag])
+    assert done.exit_code == 2, done.output
+    assert f"{field}:" in done.stderr

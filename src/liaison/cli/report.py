@@ -36,6 +36,19 @@ def report(
         int | None,
         typer.Option("--checkpoint", help="Count up to this kept checkpoint (its size)."),
     ] = None,
+    decision: Annotated[
+        str | None, typer.Option("--decision", help="authority: this decision's chain too.")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="authority: the actor whose --decision.")
+    ] = None,
+    directive: Annotated[
+        str | None,
+        typer.Option("--directive", help="before-after: around this directive (EO-25-005)."),
+    ] = None,
+    days: Annotated[
+        str | None, typer.Option("--days", help="before-after: windows of this many days.")
+    ] = None,
 ) -> None:
     """A report over the records up to the newest signed checkpoint (signed first when the
     tree grew), in the period [--from, --to), named at its top."""
@@ -43,9 +56,11 @@ def report(
     from liaison.reports import report_run
     from liaison.reports.catalog import entry
 
+    wanted = {"decision": decision, "actor": actor, "directive": directive, "days": days}
     try:
         report_run.check_format(fmt)
         entry(name)
+        given = report_run.options(name, wanted)
     except (InvalidRequest, NotFound) as exc:
         raise fail_on(exc, 2) from None
     if fmt == "pdf" and output is None and sys.stdout.isatty():
@@ -53,9 +68,9 @@ def report(
     ledger = open_ledger()
     gateway = Gateway(None, ledger, ledger.engine)  # the pack in force, checked; or refused
     try:
-        given = {"from": start, "to": end, "view": view}
-        where = report_run.scope(ledger, gateway.policy, given, checkpoint)
-        body = report_run.render(report_run.run(name, where), fmt)
+        period = {"from": start, "to": end, "view": view}
+        where = report_run.scope(ledger, gateway.policy, period, checkpoint)
+        body = report_run.render(report_run.run(name, where, gateway.index, given), fmt)
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
     except LiaisonError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from liaison.errors import NotFound
 from liaison.reports import report_annual, report_authority, report_before_after, report_council
@@ -17,12 +18,23 @@ from liaison.reports.report_scope import ReportScope
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A report: its title, document model and builder."""
+    """A report: its title, document model and builder, and the options it takes beside
+    the period and view (``report_run.OPTIONS``: ``decision``, ``actor``, ``directive``,
+    ``days``), passed to the builder by keyword with the index reader (``reader``)."""
 
     name: str
     title: str
     model: type[ReportDocument]
-    build: Callable[[ReportScope], ReportDocument]
+    build: Callable[..., ReportDocument]
+    options: tuple[str, ...] = ()
+    reads_index: bool = False
+
+    def run(self, scope: ReportScope, reader: Any, given: dict[str, Any]) -> ReportDocument:
+        """The document over ``scope`` with the options ``given`` (already checked)."""
+        extra = dict(given)
+        if self.reads_index:
+            extra["reader"] = reader
+        return self.build(scope, **extra)
 
 
 CATALOG: dict[str, Entry] = {
@@ -45,12 +57,16 @@ CATALOG: dict[str, Entry] = {
             report_authority.TITLE,
             report_authority.AuthorityReport,
             report_authority.build,
+            ("decision_id", "actor"),
+            reads_index=True,
         ),
         Entry(
             report_before_after.NAME,
             report_before_after.TITLE,
             report_before_after.BeforeAfterReport,
             report_before_after.build,
+            ("directive", "days"),
+            reads_index=True,
         ),
     )
 }

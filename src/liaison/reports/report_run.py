@@ -11,8 +11,10 @@ one: a report is only ever computed against a tree that was signed, never past i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from liaison.errors import InvalidRequest, LedgerError, NotFound
+from liaison.gateway.index_reads import IndexReader
 from liaison.ledger.log import Ledger
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.reports import render_csv, render_html, render_pdf
@@ -70,9 +72,43 @@ def scope(
     return ReportScope(ledger.engine, policy, found, period.start, period.end, view)
 
 
-def run(name: str, where: ReportScope) -> ReportDocument:
-    """The report ``name`` over ``where``; ``NotFound`` naming the reports there are."""
-    return entry(name).build(where)
+# The options a report may take beside the period and view: (what a person writes, the
+# builder's keyword). ``days`` is a whole number of days, 1 to 3660.
+OPTIONS = {"decision": "decision_id", "actor": "actor", "directive": "directive", "days": "days"}
+
+
+def options(name: str, given: Mapping[str, str | None]) -> dict[str, Any]:
+    """The builder's keywords for the options ``given`` (None: not given); an option the
+    report does not take, or a bad value, is ``InvalidRequest`` naming it."""
+    takes = entry(name).options
+    out: dict[str, Any] = {}
+    for option, value in given.items():
+        if value is None:
+            continue
+        keyword = OPTIONS[option]
+        if keyword not in takes:
+            which = [o for o, k in OPTIONS.items() if k in takes]
+            also = f"; it takes {', '.join(which)}" if which else ""
+            raise InvalidRequest(option, f"{option}: the {name} report takes no {option}{also}")
+        out[keyword] = _days(value) if option == "days" else value
+    return out
+
+
+def _days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 3660:
+        raise InvalidRequest("days", "days: a whole number of days, 1 to 3660")
+    return int(value)
+
+
+def run(
+    name: str,
+    where: ReportScope,
+    reader: IndexReader | None = None,
+    given: Mapping[str, Any] | None = None,
+) -> ReportDocument:
+    """The report ``name`` over ``where`` with the builder keywords ``given``
+    (``options``); ``NotFound`` naming the reports there are."""
+    return entry(name).run(where, reader, dict(given or {}))
 
 
 def check_format(fmt: str) -> str:

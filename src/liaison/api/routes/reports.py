@@ -71,16 +71,34 @@ def get_report(
     checkpoint: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="count up to this kept checkpoint")
     ] = None,
+    decision: Annotated[
+        str | None, Query(min_length=1, max_length=256, description="authority: its chain")
+    ] = None,
+    actor: Annotated[
+        str | None, Query(min_length=1, max_length=256, description="authority: its actor")
+    ] = None,
+    directive: Annotated[
+        str | None,
+        Query(min_length=1, max_length=256, description="before-after: around this directive"),
+    ] = None,
+    days: Annotated[
+        str | None, Query(min_length=1, max_length=8, description="before-after: window days")
+    ] = None,
 ) -> Response:
     """The report `name` over the records in [`from`, `to`) up to the newest signed
-    checkpoint (or the kept one of size `checkpoint`), which it names at its top."""
+    checkpoint (or the kept one of size `checkpoint`), which it names at its top.
+    `authority` takes `decision` (and `actor`): that decision's chain and the other views'
+    outcome; `before-after` takes `directive` (default EO-25-005) and `days`; another
+    report given one of these answers 422 naming it."""
     who.require(KeyRole.AUDITOR)
     entry(name)  # 404 naming the reports there are
+    wanted = {"decision": decision, "actor": actor, "directive": directive, "days": days}
+    given = report_run.options(name, wanted)
     _refuse_on_fault(svc)
     gw = svc.gateway
-    given = {"from": start, "to": end, "view": view}
-    scope = report_run.scope(gw.ledger, gw.policy, given, checkpoint)
-    doc = report_run.run(name, scope)
+    period = {"from": start, "to": end, "view": view}
+    scope = report_run.scope(gw.ledger, gw.policy, period, checkpoint)
+    doc = report_run.run(name, scope, gw.index, given)
     if format == "json":
         return JSONResponse(doc.model_dump(mode="json", by_alias=True))
     body = report_run.render(doc, format)
