@@ -28,7 +28,7 @@ from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
 from liaison.reports.query import counts, page, parse_group_by
-from liaison.reports.query_filter import DecisionFilter, parse_filter
+from liaison.reports.query_filter import DECISION_FILTERS, Filter, parse_filter
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 
@@ -135,7 +135,7 @@ def month(at: str) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
-def everything(fx: Fixture, who: Principal, wanted: DecisionFilter, limit: int = 7) -> list[Any]:
+def everything(fx: Fixture, who: Principal, wanted: Filter, limit: int = 7) -> list[Any]:
     items, cursor = [], None
     while True:
         got = page(fx.gateway.db, fx.gateway.index, who, wanted, limit, cursor)
@@ -147,7 +147,7 @@ def everything(fx: Fixture, who: Principal, wanted: DecisionFilter, limit: int =
 
 def test_counts_by_action_decision_month_agree_with_the_requests(fx: Fixture) -> None:
     want = Counter((r["action"], r["decided"], month(r["at"])) for r in fx.requests)
-    got = counts(fx.gateway.db, AUDITOR, DecisionFilter(), parse_group_by("action,decision,month"))
+    got = counts(fx.gateway.db, AUDITOR, Filter(), parse_group_by("action,decision,month"))
     assert {(g["action"], g["decision"], g["month"]): g["count"] for g in got["groups"]} == want
     assert got["total"] == len(fx.requests)
     assert {month(at) for at in INSTANTS} == {"2025-07", "2025-08", "2025-09"}
@@ -187,7 +187,7 @@ def test_filters_select_what_the_requests_say(fx: Fixture, where: Any, chosen: A
     want = sorted(r["id"] for r in fx.requests if chosen(r))
     assert want
     assert len(want) < len(fx.requests)
-    wanted = parse_filter(where)
+    wanted = parse_filter(DECISION_FILTERS, where)
     items = everything(fx, AUDITOR, wanted)
     assert sorted(i["id"] for i in items) == want
     assert counts(fx.gateway.db, AUDITOR, wanted, ["action"])["total"] == len(want)
@@ -208,7 +208,7 @@ def test_counts_by_initiative_and_federal_charge_agree_with_the_requests(fx: Fix
 
 
 def test_pages_are_in_time_order_with_purposes_and_citations(fx: Fixture) -> None:
-    items = everything(fx, AUDITOR, DecisionFilter(), limit=9)
+    items = everything(fx, AUDITOR, Filter(), limit=9)
     by_id = {r["id"]: r for r in fx.requests}
     assert len(items) == len(fx.requests) == len({i["id"] for i in items})
     instants = [datetime.fromisoformat(i["at"]) for i in items]
@@ -223,15 +223,15 @@ def test_each_role_counts_and_lists_only_what_it_may_read(fx: Fixture, who: Prin
     want = sorted(
         r["id"] for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])
     )
-    assert sorted(i["id"] for i in everything(fx, who, DecisionFilter())) == want
-    assert counts(fx.gateway.db, who, DecisionFilter(), ["decision"])["total"] == len(want)
+    assert sorted(i["id"] for i in everything(fx, who, Filter())) == want
+    assert counts(fx.gateway.db, who, Filter(), ["decision"])["total"] == len(want)
 
 
 def test_an_admin_reads_no_records(fx: Fixture) -> None:
     with pytest.raises(Forbidden):
-        page(fx.gateway.db, fx.gateway.index, ADMIN, DecisionFilter())
+        page(fx.gateway.db, fx.gateway.index, ADMIN, Filter())
     with pytest.raises(Forbidden):
-        counts(fx.gateway.db, ADMIN, DecisionFilter(), ["action"])
+        counts(fx.gateway.db, ADMIN, Filter(), ["action"])
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,7 @@ def test_an_admin_reads_no_records(fx: Fixture) -> None:
 )
 def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None:
     with pytest.raises(InvalidRequest) as raised:
-        parse_filter(given)
+        parse_filter(DECISION_FILTERS, given)
     assert raised.value.field == field
 
 
@@ -268,7 +268,7 @@ def test_encounter_kind_is_the_encounter_row_s_kind(fx: Fixture) -> None:
 def test_bad_paging_and_grouping_name_their_field(fx: Fixture) -> None:
     for limit, cursor, field in ((0, None, "limit"), (1001, None, "limit"), (5, "xx", "cursor")):
         with pytest.raises(InvalidRequest) as raised:
-            page(fx.gateway.db, fx.gateway.index, AUDITOR, DecisionFilter(), limit, cursor)
+            page(fx.gateway.db, fx.gateway.index, AUDITOR, Filter(), limit, cursor)
         assert raised.value.field == field
     for text in ("", "colour", "action,action"):
         with pytest.raises(InvalidRequest) as raised:
@@ -287,7 +287,7 @@ def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_pat
             cursor = None
             extra = 100
             while True:
-                got = page(gw.db, gw.index, AUDITOR, DecisionFilter(), 6, cursor)
+                got = page(gw.db, gw.index, AUDITOR, Filter(), 6, cursor)
                 seen.extend(i["id"] for i in got.items)
                 for _ in range(3):  # recorded between pages: earlier, later, and alike
                     record(gw, *request_for(rng, extra))
@@ -305,4 +305,4 @@ def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_pat
 @pytest.mark.parametrize("who", [*OFFICERS, SERGEANT], ids=lambda p: p.actor_id)
 def test_a_page_total_counts_only_what_the_reader_may_read(fx: Fixture, who: Principal) -> None:
     want = [r for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])]
-    assert page(fx.gateway.db, fx.gateway.index, who, DecisionFilter(), limit=1).total == len(want)
+    assert page(fx.gateway.db, fx.gateway.index, who, Filter(), limit=1).total == len(want)
