@@ -306,3 +306,39 @@ def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_pat
 def test_a_page_total_counts_only_what_the_reader_may_read(fx: Fixture, who: Principal) -> None:
     want = [r for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])]
     assert page(fx.gateway.db, fx.gateway.index, who, Filter(), limit=1).total == len(want)
+
+
+def test_counts_by_purpose_directive_and_section_count_a_decision_in_each_group(
+    fx: Fixture,
+) -> None:
+    """A decision with two purposes (or citations) counts once in each group; ``total``
+    counts each decision once."""
+    by_purpose = Counter(p for r in fx.requests for p in set(r["purposes"]))
+    got = counts(fx.gateway.db, AUDITOR, Filter(), parse_group_by("purpose"))
+    assert {g["purpose"]: g["count"] for g in got["groups"]} == by_purpose
+    assert got["total"] == len(fx.requests) < sum(by_purpose.values())
+    cited = Counter(
+        (r["decided"], d) for r in fx.requests for d in {d for d, _ in r["cited"]} or {None}
+    )
+    got = counts(fx.gateway.db, AUDITOR, Filter(), parse_group_by("decision,directive"))
+    assert {(g["decision"], g["directive"]): g["count"] for g in got["groups"]} == cited
+    sections = Counter(f"{d} {s}" for r in fx.requests for d, s in r["cited"])
+    wanted = parse_filter(DECISION_FILTERS, {"action": "share_information"})
+    shared = [r for r in fx.requests if r["action"] == "share_information"]
+    got = counts(fx.gateway.db, AUDITOR, wanted, parse_group_by("directive,section"))
+    assert got["total"] == len(shared)
+    want = Counter((d, f"{d} {s}") for r in shared for d, s in r["cited"]) + Counter(
+        (None, None) for r in shared if not r["cited"]
+    )
+    assert {(g["directive"], g["section"]): g["count"] for g in got["groups"]} == want
+    assert sections  # the history cites sections
+
+
+def test_directive_and_section_filter_one_citation(fx: Fixture) -> None:
+    """``directive=D&section=S`` selects decisions citing D's section S (not D and some
+    other directive's S)."""
+    pairs = Counter(c for r in fx.requests for c in r["cited"])
+    (directive, section), _ = pairs.most_common(1)[0]
+    wanted = parse_filter(DECISION_FILTERS, {"directive": directive, "section": section})
+    want = sorted(r["id"] for r in fx.requests if (directive, section) in r["cited"])
+    assert sorted(i["id"] for i in everything(fx, AUDITOR, wanted)) == want
