@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,10 +88,18 @@ class Fixture:
     requests: list[dict[str, Any]]  # each with "decided": the outcome the gateway answered
 
 
-def make_gateway(url: str) -> Gateway:
-    db = open_engine(url)
-    upgrade(db)
-    return Gateway(PolicyEngine(load_pack(shipped_pack_path("dc"))), Ledger(db, "t/q"), db)
+@contextmanager
+def gateways(backend: str, folder: Path) -> Iterator[Gateway]:
+    """A gateway on a scratch database of ``backend`` (closed after)."""
+    for url in database_url(backend, folder):
+        db = open_engine(url)
+        upgrade(db)
+        gw = Gateway(PolicyEngine(load_pack(shipped_pack_path("dc"))), Ledger(db, "t/q"), db)
+        try:
+            yield gw
+        finally:
+            gw.close()
+            db.dispose()
 
 
 def record(gw: Gateway, body: dict[str, Any], who: Principal) -> dict[str, Any]:
@@ -103,8 +112,7 @@ def record(gw: Gateway, body: dict[str, Any], who: Principal) -> dict[str, Any]:
 def fx(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fixture]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("query")):
-        gw = make_gateway(url)
+    with gateways(request.param, tmp_path_factory.mktemp("query")) as gw:
         rng = random.Random(10)
         made = [record(gw, *request_for(rng, n)) for n in range(60)]
         opened = {"kind": "traffic_stop", "id": "stop-1", "district": "1D"}
@@ -123,11 +131,7 @@ def fx(
         body, _ = request_for(random.Random(1), 99)
         body.update(actor=actor(one), encounter={"kind": "traffic_stop", "id": "stop-1"})
         made.append(record(gw, body, one))
-        try:
-            yield Fixture(gw, made)
-        finally:
-            gw.close()
-            gw.db.dispose()
+        yield Fixture(gw, made)
 
 
 def month(at: str) -> str:
@@ -278,28 +282,23 @@ def test_bad_paging_and_grouping_name_their_field(fx: Fixture) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_path: Path) -> None:
-    for url in database_url(backend, tmp_path):
-        gw = make_gateway(url)
-        try:
-            rng = random.Random(3)
-            before = {record(gw, *request_for(rng, n))["id"] for n in range(40)}
-            seen: list[str] = []
-            cursor = None
-            extra = 100
-            while True:
-                got = page(gw.db, gw.index, AUDITOR, Filter(), 6, cursor)
-                seen.extend(i["id"] for i in got.items)
-                for _ in range(3):  # recorded between pages: earlier, later, and alike
-                    record(gw, *request_for(rng, extra))
-                    extra += 1
-                if got.next_cursor is None:
-                    break
-                cursor = got.next_cursor
-            assert len(seen) == len(set(seen))
-            assert before <= set(seen)
-        finally:
-            gw.close()
-            gw.db.dispose()
+    with gateways(backend, tmp_path) as gw:
+        rng = random.Random(3)
+        before = {record(gw, *request_for(rng, n))["id"] for n in range(40)}
+        seen: list[str] = []
+        cursor = None
+        extra = 100
+        while True:
+            got = page(gw.db, gw.index, AUDITOR, Filter(), 6, cursor)
+            seen.extend(i["id"] for i in got.items)
+            for _ in range(3):  # recorded between pages: earlier, later, and alike
+                record(gw, *request_for(rng, extra))
+                extra += 1
+            if got.next_cursor is None:
+                break
+            cursor = got.next_cursor
+        assert len(seen) == len(set(seen))
+        assert before <= set(seen)
 
 
 @pytest.mark.parametrize("who", [*OFFICERS, SERGEANT], ids=lambda p: p.actor_id)

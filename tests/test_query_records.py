@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from conftest import BACKENDS, database_url
+from conftest import BACKENDS
 from liaison.errors import Forbidden, IntegrityFailure, InvalidRequest
 from liaison.gateway.auth import Principal
 from liaison.gateway.events import Event
@@ -31,7 +31,7 @@ from liaison.reports.query_encounters import ENCOUNTERS
 from liaison.reports.query_events import EVENTS
 from liaison.reports.query_filter import Filter, parse_filter
 from liaison.storage.tables import encounters, events
-from test_query import ADMIN, AUDITOR, INSTANTS, OFFICERS, SERGEANT, actor, make_gateway, month
+from test_query import ADMIN, AUDITOR, INSTANTS, OFFICERS, SERGEANT, actor, gateways, month
 
 ICE = {"agency": "ICE-ERO", "type": "federal_immigration"}
 USPP = {"agency": "USPP", "type": "federal_other"}
@@ -177,16 +177,11 @@ def operations(rec: Recorder) -> None:
 def hx(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("records")):
-        gw = make_gateway(url)
+    with gateways(request.param, tmp_path_factory.mktemp("records")) as gw:
         rec = Recorder(gw)
-        try:
-            stops(rec)
-            operations(rec)
-            yield rec.history
-        finally:
-            gw.close()
-            gw.db.dispose()
+        stops(rec)
+        operations(rec)
+        yield rec.history
 
 
 def everything(
@@ -360,31 +355,22 @@ def test_bad_grouping_and_cursor_name_their_field(hx: History) -> None:
 def test_an_edited_row_fails_closed(backend: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     """An event's flag cleared in SQL, or an encounter's: the page is refused, not served
     without it."""
-    for url in database_url(backend, tmp_path_factory.mktemp("edited")):
-        gw = make_gateway(url)
-        try:
-            rec = Recorder(gw)
-            operations(rec)
-            flagged = next(e for e in rec.history.events if e["flagged"])
-            with gw.db.begin() as conn:
-                conn.execute(
-                    update(events).where(events.c.id == flagged["id"]).values(flagged=None)
-                )
-            with pytest.raises(IntegrityFailure):
-                page(gw.db, gw.index, AUDITOR, Filter(), 1000, listing=EVENTS)
-            with gw.db.begin() as conn:
-                again = update(events).where(events.c.id == flagged["id"])
-                conn.execute(again.values(flagged=flagged["flagged"]))
-            assert len(page(gw.db, gw.index, AUDITOR, Filter(), listing=ENCOUNTERS).items) == 4
-            where = (encounters.c.id == "cp-1", encounters.c.unit == "1D")
-            with gw.db.begin() as conn:
-                stored = json.loads(
-                    conn.execute(select(encounters.c.document).where(*where)).one()[0]
-                )
-                del stored["flagged"]
-                conn.execute(update(encounters).where(*where).values(document=json.dumps(stored)))
-            with pytest.raises(IntegrityFailure):
-                page(gw.db, gw.index, AUDITOR, Filter(), 1000, listing=ENCOUNTERS)
-        finally:
-            gw.close()
-            gw.db.dispose()
+    with gateways(backend, tmp_path_factory.mktemp("edited")) as gw:
+        rec = Recorder(gw)
+        operations(rec)
+        flagged = next(e for e in rec.history.events if e["flagged"])
+        with gw.db.begin() as conn:
+            conn.execute(update(events).where(events.c.id == flagged["id"]).values(flagged=None))
+        with pytest.raises(IntegrityFailure):
+            page(gw.db, gw.index, AUDITOR, Filter(), 1000, listing=EVENTS)
+        with gw.db.begin() as conn:
+            again = update(events).where(events.c.id == flagged["id"])
+            conn.execute(again.values(flagged=flagged["flagged"]))
+        assert len(page(gw.db, gw.index, AUDITOR, Filter(), listing=ENCOUNTERS).items) == 4
+        where = (encounters.c.id == "cp-1", encounters.c.unit == "1D")
+        with gw.db.begin() as conn:
+            stored = json.loads(conn.execute(select(encounters.c.document).where(*where)).one()[0])
+            del stored["flagged"]
+            conn.execute(update(encounters).where(*where).values(document=json.dumps(stored)))
+        with pytest.raises(IntegrityFailure):
+            page(gw.db, gw.index, AUDITOR, Filter(), 1000, listing=ENCOUNTERS)
