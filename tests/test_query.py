@@ -205,7 +205,7 @@ def test_counts_by_initiative_and_federal_charge_agree_with_the_requests(fx: Fix
     want = Counter(
         (r["initiative"], bool(r["subject"].get("federal_criminal_charge"))) for r in shared
     )
-    wanted = parse_filter({"action": "share_information"})
+    wanted = parse_filter(DECISION_FILTERS, {"action": "share_information"})
     got = counts(fx.gateway.db, AUDITOR, wanted, ["initiative", "federal_charge"])
     assert {(g["initiative"], g["federal_charge"]): g["count"] for g in got["groups"]} == want
     assert len(want) == 4
@@ -331,6 +331,10 @@ def test_counts_by_purpose_directive_and_section_count_a_decision_in_each_group(
     )
     assert {(g["directive"], g["section"]): g["count"] for g in got["groups"]} == want
     assert sections  # the history cites sections
+    classes = Counter(c for r in shared for c in r["data_classes"])
+    got = counts(fx.gateway.db, AUDITOR, wanted, parse_group_by("data_class"))
+    assert {g["data_class"]: g["count"] for g in got["groups"]} == classes
+    assert got["total"] == len(shared) < sum(classes.values())
 
 
 def test_directive_and_section_filter_one_citation(fx: Fixture) -> None:
