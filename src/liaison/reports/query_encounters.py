@@ -43,6 +43,7 @@ from liaison.gateway.encounter_flags import (
 from liaison.gateway.encounters import members
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import instant
+from liaison.model.timestamps import render
 from liaison.model.vocabulary import EncounterKind, RecipientType
 from liaison.reports.query import ZONE, Listing, Row, Side
 from liaison.reports.query_filter import (
@@ -171,8 +172,9 @@ def item(row: Row) -> dict[str, Any]:
 
 
 def _eastern(value: object) -> str | None:
+    """An instant in D.C.'s zone with its offset (docs/api.md, "Times"), or None."""
     moment = instant(value)
-    return None if moment is None else moment.astimezone(ZONE).isoformat()
+    return None if moment is None else render(moment, ZONE)
 
 
 # The flags as a table of one column, to join each encounter to each flag it has.

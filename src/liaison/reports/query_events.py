@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from liaison.gateway.events import EventKind
-from liaison.gateway.index_rows import instant
+from liaison.model.timestamps import render
 from liaison.reports.query import ZONE, Listing, Row, verified_records
 from liaison.reports.query_filter import (
     ANY,
@@ -69,13 +69,14 @@ CSV_COLUMNS = (
 
 
 def item(row: Row) -> dict[str, Any]:
-    """A verified event row as served: its columns, ``at`` in D.C.'s zone with its offset,
-    the action it reports (if any) and its public record (no personal data)."""
+    """A verified event row as served: its columns, ``at`` in D.C.'s zone with its offset
+    (docs/api.md, "Times"),
+        the action it reports (if any) and its public record (no personal data)."""
     record = row["document"]
     return {
         "id": row["id"],
         "ledger_index": row["ledger_index"],
-        "at": instant(row["at"]).astimezone(ZONE).isoformat(),  # type: ignore[union-attr]
+        "at": render(row["at"], ZONE),
         "kind": row["kind"],
         "action": record.get("action"),
         "actor_id": row["actor_id"],
