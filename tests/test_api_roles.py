@@ -41,6 +41,8 @@ GET /v1/events (list)          200      200         200      403    403     401
 GET /v1/stats/events           200      200         200      403    403     401
 GET /v1/encounters (list)      200      200         200      403    403     401
 GET /v1/stats/encounters       200      200         200      403    403     401
+GET /v1/reports                403      403         200      403    403     401
+GET /v1/reports/{name}         403      403         200      403    403     401
 GET encounter: own             200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
@@ -132,6 +134,8 @@ MATRIX: dict[str, list[int]] = {
     "GET event stats": row(200, 200, 200, 403, 403),
     "GET encounters list": row(200, 200, 200, 403, 403),
     "GET encounter stats": row(200, 200, 200, 403, 403),
+    "GET reports": row(403, 403, 200, 403, 403),
+    "GET report": row(403, 403, 200, 403, 403),
     "GET encounter own": row(200, 200, 200, 403, 403),
     "GET encounter unit-mate": row(404, 200, 200, 403, 403),
     "GET encounter other unit": row(404, 404, 200, 403, 403),
@@ -338,6 +342,8 @@ ROUTES: dict[str, Call] = {
     "GET event stats": _get("/v1/stats/events", group_by="kind,flag,month"),
     "GET encounters list": _get("/v1/encounters", kind="traffic_stop"),
     "GET encounter stats": _get("/v1/stats/encounters", group_by="kind,flag,month"),
+    "GET reports": _get("/v1/reports"),
+    "GET report": _get("/v1/reports/council", format="csv"),
     "GET encounter own": _get("/v1/encounters/stop-officer-1"),
     "GET encounter unit-mate": _get("/v1/encounters/stop-officer-2"),
     "GET encounter other unit": _get("/v1/encounters/stop-officer-3"),

@@ -263,9 +263,9 @@ def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None
 
 
 def test_encounter_kind_is_the_encounter_row_s_kind(fx: Fixture) -> None:
-    stopped = parse_filter({"encounter_kind": "traffic_stop"})
+    stopped = parse_filter(DECISION_FILTERS, {"encounter_kind": "traffic_stop"})
     assert counts(fx.gateway.db, AUDITOR, stopped, ["action"])["total"] == 1
-    other = parse_filter({"encounter_kind": "checkpoint,arrest"})
+    other = parse_filter(DECISION_FILTERS, {"encounter_kind": "checkpoint,arrest"})
     assert counts(fx.gateway.db, AUDITOR, other, ["action"])["total"] == 0
 
 

@@ -211,6 +211,8 @@ EVENT_CASES: list[tuple[dict[str, str], Callable[[History, dict[str, Any]], bool
     ({"encounter": "stop-0"}, lambda h, e: e["encounter"] is not None and
      e["encounter"][0] == "stop-0"),
     ({"district": "3D"}, lambda h, e: in_district(h, e, "3D")),
+    ({"encounter_kind": "checkpoint,other"}, lambda h, e: e["encounter"] is not None and
+     h.encounters[e["encounter"]].kind in ("checkpoint", "other")),
     ({"decision": "inq-0,inq-3"}, lambda h, e: e["decision"] in ("inq-0", "inq-3")),
     ({"from": "2025-09-01T00:00:00-04:00"}, lambda h, e: month(e["at"]) == "2025-09"),
 ]  # fmt: skip

@@ -50,14 +50,14 @@ DecisionWhere = Annotated[
         "from, to (RFC 3339 with an offset), action, decision, basis, view, directive, "
         "section, recipient_type, recipient_agency, database, custody, purpose, unit, "
         "actor, district, encounter, initiative, legal_process, federal_charge "
-        "(true/false), arrest_basis, passengers, operation_kind, data_class"
+        "(true/false), arrest_basis, passengers, operation_kind, data_class, encounter_kind"
     ),
 ]
 EventWhere = Annotated[
     list[str] | None,
     _where_option(
         "from, to (RFC 3339 with an offset), kind, flag (a flag, any or none), unit, "
-        "actor, encounter, district, decision"
+        "actor, encounter, district, encounter_kind, decision"
     ),
 ]
 EncounterWhere = Annotated[

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement
 
 from liaison.gateway.events import EventKind
 from liaison.model.timestamps import render
+from liaison.model.vocabulary import EncounterKind
 from liaison.reports.query import ZONE, Listing, Row, verified_records
 from liaison.reports.query_filter import (
     ANY,
@@ -21,8 +22,8 @@ from liaison.reports.query_filter import (
     Filters,
     equals,
     flag_condition,
-    in_district,
     record_scope,
+    under_encounter,
     vocabulary,
 )
 from liaison.storage.tables import events
@@ -43,7 +44,8 @@ _KEYS: dict[str, Condition] = {
     "unit": equals(events, "unit"),
     "actor": equals(events, "actor_id"),
     "encounter": equals(events, "encounter_id"),
-    "district": in_district(events),
+    "district": under_encounter(events, "district"),
+    "encounter_kind": under_encounter(events, "kind"),
     "decision": equals(events, "decision_id"),
 }
 EVENT_FILTERS = Filters(
@@ -51,7 +53,11 @@ EVENT_FILTERS = Filters(
     events,
     "at",
     _KEYS,
-    {"kind": vocabulary(EventKind), "flag": (ANY, NONE, *EVENT_FLAGS)},
+    {
+        "kind": vocabulary(EventKind),
+        "flag": (ANY, NONE, *EVENT_FLAGS),
+        "encounter_kind": vocabulary(EncounterKind),
+    },
     record_scope(events),
 )
 CSV_COLUMNS = (

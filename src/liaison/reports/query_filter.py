@@ -178,15 +178,21 @@ def record_scope(table: Table) -> Callable[[Principal], ColumnElement[bool]]:
     return scope
 
 
-def in_district(table: Table) -> Condition:
-    """Under an encounter (``encounter_id`` of ``encounter_unit``) in one of the districts."""
+def under_encounter(table: Table, column: str) -> Condition:
+    """Under an encounter (``encounter_id`` of ``encounter_unit``) whose ``column``
+    (``district``, ``kind``) is one of the values."""
     e = encounters
 
     def condition(values: Values, _: Filter) -> ColumnElement[bool]:
         under = (e.c.id == table.c.encounter_id, e.c.unit == table.c.encounter_unit)
-        return exists(select(e.c.id).where(*under, e.c.district.in_(values)))
+        return exists(select(e.c.id).where(*under, e.c[column].in_(values)))
 
     return condition
+
+
+def under_encounter_of_kind(kinds: tuple[str, ...]) -> ColumnElement[bool]:
+    """The decision is filed under an encounter whose row is of one of ``kinds``."""
+    return under_encounter(decisions, "kind")(kinds, Filter())
 
 
 def _side_has(table: Table, column: str) -> Condition:
@@ -231,8 +237,9 @@ _DECISION_KEYS: dict[str, Condition] = {
     "purpose": _side_has(decision_purposes, "purpose"),
     "unit": equals(decisions, "unit"),
     "actor": equals(decisions, "actor_id"),
-    "district": in_district(decisions),
+    "district": under_encounter(decisions, "district"),
     "encounter": equals(decisions, "encounter_id"),
+    "encounter_kind": under_encounter(decisions, "kind"),
     **{k: equals(decisions, k) for k in ("initiative", "legal_process")},
     "federal_charge": _federal_charge,
     **{k: equals(decisions, k) for k in ("arrest_basis", "passengers", "operation_kind")},
@@ -258,6 +265,7 @@ DECISION_FILTERS = Filters(
         "passengers": vocabulary(Passengers),
         "operation_kind": vocabulary(OperationKind),
         "data_class": vocabulary(DataClass),
+        "encounter_kind": vocabulary(EncounterKind),
     },
     record_scope(decisions),
 )

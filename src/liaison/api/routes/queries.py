@@ -36,6 +36,7 @@ _FILTER_DOC = {
     "actor": "the actor's id",
     "district": "under an encounter in this district (encounters: in this district)",
     "encounter": "under the encounter of this id",
+    "encounter_kind": "under an encounter of this kind (traffic_stop, checkpoint, ...)",
     "decision": "citing the decision of this id",
     "flag": "flagged so (`any`: flagged at all; `none`: not flagged)",
     "unit": "by this unit (encounters: opened by it or naming it as a participant)",
