@@ -38,6 +38,10 @@ GET explanation: own           200      200         200      403    403     401
 ... unknown id                 404      404         404      403    403     401
 GET /v1/decisions (list)       200      200         200      403    403     401
 GET /v1/stats/decisions        200      200         200      403    403     401
+GET /v1/events (list)          200      200         200      403    403     401
+GET /v1/stats/events           200      200         200      403    403     401
+GET /v1/encounters (list)      200      200         200      403    403     401
+GET /v1/stats/encounters       200      200         200      403    403     401
 GET /v1/reports                403      403         200      403    403     401
 GET /v1/reports/{name}         403      403         200      403    403     401
 POST /v1/replays               403      403         200      403    403     401
@@ -128,6 +132,10 @@ MATRIX: dict[str, list[int]] = {
     "GET explanation unknown id": row(404, 404, 404, 403, 403),
     "GET decisions list": row(200, 200, 200, 403, 403),
     "GET decision stats": row(200, 200, 200, 403, 403),
+    "GET events list": row(200, 200, 200, 403, 403),
+    "GET event stats": row(200, 200, 200, 403, 403),
+    "GET encounters list": row(200, 200, 200, 403, 403),
+    "GET encounter stats": row(200, 200, 200, 403, 403),
     "GET reports": row(403, 403, 200, 403, 403),
     "GET report": row(403, 403, 200, 403, 403),
     "POST replay": row(403, 403, 200, 403, 403),
@@ -340,6 +348,10 @@ ROUTES: dict[str, Call] = {
     "GET explanation unknown id": _get("/v1/decisions/no-such-decision/explanation"),
     "GET decisions list": _get("/v1/decisions", action="database_inquiry"),
     "GET decision stats": _get("/v1/stats/decisions", group_by="action,month"),
+    "GET events list": _get("/v1/events", kind="encounter_started"),
+    "GET event stats": _get("/v1/stats/events", group_by="kind,flag,month"),
+    "GET encounters list": _get("/v1/encounters", kind="traffic_stop"),
+    "GET encounter stats": _get("/v1/stats/encounters", group_by="kind,flag,month"),
     "GET reports": _get("/v1/reports"),
     "GET report": _get("/v1/reports/council", format="csv"),
     "POST replay": _replay,
@@ -433,6 +445,33 @@ def test_lists_and_counts_show_only_what_the_key_may_read(world: World) -> None:
         assert ("dec-officer-3" in ids) == (role == "auditor")
         stats = client.get("/v1/stats/decisions?group_by=unit", headers=world.headers[role]).json()
         assert stats["total"] == listed["total"]
+
+
+def test_event_and_encounter_lists_show_what_the_key_may_read(world: World) -> None:
+    """``GET /v1/events`` and ``/v1/encounters`` and their counts (issue 10): the events a
+    key may read as for decisions; the encounters as ``GET /v1/encounters/{id}`` reads them
+    (officer-1's stop only to officer-1, not to its unit-mate officer-2's key and back)."""
+    client = world.client
+    for role in ("officer", "supervisor", "auditor"):
+        ident, unit = SELF[role]
+        who = Principal("k", KeyRole(role), ident, unit)
+        headers = world.headers[role]
+        events = client.get("/v1/events?limit=1000", headers=headers).json()
+        assert events["items"]
+        assert all(who.may_read(i["actor_id"], i["unit"]) for i in events["items"])
+        assert events["total"] == len(events["items"])
+        counted = client.get("/v1/stats/events?group_by=kind", headers=headers).json()
+        assert counted["total"] == events["total"]
+        listed = client.get("/v1/encounters?limit=1000", headers=headers).json()
+        seen = {i["id"] for i in listed["items"]}
+        assert "stop-officer-1" in seen
+        assert ("stop-officer-2" in seen) == (role != "officer")
+        assert ("stop-officer-3" in seen) == (role == "auditor")
+        for ident in ("stop-officer-1", "stop-officer-2", "stop-officer-3"):
+            alone = client.get(f"/v1/encounters/{ident}", headers=headers)
+            assert (alone.status_code == 200) == (ident in seen)
+        counted = client.get("/v1/stats/encounters?group_by=kind", headers=headers).json()
+        assert counted["total"] == listed["total"] == len(listed["items"])
 
 
 # -- issue 8, item 5: what a key of another unit learns -----------------------------------------

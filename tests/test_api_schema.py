@@ -41,7 +41,13 @@ from liaison.gateway.events import Event
 from liaison.gateway.roles import KeyRole
 from liaison.model.request import parse_request
 from liaison.settings import MAX_BATCH, Settings
-from liaison.storage.tables import decisions, ledger_head, ledger_personal, pack_changes
+from liaison.storage.tables import (
+    decisions,
+    events,
+    ledger_head,
+    ledger_personal,
+    pack_changes,
+)
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REGENERATE = ".venv/bin/python -m liaison.api.openapi docs/openapi.json"
@@ -237,6 +243,10 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("get", "/v1/reports", "auditor", None),
         ("get", "/v1/reports/council", "auditor", None),
         ("get", "/v1/encounters/stop-1", "auditor", None),
+        ("get", "/v1/events", "auditor", None),  # stop-1's start, flagged in the database
+        ("get", "/v1/stats/events?group_by=flag", "auditor", None),  # the pack row
+        ("get", "/v1/encounters", "auditor", None),  # stop-1: req-0 under it
+        ("get", "/v1/stats/encounters?group_by=flag", "auditor", None),  # the pack row
         ("get", "/v1/ledger/entries/2", "auditor", None),  # req-0: its personal data
         (
             "post",
@@ -329,10 +339,11 @@ def _template(document: dict[str, Any], path: str) -> str:
 
 
 def _edit_behind_the_ledger(services: Services) -> None:
-    """The pack row, a decision row (req-0, under stop-1) and req-0's personal data, each
-    changed in the database and not in the ledger."""
+    """The pack row, a decision row (req-0, under stop-1), req-0's personal data and
+    stop-1's first event row, each changed in the database and not in the ledger."""
     with services.gateway.db.begin() as conn:
         conn.execute(update(pack_changes).values(reason="edited"))
+        conn.execute(update(events).values(flagged="no_decision"))
         conn.execute(update(decisions).where(decisions.c.id == "req-0").values(unit="2D"))
         conn.execute(
             update(ledger_personal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from liaison.model.request import parse_request
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
 from liaison.reports.query import counts, page, parse_group_by
-from liaison.reports.query_filter import DecisionFilter, parse_filter
+from liaison.reports.query_filter import DECISION_FILTERS, Filter, parse_filter
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 
@@ -87,10 +88,18 @@ class Fixture:
     requests: list[dict[str, Any]]  # each with "decided": the outcome the gateway answered
 
 
-def make_gateway(url: str) -> Gateway:
-    db = open_engine(url)
-    upgrade(db)
-    return Gateway(PolicyEngine(load_pack(shipped_pack_path("dc"))), Ledger(db, "t/q"), db)
+@contextmanager
+def gateways(backend: str, folder: Path) -> Iterator[Gateway]:
+    """A gateway on a scratch database of ``backend`` (closed after)."""
+    for url in database_url(backend, folder):
+        db = open_engine(url)
+        upgrade(db)
+        gw = Gateway(PolicyEngine(load_pack(shipped_pack_path("dc"))), Ledger(db, "t/q"), db)
+        try:
+            yield gw
+        finally:
+            gw.close()
+            db.dispose()
 
 
 def record(gw: Gateway, body: dict[str, Any], who: Principal) -> dict[str, Any]:
@@ -103,8 +112,7 @@ def record(gw: Gateway, body: dict[str, Any], who: Principal) -> dict[str, Any]:
 def fx(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fixture]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("query")):
-        gw = make_gateway(url)
+    with gateways(request.param, tmp_path_factory.mktemp("query")) as gw:
         rng = random.Random(10)
         made = [record(gw, *request_for(rng, n)) for n in range(60)]
         opened = {"kind": "traffic_stop", "id": "stop-1", "district": "1D"}
@@ -123,11 +131,7 @@ def fx(
         body, _ = request_for(random.Random(1), 99)
         body.update(actor=actor(one), encounter={"kind": "traffic_stop", "id": "stop-1"})
         made.append(record(gw, body, one))
-        try:
-            yield Fixture(gw, made)
-        finally:
-            gw.close()
-            gw.db.dispose()
+        yield Fixture(gw, made)
 
 
 def month(at: str) -> str:
@@ -135,7 +139,7 @@ def month(at: str) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
-def everything(fx: Fixture, who: Principal, wanted: DecisionFilter, limit: int = 7) -> list[Any]:
+def everything(fx: Fixture, who: Principal, wanted: Filter, limit: int = 7) -> list[Any]:
     items, cursor = [], None
     while True:
         got = page(fx.gateway.db, fx.gateway.index, who, wanted, limit, cursor)
@@ -147,7 +151,7 @@ def everything(fx: Fixture, who: Principal, wanted: DecisionFilter, limit: int =
 
 def test_counts_by_action_decision_month_agree_with_the_requests(fx: Fixture) -> None:
     want = Counter((r["action"], r["decided"], month(r["at"])) for r in fx.requests)
-    got = counts(fx.gateway.db, AUDITOR, DecisionFilter(), parse_group_by("action,decision,month"))
+    got = counts(fx.gateway.db, AUDITOR, Filter(), parse_group_by("action,decision,month"))
     assert {(g["action"], g["decision"], g["month"]): g["count"] for g in got["groups"]} == want
     assert got["total"] == len(fx.requests)
     assert {month(at) for at in INSTANTS} == {"2025-07", "2025-08", "2025-09"}
@@ -187,7 +191,7 @@ def test_filters_select_what_the_requests_say(fx: Fixture, where: Any, chosen: A
     want = sorted(r["id"] for r in fx.requests if chosen(r))
     assert want
     assert len(want) < len(fx.requests)
-    wanted = parse_filter(where)
+    wanted = parse_filter(DECISION_FILTERS, where)
     items = everything(fx, AUDITOR, wanted)
     assert sorted(i["id"] for i in items) == want
     assert counts(fx.gateway.db, AUDITOR, wanted, ["action"])["total"] == len(want)
@@ -201,14 +205,14 @@ def test_counts_by_initiative_and_federal_charge_agree_with_the_requests(fx: Fix
     want = Counter(
         (r["initiative"], bool(r["subject"].get("federal_criminal_charge"))) for r in shared
     )
-    wanted = parse_filter({"action": "share_information"})
+    wanted = parse_filter(DECISION_FILTERS, {"action": "share_information"})
     got = counts(fx.gateway.db, AUDITOR, wanted, ["initiative", "federal_charge"])
     assert {(g["initiative"], g["federal_charge"]): g["count"] for g in got["groups"]} == want
     assert len(want) == 4
 
 
 def test_pages_are_in_time_order_with_purposes_and_citations(fx: Fixture) -> None:
-    items = everything(fx, AUDITOR, DecisionFilter(), limit=9)
+    items = everything(fx, AUDITOR, Filter(), limit=9)
     by_id = {r["id"]: r for r in fx.requests}
     assert len(items) == len(fx.requests) == len({i["id"] for i in items})
     instants = [datetime.fromisoformat(i["at"]) for i in items]
@@ -223,15 +227,15 @@ def test_each_role_counts_and_lists_only_what_it_may_read(fx: Fixture, who: Prin
     want = sorted(
         r["id"] for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])
     )
-    assert sorted(i["id"] for i in everything(fx, who, DecisionFilter())) == want
-    assert counts(fx.gateway.db, who, DecisionFilter(), ["decision"])["total"] == len(want)
+    assert sorted(i["id"] for i in everything(fx, who, Filter())) == want
+    assert counts(fx.gateway.db, who, Filter(), ["decision"])["total"] == len(want)
 
 
 def test_an_admin_reads_no_records(fx: Fixture) -> None:
     with pytest.raises(Forbidden):
-        page(fx.gateway.db, fx.gateway.index, ADMIN, DecisionFilter())
+        page(fx.gateway.db, fx.gateway.index, ADMIN, Filter())
     with pytest.raises(Forbidden):
-        counts(fx.gateway.db, ADMIN, DecisionFilter(), ["action"])
+        counts(fx.gateway.db, ADMIN, Filter(), ["action"])
 
 
 @pytest.mark.parametrize(
@@ -254,21 +258,21 @@ def test_an_admin_reads_no_records(fx: Fixture) -> None:
 )
 def test_a_bad_filter_names_its_field(given: dict[str, str], field: str) -> None:
     with pytest.raises(InvalidRequest) as raised:
-        parse_filter(given)
+        parse_filter(DECISION_FILTERS, given)
     assert raised.value.field == field
 
 
 def test_encounter_kind_is_the_encounter_row_s_kind(fx: Fixture) -> None:
-    stopped = parse_filter({"encounter_kind": "traffic_stop"})
+    stopped = parse_filter(DECISION_FILTERS, {"encounter_kind": "traffic_stop"})
     assert counts(fx.gateway.db, AUDITOR, stopped, ["action"])["total"] == 1
-    other = parse_filter({"encounter_kind": "checkpoint,arrest"})
+    other = parse_filter(DECISION_FILTERS, {"encounter_kind": "checkpoint,arrest"})
     assert counts(fx.gateway.db, AUDITOR, other, ["action"])["total"] == 0
 
 
 def test_bad_paging_and_grouping_name_their_field(fx: Fixture) -> None:
     for limit, cursor, field in ((0, None, "limit"), (1001, None, "limit"), (5, "xx", "cursor")):
         with pytest.raises(InvalidRequest) as raised:
-            page(fx.gateway.db, fx.gateway.index, AUDITOR, DecisionFilter(), limit, cursor)
+            page(fx.gateway.db, fx.gateway.index, AUDITOR, Filter(), limit, cursor)
         assert raised.value.field == field
     for text in ("", "colour", "action,action"):
         with pytest.raises(InvalidRequest) as raised:
@@ -278,31 +282,66 @@ def test_bad_paging_and_grouping_name_their_field(fx: Fixture) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_row_is_paged_once_while_others_are_recorded(backend: str, tmp_path: Path) -> None:
-    for url in database_url(backend, tmp_path):
-        gw = make_gateway(url)
-        try:
-            rng = random.Random(3)
-            before = {record(gw, *request_for(rng, n))["id"] for n in range(40)}
-            seen: list[str] = []
-            cursor = None
-            extra = 100
-            while True:
-                got = page(gw.db, gw.index, AUDITOR, DecisionFilter(), 6, cursor)
-                seen.extend(i["id"] for i in got.items)
-                for _ in range(3):  # recorded between pages: earlier, later, and alike
-                    record(gw, *request_for(rng, extra))
-                    extra += 1
-                if got.next_cursor is None:
-                    break
-                cursor = got.next_cursor
-            assert len(seen) == len(set(seen))
-            assert before <= set(seen)
-        finally:
-            gw.close()
-            gw.db.dispose()
+    with gateways(backend, tmp_path) as gw:
+        rng = random.Random(3)
+        before = {record(gw, *request_for(rng, n))["id"] for n in range(40)}
+        seen: list[str] = []
+        cursor = None
+        extra = 100
+        while True:
+            got = page(gw.db, gw.index, AUDITOR, Filter(), 6, cursor)
+            seen.extend(i["id"] for i in got.items)
+            for _ in range(3):  # recorded between pages: earlier, later, and alike
+                record(gw, *request_for(rng, extra))
+                extra += 1
+            if got.next_cursor is None:
+                break
+            cursor = got.next_cursor
+        assert len(seen) == len(set(seen))
+        assert before <= set(seen)
 
 
 @pytest.mark.parametrize("who", [*OFFICERS, SERGEANT], ids=lambda p: p.actor_id)
 def test_a_page_total_counts_only_what_the_reader_may_read(fx: Fixture, who: Principal) -> None:
     want = [r for r in fx.requests if who.may_read(r["actor"]["id"], r["actor"]["unit"])]
-    assert page(fx.gateway.db, fx.gateway.index, who, DecisionFilter(), limit=1).total == len(want)
+    assert page(fx.gateway.db, fx.gateway.index, who, Filter(), limit=1).total == len(want)
+
+
+def test_counts_by_purpose_directive_and_section_count_a_decision_in_each_group(
+    fx: Fixture,
+) -> None:
+    """A decision with two purposes (or citations) counts once in each group; ``total``
+    counts each decision once."""
+    by_purpose = Counter(p for r in fx.requests for p in set(r["purposes"]))
+    got = counts(fx.gateway.db, AUDITOR, Filter(), parse_group_by("purpose"))
+    assert {g["purpose"]: g["count"] for g in got["groups"]} == by_purpose
+    assert got["total"] == len(fx.requests) < sum(by_purpose.values())
+    cited = Counter(
+        (r["decided"], d) for r in fx.requests for d in {d for d, _ in r["cited"]} or {None}
+    )
+    got = counts(fx.gateway.db, AUDITOR, Filter(), parse_group_by("decision,directive"))
+    assert {(g["decision"], g["directive"]): g["count"] for g in got["groups"]} == cited
+    sections = Counter(f"{d} {s}" for r in fx.requests for d, s in r["cited"])
+    wanted = parse_filter(DECISION_FILTERS, {"action": "share_information"})
+    shared = [r for r in fx.requests if r["action"] == "share_information"]
+    got = counts(fx.gateway.db, AUDITOR, wanted, parse_group_by("directive,section"))
+    assert got["total"] == len(shared)
+    want = Counter((d, f"{d} {s}") for r in shared for d, s in r["cited"]) + Counter(
+        (None, None) for r in shared if not r["cited"]
+    )
+    assert {(g["directive"], g["section"]): g["count"] for g in got["groups"]} == want
+    assert sections  # the history cites sections
+    classes = Counter(c for r in shared for c in r["data_classes"])
+    got = counts(fx.gateway.db, AUDITOR, wanted, parse_group_by("data_class"))
+    assert {g["data_class"]: g["count"] for g in got["groups"]} == classes
+    assert got["total"] == len(shared) < sum(classes.values())
+
+
+def test_directive_and_section_filter_one_citation(fx: Fixture) -> None:
+    """``directive=D&section=S`` selects decisions citing D's section S (not D and some
+    other directive's S)."""
+    pairs = Counter(c for r in fx.requests for c in r["cited"])
+    (directive, section), _ = pairs.most_common(1)[0]
+    wanted = parse_filter(DECISION_FILTERS, {"directive": directive, "section": section})
+    want = sorted(r["id"] for r in fx.requests if (directive, section) in r["cited"])
+    assert sorted(i["id"] for i in everything(fx, AUDITOR, wanted)) == want

@@ -1,19 +1,22 @@
-"""The filter of a query over recorded decisions (issue 10, item 1; docs/api.md, "Querying
-decisions"): read from ``key=value`` strings (query parameters, ``--where``), each value
-checked against the request vocabulary (docs/request-schema.md), and turned into
-SQLAlchemy Core conditions over the index's real columns (``liaison.storage.tables``).
+"""The filter of a query over the records (issue 10, item 1; docs/api.md, "Querying the
+records"): read from ``key=value`` strings (query parameters, ``--where``), each value
+checked against its vocabulary (docs/request-schema.md), and turned into SQLAlchemy Core
+conditions over the index's real columns (``liaison.storage.tables``).
 
-A bad key or value is an ``InvalidRequest`` naming it (422; the CLI exits 2). What a
-reader may see is ``Principal.may_read`` written as a condition (``scope``).
+What each kind of record may be filtered on is a ``Filters``: its table, the column its
+time range is on, a condition per key, the vocabularies. ``DECISION_FILTERS`` is the
+decisions'; events and encounters have theirs beside their listings
+(``liaison.reports.query_events``, ``query_encounters``). A bad key or value is an
+``InvalidRequest`` naming it (422; the CLI exits 2). What a reader may see is
+``Principal.may_read`` written as a condition (``record_scope``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
 
@@ -44,191 +47,225 @@ from liaison.storage.tables import (
     encounters,
 )
 
-# Filter keys whose value is one of a vocabulary's (the value checked against it).
-_VOCABULARY: dict[str, type[StrEnum]] = {
-    "action": Action,
-    "decision": Outcome,
-    "basis": Basis,
-    "recipient_type": RecipientType,
-    "database": Database,
-    "custody": Custody,
-    "purpose": Purpose,
-    "initiative": Initiative,
-    "legal_process": LegalProcess,
-    "arrest_basis": ArrestBasis,
-    "passengers": Passengers,
-    "operation_kind": OperationKind,
-    "data_class": DataClass,
-    "encounter_kind": EncounterKind,
-}
-_BOOLEANS = frozenset({"federal_charge"})
-# Filter keys that a side table of ``decisions`` answers: the decision has such a row.
-_SIDE_KEYS = {
-    "purpose": (decision_purposes, "purpose"),
-    "data_class": (decision_data_classes, "data_class"),
-}
-# Filter keys that are a column of ``decisions`` compared for equality.
-_COLUMNS = {
-    "action": "action",
-    "decision": "decision",
-    "basis": "basis",
-    "view": "view",
-    "recipient_type": "recipient_type",
-    "recipient_agency": "recipient_agency",
-    "database": "database",
-    "custody": "custody",
-    "unit": "unit",
-    "actor": "actor_id",
-    "encounter": "encounter_id",
-    "initiative": "initiative",
-    "legal_process": "legal_process",
-    "arrest_basis": "arrest_basis",
-    "passengers": "passengers",
-    "operation_kind": "operation_kind",
-}
 MAX_VALUE = 256  # each value, as a request's names (``model.request.Name``)
 MAX_TEXT = 1024  # a key's whole text (its values, comma-separated)
+ANY, NONE = "any", "none"  # a ``flag`` filter's values beside the flags themselves
 
-
-Values = tuple[str, ...] | None
+Values = tuple[str, ...]
+# A key's condition: from its values and the whole filter (keys that hold together).
+Condition = Callable[[Values, "Filter"], ColumnElement[bool]]
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionFilter:
-    """What a query asks for: each key one of its values (``None``: any); ``start``/``end``:
-    ``at`` in [start, end)."""
+class Filter:
+    """What a query asks for: ``start``/``end``: the time in [start, end); ``values``: each
+    key named, one of its values."""
 
     start: datetime | None = None
     end: datetime | None = None
-    action: Values = None
-    decision: Values = None
-    basis: Values = None
-    view: Values = None
-    directive: Values = None
-    section: Values = None
-    recipient_type: Values = None
-    recipient_agency: Values = None
-    database: Values = None
-    custody: Values = None
-    purpose: Values = None
-    unit: Values = None
-    actor: Values = None
-    district: Values = None
-    encounter: Values = None
-    initiative: Values = None
-    legal_process: Values = None
-    federal_charge: bool | None = None
-    arrest_basis: Values = None
-    passengers: Values = None
-    operation_kind: Values = None
-    data_class: Values = None
-    encounter_kind: Values = None
+    values: tuple[tuple[str, Values], ...] = ()
+
+    def get(self, key: str) -> Values | None:
+        """The values asked for ``key``, or None (any)."""
+        return dict(self.values).get(key)
 
 
-# The keys a filter is written with: ``from`` and ``to`` for the time range.
-FILTER_KEYS = ("from", "to", *tuple(f.name for f in fields(DecisionFilter))[2:])
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What one kind of record (``name``, in ``table``) may be filtered on: ``from``/``to``
+    on the ``time`` column, and a condition per key (``keys``), values checked against
+    ``vocabulary`` where the key has one; ``scope``: what a reader may read, as a
+    condition."""
+
+    name: str
+    table: Table
+    time: str
+    keys: Mapping[str, Condition]
+    vocabulary: Mapping[str, Collection[str]]
+    scope: Callable[[Principal], ColumnElement[bool]]
+
+    @property
+    def filter_keys(self) -> tuple[str, ...]:
+        """The keys a filter is written with: ``from`` and ``to`` for the time range."""
+        return ("from", "to", *self.keys)
 
 
-def parse_filter(given: Mapping[str, str]) -> DecisionFilter:
+def parse_filter(spec: Filters, given: Mapping[str, str]) -> Filter:
     """The filter ``given`` (key → value) asks for; ``InvalidRequest`` naming a bad key.
     A value but ``from``'s and ``to``'s may list several, comma-separated: any of them."""
-    values: dict[str, Any] = {}
+    start = end = None
+    values: list[tuple[str, Values]] = []
     for key, value in given.items():
-        if key not in FILTER_KEYS:
-            raise InvalidRequest(key, f"{key}: not a filter (one of {', '.join(FILTER_KEYS)})")
+        if key not in spec.filter_keys:
+            known = ", ".join(spec.filter_keys)
+            raise InvalidRequest(key, f"{key}: not a filter of {spec.name} (one of {known})")
         if not value or len(value) > MAX_TEXT or "\x00" in value:
             raise InvalidRequest(key, f"{key}: must be 1 to {MAX_TEXT} characters, no NUL")
         if key in ("from", "to"):
             try:
-                values["start" if key == "from" else "end"] = parse_instant(value)
+                moment = parse_instant(value)
             except ValueError as exc:
                 raise InvalidRequest(key, f"{key}: {exc}") from None
+            start, end = (moment, end) if key == "from" else (start, moment)
             continue
-        if key in _BOOLEANS:
-            if value not in ("true", "false"):
-                raise InvalidRequest(key, f"{key}: must be true or false")
-            values[key] = value == "true"
-            continue
-        values[key] = _values(key, value)
-    found = DecisionFilter(**values)
-    if found.start and found.end and found.start >= found.end:
+        values.append((key, _values(key, value, spec.vocabulary.get(key))))
+    if start and end and start >= end:
         raise InvalidRequest("to", "to: must be after from")
-    return found
+    return Filter(start, end, tuple(values))
 
 
-def _values(key: str, text: str) -> tuple[str, ...]:
+def _values(key: str, text: str, vocabulary: Collection[str] | None) -> Values:
     """A value list: comma-separated, none empty, each of the key's vocabulary if it has one."""
     found = tuple(dict.fromkeys(text.split(",")))
-    vocabulary = _VOCABULARY.get(key)
     for value in found:
         if not value or len(value) > MAX_VALUE:
             raise InvalidRequest(key, f"{key}: each value must be 1 to {MAX_VALUE} characters")
-        if vocabulary is not None and value not in vocabulary.__members__.values():
-            known = ", ".join(m.value for m in vocabulary)
-            raise InvalidRequest(key, f"{key}: {value!r} is not one of {known}")
+        if vocabulary is not None and value not in vocabulary:
+            raise InvalidRequest(key, f"{key}: {value!r} is not one of {', '.join(vocabulary)}")
     return found
 
 
-def conditions(wanted: DecisionFilter) -> list[ColumnElement[bool]]:
-    """The filter as conditions on ``decisions`` (and its side tables, by ledger index)."""
-    out: list[ColumnElement[bool]] = []
+def where(spec: Filters, wanted: Filter, who: Principal) -> ColumnElement[bool]:
+    """The filter as a condition on ``spec.table``, within what ``who`` may read."""
+    time = spec.table.c[spec.time]
+    out = [spec.scope(who)]
     if wanted.start is not None:
-        out.append(decisions.c.at >= wanted.start)
+        out.append(time >= wanted.start)
     if wanted.end is not None:
-        out.append(decisions.c.at < wanted.end)
-    for key, column in _COLUMNS.items():
-        value = getattr(wanted, key)
-        if value is not None:
-            out.append(decisions.c[column].in_(value))
-    for key, (table, column) in _SIDE_KEYS.items():
-        value = getattr(wanted, key)
-        if value is not None:
-            out.append(_side_has(table, column, value))
-    if wanted.directive is not None or wanted.section is not None:
-        c = decision_citations
-        cited = [c.c.ledger_index == decisions.c.ledger_index]
-        if wanted.directive is not None:
-            cited.append(c.c.directive.in_(wanted.directive))
-        if wanted.section is not None:
-            cited.append(c.c.section.in_(wanted.section))
-        out.append(exists(select(c.c.ledger_index).where(*cited)))
-    if wanted.federal_charge is not None:
-        out.append(decisions.c.federal_charge == wanted.federal_charge)
-    if wanted.district is not None:
-        e = encounters
-        under = (e.c.id == decisions.c.encounter_id, e.c.unit == decisions.c.encounter_unit)
-        out.append(exists(select(e.c.id).where(*under, e.c.district.in_(wanted.district))))
-    if wanted.encounter_kind is not None:
-        out.append(under_encounter_of_kind(wanted.encounter_kind))
-    return out
+        out.append(time < wanted.end)
+    out.extend(spec.keys[key](values, wanted) for key, values in wanted.values)
+    return and_(*out)
+
+
+def equals(table: Table, column: str) -> Condition:
+    """The condition that ``table``'s ``column`` is one of the values."""
+    return lambda values, _: table.c[column].in_(values)
+
+
+def flag_condition(flagged: ColumnElement[bool], one_of: Condition) -> Condition:
+    """A ``flag`` filter: ``any`` (``flagged``), ``none`` (not), or one of the flags named
+    (``one_of``); several: any of them."""
+
+    def condition(values: Values, wanted: Filter) -> ColumnElement[bool]:
+        named = tuple(v for v in values if v not in (ANY, NONE))
+        parts = [flagged] if ANY in values else []
+        parts += [~flagged] if NONE in values else []
+        parts += [one_of(named, wanted)] if named else []
+        return or_(*parts)
+
+    return condition
+
+
+def vocabulary(kind: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(m.value for m in kind)
+
+
+def record_scope(table: Table) -> Callable[[Principal], ColumnElement[bool]]:
+    """``Principal.may_read`` as a condition on a table of records (``actor_id``, ``unit``):
+    auditors read everything, officers their own records, supervisors their own and their
+    unit's; nobody else (``Forbidden``)."""
+
+    def scope(who: Principal) -> ColumnElement[bool]:
+        if who.role is KeyRole.AUDITOR:
+            return true()
+        if who.role is KeyRole.OFFICER:
+            return table.c.actor_id == who.actor_id
+        if who.role is KeyRole.SUPERVISOR:
+            unit = table.c.unit == who.unit if who.unit is not None else false()
+            return or_(table.c.actor_id == who.actor_id, unit)
+        raise Forbidden(f"role {who.role.value} may not read records")
+
+    return scope
+
+
+def under_encounter(table: Table, column: str) -> Condition:
+    """Under an encounter (``encounter_id`` of ``encounter_unit``) whose ``column``
+    (``district``, ``kind``) is one of the values."""
+    e = encounters
+
+    def condition(values: Values, _: Filter) -> ColumnElement[bool]:
+        under = (e.c.id == table.c.encounter_id, e.c.unit == table.c.encounter_unit)
+        return exists(select(e.c.id).where(*under, e.c[column].in_(values)))
+
+    return condition
 
 
 def under_encounter_of_kind(kinds: tuple[str, ...]) -> ColumnElement[bool]:
     """The decision is filed under an encounter whose row is of one of ``kinds``."""
-    e = encounters
-    under = (e.c.id == decisions.c.encounter_id, e.c.unit == decisions.c.encounter_unit)
-    return exists(select(e.c.id).where(*under, e.c.kind.in_(kinds)))
+    return under_encounter(decisions, "kind")(kinds, Filter())
 
 
-def _side_has(table: Table, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:
-    """The decision has a row in the side ``table`` whose ``column`` is one of ``values``."""
-    mine = table.c.ledger_index == decisions.c.ledger_index
-    return exists(select(table.c.ledger_index).where(mine, table.c[column].in_(values)))
+def _side_has(table: Table, column: str) -> Condition:
+    """The decision has a row in the side ``table`` whose ``column`` is one of the values."""
+
+    def condition(values: Values, _: Filter) -> ColumnElement[bool]:
+        mine = table.c.ledger_index == decisions.c.ledger_index
+        return exists(select(table.c.ledger_index).where(mine, table.c[column].in_(values)))
+
+    return condition
 
 
-def scope(who: Principal) -> ColumnElement[bool]:
-    """``Principal.may_read`` as a condition on ``decisions``: auditors read everything,
-    officers their own records, supervisors their own and their unit's; nobody else."""
-    if who.role is KeyRole.AUDITOR:
-        return true()
-    if who.role is KeyRole.OFFICER:
-        return decisions.c.actor_id == who.actor_id
-    if who.role is KeyRole.SUPERVISOR:
-        unit = decisions.c.unit == who.unit if who.unit is not None else false()
-        return or_(decisions.c.actor_id == who.actor_id, unit)
-    raise Forbidden(f"role {who.role.value} may not read records")
+def _federal_charge(values: Values, _: Filter) -> ColumnElement[bool]:
+    return decisions.c.federal_charge.in_([v == "true" for v in values])
 
 
-def where(wanted: DecisionFilter, who: Principal) -> ColumnElement[bool]:
-    """The filter within what ``who`` may read."""
-    return and_(scope(who), *conditions(wanted))
+def _cites(values: Values, wanted: Filter) -> ColumnElement[bool]:
+    """Citing one of the directives (``directive``) and of the sections (``section``) in
+    one citation: ``directive=EO-25-005&section=E3`` is EO-25-005's E3."""
+    c = decision_citations
+    cited = [c.c.ledger_index == decisions.c.ledger_index]
+    for key in ("directive", "section"):
+        named = wanted.get(key)
+        if named is not None:
+            cited.append(c.c[key].in_(named))
+    return exists(select(c.c.ledger_index).where(*cited))
+
+
+def _cites_section(values: Values, wanted: Filter) -> ColumnElement[bool]:
+    return true() if wanted.get("directive") is not None else _cites(values, wanted)
+
+
+# The decisions' filters: a key each, in the order they are documented.
+_DECISION_KEYS: dict[str, Condition] = {
+    **{k: equals(decisions, k) for k in ("action", "decision", "basis", "view")},
+    "directive": _cites,
+    "section": _cites_section,
+    **{
+        k: equals(decisions, k)
+        for k in ("recipient_type", "recipient_agency", "database", "custody")
+    },
+    "purpose": _side_has(decision_purposes, "purpose"),
+    "unit": equals(decisions, "unit"),
+    "actor": equals(decisions, "actor_id"),
+    "district": under_encounter(decisions, "district"),
+    "encounter": equals(decisions, "encounter_id"),
+    "encounter_kind": under_encounter(decisions, "kind"),
+    **{k: equals(decisions, k) for k in ("initiative", "legal_process")},
+    "federal_charge": _federal_charge,
+    **{k: equals(decisions, k) for k in ("arrest_basis", "passengers", "operation_kind")},
+    "data_class": _side_has(decision_data_classes, "data_class"),
+}
+DECISION_FILTERS = Filters(
+    "decisions",
+    decisions,
+    "at",
+    _DECISION_KEYS,
+    {
+        "action": vocabulary(Action),
+        "decision": vocabulary(Outcome),
+        "basis": vocabulary(Basis),
+        "recipient_type": vocabulary(RecipientType),
+        "database": vocabulary(Database),
+        "custody": vocabulary(Custody),
+        "purpose": vocabulary(Purpose),
+        "initiative": vocabulary(Initiative),
+        "legal_process": vocabulary(LegalProcess),
+        "federal_charge": ("true", "false"),
+        "arrest_basis": vocabulary(ArrestBasis),
+        "passengers": vocabulary(Passengers),
+        "operation_kind": vocabulary(OperationKind),
+        "data_class": vocabulary(DataClass),
+        "encounter_kind": vocabulary(EncounterKind),
+    },
+    record_scope(decisions),
+)

@@ -1,6 +1,6 @@
-"""Query answers written out (docs/api.md, "Querying decisions"): a page of decisions or
+"""Query answers written out (docs/api.md, "Querying the records"): a page of records or
 the counts of a grouping as JSON, CSV (RFC 4180, a header row) or JSON lines, one way for
-the API and the CLI (``liaison query decisions``)."""
+the API and the CLI (``liaison query decisions|events|encounters``)."""
 
 from __future__ import annotations
 
@@ -43,9 +43,10 @@ def jsonl_text(rows: Sequence[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
 
 
-def decisions_text(items: Sequence[Mapping[str, Any]], fmt: str) -> str:
-    """A page's items in ``fmt`` (CSV or JSON lines; JSON is the page object itself)."""
-    return csv_text(items, CSV_COLUMNS) if fmt == "csv" else jsonl_text(items)
+def items_text(items: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) -> str:
+    """A page's items in ``fmt`` (CSV of ``columns`` or JSON lines; JSON is the page
+    object itself)."""
+    return csv_text(items, columns) if fmt == "csv" else jsonl_text(items)
 
 
 def counts_text(answer: Mapping[str, Any], fmt: str) -> str:

@@ -19,7 +19,7 @@ from liaison.ledger.log import Ledger
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.reports import render_csv, render_html, render_pdf
 from liaison.reports.catalog import entry
-from liaison.reports.query_filter import parse_filter
+from liaison.reports.query_filter import DECISION_FILTERS, parse_filter
 from liaison.reports.report_document import ReportDocument
 from liaison.reports.report_scope import CheckpointRef, ReportScope
 
@@ -61,7 +61,8 @@ def scope(
     """The scope the options ask for: ``from``/``to`` (RFC 3339 with offset; ``to`` after
     ``from``), ``view`` (one of the pack's), the checkpoint; ``InvalidRequest`` naming
     a bad one."""
-    period = parse_filter({k: v for k, v in given.items() if k in ("from", "to") and v})
+    times = {k: v for k, v in given.items() if k in ("from", "to") and v}
+    period = parse_filter(DECISION_FILTERS, times)
     view = given.get("view")
     if view is not None:
         try:
