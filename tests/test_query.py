@@ -218,6 +218,9 @@ def test_pages_are_in_time_order_with_purposes_and_citations(fx: Fixture) -> Non
     instants = [datetime.fromisoformat(i["at"]) for i in items]
     assert instants == sorted(instants)
     for i in items:
+        # the request's instant as a person reads it (docs/api.md "Times"), not as sent
+        assert i["request"]["at"] == i["at"]
+        assert i["at"][-6:] in ("-04:00", "-05:00")
         assert i["purposes"] == sorted(by_id[i["id"]]["purposes"])
         assert i["citations"] == [f"{d} {s}" for d, s in sorted(by_id[i["id"]]["cited"])]
 

@@ -44,6 +44,7 @@ from liaison.errors import IntegrityFailure, InvalidRequest
 from liaison.gateway.auth import Principal
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import decision_citations, decision_purposes, instant
+from liaison.gateway.records import shown_request
 from liaison.reports.query_filter import DECISION_FILTERS, Filter, Filters, where
 from liaison.reports.query_formats import CSV_COLUMNS
 from liaison.storage import tables
@@ -212,7 +213,7 @@ def item(row: dict[str, Any]) -> dict[str, Any]:
         "operation_kind": row["operation_kind"],
         "purposes": sorted(decision_purposes(record)),
         "citations": [f"{d} {s}" for d, s in sorted(decision_citations(record))],
-        "request": record["request"],
+        "request": shown_request(record["request"], ZONE),
         "outcome": record["decision"],
     }
 
