@@ -18,7 +18,8 @@ does not run it either).
 
 Cached under ``bench/.data/`` (gitignored), named by the record count, the seed and a
 digest of what makes the data (``VERSION`` of this file, the mix, ``index_rows``,
-``records``, the migrations): any change to those makes it again.
+``records``): any change to those makes it again; a newer migration upgrades it in place,
+as ``liaison db upgrade`` would a deployment.
 ``python bench/oversight_data.py --records 20000`` makes (or finds) one and prints where,
 with the environment for ``liaison ledger verify``.
 """
@@ -47,8 +48,7 @@ from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
     EVENT_COLUMNS,
-    decision_citations,
-    decision_purposes,
+    SIDES,
     decision_row,
     encounter_step,
     event_row,
@@ -69,13 +69,7 @@ from liaison.settings import Settings
 from liaison.storage.bulk import insert_rows
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
-from liaison.storage.tables import (
-    decision_citations as citations_table,
-)
-from liaison.storage.tables import (
-    decision_purposes as purposes_table,
-)
-from liaison.storage.tables import decisions, encounters, events
+from liaison.storage.tables import decisions, encounters, events, metadata
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oversight_mix import Episode, year
@@ -85,12 +79,7 @@ ROOT = BENCH.parent
 DATA = BENCH / ".data"
 SEED = 2025
 BATCH = 20_000  # entries per append (whole episodes)
-INDEX_TABLES = ("decisions", "events", "decision_purposes", "decision_citations", "encounters")
-# A decision's side tables: each table, its columns but the ledger index, and its rows.
-SIDES = [
-    (purposes_table, ("purpose",), lambda r: [(p,) for p in sorted(decision_purposes(r))]),
-    (citations_table, ("directive", "section"), lambda r: sorted(decision_citations(r))),
-]
+INDEX_TABLES = ("decisions", "events", "encounters", *SIDES)
 # Bump when this module changes what it writes (its other edits keep the cached data).
 VERSION = 1
 _MAKERS = [
@@ -101,12 +90,11 @@ _MAKERS = [
 
 
 def digest() -> str:
-    """What makes the data: ``VERSION``, these sources and the migrations' names."""
+    """What makes the data: ``VERSION`` and these sources. A migration is not: a cached
+    database is upgraded as a deployment's is (``dataset``)."""
     h = hashlib.sha256(str(VERSION).encode())
     for path in _MAKERS:
         h.update(path.read_bytes())
-    migrations = ROOT / "src/liaison/storage/migrations/versions"
-    h.update("\n".join(sorted(p.name for p in migrations.glob("0*.py"))).encode())
     return h.hexdigest()[:12]
 
 
@@ -136,9 +124,12 @@ def dataset(records: int, *, seed: int = SEED, folder: Path = DATA) -> Dataset:
     meta_path = folder / f"{name}.json"
     url, keys = f"sqlite:///{folder / name}.db", folder / f"{name}.keys"
     if meta_path.exists():
+        engine = open_engine(url)
+        upgrade(engine)  # later migrations (indexes, say) as ``liaison db upgrade`` runs them
+        engine.dispose()
         return Dataset(url, keys, json.loads(meta_path.read_text()))
     for old in folder.glob(f"oversight-{records}-s{seed}-*"):
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     meta = generate(url, keys, records, seed)
     meta["disk_bytes"] = sum(p.stat().st_size for p in folder.glob(f"{name}.db*"))
@@ -238,13 +229,13 @@ class Writer:
     def _index(self, conn: Connection, entries: list[NewEntry], done: list[Appended]) -> None:
         """The rows of a batch, as the writer makes them (``index_writes``), in bulk."""
         rows: dict[str, list[dict[str, Any]]] = {"decisions": [], "events": []}
-        sides: list[list[tuple[Any, ...]]] = [[] for _ in SIDES]
+        sides: dict[str, list[tuple[Any, ...]]] = {table: [] for table in SIDES}
         for entry, at in zip(entries, done, strict=True):
             body = {"record": entry.record, "recorded_at": entry.recorded_at}
             if entry.kind == "decision":
                 row = decision_row(at.index, body)
-                for found, (_, _, make) in zip(sides, SIDES, strict=True):
-                    found.extend((at.index, *values) for values in make(entry.record))
+                for table, (_, make) in SIDES.items():
+                    sides[table].extend((at.index, *v) for v in sorted(make(entry.record)))
                 rows["decisions"].append(row)
             else:
                 row = event_row(at.index, body)
@@ -256,8 +247,8 @@ class Writer:
             found = rows[table.name]
             insert_rows(conn, table, names, [tuple(r[c] for c in names) for r in found])
             self.counts[table.name] += len(found)
-        for found, (table, names, _) in zip(sides, SIDES, strict=True):
-            insert_rows(conn, table, ("ledger_index", *names), found)
+        for table, (names, _) in SIDES.items():
+            insert_rows(conn, metadata.tables[table], ("ledger_index", *names), sides[table])
         self._flush_encounters(conn)
 
     def _encounter_of(self, kind: str, record: Mapping[str, Any]) -> str | None:
