@@ -40,7 +40,7 @@ from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.log import Ledger
 from liaison.reports.query import counts, page
-from liaison.reports.query_filter import DecisionFilter
+from liaison.reports.query_filter import Filter
 
 sys.path.insert(0, str(Path(__file__).parent))
 from oversight_data import Dataset, dataset
@@ -92,17 +92,21 @@ def measurement(
 
 # -- the measurements --------------------------------------------------------------------
 
-ICE_SHARES = DecisionFilter(
-    start=eastern(2025, 9),
-    end=eastern(2025, 10),
-    action=("share_information",),
-    recipient_type=("federal_immigration",),
+
+def want(start: datetime, end: datetime, **values: str) -> Filter:
+    """A decisions filter: [start, end) and each key one value."""
+    return Filter(start, end, tuple((k, (v,)) for k, v in values.items()))
+
+
+ICE_SHARES = want(
+    eastern(2025, 9),
+    eastern(2025, 10),
+    action="share_information",
+    recipient_type="federal_immigration",
 )
-INQUIRIES_3D = DecisionFilter(
-    start=eastern(2025, 9), end=eastern(2025, 10), action=("database_inquiry",), unit=("3D",)
-)
-QUARTER = DecisionFilter(start=eastern(2025, 7), end=eastern(2025, 10))
-YEAR = DecisionFilter(start=eastern(2025, 1), end=eastern(2026, 1))
+INQUIRIES_3D = want(eastern(2025, 9), eastern(2025, 10), action="database_inquiry", unit="3D")
+QUARTER = want(eastern(2025, 7), eastern(2025, 10))
+YEAR = want(eastern(2025, 1), eastern(2026, 1))
 GROUPS = ("action", "decision", "month")
 
 
@@ -173,14 +177,53 @@ def count_year(b: Bench) -> Any:
     runs=10,
 )
 def count_narrow_year(b: Bench) -> Any:
-    wanted = DecisionFilter(
-        start=YEAR.start,
-        end=YEAR.end,
-        action=("share_information",),
-        recipient_type=("federal_immigration",),
+    wanted = want(
+        eastern(2025, 1),
+        eastern(2026, 1),
+        action="share_information",
+        recipient_type="federal_immigration",
     )
     found = counts(b.engine, b.who, wanted, ("month", "decision"))
     return {"groups": len(found["groups"]), "total": found["total"]}
+
+
+YEAR_TEXT = {"from": "2025-01-01T00:00:00-05:00", "to": "2026-01-01T00:00:00-05:00"}
+
+
+def report_scope(b: Bench) -> Any:
+    """The scope of a report over all of 2025 (the checkpoint the dataset signed), once."""
+    if "scope" not in b.state:
+        from liaison.gateway.service import Gateway
+        from liaison.reports import report_run
+
+        gateway = Gateway(None, b.ledger, b.engine)  # the pack in force, checked
+        b.state["gateway"] = gateway
+        b.state["scope"] = report_run.scope(b.ledger, gateway.policy, YEAR_TEXT, None)
+    return b.state["scope"]
+
+
+def report_measurement(name: str) -> None:
+    """``liaison report NAME`` over the year: the document built (what every format
+    renders from), within 5 s."""
+
+    def run(b: Bench) -> Any:
+        from liaison.reports import report_run
+
+        doc = report_run.run(name, report_scope(b), b.reader)
+        return {"checkpoint": doc.checkpoint.size, "tables": len(doc.tables())}
+
+    what = f"GET /v1/reports/{name}?from=2025-01-01&to=2026-01-01 (the document, as JSON)"
+    MEASUREMENTS[f"report_{name}_year"] = Measurement(f"report_{name}_year", what, 5000, 3, run)
+
+
+def register_reports() -> None:
+    from liaison.reports.catalog import CATALOG
+
+    for name in CATALOG:
+        report_measurement(name)
+
+
+register_reports()
 
 
 # -- running -------------------------------------------------------------------------------
