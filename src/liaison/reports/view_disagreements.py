@@ -15,11 +15,13 @@ can differ is decided, which the pack says in advance:
   An attribute no column holds (an access, an operation's partners, the actor) makes
   each record its own group.
 
-The case number is personal and not in a decision's public record, but a slice may read
-whether there was one (``has_case_number``). Then a group is also split by its recorded
-outcome, and the request is decided with and without a case number: only the variants
-that give the recorded outcome under the recorded view are kept. When those still differ
-under another view, the group is ``undetermined`` (counted, never taken as agreeing).
+The case number is personal: not in a decision's public record, but a slice may read
+whether there was one (``has_case_number``). Then the records are also grouped by whether
+their personal row (``ledger_personal``, canonical JSON) names a case number, has none, or
+is gone (erased, or never made): for those, by their recorded view and outcome too, and the
+request is decided with and without a case number, keeping the variants that give the
+recorded outcome under the recorded view. When those still differ under another view, the
+group is ``undetermined`` (counted, never taken as agreeing).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, literal, select
+from sqlalchemy import ColumnElement, Connection, case, exists, func, literal, select
 
 from liaison.errors import InvalidRequest
 from liaison.model.decision import Decision
@@ -40,7 +42,12 @@ from liaison.model.timestamps import now_utc
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.in_force import boundaries
 from liaison.reports.report_scope import ReportScope
-from liaison.storage.tables import decision_data_classes, decision_purposes, decisions
+from liaison.storage.tables import (
+    decision_data_classes,
+    decision_purposes,
+    decisions,
+    ledger_personal,
+)
 
 MAX_IDS = 20
 WITHHELD = "(withheld)"  # stands for what a public record leaves out (no policy reads it)
@@ -161,6 +168,24 @@ def _union(
     return merged
 
 
+CASE_NEEDLE = b'"case_number":'  # in the canonical JSON of a request's personal part
+
+
+def case_state(dialect: str) -> ColumnElement[Any]:
+    """Whether the decision's personal row names a case number: ``yes``, ``no`` or ``gone``
+    (no personal row: erased, or there was nothing personal)."""
+    lp = ledger_personal.c
+    mine = lp.idx == _d.ledger_index
+    found = (
+        func.position(literal(CASE_NEEDLE).op("IN")(lp.data))
+        if dialect == "postgresql"
+        else func.instr(lp.data, literal(CASE_NEEDLE))
+    )
+    named = exists(select(lp.idx).where(mine, found > 0))
+    kept = exists(select(lp.idx).where(mine))
+    return case((named, literal("yes")), (kept, literal("no")), else_=literal("gone"))
+
+
 def _group_columns(c: Contested) -> list[ColumnElement[Any]] | None:
     """The columns that hold what ``c``'s slices read (None: some attribute is in none)."""
     if c.reads is None:
@@ -168,7 +193,7 @@ def _group_columns(c: Contested) -> list[ColumnElement[Any]] | None:
     out: list[ColumnElement[Any]] = []
     for name, fields in c.reads.items():
         if name == "has_case_number":
-            out += [_d.view, _d.decision]  # told apart by the recorded outcome
+            out += [_d.view, _d.decision]  # and its case state (``groups``)
             continue
         held = _HELD.get(name)
         if held is None or (fields is None and name == "operation"):
@@ -193,28 +218,34 @@ class Group:
     count: int
     earliest: datetime
     latest: datetime
+    case: str = "no"  # whether it had a case number: yes, no, gone (unknown)
 
 
 def groups(conn: Connection, scope: ReportScope, c: Contested) -> list[Group]:
     """The groups of ``c``'s records in the scope (each record its own when no column
     holds what the slices read)."""
     keys = _group_columns(c)
+    state = case_state(conn.dialect.name) if c.case_number else literal("no")
     where = [*scope.within(decisions), _d.action == c.action]
     if c.start is not None:
         where.append(_d.at >= c.start)
     if c.end is not None:
         where.append(_d.at < c.end)
     if keys is None:
-        query = select(_d.ledger_index, literal(1), _d.at, _d.at).where(*where)
+        query = select(_d.ledger_index, literal(1), _d.at, _d.at, state).where(*where)
     else:
-        inner = select(*(k.label(f"k{n}") for n, k in enumerate(keys)), _d.ledger_index, _d.at)
-        rows = inner.where(*where).subquery()
-        grouped = [rows.c[f"k{n}"] for n in range(len(keys))]
+        labelled = [k.label(f"k{n}") for n, k in enumerate([*keys, state])]
+        rows = select(*labelled, _d.ledger_index, _d.at).where(*where).subquery()
+        grouped = [rows.c[k.name] for k in labelled]
         query = select(
-            func.min(rows.c.ledger_index), func.count(), func.min(rows.c.at), func.max(rows.c.at)
+            func.min(rows.c.ledger_index),
+            func.count(),
+            func.min(rows.c.at),
+            func.max(rows.c.at),
+            grouped[-1],
         ).group_by(*grouped)
     found = conn.execute(query).all()
-    return [Group(c, int(r[0]), int(r[1]), r[2], r[3]) for r in found if r[1]]
+    return [Group(c, int(r[0]), int(r[1]), r[2], r[3], str(r[4])) for r in found if r[1]]
 
 
 Outcome = tuple[str, str, tuple[str, ...]]  # decision, basis, "DIRECTIVE SECTION" cited
@@ -247,14 +278,15 @@ def _stand_ins(conn: Connection, indexes: Sequence[int]) -> dict[int, _Stand]:
     return out
 
 
-def _variants(stand: _Stand, case_number: bool, views: Sequence[str]) -> list[ActionRequest]:
-    """The stand-in's request under each view, without and (when a slice reads whether
-    there was one) with a case number: ``len(views)`` or twice as many requests."""
+def _variants(stand: _Stand, case: str, views: Sequence[str]) -> list[ActionRequest]:
+    """The stand-in's request under each view, with a case number or without as its
+    ``case`` state says, or both when it is gone: ``len(views)`` or twice as many."""
     body = dict(stand.request)
     subject = body.get("subject")
     if isinstance(subject, dict) and "id" not in subject:
         body["subject"] = {**subject, "id": WITHHELD}  # personal; no policy reads it
-    bodies = [body, {**body, "case_number": WITHHELD}] if case_number else [body]
+    named = {**body, "case_number": WITHHELD}
+    bodies = {"no": [body], "yes": [named]}.get(case, [body, named])
     return [
         request_from_json({**b, "at": stand.at.isoformat(), "view": view})
         for b in bodies
@@ -294,7 +326,7 @@ def compare(scope: ReportScope) -> Found:
     for g in every:
         stand = stands[g.first]
         try:
-            variants = _variants(stand, g.contested.case_number, views)
+            variants = _variants(stand, g.case, views)
         except InvalidRequest:  # a record that no longer validates: not decided again
             found.undetermined += g.count
             continue
