@@ -179,8 +179,9 @@ def _request(h: History, rng: random.Random, n: int) -> None:
         if rng.random() < 0.4:
             body["case_number"] = f"CCN-{n}"
     else:
+        carried = rng.choice(["federal_employees", "detained_subject"])
         body.update(action="transport", purposes=["assist_federal_agency"], recipient=ICE,
-                    transport={"passengers": rng.choice(["federal_employees", "detained_subject"])})  # fmt: skip
+                    transport={"passengers": carried})  # fmt: skip
     made = h.decide(body)
     if rng.random() < 0.3:  # carried out, whatever was decided
         kind = "action_carried_out" if body["action"].endswith("inquiry") else "transport"
