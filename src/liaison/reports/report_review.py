@@ -191,21 +191,24 @@ def _flagged(conn: Connection, scope: ReportScope) -> list[FlaggedActions]:
     return out
 
 
-def _has_purpose(*, named: bool, other: bool = False) -> ColumnElement[bool]:
-    """The decision names ``immigration_status`` (``other``: names a purpose besides it)."""
-    named_ = decision_purposes.alias("named_purpose")
-    p = named_.c
-    which = p.purpose != STATUS if other else p.purpose == STATUS
-    mine = select(p.ledger_index).where(p.ledger_index == _d.ledger_index, which)
-    found = exists(mine.correlate(decisions))
-    return found if named else ~found
+def _naming_status(*, beside: bool) -> ColumnElement[bool]:
+    """The decision names ``immigration_status``, with another purpose (``beside``) or
+    alone: driven from the purpose index (few decisions name it), not from ``decisions``."""
+    status, other = decision_purposes.alias("status_p"), decision_purposes.alias("other_p")
+    more = exists(
+        select(other.c.ledger_index).where(
+            other.c.ledger_index == status.c.ledger_index, other.c.purpose != STATUS
+        )
+    )
+    named = select(status.c.ledger_index).where(status.c.purpose == STATUS)
+    return _d.ledger_index.in_(named.where(more if beside else ~more))
 
 
 def _mixed(conn: Connection, scope: ReportScope) -> MixedPurposes:
     """Inquiries naming immigration_status beside another purpose, and alone."""
-    inquiry = [*scope.within(decisions), _d.action.in_(INQUIRIES), _has_purpose(named=True)]
-    mixed = [*inquiry, _has_purpose(named=True, other=True)]
-    alone = [*inquiry, _has_purpose(named=False, other=True)]
+    inquiry = [*scope.within(decisions), _d.action.in_(INQUIRIES)]
+    mixed = [*inquiry, _naming_status(beside=True)]
+    alone = [*inquiry, _naming_status(beside=False)]
     outcome = select(_d.decision, func.count(), func.min(_d.at), func.max(_d.at))
     totals = conn.execute(outcome.where(*mixed).group_by(_d.decision)).all()
     only = {r[0]: int(r[1]) for r in conn.execute(outcome.where(*alone).group_by(_d.decision))}

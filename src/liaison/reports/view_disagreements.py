@@ -193,7 +193,7 @@ def _group_columns(c: Contested) -> list[ColumnElement[Any]] | None:
     out: list[ColumnElement[Any]] = []
     for name, fields in c.reads.items():
         if name == "has_case_number":
-            out += [_d.view, _d.decision]  # and its case state (``groups``)
+            out += [_d.view, _d.decision]  # told apart by the recorded outcome (``groups``)
             continue
         held = _HELD.get(name)
         if held is None or (fields is None and name == "operation"):
@@ -211,41 +211,45 @@ def _group_columns(c: Contested) -> list[ColumnElement[Any]] | None:
 @dataclass(frozen=True, slots=True)
 class Group:
     """Records of a contested action decided alike in every view: one of them (``first``,
-    a ledger index) stands for all ``count``."""
+    a ledger index) stands for all ``count``; ``key``: their values of the group columns."""
 
     contested: Contested
     first: int
     count: int
     earliest: datetime
     latest: datetime
-    case: str = "no"  # whether it had a case number: yes, no, gone (unknown)
+    key: tuple[Any, ...]
+    case: str  # whether they had a case number: yes, no, or gone (unknown)
 
 
-def groups(conn: Connection, scope: ReportScope, c: Contested) -> list[Group]:
+def groups(
+    conn: Connection, scope: ReportScope, c: Contested, exact: tuple[Any, ...] | None = None
+) -> list[Group]:
     """The groups of ``c``'s records in the scope (each record its own when no column
-    holds what the slices read)."""
-    keys = _group_columns(c)
-    state = case_state(conn.dialect.name) if c.case_number else literal("no")
+    holds what the slices read). ``exact``: only the records of the group of that key,
+    grouped by their case-number state besides (``case_state``)."""
+    held = _group_columns(c)
+    keys = [_d.ledger_index] if held is None else held
+    unknown = literal("gone" if c.case_number else "no")
+    state = unknown if exact is None else case_state(conn.dialect.name)
     where = [*scope.within(decisions), _d.action == c.action]
     if c.start is not None:
         where.append(_d.at >= c.start)
     if c.end is not None:
         where.append(_d.at < c.end)
-    if keys is None:
-        query = select(_d.ledger_index, literal(1), _d.at, _d.at, state).where(*where)
-    else:
-        labelled = [k.label(f"k{n}") for n, k in enumerate([*keys, state])]
-        rows = select(*labelled, _d.ledger_index, _d.at).where(*where).subquery()
-        grouped = [rows.c[k.name] for k in labelled]
-        query = select(
-            func.min(rows.c.ledger_index),
-            func.count(),
-            func.min(rows.c.at),
-            func.max(rows.c.at),
-            grouped[-1],
-        ).group_by(*grouped)
-    found = conn.execute(query).all()
-    return [Group(c, int(r[0]), int(r[1]), r[2], r[3], str(r[4])) for r in found if r[1]]
+    for k, v in zip(keys, exact or (), strict=False):
+        where.append(k.is_(None) if v is None else k == v)
+    labelled = [k.label(f"k{n}") for n, k in enumerate([*keys, state])]
+    rows = select(*labelled, _d.ledger_index, _d.at).where(*where).subquery()
+    grouped = [rows.c[k.name] for k in labelled]
+    first, count = func.min(rows.c.ledger_index), func.count()
+    query = select(first, count, func.min(rows.c.at), func.max(rows.c.at), *grouped)
+    found = conn.execute(query.group_by(*grouped)).all()
+    return [
+        Group(c, int(r[0]), int(r[1]), r[2], r[3], tuple(r[4:-1]), str(r[-1]))
+        for r in found
+        if r[1]
+    ]
 
 
 Outcome = tuple[str, str, tuple[str, ...]]  # decision, basis, "DIRECTIVE SECTION" cited
@@ -312,42 +316,65 @@ def _settled(
 
 def compare(scope: ReportScope) -> Found:
     """Every contested record of the scope decided again under each view of the pack, and
-    where one view permits what another denies (by action, views and sections)."""
+    where one view permits what another denies (by action, views and sections). A group
+    whose outcome elsewhere hangs on an unknown case number is grouped again by its
+    records' case-number state (``case_state``: only then is the personal row read)."""
     policy = scope.policy
     views = sorted(policy.pack.views)
     found = Found(views, [])
     windows = contested(policy, scope.start, scope.end) if len(views) > 1 else []
     found.windows = [(c.action, c.start, c.end) for c in windows]
+    tally: dict[tuple[Any, ...], Disagreement] = {}
     with scope.db.connect() as conn:
         every = [g for c in windows for g in groups(conn, scope, c)]
-        stands = _stand_ins(conn, [g.first for g in every])
+        settled = _decide(conn, policy, views, every, found)
+        hanging = [g for g, _, s in settled if s is None and g.case == "gone" and g.key]
+        again = [h for g in hanging for h in groups(conn, scope, g.contested, g.key)]
+        if any(h.case != "gone" for h in again):  # else it stays as unknown as it was
+            settled = [x for x in settled if x[2] is not None or x[0] not in hanging]
+            settled += _decide(conn, policy, views, again, found)
+    for g, stand, outcome in settled:
+        found.compared += g.count
+        found.groups += 1
+        if outcome is None:
+            found.undetermined += g.count
+            continue
+        for yes, no in _pairs(outcome):
+            key = (g.contested.action, yes, outcome[yes][2], no, outcome[no][2], outcome[no][1])
+            row = tally.get(key) or tally.setdefault(key, Disagreement(*_named(key)))
+            _add(row, g, stand)
+    found.disagreements = [tally[k] for k in sorted(tally)]
+    return found
+
+
+def _decide(
+    conn: Connection,
+    policy: PolicyEngine,
+    views: Sequence[str],
+    every: Sequence[Group],
+    found: Found,
+) -> list[tuple[Group, _Stand, dict[str, Outcome] | None]]:
+    """Each group's stand-in decided under each view (None: undetermined); a record that
+    no longer validates is counted undetermined in ``found`` and left out."""
+    stands = _stand_ins(conn, [g.first for g in every])
     requests: list[ActionRequest] = []
     spans: list[tuple[Group, _Stand, int, int]] = []
     for g in every:
         stand = stands[g.first]
         try:
             variants = _variants(stand, g.case, views)
-        except InvalidRequest:  # a record that no longer validates: not decided again
+        except InvalidRequest:
             found.undetermined += g.count
             continue
         spans.append((g, stand, len(requests), len(requests) + len(variants)))
         requests += variants
     decided = policy.decide_many(requests)
-    tally: dict[tuple[Any, ...], Disagreement] = {}
+    out = []
     for g, stand, lo, hi in spans:
-        outcomes = [d for d in decided[lo:hi] if isinstance(d, Decision)]
-        settled = _settled(stand, [_outcome(d) for d in outcomes], views)
-        found.compared += g.count
-        found.groups += 1
-        if settled is None or len(outcomes) != hi - lo:
-            found.undetermined += g.count
-            continue
-        for yes, no in _pairs(settled):
-            key = (g.contested.action, yes, settled[yes][2], no, settled[no][2], settled[no][1])
-            row = tally.get(key) or tally.setdefault(key, Disagreement(*_named(key)))
-            _add(row, g, stand)
-    found.disagreements = [tally[k] for k in sorted(tally)]
-    return found
+        outcomes = [_outcome(d) for d in decided[lo:hi] if isinstance(d, Decision)]
+        complete = len(outcomes) == hi - lo
+        out.append((g, stand, _settled(stand, outcomes, views) if complete else None))
+    return out
 
 
 def _pairs(settled: dict[str, Outcome]) -> Iterable[tuple[str, str]]:
