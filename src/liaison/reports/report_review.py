@@ -6,8 +6,7 @@ must look at in a period.
 2. Inquiries whose purposes include ``immigration_status`` beside another purpose. EO-25-005
    § E3 forbids an inquiry made *solely* for immigration status: naming a second purpose
    (``traffic_enforcement``) turns a refused status check into a permitted one, silently.
-   Counted with what was decided and which sections decided it, by the other purpose,
-   beside the status-only inquiries.
+   Counted with what was decided and which sections decided it, and by the other purpose.
 3. Actions permitted under one view of the pack and denied under another
    (``reports.view_disagreements``).
 
@@ -16,6 +15,7 @@ Every count is SQL over the index within the report's scope (``ReportScope.withi
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -84,7 +84,7 @@ class PurposeCount(_Doc):
 
 class MixedPurposes(_Doc):
     """Inquiries naming ``immigration_status`` beside another purpose (the "solely"
-    pretext), and those naming it alone."""
+    pretext)."""
 
     count: int = Field(ge=0)
     permitted: int = Field(ge=0)
@@ -98,8 +98,6 @@ class MixedPurposes(_Doc):
         description="GET /v1/decisions?... of inquiries naming immigration_status (with or "
         "without another purpose)"
     )
-    status_only: int = Field(ge=0, description="inquiries naming immigration_status alone")
-    status_only_denied: int = Field(ge=0)
 
 
 class ViewDisagreement(_Doc):
@@ -166,15 +164,17 @@ def _flagged(conn: Connection, scope: ReportScope) -> list[FlaggedActions]:
     query = select(_e.flagged, _e.kind, func.count(), func.min(_e.at), func.max(_e.at))
     found = conn.execute(query.where(*where).group_by(_e.flagged, _e.kind)).all()
     flags = list(FLAGS) + sorted({r[0] for r in found} - set(FLAGS))
+    # The first ids of each reason in one pass over the flagged events (the flagged index).
+    order = func.row_number().over(partition_by=_e.flagged, order_by=(_e.at, _e.ledger_index))
+    ranked = select(_e.flagged, _e.id, order.label("n")).where(*where).subquery()
+    first = select(ranked.c.flagged, ranked.c.id).where(ranked.c.n <= MAX_IDS)
+    listed: dict[str, list[str]] = {}
+    for flag, ident in conn.execute(first.order_by(ranked.c.flagged, ranked.c.n)):
+        listed.setdefault(flag, []).append(ident)
     out = []
     for flag in flags:
         rows = [r for r in found if r[0] == flag]
-        ids = conn.execute(
-            select(_e.id)
-            .where(*where, _e.flagged == flag)
-            .order_by(_e.at, _e.ledger_index)
-            .limit(MAX_IDS)
-        ).scalars()
+        ids = listed.get(flag, [])
         given = {"flag": flag, **scope.period()}
         out.append(
             FlaggedActions(
@@ -205,52 +205,47 @@ def _naming_status(*, beside: bool) -> ColumnElement[bool]:
 
 
 def _mixed(conn: Connection, scope: ReportScope) -> MixedPurposes:
-    """Inquiries naming immigration_status beside another purpose, and alone."""
-    inquiry = [*scope.within(decisions), _d.action.in_(INQUIRIES)]
-    mixed = [*inquiry, _naming_status(beside=True)]
-    alone = [*inquiry, _naming_status(beside=False)]
-    outcome = select(_d.decision, func.count(), func.min(_d.at), func.max(_d.at))
-    totals = conn.execute(outcome.where(*mixed).group_by(_d.decision)).all()
-    only = {r[0]: int(r[1]) for r in conn.execute(outcome.where(*alone).group_by(_d.decision))}
+    """Inquiries naming immigration_status beside another purpose: a small set, read once
+    (found from the purpose index), then their citations and purposes by ledger index."""
+    mixed = [*scope.within(decisions), _d.action.in_(INQUIRIES), _naming_status(beside=True)]
+    query = select(_d.ledger_index, _d.id, _d.action, _d.decision, _d.at).where(*mixed)
+    found = conn.execute(query.order_by(_d.at, _d.ledger_index)).all()
+    outcome = {int(r.ledger_index): (r.action, r.decision) for r in found}
+    cited: Counter[tuple[str, str, str | None]] = Counter()
+    beside: Counter[tuple[str, str]] = Counter()
+    named: dict[int, list[str]] = {}
+    indexes = list(outcome)
     c, p = decision_citations.c, decision_purposes.c
-    cited = (
-        select(_d.action, _d.decision, c.directive, c.section, func.count())
-        .select_from(decisions.outerjoin(decision_citations, c.ledger_index == _d.ledger_index))
-        .where(*mixed)
-        .group_by(_d.action, _d.decision, c.directive, c.section)
-    )
-    sections = [
-        OutcomeCount(action=a, decision=d, section=None if s is None else f"{s} {t}", count=int(n))
-        for a, d, s, t, n in sorted(conn.execute(cited).all(), key=lambda r: tuple(map(str, r)))
-    ]
-    beside = (
-        select(p.purpose, _d.decision, func.count())
-        .select_from(decisions.join(decision_purposes, p.ledger_index == _d.ledger_index))
-        .where(*mixed, p.purpose != STATUS)
-        .group_by(p.purpose, _d.decision)
-    )
-    purposes: dict[str, dict[str, int]] = {}
-    for purpose, decided, n in conn.execute(beside):
-        purposes.setdefault(purpose, {})[decided] = int(n)
-    ids = conn.execute(
-        select(_d.id).where(*mixed).order_by(_d.at, _d.ledger_index).limit(MAX_IDS)
-    ).scalars()
-    got = {r[0]: int(r[1]) for r in totals}
+    for start in range(0, len(indexes), 500):
+        chunk = indexes[start : start + 500]
+        for index, directive, section in conn.execute(
+            select(c.ledger_index, c.directive, c.section).where(c.ledger_index.in_(chunk))
+        ):
+            named.setdefault(int(index), []).append(f"{directive} {section}")
+        for index, purpose in conn.execute(
+            select(p.ledger_index, p.purpose).where(p.ledger_index.in_(chunk), p.purpose != STATUS)
+        ):
+            beside[(purpose, outcome[int(index)][1])] += 1
+    for index, (action, decided) in outcome.items():
+        sections: list[str | None] = [*named.get(index, [])]
+        cited.update((action, decided, s) for s in sections or [None])
+    decided = Counter(r.decision for r in found)
     return MixedPurposes(
-        count=sum(got.values()),
-        permitted=got.get("permit", 0),
-        denied=got.get("deny", 0),
-        first=_local(scope, min((r[2] for r in totals), default=None)),
-        last=_local(scope, max((r[3] for r in totals), default=None)),
-        by_section=sections,
-        by_purpose=[
-            PurposeCount(purpose=k, permitted=v.get("permit", 0), denied=v.get("deny", 0))
-            for k, v in sorted(purposes.items())
+        count=len(found),
+        permitted=decided["permit"],
+        denied=decided["deny"],
+        first=_local(scope, found[0].at) if found else None,
+        last=_local(scope, max(r.at for r in found)) if found else None,
+        by_section=[
+            OutcomeCount(action=a, decision=d, section=s, count=n)
+            for (a, d, s), n in sorted(cited.items(), key=lambda i: tuple(map(str, i[0])))
         ],
-        ids=list(ids),
+        by_purpose=[
+            PurposeCount(purpose=k, permitted=beside[(k, "permit")], denied=beside[(k, "deny")])
+            for k in sorted({k for k, _ in beside})
+        ],
+        ids=[r.id for r in found[:MAX_IDS]],
         query="/v1/decisions?" + records_query(scope, action=",".join(INQUIRIES), purpose=STATUS),
-        status_only=sum(only.values()),
-        status_only_denied=only.get("deny", 0),
     )
 
 

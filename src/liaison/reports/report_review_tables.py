@@ -39,9 +39,8 @@ def review_tables(doc: ReviewReport) -> list[Table]:
             id="mixed-purpose-inquiries",
             title="Inquiries naming immigration_status beside another purpose",
             note=(
-                f"{mixed.count} ({mixed.permitted} permitted, {mixed.denied} denied); "
-                f"immigration_status alone: {mixed.status_only} "
-                f"({mixed.status_only_denied} denied). First {mixed.first}, last {mixed.last}; "
+                f"{mixed.count} ({mixed.permitted} permitted, {mixed.denied} denied). "
+                f"First {mixed.first}, last {mixed.last}; "
                 f"ids: {' '.join(mixed.ids) or '-'}; {mixed.query}"
             ),
             columns=["action", "decision", "section", "count"],
