@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from liaison.reports.operation_records import MAX_IDS, Shown, operations, shown
 from liaison.reports.report_document import ReportDocument, Table
-from liaison.reports.report_head import head, records_query
+from liaison.reports.report_head import head
+from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope
 
 NAME = "operations"
@@ -148,7 +149,7 @@ def _operation(scope: ReportScope, row: dict[str, Any], tally: Shown) -> Operati
             mixed_status_inquiries=tally.mixed,
             mixed_ids=tally.mixed_ids,
         ),
-        query="/v1/decisions?" + records_query(scope, encounter=row["id"]),
+        query=link(scope, {"encounter": row["id"]}) or "",
     )
 
 

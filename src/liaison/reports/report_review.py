@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Connection, exists, func, select
 
 from liaison.reports.report_document import ReportDocument, Table
-from liaison.reports.report_head import head, records_query
+from liaison.reports.report_head import head
+from liaison.reports.report_records import link
 from liaison.reports.report_review_tables import review_tables
 from liaison.reports.report_scope import ReportScope
 from liaison.reports.view_disagreements import MAX_IDS, compare
@@ -245,7 +246,7 @@ def _mixed(conn: Connection, scope: ReportScope) -> MixedPurposes:
             for k in sorted({k for k, _ in beside})
         ],
         ids=[r.id for r in found[:MAX_IDS]],
-        query="/v1/decisions?" + records_query(scope, action=",".join(INQUIRIES), purpose=STATUS),
+        query=link(scope, {"action": ",".join(INQUIRIES), "purpose": STATUS}) or "",
     )
 
 
@@ -268,7 +269,7 @@ def _views(scope: ReportScope) -> ViewComparison:
                 first=_local(scope, d.first),
                 last=_local(scope, d.last),
                 ids=d.ids,
-                query="/v1/decisions?" + records_query(scope, action=d.action),
+                query=link(scope, {"action": d.action}) or "",
             )
             for d in found.disagreements
         ],
