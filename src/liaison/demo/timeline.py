@@ -41,6 +41,7 @@ MPD = {"agency": "MPD", "type": "state_local"}
 ICE = {"agency": "ICE-ERO", "type": "federal_immigration"}
 HSI = {"agency": "HSI", "type": "federal_immigration"}
 USPP = {"agency": "USPP", "type": "federal_other"}
+TRAFFIC = ["traffic_enforcement"]
 
 
 def _actor(officer: int, district: str) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def stop_plan(stop: Stop) -> Plan:
     # Drawn apart from ``rng`` (seeded by the stop's id), so the steps drawn before these
     # were added stay as they were: a refused status check carried out anyway, agents driven.
     later = random.Random(f"{stop.stop_id}/carried-out-and-driven")
-    carried_out, drives = later.random(), later.random()
+    carried_out, drives, pretext = later.random(), later.random(), later.random()
     after_order = stop.when >= EO_25_005
     encounter = {
         "kind": "traffic_stop",
@@ -122,6 +123,8 @@ def stop_plan(stop: Stop) -> Plan:
         plan.append(("decide", _inquiry(stop, 2, 4, "NCIC", ["immigration_status"])))
         if after_order and carried_out < 0.4:  # refused under § E3, and run anyway
             plan.append(("event", _carried_out(stop)))
+        elif after_order and pretext < 0.02:  # asked again naming a traffic purpose (§ E3)
+            plan.append(("decide", _inquiry(stop, 6, 5, "NCIC", [*TRAFFIC, "immigration_status"])))
     elif roll < 0.32:
         plan.append(("decide", _inquiry(stop, 2, 4, "NLETS_IAQ", ["identity_verification"])))
     if rng.random() < 0.35:  # tell ICE about the stop

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from liaison.errors import NotFound
-from liaison.reports import report_annual, report_authority, report_before_after, report_council
+from liaison.reports import (
+    report_annual,
+    report_authority,
+    report_before_after,
+    report_council,
+    report_operations,
+    report_review,
+)
 from liaison.reports.report_document import ReportDocument
 from liaison.reports.report_scope import ReportScope
 
@@ -67,6 +74,18 @@ CATALOG: dict[str, Entry] = {
             report_before_after.build,
             ("directive", "days"),
             reads_index=True,
+        ),
+        Entry(
+            report_operations.NAME,
+            report_operations.TITLE,
+            report_operations.OperationsReport,
+            report_operations.build,
+        ),
+        Entry(
+            report_review.NAME,
+            report_review.TITLE,
+            report_review.ReviewReport,
+            report_review.build,
         ),
     )
 }

@@ -54,7 +54,10 @@ class ReportScope:
         """Conditions on ``table`` (``decisions`` or ``events``): its entry is in the
         checkpoint's tree, its ``at`` in the period, and (decisions) decided in the view."""
         c = table.c
-        out: list[ColumnElement[bool]] = [c.ledger_index < self.checkpoint.size]
+        # ``+ 0``: a bound no index should serve. The tree usually holds nearly every row,
+        # and SQLite would otherwise scan the unique ledger_index index instead of using
+        # the selective one (action, at, flagged): 10 s instead of 0.1 over 2,000,000 rows.
+        out: list[ColumnElement[bool]] = [c.ledger_index + 0 < self.checkpoint.size]
         if self.start is not None:
             out.append(c[at] >= self.start)
         if self.end is not None:
