@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,7 +52,6 @@ def report(
 ) -> None:
     """A report over the records up to the newest signed checkpoint (signed first when the
     tree grew), in the period [--from, --to), named at its top."""
-    from liaison.gateway.service import Gateway
     from liaison.reports import report_run
     from liaison.reports.catalog import entry
 
@@ -65,20 +64,33 @@ def report(
         raise fail_on(exc, 2) from None
     if fmt == "pdf" and output is None and sys.stdout.isatty():
         raise fail("output: a PDF is written to --output FILE, or to a pipe", 2)
+    body = _report(name, {"from": start, "to": end, "view": view}, checkpoint, given, fmt)
+    if output is not None:
+        output.write_bytes(body)
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+
+
+def _report(
+    name: str,
+    period: dict[str, str | None],
+    checkpoint: int | None,
+    given: dict[str, Any],
+    fmt: str,
+) -> bytes:
+    """The report rendered, over the deployment's records; a bad option exits 2."""
+    from liaison.gateway.service import Gateway
+    from liaison.reports import report_run
+
     ledger = open_ledger()
     gateway = Gateway(None, ledger, ledger.engine)  # the pack in force, checked; or refused
     try:
-        period = {"from": start, "to": end, "view": view}
         where = report_run.scope(ledger, gateway.policy, period, checkpoint)
-        body = report_run.render(report_run.run(name, where, gateway.index, given), fmt)
+        return report_run.render(report_run.run(name, where, gateway.index, given), fmt)
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
     except LiaisonError as exc:
         raise fail_on(exc) from None
     finally:
         gateway.close()
-    if output is not None:
-        output.write_bytes(body)
-    else:
-        sys.stdout.buffer.write(body)
-        sys.stdout.flush()

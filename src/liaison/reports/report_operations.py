@@ -1,4 +1,4 @@
-"""The ``operations`` report (issue 10, item 2; docs/reports-operations.md, "operations"): each
+"""The ``operations`` report (issue 10, item 2; docs/reports.md, "operations"): each
 checkpoint and joint operation with records in the period, its declared purpose beside
 what its records show, its ``joint_operation`` decisions and their outcome, why it is
 flagged (``gateway.encounter_flags``: it went ahead with federal immigration partners

@@ -1,4 +1,4 @@
-"""The ``review`` report (issue 10, item 2; docs/reports-operations.md, "review"): what an auditor
+"""The ``review`` report (issue 10, item 2; docs/reports.md, "review"): what an auditor
 must look at in a period.
 
 1. Actions recorded without a permitting decision or against one (``events.flagged``, set

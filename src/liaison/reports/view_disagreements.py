@@ -1,5 +1,5 @@
 """Actions permitted under one view of the pack and denied under another (issue 10,
-item 2, the ``review`` report's third part; docs/reports-operations.md, "review").
+item 2, the ``review`` report's third part; docs/reports.md, "review").
 
 Every recorded request of the period is decided again under each view of the pack in
 force (``Engine.decide_many``), from the request its decision's record holds. Only what
