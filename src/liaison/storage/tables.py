@@ -173,11 +173,13 @@ events = Table(
     Column("kind", String(40), nullable=False, index=True),
     Column("actor_id", String(256), primary_key=True, index=True),
     Column("unit", String(256), nullable=True),
-    Column("decision_id", String(256), nullable=True, index=True),
+    Column("decision_id", String(256), nullable=True),
     Column("flagged", String(80), nullable=True, index=True),  # why it stands out, or NULL
     Column("encounter_id", String(256), nullable=True, index=True),
     Column("encounter_unit", String(256), nullable=True),
     Column("document", Text, nullable=False),
+    # the events that carried out a decision (its id and actor), the reports' join
+    Index("ix_events_decision_actor", "decision_id", "actor_id", "kind"),
 )
 
 # An encounter belongs to the unit that opened it (``unit``) and the units it names as
