@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,8 @@ from sqlalchemy import ColumnElement, and_, func, select
 
 from liaison.gateway.events import ACTION_KINDS
 from liaison.gateway.index_rows import instant
-from liaison.reports.report_document import CheckpointField, PeriodField, ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Table
+from liaison.reports.report_head import head
 from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope
 from liaison.storage.tables import decision_citations, decision_data_classes, decisions, events
@@ -122,13 +123,7 @@ def build(scope: ReportScope) -> AnnualReport:
     releases = [r for _, s in parts for r in _releases(s)]
     transfer = {"action": "custody_transfer", "recipient_type": IMMIGRATION, "decision": "permit"}
     return AnnualReport(
-        report=NAME,
-        title=TITLE,
-        jurisdiction=scope.policy.pack.jurisdiction,
-        checkpoint=CheckpointField(**scope.checkpoint.to_dict()),
-        period=PeriodField.model_validate(scope.period()),
-        view=scope.view,
-        generated_at=scope.policy.local(datetime.now(UTC)),
+        **head(scope, NAME, TITLE),
         years=[y for y, _ in parts],
         requests=requests,
         requests_query=link(scope, wanted),

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field
 from sqlalchemy import ColumnElement, and_, exists, select
 
 from liaison.reports.query_filter import under_encounter_of_kind
-from liaison.reports.report_document import CheckpointField, PeriodField, ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Table
 from liaison.reports.report_encounters import Held, with_federal_immigration_agencies
+from liaison.reports.report_head import head
 from liaison.reports.report_records import (
     CitationCount,
     Conditions,
@@ -88,13 +88,7 @@ def build(scope: ReportScope) -> CouncilReport:
         *_joint_operations(scope),
     ]
     return CouncilReport(
-        report=NAME,
-        title=TITLE,
-        jurisdiction=scope.policy.pack.jurisdiction,
-        checkpoint=CheckpointField(**scope.checkpoint.to_dict()),
-        period=PeriodField.model_validate(scope.period()),
-        view=scope.view,
-        generated_at=scope.policy.local(datetime.now(UTC)),
+        **head(scope, NAME, TITLE),
         answers=answers,
     )
 
