@@ -53,6 +53,19 @@ def record_event(gw: Gateway, event: Event, who: Principal) -> RecordedEvent:
     return RecordedEvent(event_id, appended.index, flag)
 
 
+# Why a reported action stands out (``flag_of``), and what each reason means to a reader
+# (docs/api.md, "Events and flags"); the queries and reports read their names here.
+EVENT_FLAGS = {
+    "no_decision": "carried out with no decision cited",
+    "decision_not_found": "citing a decision that does not exist (or the reporting key may "
+    "not read)",
+    "decision_by_another_actor": "citing another officer's decision",
+    "decision_denied": "carried out after it was denied",
+    "action_differs_from_decision": "another action than the one decided",
+    "decision_after_action": "decided only after it was carried out",
+}
+
+
 def flag_of(gw: Gateway, event: Event, who: Principal) -> str | None:
     """Why a reported action stands out, or None: no decision cited, one not found (or
     not one the reporting key may read: existence is not revealed, and an auditor can

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from liaison.gateway.events import EventKind
+from liaison.gateway.recording import EVENT_FLAGS as FLAG_MEANINGS
 from liaison.model.timestamps import render
 from liaison.model.vocabulary import EncounterKind
 from liaison.reports.query import ZONE, Listing, Row, verified_records
@@ -29,14 +30,7 @@ from liaison.reports.query_filter import (
 from liaison.storage.tables import events
 
 # Why an event stands out (``gateway.recording.flag_of``; docs/api.md, "Events and flags").
-EVENT_FLAGS = (
-    "no_decision",
-    "decision_not_found",
-    "decision_by_another_actor",
-    "decision_denied",
-    "action_differs_from_decision",
-    "decision_after_action",
-)
+EVENT_FLAGS = tuple(FLAG_MEANINGS)
 _FLAGGED: ColumnElement[bool] = events.c.flagged.is_not(None)
 _KEYS: dict[str, Condition] = {
     "kind": equals(events, "kind"),

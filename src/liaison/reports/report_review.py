@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Connection, exists, func, select
 
+from liaison.gateway.recording import EVENT_FLAGS
 from liaison.reports.report_document import ReportDocument, Table
 from liaison.reports.report_head import head
 from liaison.reports.report_records import link
@@ -36,15 +37,6 @@ TITLE = "What an auditor must look at"
 STATUS = "immigration_status"
 INQUIRIES = ("database_inquiry", "verbal_inquiry")
 # Why a recorded action stands out (``gateway.recording.flag_of``), in the order it checks.
-FLAGS = {
-    "no_decision": "carried out with no decision cited",
-    "decision_not_found": "citing a decision that does not exist (or the reporting key may "
-    "not read)",
-    "decision_by_another_actor": "citing another officer's decision",
-    "decision_denied": "carried out after it was denied",
-    "action_differs_from_decision": "another action than the one decided",
-    "decision_after_action": "decided only after it was carried out",
-}
 _e, _d = events.c, decisions.c
 
 
@@ -164,7 +156,7 @@ def _flagged(conn: Connection, scope: ReportScope) -> list[FlaggedActions]:
     where = [*scope.within(events), _e.flagged.is_not(None)]
     query = select(_e.flagged, _e.kind, func.count(), func.min(_e.at), func.max(_e.at))
     found = conn.execute(query.where(*where).group_by(_e.flagged, _e.kind)).all()
-    flags = list(FLAGS) + sorted({r[0] for r in found} - set(FLAGS))
+    flags = list(EVENT_FLAGS) + sorted({r[0] for r in found} - set(EVENT_FLAGS))
     # The first ids of each reason in one pass over the flagged events (the flagged index).
     order = func.row_number().over(partition_by=_e.flagged, order_by=(_e.at, _e.ledger_index))
     ranked = select(_e.flagged, _e.id, order.label("n")).where(*where).subquery()
@@ -180,7 +172,7 @@ def _flagged(conn: Connection, scope: ReportScope) -> list[FlaggedActions]:
         out.append(
             FlaggedActions(
                 flag=flag,
-                meaning=FLAGS.get(flag, "(a reason this version does not know)"),
+                meaning=EVENT_FLAGS.get(flag, "(a reason this version does not know)"),
                 count=sum(int(r[2]) for r in rows),
                 first=_local(scope, min((r[3] for r in rows), default=None)),
                 last=_local(scope, max((r[4] for r in rows), default=None)),
