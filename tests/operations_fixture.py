@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from liaison.gateway.auth import Principal
@@ -189,3 +191,16 @@ def _request(h: History, rng: random.Random, n: int) -> None:
             kind = "notification_sent"
         event = {"at": body["at"], "kind": kind, "actor": body["actor"], "action": body["action"]}
         h.event(event if rng.random() < 0.2 else {**event, "decision_id": made["id"]})
+
+
+def recorded(backend: str, tmp: Path) -> Iterator[History]:
+    """The history recorded on ``backend`` (a module fixture's body), the gateway closed after."""
+    from conftest import database_url
+
+    for url in database_url(backend, tmp):
+        gw = make_gateway(url)
+        try:
+            yield record_history(gw)
+        finally:
+            gw.close()
+            gw.db.dispose()

@@ -9,8 +9,10 @@ before the period and one recorded after the checkpoint the reports are computed
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from liaison.gateway.auth import Principal
@@ -177,3 +179,16 @@ def record_history(url: str) -> History:
     size = max([m.index for m in made] + [d.index for d in done]) + 1
     made.append(one(gw, rng, 91, INSTANTS[-1], done))  # after the checkpoint: not counted
     return History(gw, made, done, size)
+
+
+def recorded(backend: str, tmp: Path) -> Iterator[History]:
+    """The history recorded on ``backend`` (a module fixture's body), the gateway closed after."""
+    from conftest import database_url
+
+    for url in database_url(backend, tmp):
+        found = record_history(url)
+        try:
+            yield found
+        finally:
+            found.gateway.close()
+            found.gateway.db.dispose()

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from conftest import BACKENDS, database_url
+from conftest import BACKENDS
 from liaison.errors import IntegrityFailure, InvalidRequest, NotFound
 from liaison.model.request import parse_request
 from liaison.policy import shipped_pack_path
 from liaison.reports.report_authority import AuthorityReport, build
 from liaison.reports.report_scope import CheckpointRef, ReportScope
 from liaison.storage.tables import decisions
-from report_records import PERIOD, History, Made, record_history, when
+from report_records import PERIOD, History, Made, recorded, when
 
 CHIEF = "Chief of Police, Metropolitan Police Department"
 
@@ -38,13 +38,7 @@ def pack_file(directive: str) -> dict[str, Any]:
 def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("authority")):
-        found = record_history(url)
-        try:
-            yield found
-        finally:
-            found.gateway.close()
-            found.gateway.db.dispose()
+    yield from recorded(request.param, tmp_path_factory.mktemp("authority"))
 
 
 def scope(h: History, view: str | None = None) -> ReportScope:

@@ -13,24 +13,18 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import BACKENDS, database_url
+from conftest import BACKENDS
 from liaison.errors import InvalidRequest
 from liaison.reports.report_before_after import BeforeAfterReport, build
 from liaison.reports.report_scope import CheckpointRef, ReportScope
-from report_records import EFFECTIVE, PERIOD, History, record_history, when
+from report_records import EFFECTIVE, PERIOD, History, recorded, when
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("before_after")):
-        found = record_history(url)
-        try:
-            yield found
-        finally:
-            found.gateway.close()
-            found.gateway.db.dispose()
+    yield from recorded(request.param, tmp_path_factory.mktemp("before_after"))
 
 
 def scope(

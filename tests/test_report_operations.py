@@ -14,24 +14,18 @@ from typing import Any
 
 import pytest
 
-from conftest import BACKENDS, database_url
+from conftest import BACKENDS
 from liaison.gateway.encounter_flags import JOINT_DENIED, JOINT_NOT_DECIDED
 from liaison.reports import report_operations
 from liaison.reports.report_operations import OperationsReport
-from operations_fixture import History, make_gateway, record_history
+from operations_fixture import History, recorded
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("operations")):
-        gw = make_gateway(url)
-        try:
-            yield record_history(gw)
-        finally:
-            gw.close()
-            gw.db.dispose()
+    yield from recorded(request.param, tmp_path_factory.mktemp("operations"))
 
 
 @pytest.fixture(scope="module")

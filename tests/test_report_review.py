@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from conftest import BACKENDS, database_url
+from conftest import BACKENDS
 from liaison.model.request import parse_request
 from liaison.reports import report_review
 from liaison.reports.report_review import ReviewReport
-from operations_fixture import History, make_gateway, record_history
+from operations_fixture import History, recorded
 
 INQUIRIES = ("database_inquiry", "verbal_inquiry")
 
@@ -27,13 +27,7 @@ INQUIRIES = ("database_inquiry", "verbal_inquiry")
 def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
-    for url in database_url(request.param, tmp_path_factory.mktemp("review")):
-        gw = make_gateway(url)
-        try:
-            yield record_history(gw)
-        finally:
-            gw.close()
-            gw.db.dispose()
+    yield from recorded(request.param, tmp_path_factory.mktemp("review"))
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ ACTED = sorted(k.value for k in ACTION_KINDS)
 
 
 def joint_with_immigration(
-    scope: ReportScope, until: datetime, reader: IndexReader | None
+    scope: ReportScope, until: datetime | None, reader: IndexReader | None
 ) -> list[int]:
     """The ledger indexes of the ``joint_operation`` decisions (of the checkpoint, before
     ``until``, in the view) with a federal immigration partner; each row checked against

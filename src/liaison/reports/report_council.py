@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlalchemy import ColumnElement, and_, exists, select
 
+from liaison.reports.before_after_counts import joint_with_immigration
 from liaison.reports.query_filter import under_encounter_of_kind
 from liaison.reports.report_document import ReportDocument, Table
 from liaison.reports.report_encounters import Held, with_federal_immigration_agencies
@@ -239,9 +240,8 @@ def _status_inquiries(scope: ReportScope) -> list[Answer]:
     asked = decided(scope, ("", "", ""), only, None)
     made, _ = carried_out(scope, only)  # whatever was decided
     anyway, flagged = carried_out(scope, [*only, d.decision == "deny"])
-    refused = asked.denied
-    assert refused is not None
     fields = asked.model_dump(include={"denied", "carried_out", "carried_out_despite_denial"})
+    refused = Records.model_validate(fields["denied"])  # ``decided`` always sets it
     return [
         _plain(
             made,
@@ -275,7 +275,7 @@ def _plain(records: Records, ident: str, question: str, rule: str, **more: Any) 
 
 
 def _joint_operations(scope: ReportScope) -> list[Answer]:
-    partner = d.document.like(f'%"{IMMIGRATION}"%')
+    partnered = joint_with_immigration(scope, scope.end, None)
     decision = decided(
         scope,
         (
@@ -284,7 +284,7 @@ def _joint_operations(scope: ReportScope) -> list[Answer]:
             "federal immigration agencies?",
             "joint_operation decisions naming a federal_immigration partner, permitted",
         ),
-        [d.action == "joint_operation", partner],
+        [d.action == "joint_operation", d.ledger_index.in_(partnered)],
         None,
     )
     held = with_federal_immigration_agencies(scope)
