@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from liaison.gateway.encounter_flags import JOINT_OPERATION, with_federal_immigration
+from liaison.reports.report_encounters import replayed_row
 from liaison.reports.report_scope import ReportScope
 from liaison.storage.tables import (
     decision_citations,
@@ -60,7 +61,11 @@ def operations(conn: Connection, scope: ReportScope) -> list[dict[str, Any]]:
     maybe = or_(_n.kind == "checkpoint", _n.document.contains('"federal_immigration"'))
     if with_joint:
         maybe = or_(maybe, _n.id.in_(sorted({i for i, _ in with_joint})))
-    rows = [dict(r._mapping) for r in conn.execute(select(encounters).where(maybe))]
+    current = conn.execute(select(encounters.c.id, encounters.c.unit).where(maybe)).all()
+    # Each as the event entries in the checkpoint's tree make it (its flags, purpose and
+    # outcome then), not as its row stands now.
+    replayed = [replayed_row(conn, scope, str(i), str(u)) for i, u in current]
+    rows = [found[0] for found in replayed if found is not None]
     found = [
         r
         for r in rows

@@ -62,6 +62,23 @@ def _in_period(scope: ReportScope, moment: datetime) -> bool:
 def _replayed(conn: Connection, scope: ReportScope, encounter_id: str, unit: str) -> Held | None:
     """The encounter as the entries in the checkpoint's tree make it (None: not opened by
     then, or without a federal immigration agency then)."""
+    found = replayed_row(conn, scope, encounter_id, unit)
+    if found is None:
+        return None
+    row, first = found
+    declared = json.loads(row["document"])
+    if not with_federal_immigration(declared):
+        return None
+    flags = tuple(str(f) for f in declared.get("flagged", []))
+    return Held(encounter_id, unit, str(row["kind"]), first, flags)
+
+
+def replayed_row(
+    conn: Connection, scope: ReportScope, encounter_id: str, unit: str
+) -> tuple[dict[str, Any], datetime] | None:
+    """The ``encounters`` row the event entries in the checkpoint's tree make, replayed in
+    ledger order beside the ``joint_operation`` decisions filed under it, and its first
+    event's instant (None: not opened by then)."""
     ev, d = events.c, decisions.c
     size = scope.checkpoint.size
     done = conn.execute(
@@ -87,12 +104,7 @@ def _replayed(conn: Connection, scope: ReportScope, encounter_id: str, unit: str
         row = encounter_step(row, json.loads(document), before)
     if row is None:
         return None
-    declared = json.loads(row["document"])
-    if not with_federal_immigration(declared):
-        return None
-    first = min(_at(at) for _, at, _ in done)
-    flags = tuple(str(f) for f in declared.get("flagged", []))
-    return Held(encounter_id, unit, str(row["kind"]), first, flags)
+    return row, min(_at(at) for _, at, _ in done)
 
 
 def _at(value: Any) -> datetime:
