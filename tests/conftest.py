@@ -8,7 +8,7 @@ except under CI=true, where a missing service is a failure.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,8 @@ from liaison.storage.migrate import upgrade
 from scratch_db import scratch_database
 
 if TYPE_CHECKING:
+    from typer.testing import Result
+
     from liaison.api.deps import Services
     from liaison.gateway.service import Gateway
     from liaison.policy import Engine as PolicyEngine
@@ -87,6 +89,23 @@ def running_services(
     finally:
         services.gateway.close()
         services.gateway.db.dispose()
+
+
+def cli_runner(url: str, folder: Path, origin: str) -> Callable[..., Result]:
+    """``liaison ARGS`` run in-process against the deployment on ``url`` that
+    ``running_services(url, folder, log_origin=origin)`` built (its keys in ``folder/keys``)."""
+    from typer.testing import CliRunner
+
+    from liaison.cli import app as cli_app
+
+    def cli(*args: str) -> Result:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("LIAISON_DATABASE_URL", url)
+            env.setenv("LIAISON_KEY_DIR", str(folder / "keys"))
+            env.setenv("LIAISON_LOG_ORIGIN", origin)
+            return CliRunner().invoke(cli_app, list(args), prog_name="liaison")
+
+    return cli
 
 
 # -- a gateway on the shipped D.C. pack, signing under the requesting module's ``ORIGIN`` ----

@@ -18,11 +18,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner, Result
 
-from conftest import BACKENDS, database_url, running_services
+from conftest import BACKENDS, cli_runner, database_url, running_services
 from liaison.api.app import create_app
-from liaison.cli import app as cli_app
 from liaison.gateway.roles import KeyRole
 from liaison.reports.query_encounters import ENCOUNTERS
 from liaison.reports.query_events import EVENTS
@@ -91,13 +89,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             for body in history():
                 assert web.post("/v1/events", json=body, headers=officer).is_success
 
-            def cli(*args: str, url: str = url) -> Result:
-                with pytest.MonkeyPatch.context() as env:
-                    env.setenv("LIAISON_DATABASE_URL", url)
-                    env.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
-                    env.setenv("LIAISON_LOG_ORIGIN", ORIGIN)
-                    return CliRunner().invoke(cli_app, list(args), prog_name="liaison")
-
+            cli = cli_runner(url, tmp_path, ORIGIN)
             yield Api(web, {"Authorization": f"Bearer {audit}"}, officer, cli)
 
 

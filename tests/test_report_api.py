@@ -17,11 +17,9 @@ from typing import Any
 import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner, Result
 
-from conftest import BACKENDS, database_url, running_services
+from conftest import BACKENDS, cli_runner, database_url, running_services
 from liaison.api.app import create_app
-from liaison.cli import app as cli_app
 from liaison.gateway.roles import KeyRole
 from liaison.reports.report_annual import AnnualReport
 from liaison.reports.report_authority import AuthorityReport
@@ -78,13 +76,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             answers = [web.post("/v1/decisions", json=share(n), headers=officer) for n in range(9)]
             permits = sum(1 for a in answers if a.json()["decision"]["decision"] == "permit")
 
-            def cli(*args: str, url: str = url) -> Result:
-                with pytest.MonkeyPatch.context() as env:
-                    env.setenv("LIAISON_DATABASE_URL", url)
-                    env.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
-                    env.setenv("LIAISON_LOG_ORIGIN", ORIGIN)
-                    return CliRunner().invoke(cli_app, list(args), prog_name="liaison")
-
+            cli = cli_runner(url, tmp_path, ORIGIN)
             yield Api(web, {"Authorization": f"Bearer {audit}"}, permits, cli)
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
 )
 
@@ -124,12 +125,13 @@ def verify(engine: Engine, reader: IndexReader, who: Principal, found: list[Row]
     readable by ``who`` as ``GET /v1/encounters/{id}`` reads it."""
     if not found:
         return []
-    ids = sorted({r["id"] for r in found})
+    listed = sorted({(r["id"], r["unit"]) for r in found})
     under: dict[tuple[str, str], dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
     with engine.connect() as conn:
         for table in (events, decisions):
             c = table.c
-            query = select(table).where(c.encounter_id.in_(ids)).order_by(c.ledger_index)
+            mine = tuple_(c.encounter_id, c.encounter_unit).in_(listed)
+            query = select(table).where(mine).order_by(c.ledger_index)
             stored = [dict(r._mapping) for r in conn.execute(query)]
             checked = reader.verified_many(table.name, stored)
             for row, expected in zip(stored, checked, strict=True):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from liaison.gateway.events import EventKind
-from liaison.gateway.recording import EVENT_FLAGS as FLAG_MEANINGS
+from liaison.gateway.recording import EVENT_FLAGS
 from liaison.model.timestamps import render
 from liaison.model.vocabulary import EncounterKind
 from liaison.reports.query import ZONE, Listing, Row, verified_records
@@ -29,8 +29,6 @@ from liaison.reports.query_filter import (
 )
 from liaison.storage.tables import events
 
-# Why an event stands out (``gateway.recording.flag_of``; docs/api.md, "Events and flags").
-EVENT_FLAGS = tuple(FLAG_MEANINGS)
 _FLAGGED: ColumnElement[bool] = events.c.flagged.is_not(None)
 _KEYS: dict[str, Condition] = {
     "kind": equals(events, "kind"),
@@ -49,7 +47,7 @@ EVENT_FILTERS = Filters(
     _KEYS,
     {
         "kind": vocabulary(EventKind),
-        "flag": (ANY, NONE, *EVENT_FLAGS),
+        "flag": (ANY, NONE, *EVENT_FLAGS),  # why one stands out (docs/api.md, "Events and flags")
         "encounter_kind": vocabulary(EncounterKind),
     },
     record_scope(events),
@@ -70,8 +68,8 @@ CSV_COLUMNS = (
 
 def item(row: Row) -> dict[str, Any]:
     """A verified event row as served: its columns, ``at`` in D.C.'s zone with its offset
-    (docs/api.md, "Times"),
-        the action it reports (if any) and its public record (no personal data)."""
+    (docs/api.md, "Times"), the action it reports (if any) and its public record (no
+    personal data)."""
     record = row["document"]
     return {
         "id": row["id"],
