@@ -42,17 +42,15 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 
 from liaison.gateway.encounter_flags import JointDecision
-from liaison.gateway.encounters import resolve
 from liaison.gateway.events import ACTION_KINDS, Event
+from liaison.gateway.index_check import replay_encounter
 from liaison.gateway.index_rows import (
     DECISION_COLUMNS,
     ENCOUNTER_COLUMNS,
     EVENT_COLUMNS,
     SIDES,
     decision_row,
-    encounter_step,
     event_row,
-    joint_decision,
 )
 from liaison.gateway.records import decision_record, event_record
 from liaison.gateway.service import Gateway
@@ -85,6 +83,7 @@ VERSION = 1
 _MAKERS = [
     BENCH / "oversight_mix.py",
     ROOT / "src/liaison/gateway/index_rows.py",
+    ROOT / "src/liaison/gateway/index_check.py",
     ROOT / "src/liaison/gateway/records.py",
 ]
 
@@ -254,23 +253,7 @@ class Writer:
     def _encounter_of(self, kind: str, record: Mapping[str, Any]) -> str | None:
         """The unit owning the encounter a record is under, replayed in ledger order as
         ``ledger verify`` replays it (``index_check``); an event makes its row."""
-        named = record["request"] if kind == "decision" else record
-        info = named.get("encounter")
-        if not isinstance(info, dict):
-            return None
-        ident, unit = str(info["id"]), str(named["actor"]["unit"])
-        rows = self.encounters.setdefault(ident, [])
-        previous = resolve(rows, unit)
-        owner = unit if previous is None else str(previous["unit"])
-        joint = self.joint.setdefault((ident, owner), [])
-        if kind == "decision":
-            decided = joint_decision(record)
-            if decided is not None:
-                joint.append(decided)
-            return owner
-        made = encounter_step(previous, record, joint)
-        rows[:] = [r for r in rows if r["unit"] != made["unit"]] + [made]
-        return str(made["unit"])
+        return replay_encounter(self.encounters, self.joint, kind, record)
 
     def _flush_encounters(self, conn: Connection) -> None:
         """Every episode is whole in its batch: its encounters are final, written once."""

@@ -316,3 +316,46 @@ def test_a_decision_row_edited_to_permit_cannot_clear_a_flag(
         response = history.web.post("/v1/events", json=handover, headers=history.who)
         assert response.status_code == 503, response.text
         assert response.json()["error"]["code"] == "integrity"
+
+
+def test_migrations_0008_and_0009_fill_the_rows_written_before(
+    deployment: tuple[str, Path, pytest.MonkeyPatch],
+) -> None:
+    """The query and report columns and the side tables, filled by 0008 and 0009 from each
+    row's document, agree with the ledger again (``ledger verify`` finds nothing)."""
+    from alembic import command
+
+    from liaison.storage.migrate import _config
+
+    with serving(deployment) as (services, history):
+        record(history)
+        share = {
+            "id": "share-1",
+            "at": AUG15,
+            "actor": actor(),
+            "action": "share_information",
+            "purposes": ["assist_federal_agency"],
+            "initiative": "proactive",
+            "subject": {"id": "person-1", "custody": "mpd_custody"},
+            "recipient": {"agency": "ICE-ERO", "type": "federal_immigration"},
+            "data_classes": ["home_address"],
+        }
+        history.post("/v1/decisions", share)
+        engine = services.gateway.db
+        tables = ("decision_purposes", "decision_citations", "decision_data_classes")
+        with engine.connect() as conn:
+            before = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in tables}
+        assert all(before.values()), before
+        config = _config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0007")
+        upgrade(engine)
+        with engine.connect() as conn:
+            after = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in tables}
+            initiative = conn.execute(
+                select(decisions.c.initiative).where(decisions.c.id == "share-1")
+            ).scalar()
+        assert after == before
+        assert initiative == "proactive"
+        assert check_index(services.gateway.ledger) == []

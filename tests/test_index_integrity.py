@@ -287,33 +287,55 @@ def test_a_rewritten_signed_decision_is_not_served(deployment: Deployment) -> No
     """Red team (review of issue 8): a deny, signed into a checkpoint, rewritten into a
     permit in its entry and its row, with leaf hashes, tiles and head rebuilt and the
     checkpoints deleted. The service holding the key must not serve the permit."""
-    from liaison.gateway.index_rows import decision_row
-    from test_ledger_tamper import rebuild_derived
-
     with deployment.start() as services:
         web, who = client(services)
         denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
         assert denied.json()["decision"]["decision"] == "deny"
         assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 200
-        index = denied.json()["ledger_index"]
-        engine = db(services)
-        with engine.begin() as conn:
-            stored = conn.execute(
-                select(ledger_entries.c.body).where(ledger_entries.c.idx == index)
-            ).scalar_one()
-            forged = bytes(stored).replace(b'"decision":"deny"', b'"decision":"permit"')
-            conn.execute(
-                update(ledger_entries).where(ledger_entries.c.idx == index).values(body=forged)
-            )
-            row = decision_row(index, json.loads(forged))
-            row["document"] = json.dumps(row["document"], ensure_ascii=False)
-            conn.execute(update(decisions).where(decisions.c.id == "d-1").values(**row))
-            conn.execute(text("DELETE FROM ledger_checkpoints"))
-        rebuild_derived(engine)
+        forge_signed_permit(db(services), denied.json()["ledger_index"], "d-1")
         integrity(web.get("/v1/decisions/d-1", headers=who))
     with deployment.start(signing_key=False) as services:
         web, who = client(services)
         integrity(web.get("/v1/decisions/d-1", headers=who))
+
+
+def test_a_rewritten_signed_decision_is_not_served_in_a_page(deployment: Deployment) -> None:
+    """The same forgery among other signed decisions, read as a page: the entries proven
+    at once (``IndexReader._all_signed``) fail, each is proven alone, and the page is
+    refused, never served with the forged permit."""
+    with deployment.start() as services:
+        web, who = client(services)
+        denied = web.post("/v1/decisions", json=inquiry("d-1", **STATUS_ONLY), headers=who)
+        assert denied.json()["decision"]["decision"] == "deny"
+        for ident in ("d-2", "d-3"):
+            assert web.post("/v1/decisions", json=inquiry(ident), headers=who).status_code == 200
+        assert web.get("/v1/ledger/checkpoint", headers=who).status_code == 200
+        page = web.get("/v1/decisions", headers=who)
+        assert page.status_code == 200, page.text
+        assert len(page.json()["items"]) == 3
+        forge_signed_permit(db(services), denied.json()["ledger_index"], "d-1")
+        integrity(web.get("/v1/decisions", headers=who))
+
+
+def forge_signed_permit(engine: Engine, index: int, ident: str) -> None:
+    """Rewrite the deny at ``index`` into a permit, in its entry and its row, with leaf
+    hashes, tiles and head rebuilt and the checkpoints deleted."""
+    from liaison.gateway.index_rows import decision_row
+    from test_ledger_tamper import rebuild_derived
+
+    with engine.begin() as conn:
+        stored = conn.execute(
+            select(ledger_entries.c.body).where(ledger_entries.c.idx == index)
+        ).scalar_one()
+        forged = bytes(stored).replace(b'"decision":"deny"', b'"decision":"permit"')
+        conn.execute(
+            update(ledger_entries).where(ledger_entries.c.idx == index).values(body=forged)
+        )
+        row = decision_row(index, json.loads(forged))
+        row["document"] = json.dumps(row["document"], ensure_ascii=False)
+        conn.execute(update(decisions).where(decisions.c.id == ident).values(**row))
+        conn.execute(text("DELETE FROM ledger_checkpoints"))
+    rebuild_derived(engine)
 
 
 # -- item 2: the index is checked against the ledger -----------------------------------------

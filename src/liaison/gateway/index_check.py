@@ -201,27 +201,11 @@ class _IndexCheck:
         """The unit owning the encounter an entry's record is under (None: names none), as
         the writer resolved it (``encounters.resolve``) against the encounters replayed so
         far; an event's replays its own step. False when it cannot be worked out (reported)."""
-        named = (record["request"] if kind == "decision" else record).get("encounter")
-        if not isinstance(named, dict):
-            return None
         try:
-            ident = str(named["id"])
-            unit = str((record["request"] if kind == "decision" else record)["actor"]["unit"])
-            rows = self.encounters.setdefault(ident, [])
-            previous = resolve(rows, unit)
-            owner = unit if previous is None else str(previous["unit"])
-            joint = self.joint.setdefault((ident, owner), [])
-            if kind == "decision":
-                decided = joint_decision(record)
-                if decided is not None:
-                    joint.append(decided)
-                return owner
-            made = encounter_step(previous, record, joint)
+            return replay_encounter(self.encounters, self.joint, kind, record)
         except (KeyError, TypeError, ValueError, LiaisonError) as exc:
             self._problem(f"entry {index}", f"its encounter cannot be replayed: {exc}")
             return False
-        rows[:] = [r for r in rows if r["unit"] != made["unit"]] + [made]
-        return str(made["unit"])
 
     def _stray(self, table: str, index: int, row: Mapping[str, Any]) -> None:
         kind = "decision" if table == "decisions" else "event"
@@ -257,4 +241,35 @@ class _IndexCheck:
         self.problems.append(Finding(where, message))
 
 
-__all__ = ["BATCH", "check_index"]
+def replay_encounter(
+    encounters: dict[str, list[dict[str, Any]]],
+    joint: dict[tuple[str, str], list[JointDecision]],
+    kind: str,
+    record: Mapping[str, Any],
+) -> str | None:
+    """The unit owning the encounter a ``kind`` entry's ``record`` is under (None: it names
+    none), as the writer resolved it (``encounters.resolve``) against ``encounters`` (the
+    rows replayed so far, by id) and ``joint`` (the ``joint_operation`` decisions filed
+    under each (id, owning unit) so far), both brought up to date: a decision is added to
+    ``joint``, an event replays its step. ``KeyError``/``TypeError``/``ValueError``/
+    ``LiaisonError`` for a record that cannot be replayed."""
+    named = (record["request"] if kind == "decision" else record).get("encounter")
+    if not isinstance(named, dict):
+        return None
+    ident = str(named["id"])
+    unit = str((record["request"] if kind == "decision" else record)["actor"]["unit"])
+    rows = encounters.setdefault(ident, [])
+    previous = resolve(rows, unit)
+    owner = unit if previous is None else str(previous["unit"])
+    joined = joint.setdefault((ident, owner), [])
+    if kind == "decision":
+        decided = joint_decision(record)
+        if decided is not None:
+            joined.append(decided)
+        return owner
+    made = encounter_step(previous, record, joined)
+    rows[:] = [r for r in rows if r["unit"] != made["unit"]] + [made]
+    return str(made["unit"])
+
+
+__all__ = ["BATCH", "check_index", "replay_encounter"]
