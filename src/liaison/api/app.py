@@ -39,6 +39,7 @@ from liaison.api.routes import (
 )
 from liaison.logs import configure as configure_logs
 from liaison.settings import Settings
+from liaison.web.site import install_pages
 
 ROUTERS = (
     health.router,
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="liaison",
         version=__version__,
         lifespan=_lifespan(settings, services),
+        docs_url=None,  # served offline by liaison.web.api_docs
+        redoc_url=None,
         description="Decide, record and oversee actions that touch immigration "
         "enforcement, against the directives in force.",
     )
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for router in ROUTERS:
         app.include_router(router)
     install_openapi(app, config.max_batch)
+    install_pages(app)
     return app
 
 

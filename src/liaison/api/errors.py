@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -29,6 +29,7 @@ from liaison.errors import (
     Unauthenticated,
     Unavailable,
 )
+from liaison.web.error_pages import error_page, is_page
 
 
 class PackProblemBody(BaseModel):
@@ -123,23 +124,29 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(LiaisonError)
-    async def _liaison(_: Request, exc: LiaisonError) -> JSONResponse:
+    async def _liaison(request: Request, exc: LiaisonError) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status, exc.code, str(exc))
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
         message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        if is_page(request):
+            return error_page(request, 422, "invalid_request", message)
         return JSONResponse(error_body("invalid_request", message, field), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
             exc.status_code, "http_error"
         )
+        if is_page(request):
+            return error_page(request, exc.status_code, code, str(exc.detail))
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
