@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from liaison import __version__
 from liaison.errors import InvalidRequest
+from liaison.web import links
 from liaison.web.formatting import DEFAULT_ZONE, local_text, number, when
 
 ENV = Environment(
@@ -31,6 +32,13 @@ ENV = Environment(
 ENV.filters["number"] = number
 ENV.filters["local"] = local_text
 ENV.globals["when"] = when
+ENV.globals.update(
+    records_href=links.records_href,
+    page_of_query=links.page_of_query,
+    decision_href=links.decision_href,
+    encounter_href=links.encounter_href,
+    directive_href=links.directive_href,
+)
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
