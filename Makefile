@@ -40,9 +40,12 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
-# PostgreSQL for the tests: installed (apt-get) and started by the script when missing.
+# PostgreSQL and Debian's chromium for the tests: installed (apt-get) and started by the
+# scripts when missing.
 unit:
-	LIAISON_TEST_PG_URL=$$(scripts/ensure-postgres.sh) && export LIAISON_TEST_PG_URL && $(BIN)/pytest
+	LIAISON_TEST_PG_URL=$$(scripts/ensure-postgres.sh) && export LIAISON_TEST_PG_URL && \
+	LIAISON_CHROMIUM=$$(scripts/ensure-chromium.sh) && export LIAISON_CHROMIUM && \
+	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/decide_bench.py

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from liaison.policy import Engine as PolicyEngine
 
 BACKENDS = ["sqlite", "postgresql"]
+# The browser tests' fixtures (Debian's chromium, the demo served on 127.0.0.1).
+pytest_plugins = ["browser_fixtures"]
 
 
 def _pg_url() -> str | None:
