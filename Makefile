@@ -21,8 +21,8 @@ run: install
 	$(BIN)/liaison demo
 	@$(BIN)/liaison ledger checkpoint > /dev/null
 	@echo
-	@echo "liaison: http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
-	@echo "demo auditor key: $$(cat var/demo-auditor.key)"
+	@echo "liaison: http://$(HOST):$(PORT)/  (the pages; the API is under /v1, its docs at /docs)"
+	@echo "demo auditor key (sign in with it to see the records): $$(cat var/demo-auditor.key)"
 	@echo
 	$(BIN)/liaison serve --host $(HOST) --port $(PORT)
 
