@@ -60,6 +60,7 @@ OPTION_LABELS = {
     "directive": "Directive (default EO-25-005)",
     "days": "Days in each window (1 to 3660)",
 }
+PERIOD = ("from", "to", "view", "checkpoint")  # what every report takes
 COUNT_COLUMNS = ("count",)  # the cells linked to a row's query
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -96,7 +97,8 @@ def report_page(request: Request, name: str, who: Viewer) -> Response:
     if fmt is not None and fmt not in DOWNLOADS:
         raise InvalidRequest("format", f"format: this page offers {', '.join(DOWNLOADS)}")
     services: Services = request.app.state.services
-    asked = {k: (params.get(k) or "").strip() or None for k in _fields(found)}
+    # every option, also those the report does not take (refused, naming them, as the API)
+    asked = {k: (params.get(k) or "").strip() or None for k in (*PERIOD, *report_run.OPTIONS)}
     doc = _computed(services, found, asked)
     if fmt in ("html", "csv", "pdf"):
         return _download(doc, fmt)
@@ -121,12 +123,12 @@ def _href(e: Entry) -> str:
 def _fields(e: Entry) -> list[str]:
     """The query parameters the report takes: the period, view, checkpoint, its options."""
     own = [o for o, keyword in report_run.OPTIONS.items() if keyword in e.options]
-    return ["from", "to", "view", "checkpoint", *own]
+    return [*PERIOD, *own]
 
 
 def _form_fields(e: Entry) -> list[tuple[str, str]]:
     """The report's own options as (name, label)."""
-    return [(f, OPTION_LABELS[f]) for f in _fields(e)[4:]]
+    return [(f, OPTION_LABELS[f]) for f in _fields(e)[len(PERIOD) :]]
 
 
 def _computed(services: Services, e: Entry, asked: Mapping[str, str | None]) -> ReportDocument:
