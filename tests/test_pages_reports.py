@@ -1,4 +1,4 @@
-"""The reports as pages (issue 11, item 1; docs/pages.md, "Reports"): each report renders
+"""The reports as pages (issue 11, item 1; docs/pages.md, section Reports): each report renders
 in the site's layout with the checkpoint it counts up to; its numbers are the API's for the
 same options; its counts link to the records behind them; its downloads are the API's
 renderings with their media types; auditors only; bad options are a 422 page naming the

@@ -1,4 +1,4 @@
-"""The reports as pages (issue 11, item 1; docs/pages.md, "Reports"): ``/reports`` lists
+"""The reports as pages (issue 11, item 1; docs/pages.md, section Reports): ``/reports`` lists
 them (``reports.catalog.CATALOG``), ``/reports/{name}`` shows one in the site's layout:
 the checkpoint it counts up to, a form for its options, its tables (``doc.tables()``), each
 count linked to the records behind it where the report gives their query, and its
