@@ -31,7 +31,7 @@ from liaison.reports.catalog import CATALOG, Entry, entry
 from liaison.reports.render_csv import cell
 from liaison.reports.report_document import ReportDocument, Table
 from liaison.web.cache import CACHE
-from liaison.web.formatting import number
+from liaison.web.formatting import number, when
 from liaison.web.links import page_of_query
 from liaison.web.render import HEADERS, page
 from liaison.web.viewer import Viewer, require_reader
@@ -63,6 +63,7 @@ OPTION_LABELS = {
 PERIOD = ("from", "to", "view", "checkpoint")  # what every report takes
 COUNT_COLUMNS = ("count",)  # the cells linked to a row's query
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ def report_page(request: Request, name: str, who: Viewer) -> Response:
     if fmt in ("html", "csv", "pdf"):
         return _download(doc, fmt)
     data = doc.model_dump(mode="json", by_alias=True)
+    zone = str(services.gateway.policy.pack.timezone)
     context = {
         "doc": doc,
         "entry": found,
@@ -110,7 +112,7 @@ def report_page(request: Request, name: str, who: Viewer) -> Response:
         "asked": asked,
         "fields": _form_fields(found),
         "views": list(services.gateway.policy.pack.views),
-        "tables": [(t, _rows(t)) for t in doc.tables()],
+        "tables": [(t, _rows(t, zone)) for t in doc.tables()],
         "downloads": [(f, _download_href(request, f)) for f in DOWNLOADS],
     }
     return page(request, "report_page.html.j2", context, data)
@@ -175,9 +177,10 @@ def _size(value: str | None) -> int | None:
     return int(value)
 
 
-def _rows(table: Table) -> list[list[Cell]]:
+def _rows(table: Table, zone: str) -> list[list[Cell]]:
     """The table's rows as cells; where a row gives the query of its records (``query``),
-    its count links to their page, and so does the query."""
+    its count links to their page, and so does the query. Instants are shown in ``zone``
+    with their offset (``when``)."""
     at = table.columns.index("query") if "query" in table.columns else None
     out: list[list[Cell]] = []
     for row in table.rows:
@@ -190,6 +193,8 @@ def _rows(table: Table) -> list[list[Cell]]:
             elif isinstance(value, int) and not isinstance(value, bool):
                 link = href if column in COUNT_COLUMNS else None
                 cells.append(Cell(number(value), link, numeric=True))
+            elif isinstance(value, str) and _INSTANT.fullmatch(value):
+                cells.append(Cell(when(value, zone)))
             else:
                 cells.append(Cell(cell(value)))
         out.append(cells)
