@@ -149,6 +149,7 @@ def _computed(services: Services, e: Entry, asked: Mapping[str, str | None]) -> 
     key = (
         "report",
         where.checkpoint.size,
+        where.checkpoint.root,  # another deployment's tree of the same size (tests) differs
         e.name,
         where.start,
         where.end,
