@@ -1,6 +1,6 @@
 """The start page ``/`` and ``/checkpoint`` (issue 11, item 1; docs/pages.md, "The start
-page"): the Council's sheet equals the council report over the same period for an auditor;
-everyone else reads it suppressed (no ids, no dates but the period's, no count recoverable
+page: `/`"): the Council's sheet equals the council report over the same period for an
+auditor; everyone else reads it suppressed (no ids, no dates but the period's, no count recoverable
 by subtraction); the checkpoint note verifies with the deployment's key, and a public read
 never signs one."""
 

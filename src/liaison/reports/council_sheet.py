@@ -1,6 +1,6 @@
-"""The Council's yes/no sheet on the start page (issue 11, item 1; docs/pages.md, "The
-start page"): the ``council`` report (``report_council``) over a period of whole days up to
-a signed checkpoint, as each reader may see it.
+"""The Council's yes/no sheet on the start page (issue 11, item 1; docs/pages.md, "The start
+page: `/`"): the ``council`` report (``report_council``) over a period of whole days up to a
+signed checkpoint, as each reader may see it.
 
 *Which period.* By default the 90 days to the newest record the checkpoint covers: from
 midnight (in the pack's zone) 90 days before the day after that record's day, to that

@@ -1,7 +1,8 @@
 """The directives over time under each view of the pack (issue 11, item 1, "a timeline of
-directives"; docs/pages.md, "Directives"): when each was issued, took effect, and stopped
-being in force (rescinded, superseded, expired, lapsed with its authority), which of its
-sections were superseded, and where the views disagree (*contested*).
+directives"; docs/pages.md, "Directives: `/directives`, `/directives/{id}`"): when each was
+issued, took effect, and stopped being in force (rescinded, superseded, expired, lapsed with
+its authority), which of its sections were superseded, and where the views disagree
+(*contested*).
 
 When a directive was in force under a view is ``authority_chain.standing`` over the whole
 history (every instant at which a standing can change, ``in_force.boundaries``), the same

@@ -1,5 +1,5 @@
-"""``/checkpoint`` (issue 11, item 1; docs/pages.md, "The start page"): the latest signed
-checkpoint note (C2SP tlog-checkpoint), as text/plain, for anyone and without a key, so a
+"""``/checkpoint`` (issue 11, item 1; docs/pages.md, "The start page: `/`"): the latest
+signed checkpoint note (C2SP tlog-checkpoint), as text/plain, for anyone and without a key, so a
 reader can check it with the deployment's published verifier key; ``?format=json`` gives
 ``{size, root, note}`` as ``GET /v1/ledger/checkpoint`` does.
 

@@ -1,7 +1,7 @@
-"""``/directives`` and ``/directives/{id}`` (issue 11, item 1; docs/pages.md,
-"Directives"): the pack's directives over time under each view
-(``reports.directive_timeline``), and one directive: its sections with their text (quoted
-or paraphrased), its Cedar policies, its issuer and chain of authority up to the statute or
+"""``/directives`` and ``/directives/{id}`` (issue 11, item 1; docs/pages.md, "Directives:
+`/directives`, `/directives/{id}`"): the pack's directives over time under each view
+(``reports.directive_timeline``), and one directive: its sections with their text (quoted or
+paraphrased), its Cedar policies, its issuer and chain of authority up to the statute or
 emergency power, and when it was in force under each view. Public texts: everyone may read
 them. The pack is the one in force (``Gateway.current_policy``)."""
 

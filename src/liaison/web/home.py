@@ -1,8 +1,8 @@
-"""The start page ``/`` (issue 11, item 1; docs/pages.md, "The start page"): what liaison
-is, the latest signed checkpoint, the Council's yes/no sheet (``reports.council_sheet``)
-and the links in. Everyone may read it; an auditor reads the sheet exactly, with the
-records behind each count, everyone else its published form (suppressed, no ids, no dates
-finer than the period).
+"""The start page ``/`` (issue 11, item 1; docs/pages.md, "The start page: `/`"): what liaison
+is, the latest signed checkpoint, the Council's yes/no sheet (``reports.council_sheet``) and
+the links in. Everyone may read it; an auditor reads the sheet exactly, with the records
+behind each count, everyone else its published form (suppressed, no ids, no dates finer than
+the period).
 
 The sheet counts up to the latest *kept* signed checkpoint: a public page never makes the
 service sign (see ``checkpoint_page``). It is kept per checkpoint and period
