@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -188,3 +189,14 @@ def test_a_format_the_page_has_not_is_refused_naming_it(site: Site) -> None:
     got = _get(site, "/directives?format=pdf")
     assert got.status_code == 422
     assert got.json()["error"]["field"] == "format"
+
+
+def test_the_timeline_is_drawn_on_the_server_for_each_view(site: Site) -> None:
+    page = _get(site, "/directives", **HTML).text
+    drawn = dict(re.findall(r'aria-labelledby="timeline-svg-(\w+)-title">(.*?)</svg>', page))
+    assert set(drawn) == {"mpd", "doj"}
+    doj_eo = "<title>EO-25-005: in force from 2025-08-14 00:00 -04:00 until 2025-08-14 21:00"
+    assert doj_eo in drawn["doj"]
+    assert "<title>EO-25-005: in force from 2025-08-14 00:00 -04:00 onwards" in drawn["mpd"]
+    assert "AG-ORDER-2025-08-14" in drawn["doj"]
+    assert "AG-ORDER-2025-08-14" not in drawn["mpd"]  # never in force under mpd

@@ -75,9 +75,11 @@ def _status(policy: PolicyEngine, directive: str, view: str, at: datetime) -> An
 
 def timeline(policy: PolicyEngine) -> dict[str, Any]:
     """Every directive's events under each view, each view's ordered by date, with the
-    directive's issuer and authority; and the directives the views disagree about."""
+    directive's issuer and authority, and when each was in force under it (``in_force``:
+    ``{directive: [{from, until}]}``); and the directives the views disagree about."""
     pack = policy.pack
     views: dict[str, list[dict[str, Any]]] = {v: [] for v in view_names(policy)}
+    spans: dict[str, dict[str, Any]] = {v: {} for v in views}
     disputed: dict[str, Any] = {}
     for d in sorted(pack.directives.values(), key=lambda x: (x.effective_from, x.id)):
         found = standings(policy, d)
@@ -95,11 +97,17 @@ def timeline(policy: PolicyEngine) -> dict[str, Any]:
         }
         for view, standing_ in found.items():
             views[view] += [{**e, **head} for e in events(policy, d, view, standing_)]
+            spans[view][d.id] = [{"from": i.from_, "until": i.until} for i in standing_.intervals]
     for rows in views.values():
         rows.sort(key=lambda r: (datetime.fromisoformat(r["at"]), r["directive"]))
     return {
         "views": [
-            {"view": v, "description": pack.views[v].description, "events": rows}
+            {
+                "view": v,
+                "description": pack.views[v].description,
+                "events": rows,
+                "in_force": spans[v],
+            }
             for v, rows in views.items()
         ],
         "contested": disputed,

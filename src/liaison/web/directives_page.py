@@ -12,9 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from liaison.policy.in_force import boundaries
 from liaison.reports import directive_timeline
 from liaison.reports.authority_chain import chain_of, roots
 from liaison.reports.directives import directive_detail
+from liaison.web import timeline_svg
 from liaison.web.links import directive_href
 from liaison.web.render import page
 from liaison.web.viewer import Viewer
@@ -32,7 +34,12 @@ def directives(request: Request, who: Viewer) -> Response:
         for row in view["events"]:
             row["href"] = directive_href(row["directive"])
     rows = [[v["view"], *(e[c] for c in COLUMNS[1:])] for v in data["views"] for e in v["events"]]
-    context = {"data": data, "pack": policy.pack}
+    span = timeline_svg.window(max(boundaries(policy.pack)))
+    zone = policy.pack.timezone
+    drawn = {
+        v["view"]: timeline_svg.svg(v["view"], v["in_force"], span, zone) for v in data["views"]
+    }
+    context = {"data": data, "pack": policy.pack, "drawn": drawn}
     return page(
         request, "directives.html.j2", context, data, table=(COLUMNS, rows), filename="directives"
     )
