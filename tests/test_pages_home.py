@@ -97,7 +97,7 @@ def test_an_auditor_chooses_the_period(site: Site) -> None:
     assert sheet["answers"][0]["count"] < whole["answers"][0]["count"]
     size = site.services.gateway.ledger.latest_checkpoint().size  # type: ignore[union-attr]
     assert any(
-        isinstance(k, tuple) and k[:2] == ("council-sheet", size) and "2025-09-15" in k[3]
+        isinstance(k, tuple) and k[:2] == ("council-sheet", size) and "2025-09-15" in k[4]
         for k in CACHE._values
     )
 
@@ -319,3 +319,23 @@ def test_without_a_checkpoint_nothing_is_counted_and_nothing_is_signed(tmp_path:
         assert home["sheet"] is None
         assert "No signed checkpoint yet" in client.get("/", headers=HTML).text
         assert svc.gateway.ledger.checkpoints() == []
+
+
+def test_the_sheet_on_postgresql_is_the_council_report(tmp_path: Path) -> None:
+    from conftest import database_url
+
+    urls = database_url("postgresql", tmp_path)
+    url = next(urls)
+    try:
+        with demo_site(tmp_path, url) as pg:
+            CACHE.clear()  # computed here, on PostgreSQL
+            sheet = _json(pg, KeyRole.AUDITOR)["sheet"]
+            assert sheet["period"]["last_day"] == "2025-09-30"
+            report = _report(pg, sheet["period"])
+            assert [a["count"] for a in sheet["answers"]] == [a["count"] for a in report["answers"]]
+            public = _json(pg, None)["sheet"]
+            assert {a["id"]: a["count"] for a in public["answers"]}["transport_federal_agents"] == (
+                "<11"
+            )
+    finally:
+        urls.close()

@@ -86,7 +86,7 @@ def _sheet(
     gw = services.gateway
     zone = gw.policy.pack.timezone
     newest = CACHE.get(
-        ("newest-record", latest.size),
+        ("newest-record", latest.size, latest.root),
         lambda: council_sheet.newest_record(gw.ledger.engine, latest.size),
     )
     period = council_sheet.default_period(newest, zone, now_utc().astimezone(zone).date())
@@ -98,7 +98,14 @@ def _sheet(
         scope = report_run.scope(gw.ledger, gw.policy, times, latest.size)
         return council_sheet.council(scope)
 
-    key = ("council-sheet", latest.size, period.start.isoformat(), period.end.isoformat())
+    # the root too: two databases (a test's, a rebuilt one) may hold trees of one size
+    key = (
+        "council-sheet",
+        latest.size,
+        latest.root,
+        period.start.isoformat(),
+        period.end.isoformat(),
+    )
     doc = CACHE.get(key, compute)
     if not auditor:
         return council_sheet.public_sheet(doc, period)
