@@ -21,7 +21,8 @@ run: install
 	$(BIN)/liaison demo
 	@$(BIN)/liaison ledger checkpoint > /dev/null
 	@echo
-	@echo "liaison: http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
+	@echo "liaison: http://$(HOST):$(PORT)/  (the start page: the Council's questions answered)"
+	@echo "         http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
 	@echo "demo auditor key: $$(cat var/demo-auditor.key)"
 	@echo
 	$(BIN)/liaison serve --host $(HOST) --port $(PORT)
