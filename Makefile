@@ -21,7 +21,8 @@ run: install
 	$(BIN)/liaison demo
 	@$(BIN)/liaison ledger checkpoint > /dev/null
 	@echo
-	@echo "liaison: http://$(HOST):$(PORT)/  (the pages; the API is under /v1, its docs at /docs)"
+	@echo "liaison: http://$(HOST):$(PORT)/  (the start page: the Council's questions answered)"
+	@echo "         http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
 	@echo "demo auditor key (sign in with it to see the records): $$(cat var/demo-auditor.key)"
 	@echo
 	$(BIN)/liaison serve --host $(HOST) --port $(PORT)

@@ -8,11 +8,18 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from liaison.web import api_docs, report_pages, signin
+from liaison.web import api_docs, checkpoint_page, directives_page, home, report_pages, signin
 
 STATIC = Path(__file__).parent / "static"
 # One router per page module (docs/pages.md); each module holds a module-level ``router``.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (api_docs.router, signin.router, report_pages.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    api_docs.router,
+    signin.router,
+    home.router,
+    checkpoint_page.router,
+    directives_page.router,
+    report_pages.router,
+)
 
 
 def install_pages(app: FastAPI) -> None:
