@@ -31,6 +31,15 @@ from liaison.web.viewer import Viewer, require_reader
 router = APIRouter()
 TEMPLATE = "encounter.html.j2"
 COLUMNS = ("record", "id", "at", "what", "outcome", "actor", "decision_id", "flagged")
+# What an encounter may leave undeclared (its answer then has no such member).
+UNDECLARED: dict[str, Any] = {
+    "district": None,
+    "place": None,
+    "location": None,
+    "agencies": [],
+    "declared_purpose": None,
+    "outcome": None,
+}
 # What an encounter's end reports, in the order the page shows it.
 REPORTED = (
     ("vehicles_stopped", "Vehicles stopped"),
@@ -57,7 +66,7 @@ def encounter_page(
         return choices_page(request, encounter_id, exc)
     joint = [d for d in found["decisions"] if d["action"] == JOINT_OPERATION]
     context = {
-        "encounter": found,
+        "encounter": {**UNDECLARED, **found},
         "operation": is_operation(found["kind"], found, bool(joint)),
         "joint": joint,
         "reported": REPORTED,
