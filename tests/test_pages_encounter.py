@@ -1,4 +1,5 @@
-"""An encounter's or an operation's page (issue 11, item 1; docs/pages.md, "Records"):
+"""An encounter's or an operation's page (issue 11, item 1; docs/pages.md, "Records:
+`/decisions`, `/events`, `/encounters`"):
 ``/encounters/{id}?unit=`` shows what ``GET /v1/encounters/{id}`` answers, its flags with
 their meaning, declared beside done; an id several units use is a page of the choices
 (409); an unknown one a 404 page; the API's role rules."""

@@ -1,7 +1,7 @@
-"""The lists of records (issue 11, item 1; docs/pages.md, "Records"): ``/decisions``,
-``/events`` and ``/encounters`` show what ``GET /v1/decisions`` (``events``, ``encounters``)
-answers for the same filters and key, page by page, with every row as CSV; the form keeps
-what was asked; a bad filter is named (422); the API's role rules."""
+"""The lists of records (issue 11, item 1; docs/pages.md, "Records: `/decisions`,
+`/events`, `/encounters`"): each shows what ``GET /v1/decisions`` (``events``,
+``encounters``) answers for the same filters and key, page by page, with every row as CSV;
+the form keeps what was asked; a bad filter is named (422); the API's role rules."""
 
 from __future__ import annotations
 

@@ -64,10 +64,7 @@ MORE = frozenset(
         "data_class",
     }
 )
-TIME_HINT = (
-    "A date (2025-08-01) means midnight Eastern; or an instant with its offset "
-    "(2025-08-01T09:30:00-04:00)."
-)
+TIME_HINT = "A date (midnight Eastern) or an instant with its offset."
 
 
 @dataclass(frozen=True, slots=True)
