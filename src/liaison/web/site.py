@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from liaison.web import api_docs, checkpoint_page, directives_page, home, report_pages, signin
+from liaison.web import api_docs, checkpoint_page, directives_page, encounter_page, home, lists, report_pages, signin
 
 STATIC = Path(__file__).parent / "static"
 # One router per page module (docs/pages.md); each module holds a module-level ``router``.
@@ -18,6 +18,8 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     checkpoint_page.router,
     directives_page.router,
+    lists.router,
+    encounter_page.router,
     report_pages.router,
 )
 
