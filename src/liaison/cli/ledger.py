@@ -210,9 +210,7 @@ def ledger_prove_consistency(
 
 @ledger_app.command("check-proof")
 def ledger_check_proof(
-    path: Annotated[
-        Path, typer.Argument(help="A proof file (a decision page's proof.json).")
-    ],
+    path: Annotated[Path, typer.Argument(help="A proof file (a decision page's proof.json).")],
     key: Annotated[
         Path,
         typer.Option("--key", help="A file holding the log's verifier key, as you saved it."),

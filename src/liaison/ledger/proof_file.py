@@ -68,7 +68,8 @@ class ProofFile:
 
 
 def _b64(data: dict[str, Any], field: str) -> bytes:
-    raw = b64decode_canonical(data.get(field)) if isinstance(data.get(field), str) else None
+    value = data.get(field)
+    raw = b64decode_canonical(value) if isinstance(value, str) else None
     if raw is None:
         raise InvalidRequest(field, f"{field}: expected standard base64 text")
     return raw

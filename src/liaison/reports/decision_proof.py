@@ -29,11 +29,12 @@ if TYPE_CHECKING:
     from liaison.gateway.service import Gateway
 
 
-def verifier_key(ledger: Ledger, key_dir: Path) -> str | None:
-    """The log's verifier key, as the deployment publishes it (``ledger.vkey``)."""
+def verifier_key(ledger: Ledger, key_dir: Path | None) -> str | None:
+    """The log's verifier key, as the deployment publishes it (``ledger.vkey`` in its key
+    folder): its signing key's, or the one kept beside a deployment that does not sign."""
     if ledger.signer is not None:
         return ledger.signer.verifier.vkey
-    return load_vkey(key_dir)
+    return load_vkey(key_dir) if key_dir is not None else None
 
 
 def covering_checkpoint(ledger: Ledger, index: int) -> tuple[StoredCheckpoint | None, str]:
@@ -61,7 +62,9 @@ def entry_shown(entry: StoredEntry) -> dict[str, Any]:
     }
 
 
-def entry_proof(gw: Gateway, entry: StoredEntry, vkey: str | None) -> tuple[dict[str, Any] | None, str]:
+def entry_proof(
+    gw: Gateway, entry: StoredEntry, vkey: str | None
+) -> tuple[dict[str, Any] | None, str]:
     """The proof file of ``entry`` against the latest signed checkpoint, or why there is none."""
     if vkey is None:
         return None, "the deployment publishes no verifier key (liaison ledger keygen)"

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from liaison.api.deps import RECORD_READERS, Svc
+from liaison.api.deps import RECORD_READERS, Services, Svc
 from liaison.errors import Ambiguous
 from liaison.reports.decision_proof import decision_proof, proof_of, verifier_key
 from liaison.web.error_pages import is_page
@@ -34,7 +34,7 @@ Actor = Annotated[str | None, Query(min_length=1, max_length=256)]
 def decision_proof_file(decision_id: str, svc: Svc, who: Viewer, actor: Actor = None) -> Response:
     """The decision's entry with its inclusion proof and the signed checkpoint, to download."""
     reader = require_reader(who, *RECORD_READERS)
-    vkey = verifier_key(svc.gateway.ledger, svc.settings.key_dir)
+    vkey = _vkey(svc)
     proof = proof_of(svc.gateway, decision_id, reader, actor, vkey)
     name = proof_filename(decision_id)
     headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
@@ -47,7 +47,7 @@ def decision_page(
 ) -> Response:
     """The decision explained, its request, its ledger entry and its proof."""
     reader = require_reader(who, *RECORD_READERS)
-    vkey = verifier_key(svc.gateway.ledger, svc.settings.key_dir)
+    vkey = _vkey(svc)
     try:
         found = decision_proof(svc.gateway, decision_id, reader, actor, vkey)
     except Ambiguous as exc:
@@ -61,6 +61,11 @@ def decision_page(
         "filename": proof_filename(decision_id),
     }
     return page(request, "decision_page.html.j2", context, found)
+
+
+def _vkey(svc: Services) -> str | None:
+    key_dir = svc.settings.key_dir if svc.settings is not None else None
+    return verifier_key(svc.gateway.ledger, key_dir)
 
 
 def proof_href(decision_id: str, actor: str) -> str:
