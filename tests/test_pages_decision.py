@@ -1,7 +1,8 @@
-"""A decision's page and its proof file (issue 11, item 1; docs/pages.md "A decision and its
-proof"): the explanation as the API gives it, no personal data, the ledger entry, a proof
-that the Python ledger code verifies and that fails once anything in it is altered, the
-API's role rules, unknown and ambiguous ids; ``liaison ledger check-proof`` offline."""
+"""A decision's page and its proof file (issue 11, item 1; docs/pages.md, "A decision and
+its proof: `/decisions/{id}`"): the explanation as the API gives it, no personal data, the
+ledger entry, a proof that the Python ledger code verifies and that fails once anything in
+it is altered, the API's role rules, unknown and ambiguous ids; ``liaison ledger
+check-proof`` offline."""
 
 from __future__ import annotations
 

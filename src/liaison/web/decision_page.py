@@ -1,13 +1,14 @@
-"""A decision's page (issue 11, item 1; docs/pages.md "A decision and its proof"):
-``/decisions/{id}?actor=`` shows the decision explained, its request without personal
-data, its ledger entry and its inclusion proof against the latest signed checkpoint, which
-``static/verify.js`` checks in the reader's browser; ``/decisions/{id}/proof.json`` is
-that proof as a file (``liaison.ledger.proof_file``) for ``liaison ledger check-proof``.
+"""A decision's page (issue 11, item 1; docs/pages.md, "A decision and its proof:
+`/decisions/{id}`"): ``/decisions/{id}?actor=`` shows the decision explained, its request
+without personal data, its ledger entry and its inclusion proof against the latest signed
+checkpoint, which ``static/verify.js`` checks in the reader's browser;
+``/decisions/{id}/proof.json`` is that proof as a file (``liaison.ledger.proof_file``) for
+``liaison ledger check-proof``.
 
 Who may read them is the API's rule for ``GET /v1/decisions/{id}``: officers their own
 decisions, supervisors their unit's, auditors all; another's decision is not found. An id
-that names several decisions the reader may read is answered with a page of links, one
-for each actor (409, as the API's ``ambiguous``)."""
+that names several decisions the reader may read is answered with a page of links, one for
+each actor (409, as the API's ``ambiguous``)."""
 
 from __future__ import annotations
 
