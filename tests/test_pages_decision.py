@@ -106,6 +106,21 @@ def test_the_page_explains_the_decision_as_the_api_does(
     assert re.search(rf'<th scope="row">{other["view"]}</th><td class="{other["decision"]}">', text)
 
 
+def test_the_views_as_csv(site: Site, contested: dict[str, Any]) -> None:
+    auditor = site.bearer(KeyRole.AUDITOR)
+    ident = contested["id"]
+    api = site.client.get(f"/v1/decisions/{ident}/explanation", headers=auditor).json()
+    got = site.client.get(f"/decisions/{ident}?format=csv", headers=auditor)
+    assert got.headers["content-type"].startswith("text/csv")
+    lines = got.text.splitlines()
+    assert lines[0] == "view,decision,basis,cites,decided"
+    assert lines[1].startswith(f"{api['view']},{api['decision']},{api['basis']},")
+    assert lines[1].endswith(",True")
+    other = api["other_views"][0]
+    assert lines[2].startswith(f"{other['view']},{other['decision']},")
+    assert other["decision"] != api["decision"]  # contested: the rows disagree
+
+
 def test_the_page_shows_the_ledger_entry_and_no_personal_data(
     site: Site, contested: dict[str, Any]
 ) -> None:

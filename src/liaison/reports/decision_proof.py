@@ -96,6 +96,20 @@ def decision_proof(
     }
 
 
+VIEW_COLUMNS = ("view", "decision", "basis", "cites", "decided")
+
+
+def views_table(explained: dict[str, Any]) -> list[list[Any]]:
+    """The decision under each view, as rows of ``VIEW_COLUMNS``: the view it was decided
+    under first (``decided`` true), then what the others decide for the same request."""
+    e = explained
+    cites = "; ".join(f"{s['directive']} {s['section']}" for s in e["sections"])
+    rows = [[e["view"], e["decision"], e["basis"], cites, True]]
+    for o in e["other_views"]:
+        rows.append([o["view"], o["decision"], o["basis"], "; ".join(o["citations"]), False])
+    return rows
+
+
 def proof_of(
     gw: Gateway, decision_id: str, who: Principal, actor: str | None, vkey: str | None
 ) -> dict[str, Any]:

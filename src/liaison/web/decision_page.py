@@ -21,7 +21,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from liaison.api.deps import RECORD_READERS, Services, Svc
 from liaison.errors import Ambiguous
-from liaison.reports.decision_proof import decision_proof, proof_of, verifier_key
+from liaison.reports.decision_proof import (
+    VIEW_COLUMNS,
+    decision_proof,
+    proof_of,
+    verifier_key,
+    views_table,
+)
 from liaison.web.error_pages import is_page
 from liaison.web.links import decision_href
 from liaison.web.render import HEADERS, page, render_template
@@ -61,7 +67,9 @@ def decision_page(
         "download": proof_href(decision_id, found["actor"]),
         "filename": proof_filename(decision_id),
     }
-    return page(request, "decision_page.html.j2", context, found)
+    table = (VIEW_COLUMNS, views_table(found["explanation"]))
+    filename = f"decision-{proof_filename(decision_id).removesuffix('.proof.json')}-views"
+    return page(request, "decision_page.html.j2", context, found, table=table, filename=filename)
 
 
 def _vkey(svc: Services) -> str | None:
