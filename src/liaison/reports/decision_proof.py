@@ -71,7 +71,10 @@ def entry_proof(
     checkpoint, why = covering_checkpoint(gw.ledger, entry.index)
     if checkpoint is None:
         return None, why
-    proof = gw.ledger.inclusion_proof(entry.index, checkpoint.size)
+    try:
+        proof = gw.ledger.inclusion_proof(entry.index, checkpoint.size)
+    except NotFound as exc:  # a checkpoint beyond the tree: entries were removed
+        return None, str(exc)
     return proof_file(entry.body, proof, checkpoint.note, vkey), ""
 
 
