@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from liaison.web import api_docs, checkpoint_page, directives_page, encounter_page, home, lists, report_pages, signin
+from liaison.web import api_docs, checkpoint_page, decision_page, directives_page, encounter_page, home, lists, report_pages, signin
 
 STATIC = Path(__file__).parent / "static"
 # One router per page module (docs/pages.md); each module holds a module-level ``router``.
@@ -19,6 +19,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     checkpoint_page.router,
     directives_page.router,
     lists.router,
+    decision_page.router,
     encounter_page.router,
     report_pages.router,
 )
