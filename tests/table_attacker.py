@@ -31,7 +31,8 @@ def domains(grid: Grid) -> dict[Var, tuple[int, int]]:
             elif text == "withheld":
                 out[(i, j)] = (11, CAP)
             else:
-                assert isinstance(text, int) and not 1 <= text <= 10, text
+                assert isinstance(text, int), text
+                assert not 1 <= text <= 10, text
                 out[(i, j)] = (text, text)
     return out
 

@@ -63,7 +63,7 @@ def test_the_audit_pins_a_cell_by_its_bounds() -> None:
     # Were the totals (2, 2; 2, 2; 4) shown, the body's cycle could move neither way.
     assert set(exposed((2, 2), values, body)) == set(body)
     # As published, the totals are "<11" too: the cells can all grow together.
-    assert exposed((2, 2), values, {c: True for c in table.cells()}) == []
+    assert exposed((2, 2), values, dict.fromkeys(table.cells(), True)) == []
     assert recovered(protect(table).grid(), truth(table)) == []
 
 

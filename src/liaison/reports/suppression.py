@@ -119,9 +119,7 @@ class Published:
 
 def primary(table: CountTable) -> dict[Cell, Shown]:
     """Every cell of 1 to 10 small, the rest shown."""
-    return {
-        c: Shown.SMALL if 1 <= table.value(c) <= SMALL else Shown.COUNT for c in table.cells()
-    }
+    return {c: Shown.SMALL if 1 <= table.value(c) <= SMALL else Shown.COUNT for c in table.cells()}
 
 
 def protect(table: CountTable) -> Published:
@@ -158,4 +156,5 @@ def _complement(
         if target not in exposed(size, values, {**hidden, cell: False}, only=target):
             return cell
     near = [c for c in candidates if c[0] == target[0] or c[1] == target[1]]
-    return (near or candidates or [None])[0]
+    found = near or candidates
+    return found[0] if found else None
