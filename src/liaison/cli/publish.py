@@ -1,5 +1,5 @@
 """``liaison publish DIR``: the public figures as files a city can post (issue 11, item 2;
-docs/pages.md, "Public"; ``liaison.reports.public_files``), counted up to a signed
+docs/pages.md, "Publishing the files"; ``liaison.reports.public_files``), counted up to a signed
 checkpoint over a period, with a manifest signed by the ledger key; and
 ``liaison publish verify DIR --key VKEY_FILE``: a reader's check of such a folder.
 

@@ -1,6 +1,6 @@
 """The public figures as files a city can post (issue 11, item 2: "``liaison publish DIR``:
 CSV and JSON plus a manifest signed with the ledger key naming the checkpoint";
-docs/pages.md, "Public").
+docs/pages.md, "Publishing the files").
 
 The folder holds, for each public table (``public_tables``), ``ID.csv`` (cells a
 spreadsheet would read as formulas prefixed ``'``) and ``ID.json`` (the table, its

@@ -1,4 +1,4 @@
-"""The public figures (issue 11, item 2; docs/pages.md, "Public"): aggregates only, no
+"""The public figures (issue 11, item 2; docs/pages.md, "The tables"): aggregates only, no
 person-level data, each naming the checkpoint (size, root) it was computed from and the
 period; small counts suppressed with complementary suppression (``suppression.protect``).
 

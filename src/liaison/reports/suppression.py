@@ -2,7 +2,7 @@
 shown as "<11", so that no published figure singles out a handful of people; and, in a
 table of counts with its row and column totals, *complementary* suppression, so that no
 hidden count can be worked out from the figures published beside it (docs/pages.md,
-"Public").
+"Small cells").
 
 A ``CountTable`` is published cell by cell, its totals included (a total is a cell too):
 

@@ -1,4 +1,4 @@
-"""``/public``: the public transparency page (issue 11, item 2; docs/pages.md, "Public").
+"""``/public``: the public transparency page (issue 11, item 2; docs/pages.md, "The tables").
 
 No key is needed and every reader sees the same: the public figures
 (``liaison.reports.public_tables``) over the newest signed checkpoint and the period asked
