@@ -101,7 +101,7 @@ def test_the_page_needs_no_key_and_hides_every_small_count(site: Site) -> None:
         if count is None:
             assert text in HIDDEN or text in ("yes", "no"), text
     assert 'aria-describedby="legend-small"' in page.text
-    assert "a count from 1 to 10" in page.text
+    assert "A count from 1 to 10, not shown" in page.text
 
 
 def test_each_table_names_its_checkpoint_and_period(site: Site) -> None:
