@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from conftest import BACKENDS, database_url
 from liaison.gateway.roles import KeyRole
 from liaison.reports import public_tables, report_run
 from liaison.reports.public_tables import spreadsheet_safe
@@ -25,10 +26,14 @@ HTML = {"Accept": "text/html"}
 HIDDEN = ("<11", "withheld")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with demo_site(tmp_path_factory.mktemp("pages-public")) as built:
-        yield built
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("pages-public")
+    for url in database_url(request.param, folder):
+        with demo_site(folder, url) as built:
+            yield built
 
 
 class Cells(HTMLParser):

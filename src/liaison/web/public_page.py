@@ -1,7 +1,8 @@
 """``/public``: the public transparency page (issue 11, item 2; docs/pages.md, "The tables").
 
 No key is needed and every reader sees the same: the public figures
-(``liaison.reports.public_tables``) over the newest signed checkpoint and the period asked
+(``liaison.reports.public_tables``) over the newest kept signed checkpoint (none is signed
+for the page) and the period asked
 (``?from=&to=``, RFC 3339 with offset; default: all), each table naming the checkpoint; small
 counts suppressed. ``?format=json``: every table; ``?format=csv&table=ID`` or
 ``/public/ID.csv``: one. Computed once per checkpoint and period (``web.cache.CACHE``).
@@ -29,7 +30,10 @@ def figures(request: Request) -> PublicFigures:
     services = request.app.state.services
     gateway = services.gateway
     asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
-    where = report_run.scope(gateway.ledger, gateway.policy, asked, None)
+    # The newest kept checkpoint, never signed here: the figures change when one is signed.
+    latest = gateway.ledger.latest_checkpoint()
+    size = None if latest is None else latest.size
+    where = report_run.scope(gateway.ledger, gateway.policy, asked, size)
     key = ("public", where.checkpoint.size, where.checkpoint.root, where.start, where.end)
     return CACHE.get(key, lambda: build(where, gateway.index))
 
