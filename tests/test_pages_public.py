@@ -201,6 +201,8 @@ def test_the_figures_are_kept_per_checkpoint_and_period(site: Site) -> None:
         ("/public?format=csv&table=people", "table"),
         ("/public/people.csv", "table"),
         ("/public?from=yesterday", "from"),
+        ("/public?from=2025-09-01T00:00:01-04:00", "from"),
+        ("/public?to=2025-09-15T00:00:00-04:00", "to"),
         ("/public?format=xml", "format"),
     ],
 )

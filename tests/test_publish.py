@@ -123,7 +123,11 @@ def test_a_non_empty_folder_is_refused_unless_forced(site: Site, cli: Cli, copy:
 
 @pytest.mark.parametrize(
     ("args", "field"),
-    [(("--checkpoint", "3"), "checkpoint"), (("--from", "yesterday"), "from")],
+    [
+        (("--checkpoint", "3"), "checkpoint"),
+        (("--from", "yesterday"), "from"),
+        (("--to", "2025-09-02T00:00:00-04:00"), "to"),
+    ],
 )
 def test_bad_options_exit_2_naming_them(
     cli: Cli, tmp_path: Path, args: tuple[str, ...], field: str

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Subquery, func, select, true
 
+from liaison.errors import InvalidRequest
 from liaison.gateway.events import EventKind
 from liaison.model.vocabulary import Action, EncounterKind
 from liaison.reports import report_run
@@ -104,8 +105,28 @@ class PublicFigures:
         return {t.id: t for t in self.tables}[table_id].csv()
 
 
+def whole_months(where: ReportScope) -> None:
+    """Refuse a period that does not start and end at the first instant of a month in the
+    pack's zone (``InvalidRequest`` naming ``from`` or ``to``): figures over periods a day
+    or a second apart would give a small count away by their difference."""
+    zone = where.policy.pack.timezone
+    for field, moment in (("from", where.start), ("to", where.end)):
+        if moment is None:
+            continue
+        local = moment.astimezone(zone)
+        first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if local != first:
+            raise InvalidRequest(
+                field,
+                f"{field}: the public figures are by whole months: the first instant of a "
+                f"month, such as {where.policy.local(first)}",
+            )
+
+
 def build(where: ReportScope, reader: Any = None) -> PublicFigures:
-    """The public figures over ``where`` (its checkpoint and period; every view)."""
+    """The public figures over ``where`` (its checkpoint and period, whole months; every
+    view)."""
+    whole_months(where)
     d, e = decisions.c, events.c
     with where.db.connect() as conn:
         tables = [

@@ -2,10 +2,10 @@
 
 No key is needed and every reader sees the same: the public figures
 (``liaison.reports.public_tables``) over the newest kept signed checkpoint (none is signed
-for the page) and the period asked
-(``?from=&to=``, RFC 3339 with offset; default: all), each table naming the checkpoint; small
-counts suppressed. ``?format=json``: every table; ``?format=csv&table=ID`` or
-``/public/ID.csv``: one. Computed once per checkpoint and period (``web.cache.CACHE``).
+for the page) and the period asked (``?from=&to=``, RFC 3339 with offset, whole months;
+default: all), each table naming the checkpoint; small counts suppressed.
+``?format=json``: every table; ``?format=csv&table=ID`` or ``/public/ID.csv``: one.
+Computed once per checkpoint and period (``web.cache.CACHE``).
 """
 
 from __future__ import annotations
