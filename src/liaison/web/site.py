@@ -8,7 +8,18 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from liaison.web import api_docs, checkpoint_page, decision_page, directives_page, encounter_page, home, lists, public_page, report_pages, signin
+from liaison.web import (
+    api_docs,
+    checkpoint_page,
+    decision_page,
+    directives_page,
+    encounter_page,
+    home,
+    lists,
+    public_page,
+    report_pages,
+    signin,
+)
 
 STATIC = Path(__file__).parent / "static"
 # One router per page module (docs/pages.md); each module holds a module-level ``router``.
