@@ -8,11 +8,11 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from liaison.web import api_docs
+from liaison.web import api_docs, charts
 
 STATIC = Path(__file__).parent / "static"
 # One router per page module (docs/pages.md); each module holds a module-level ``router``.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (api_docs.router,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (api_docs.router, charts.router)
 
 
 def install_pages(app: FastAPI) -> None:
