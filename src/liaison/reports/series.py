@@ -3,10 +3,11 @@ outcome"): how many decisions of each action and outcome (permit, deny) fell on 
 week or month of a period, within a signed checkpoint, a view, and what the reader may read.
 
 Days are calendar days in the pack's zone (D.C.: Eastern), not UTC: a decision at 02:30Z on
-the 15th is the evening of the 14th there. The index is counted per UTC hour (one grouped
-count over the covering index ``ix_decisions_at_cover``, which holds ``at``, ``action``,
-``decision`` and ``view``), and the hours are folded into local days here: the zone's offsets
-are whole hours, so an hour never straddles two local days. Weeks start on Monday.
+the 15th is the evening of the 14th there. Decisions are counted per UTC hour, and the hours
+folded into local days here: the zone's offsets are whole hours, so an hour never straddles
+two local days. An auditor's hours come from the counts kept per checkpoint
+(``liaison.reports.series_hours``); another reader's from one grouped count over what they
+may read (their own records, their unit's). Weeks start on Monday.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, String, func, select
+from sqlalchemy import func, select
 
 from liaison.errors import InvalidRequest
 from liaison.gateway.auth import Principal
+from liaison.gateway.roles import KeyRole
 from liaison.reports.query_filter import DECISION_FILTERS, Filter, where
 from liaison.reports.report_scope import ReportScope
+from liaison.reports.series_hours import HOURS, hour_of, parse_hour
 from liaison.storage.tables import decisions
 
 STEPS = ("day", "week", "month")
@@ -124,17 +127,13 @@ def buckets(first: date, last: date, step: str, zone: tzinfo) -> tuple[Bucket, .
     return tuple(out)
 
 
-def hour_of(engine: Engine) -> ColumnElement[str]:
-    """``YYYY-MM-DD HH`` of a decision's instant in UTC, as each backend writes it."""
-    if engine.dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff', in UTC
-        return func.substr(decisions.c.at, 1, 13, type_=String())
-    return func.to_char(func.timezone("UTC", decisions.c.at), "YYYY-MM-DD HH24", type_=String())
-
-
 def hourly(
     scope: ReportScope, who: Principal, actions: Sequence[str] | None
 ) -> list[tuple[datetime, str, str, int]]:
     """(UTC hour, action, outcome, count) of the decisions in ``scope`` ``who`` may read."""
+    if who.role is KeyRole.AUDITOR:  # everything: folded from the kept counts
+        kept = HOURS.counts(scope.db, scope.checkpoint.size)
+        return kept.select(scope.start, scope.end, scope.view, actions)
     hour = hour_of(scope.db).label("hour")
     wanted = Filter(values=(("action", tuple(actions)),) if actions else ())
     query = (
@@ -144,10 +143,7 @@ def hourly(
     )
     with scope.db.connect() as conn:
         found = conn.execute(query).all()
-    return [
-        (datetime.strptime(h, "%Y-%m-%d %H").replace(tzinfo=UTC), a, o, int(n))
-        for h, a, o, n in found
-    ]
+    return [(parse_hour(h), a, o, int(n)) for h, a, o, n in found]
 
 
 def series(

@@ -1,0 +1,258 @@
+"""Benchmark of the pages (issue 11, item 5: "with 2,000,000 records, each page in <= 300 ms
+p95 server time"): run by ``make bench-pages`` (and ``make bench``); results in
+bench/results/pages.json.
+
+On the year of ``bench/oversight_data.py`` (about 2,000,000 decisions and events, cached in
+bench/.data/), each page of ``PAGES`` is asked of the app ``liaison serve`` runs, in process
+(FastAPI's TestClient: server time, no network), as its reader (the public, or an auditor's
+API key): once cold (``liaison.web.cache.CACHE`` emptied first: what the first reader of a
+new checkpoint would wait for without the warm-up), then ``--runs`` times; p50 and p95 of
+those are compared with 300 ms. A page that answers 404 is reported ``missing`` (not merged
+in this branch yet), not failed: run it again after merging.
+
+The charts' series query is also timed alone, two ways over the same 90 days (``series``):
+grouped per UTC hour and folded into Eastern days in Python (what ``reports.series`` does),
+and grouped by a CASE over each Eastern day's bounds (as ``reports.query.counts`` groups
+months): the numbers of the README's bench paragraph.
+
+Options shrink the run for a quick look (``--records 20000 --runs 5``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, literal, select, text
+
+from liaison.gateway.roles import KeyRole
+from liaison.web.cache import CACHE
+
+sys.path.insert(0, str(Path(__file__).parent))
+from oversight_bench import AUDITOR, eastern, machine, percentiles
+from oversight_data import Dataset, dataset
+
+RESULTS = Path(__file__).parent / "results"
+TARGET_MS = 300
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page asked: its name, path (``{decision}``/``{encounter}`` filled from the data),
+    the status it should answer, and whether it is asked with the auditor's key."""
+
+    name: str
+    path: str
+    status: int = 200
+    signed_in: bool = True
+
+
+MONTH = "from=2025-09-01T00:00:00-04:00&to=2025-10-01T00:00:00-04:00"
+PAGES = (
+    Page("home", "/", signed_in=False),
+    Page("checkpoint", "/checkpoint", signed_in=False),
+    Page("public", "/public", signed_in=False),
+    Page("directives", "/directives", signed_in=False),
+    Page("directive", "/directives/EO-25-005", signed_in=False),
+    Page("charts", "/charts"),
+    Page("charts_week_year", "/charts?from=2025-01-01&to=2025-12-31&step=week"),
+    Page("charts_action_view", "/charts?action=share_information&view=mpd"),
+    Page("charts_svg", "/charts/actions.svg"),
+    Page("decisions", "/decisions"),
+    Page(
+        "decisions_filtered",
+        f"/decisions?action=share_information&recipient_type=federal_immigration&{MONTH}",
+    ),
+    Page("events", "/events"),
+    Page("events_filtered", f"/events?flag=any&{MONTH}"),
+    Page("encounters", "/encounters"),
+    Page("encounters_filtered", f"/encounters?district=3D&{MONTH}"),
+    Page("decision", "/decisions/{decision}"),
+    Page("encounter", "/encounters/{encounter}"),
+    Page("reports", "/reports"),
+    Page("report_council", "/reports/council"),
+)
+
+
+def sample_ids(data: Dataset) -> dict[str, str]:
+    """A decision and an encounter of September 2025 (their pages, with actor / unit)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(data.url)
+    with engine.connect() as conn:
+        decision = conn.execute(
+            text("SELECT id, actor_id FROM decisions WHERE at >= '2025-09-15' ORDER BY at LIMIT 1")
+        ).one()
+        encounter = conn.execute(
+            text("SELECT id, unit FROM encounters WHERE unit IS NOT NULL LIMIT 1")
+        ).one()
+    engine.dispose()
+    return {
+        "decision": f"{decision[0]}?actor={decision[1]}",
+        "encounter": f"{encounter[0]}?unit={encounter[1]}",
+    }
+
+
+def time_page(ask: Callable[[], Any], runs: int, status: int) -> dict[str, Any]:
+    """One page: cold (the cache emptied), then ``runs`` times."""
+    CACHE.clear()
+    started = time.perf_counter()
+    first = ask()
+    cold = round((time.perf_counter() - started) * 1000, 2)
+    if first.status_code == 404 and status != 404:
+        return {"status": 404, "missing": True, "note": "not merged in this branch"}
+    if first.status_code != status:
+        return {"status": first.status_code, "error": first.text[:300], "met": False}
+    spent = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        ask()
+        spent.append(time.perf_counter() - started)
+    stats = percentiles(spent)
+    return {
+        "status": status,
+        "bytes": len(first.content),
+        "cold_ms": cold,
+        "runs": runs,
+        **stats,
+        "target_p95_ms": TARGET_MS,
+        "met": stats["p95_ms"] <= TARGET_MS,
+        "cold_met": cold <= TARGET_MS,
+    }
+
+
+def pages(data: Dataset, runs: int, only: list[str] | None) -> dict[str, Any]:
+    """Every page of ``PAGES`` through the app ``liaison serve`` runs."""
+    from fastapi.testclient import TestClient
+
+    from liaison.api.app import create_app
+    from liaison.api.deps import build_services
+    from liaison.settings import Settings
+
+    settings = Settings(database_url=data.url, key_dir=data.key_dir, checkpoint_interval=0)
+    services = build_services(settings)
+    key, _ = services.keys.create(KeyRole.AUDITOR, "auditor-bench-pages")
+    signed = {**HTML, "Authorization": f"Bearer {key}"}
+    ids = sample_ids(data)
+    out: dict[str, Any] = {}
+    try:
+        with TestClient(create_app(services=services)) as client:
+            for p in PAGES:
+                if only and p.name not in only:
+                    continue
+                path = p.path.format(**ids)
+                headers = signed if p.signed_in else HTML
+                print(f"pages bench: {p.name} {path} ...", file=sys.stderr, flush=True)
+                ask = partial(client.get, path, headers=headers)
+                found = time_page(ask, runs, p.status)
+                out[p.name] = {"path": path, **found}
+    finally:
+        services.gateway.close()
+        services.gateway.db.dispose()
+    return out
+
+
+def series_query(data: Dataset, runs: int) -> dict[str, Any]:
+    """The charts' 90-day series query, per UTC hour (used) and by a CASE per day."""
+    from liaison.reports.query_filter import DECISION_FILTERS, Filter, where
+    from liaison.reports.series import bucket_start, hourly
+    from liaison.storage.tables import decisions
+
+    ledger = data.ledger()
+    engine = ledger.engine
+    first, last = date(2025, 10, 3), date(2025, 12, 31)
+    start, end = eastern(2025, 10, 3), eastern(2026, 1, 1)
+    size = ledger.head()[0]
+
+    def per_hour() -> int:
+        from liaison.reports.report_scope import CheckpointRef, ReportScope
+
+        scope = ReportScope(engine, None, CheckpointRef(size, ""), start, end)  # type: ignore[arg-type]
+        days: dict[tuple[date, str, str], int] = {}
+        for hour, action, outcome, n in hourly(scope, AUDITOR, None):
+            key = (bucket_start(hour.astimezone(start.tzinfo).date(), "day"), action, outcome)
+            days[key] = days.get(key, 0) + n
+        return len(days)
+
+    def per_day_case() -> int:
+        whens = []
+        day = first
+        while day <= last:
+            bound = datetime.combine(day + timedelta(days=1), datetime.min.time(), start.tzinfo)
+            whens.append((decisions.c.at < bound.astimezone(UTC), literal(day.isoformat())))
+            day += timedelta(days=1)
+        bucket = case(*whens, else_=literal(None)).label("day")
+        inner = (
+            select(bucket, decisions.c.action, decisions.c.decision)
+            .where(decisions.c.ledger_index + 0 < size, decisions.c.at >= start)
+            .where(decisions.c.at < end, where(DECISION_FILTERS, Filter(), AUDITOR))
+            .subquery()
+        )
+        query = select(inner.c.day, inner.c.action, inner.c.decision, func.count()).group_by(
+            inner.c.day, inner.c.action, inner.c.decision
+        )
+        with engine.connect() as conn:
+            return len(conn.execute(query).all())
+
+    out = {}
+    for name, run in (("per_utc_hour_folded", per_hour), ("case_per_eastern_day", per_day_case)):
+        answer = run()
+        spent = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            run()
+            spent.append(time.perf_counter() - started)
+        out[name] = {"groups": answer, "runs": runs, **percentiles(spent)}
+    engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=2_000_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--only", action="append", help="a page's name (repeatable)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "pages.json")
+    args = parser.parse_args()
+    print(f"pages bench: the {args.records:,}-record dataset ...", file=sys.stderr)
+    data = dataset(args.records)
+    result: dict[str, Any] = {
+        "benchmark": "pages",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "dataset": data.meta,
+        "target_p95_ms": TARGET_MS,
+    }
+    found = pages(data, args.runs, args.only)
+    result["pages"] = found
+    result["missing"] = [name for name, r in found.items() if r.get("missing")]
+    result["targets_met"] = {n: r["met"] for n, r in found.items() if "met" in r}
+    if not args.only:
+        print("pages bench: the series query ...", file=sys.stderr, flush=True)
+        result["series_query_90_days"] = series_query(data, max(3, args.runs // 3))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    for name, r in found.items():
+        if r.get("missing"):
+            print(f"  {name:24} missing (404)")
+        elif "p95_ms" in r:
+            verdict = "MET" if r["met"] else "MISSED"
+            cold, p50, p95 = r["cold_ms"], r["p50_ms"], r["p95_ms"]
+            print(f"  {name:24} cold {cold:>9} ms  p50 {p50:>8} ms  p95 {p95:>8} ms  {verdict}")
+        else:
+            print(f"  {name:24} status {r['status']} (expected another)")
+    for name, r in result.get("series_query_90_days", {}).items():
+        print(f"  series query {name:22} p50 {r['p50_ms']:>8} ms  p95 {r['p95_ms']:>8} ms")
+
+
+if __name__ == "__main__":
+    main()
