@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select, text
 
 from liaison.gateway.roles import KeyRole
+from liaison.reports.series_hours import HOURS
 from liaison.web.cache import CACHE
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -102,16 +103,25 @@ def sample_ids(data: Dataset) -> dict[str, str]:
     }
 
 
-def time_page(ask: Callable[[], Any], runs: int, status: int) -> dict[str, Any]:
-    """One page: cold (the cache emptied), then ``runs`` times."""
-    CACHE.clear()
+def timed(ask: Callable[[], Any]) -> tuple[Any, float]:
     started = time.perf_counter()
-    first = ask()
-    cold = round((time.perf_counter() - started) * 1000, 2)
+    answer = ask()
+    return answer, round((time.perf_counter() - started) * 1000, 2)
+
+
+def time_page(ask: Callable[[], Any], runs: int, status: int) -> dict[str, Any]:
+    """One page: cold (nothing kept: the page cache and the charts' hour counts emptied),
+    cold again with the hour counts kept (a new parameter, or a checkpoint not warmed),
+    then ``runs`` times."""
+    CACHE.clear()
+    HOURS.clear()
+    first, cold = timed(ask)
     if first.status_code == 404 and status != 404:
         return {"status": 404, "missing": True, "note": "not merged in this branch"}
     if first.status_code != status:
         return {"status": first.status_code, "error": first.text[:300], "met": False}
+    CACHE.clear()
+    _, cache_cold = timed(ask)
     spent = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -122,6 +132,7 @@ def time_page(ask: Callable[[], Any], runs: int, status: int) -> dict[str, Any]:
         "status": status,
         "bytes": len(first.content),
         "cold_ms": cold,
+        "cold_hours_kept_ms": cache_cold,
         "runs": runs,
         **stats,
         "target_p95_ms": TARGET_MS,
@@ -246,8 +257,12 @@ def main() -> None:
             print(f"  {name:24} missing (404)")
         elif "p95_ms" in r:
             verdict = "MET" if r["met"] else "MISSED"
-            cold, p50, p95 = r["cold_ms"], r["p50_ms"], r["p95_ms"]
-            print(f"  {name:24} cold {cold:>9} ms  p50 {p50:>8} ms  p95 {p95:>8} ms  {verdict}")
+            cold, kept = r["cold_ms"], r["cold_hours_kept_ms"]
+            p50, p95 = r["p50_ms"], r["p95_ms"]
+            print(
+                f"  {name:20} cold {cold:>9} ms (hours kept {kept:>8} ms)"
+                f"  p50 {p50:>8} ms  p95 {p95:>8} ms  {verdict}"
+            )
         else:
             print(f"  {name:24} status {r['status']} (expected another)")
     for name, r in result.get("series_query_90_days", {}).items():

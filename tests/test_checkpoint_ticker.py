@@ -111,3 +111,12 @@ class SignedLedger(FakeLedger):
     def checkpoint(self) -> Any:  # type: ignore[override]
         super().checkpoint()
         return type("C", (), {"size": self.signed[-1]})()
+
+
+def test_at_start_the_newest_kept_checkpoint_is_given_to_after() -> None:
+    ledger = SignedLedger(size=3, signed=[3])
+    given: list[int] = []
+    with checkpoint_ticker(cast(Ledger, ledger), 0.01, lambda c: given.append(c.size)):
+        wait_for(lambda: given == [3])
+        ledger.size = 5
+        wait_for(lambda: given == [3, 5])

@@ -1,8 +1,8 @@
 """Signed checkpoints on a schedule (docs/ledger.md, "Checkpoints";
 ``LIAISON_CHECKPOINT_INTERVAL``): while the service runs, a daemon thread signs a new
 checkpoint every interval in which the tree grew, as long as the deployment has a key, and
-then calls ``after`` with it (the pages' warm-up, ``liaison.web.warmup``; its failure is
-logged, never fatal to the ticker)."""
+then calls ``after`` with it (and at start with the newest kept): the pages' warm-up,
+``liaison.web.warmup``. A failure of ``after`` is logged, never fatal to the ticker."""
 
 from __future__ import annotations
 
@@ -41,7 +41,15 @@ def sign_checkpoints(
     ledger: Ledger, interval: float, stop: threading.Event, after: After | None = None
 ) -> None:
     """Sign a checkpoint on a schedule while the tree grows (when a key is present), and
-    give each to ``after``."""
+    give each to ``after`` (first the newest one already signed, if any: after a restart,
+    the pages are warmed before their first reader too)."""
+    if after is not None:
+        try:
+            kept = ledger.latest_checkpoint()
+        except LiaisonError:
+            kept = None
+        if kept is not None:
+            _after(after, kept)
     while not stop.wait(interval):
         if ledger.signer is None:
             return
