@@ -1,4 +1,5 @@
-"""The charts (issue 11, item 1; docs/pages.md, "Charts"): the series counts what the
+"""The charts (issue 11, item 1; docs/pages.md, "Charts: `/charts`"): the series counts
+what the
 records hold (checked against the API's own list of decisions), in Eastern days; the
 directive changes appear; the SVG is XML with a title, a description and links that answer;
 the role rules; bad parameters named; the warm-up after a checkpoint."""
@@ -105,7 +106,7 @@ def test_the_series_counts_what_the_api_lists_to_the_same_reader(site: Site, rol
     assert sum(per_bucket.values()) == sum(expected.values())
 
 
-@pytest.mark.parametrize("role", [KeyRole.AUDITOR, KeyRole.OFFICER])
+@pytest.mark.parametrize("role", [KeyRole.AUDITOR, KeyRole.OFFICER, KeyRole.SUPERVISOR])
 def test_on_postgresql_the_series_counts_what_the_api_lists(pg_site: Site, role: KeyRole) -> None:
     test_the_series_counts_what_the_api_lists_to_the_same_reader(pg_site, role)
 

@@ -5,9 +5,10 @@ week or month of a period, within a signed checkpoint, a view, and what the read
 Days are calendar days in the pack's zone (D.C.: Eastern), not UTC: a decision at 02:30Z on
 the 15th is the evening of the 14th there. Decisions are counted per UTC hour, and the hours
 folded into local days here: the zone's offsets are whole hours, so an hour never straddles
-two local days. An auditor's hours come from the counts kept per checkpoint
-(``liaison.reports.series_hours``); another reader's from one grouped count over what they
-may read (their own records, their unit's). Weeks start on Monday.
+two local days. An auditor's hours, and a supervisor's unit's, come from the counts kept
+per checkpoint (``liaison.reports.series_hours``); an officer's own records (and a
+supervisor's own outside their unit) are counted when asked, through the actor's index.
+Weeks start on Monday.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from liaison.errors import InvalidRequest
 from liaison.gateway.auth import Principal
@@ -130,15 +131,30 @@ def buckets(first: date, last: date, step: str, zone: tzinfo) -> tuple[Bucket, .
 def hourly(
     scope: ReportScope, who: Principal, actions: Sequence[str] | None
 ) -> list[tuple[datetime, str, str, int]]:
-    """(UTC hour, action, outcome, count) of the decisions in ``scope`` ``who`` may read."""
-    if who.role is KeyRole.AUDITOR:  # everything: folded from the kept counts
+    """(UTC hour, action, outcome, count) of the decisions in ``scope`` ``who`` may read:
+    an auditor's, and a supervisor's unit's, from the counts kept per checkpoint; the rest
+    (an officer's own, a supervisor's own outside their unit) counted now."""
+    if who.role is KeyRole.AUDITOR:
         kept = HOURS.counts(scope.db, scope.checkpoint.size)
         return kept.select(scope.start, scope.end, scope.view, actions)
+    if who.role is KeyRole.SUPERVISOR and who.unit is not None:
+        kept = HOURS.counts(scope.db, scope.checkpoint.size)
+        unit = kept.select(scope.start, scope.end, scope.view, actions, who.unit)
+        own = decisions.c.actor_id == who.actor_id
+        elsewhere = or_(decisions.c.unit.is_(None), decisions.c.unit != who.unit)
+        return unit + counted(scope, and_(own, elsewhere), actions)
+    return counted(scope, where(DECISION_FILTERS, Filter(), who), actions)
+
+
+def counted(
+    scope: ReportScope, condition: ColumnElement[bool], actions: Sequence[str] | None
+) -> list[tuple[datetime, str, str, int]]:
+    """(UTC hour, action, outcome, count) of the decisions in ``scope`` under ``condition``."""
     hour = hour_of(scope.db).label("hour")
-    wanted = Filter(values=(("action", tuple(actions)),) if actions else ())
+    wanted = [decisions.c.action.in_(actions)] if actions else []
     query = (
         select(hour, decisions.c.action, decisions.c.decision, func.count())
-        .where(*scope.within(decisions), where(DECISION_FILTERS, wanted, who))
+        .where(*scope.within(decisions), condition, *wanted)
         .group_by(hour, decisions.c.action, decisions.c.decision)
     )
     with scope.db.connect() as conn:
@@ -162,10 +178,13 @@ def series(
         scope.db, scope.policy, scope.checkpoint, spans[0].start, spans[-1].end, scope.view
     )
     index = {b.first: n for n, b in enumerate(spans)}
+    of_hour: dict[datetime, int] = {}  # each hour's bucket, worked out once
     counts: dict[tuple[int, str, str], int] = {}
     for hour, action, outcome, n in hourly(within, who, actions):
-        day = hour.astimezone(zone).date()
-        key = (index[max(bucket_start(day, step), first)], action, outcome)
+        if hour not in of_hour:
+            day = hour.astimezone(zone).date()
+            of_hour[hour] = index[max(bucket_start(day, step), first)]
+        key = (of_hour[hour], action, outcome)
         counts[key] = counts.get(key, 0) + n
     return Series(step, first, last, spans, counts)
 

@@ -1,7 +1,8 @@
-"""Every decision of a signed checkpoint counted per UTC hour, view, action and outcome, kept
+"""Every decision of a signed checkpoint counted per UTC hour, view, action, outcome and unit,
+kept
 in memory and extended checkpoint by checkpoint (issue 11, item 5: each page in <= 300 ms
-with 2,000,000 records): what an auditor's chart of any period is folded from
-(``liaison.reports.series``), without reading the index again.
+with 2,000,000 records): what an auditor's chart of any period, and a supervisor's of their
+unit, is folded from (``liaison.reports.series``), without reading the index again.
 
 The first count of a deployment reads every decision's row in the tree once (one grouped
 count over the covering index ``ix_decisions_at_cover``); each later checkpoint adds only
@@ -23,8 +24,9 @@ from sqlalchemy import ColumnElement, Engine, String, func, select
 
 from liaison.storage.tables import decisions
 
-# (UTC hour, view, action, outcome): how many decisions
-Row = tuple[datetime, str, str, str, int]
+# (UTC hour, view, action, outcome, unit): how many decisions
+Key = tuple[datetime, str, str, str, str | None]
+Row = tuple[datetime, str, str, str, str | None, int]
 DELTA_BY_INDEX = 50_000  # at most this many new entries: read them by ledger_index
 
 
@@ -49,8 +51,8 @@ class HourCounts:
     hours: tuple[datetime, ...] = field(repr=False)
 
     @classmethod
-    def of(cls, size: int, counts: dict[tuple[datetime, str, str, str], int]) -> HourCounts:
-        rows = tuple(sorted((*k, n) for k, n in counts.items()))
+    def of(cls, size: int, counts: dict[Key, int]) -> HourCounts:
+        rows = tuple(sorted(((*k, n) for k, n in counts.items()), key=_order))
         return cls(size, rows, tuple(r[0] for r in rows))
 
     def select(
@@ -59,34 +61,42 @@ class HourCounts:
         end: datetime | None,
         view: str | None,
         actions: Sequence[str] | None,
+        unit: str | None = None,
     ) -> list[tuple[datetime, str, str, int]]:
-        """(hour, action, outcome, count) of the hours in [start, end), of ``view`` and
-        ``actions`` (``None``: all)."""
+        """(hour, action, outcome, count) of the hours in [start, end), of ``view``,
+        ``actions`` and ``unit`` (``None``: all)."""
         low = 0 if start is None else bisect_left(self.hours, start.astimezone(UTC))
         high = len(self.hours) if end is None else bisect_left(self.hours, end.astimezone(UTC))
         return [
             (hour, action, outcome, n)
-            for hour, v, action, outcome, n in self.rows[low:high]
-            if (view is None or v == view) and (actions is None or action in actions)
+            for hour, v, action, outcome, u, n in self.rows[low:high]
+            if (view is None or v == view)
+            and (actions is None or action in actions)
+            and (unit is None or u == unit)
         ]
 
-    def counts(self) -> dict[tuple[datetime, str, str, str], int]:
-        return {(h, v, a, o): n for h, v, a, o, n in self.rows}
+    def counts(self) -> dict[Key, int]:
+        return {(h, v, a, o, u): n for h, v, a, o, u, n in self.rows}
 
 
-def count(engine: Engine, low: int, high: int) -> dict[tuple[datetime, str, str, str], int]:
-    """The decisions of entries in [low, high) per hour, view, action and outcome."""
+def _order(row: Row) -> tuple[datetime, str, str, str, str]:
+    return (row[0], row[1], row[2], row[3], row[4] or "")
+
+
+def count(engine: Engine, low: int, high: int) -> dict[Key, int]:
+    """The decisions of entries in [low, high) per hour, view, action, outcome and unit."""
     index = decisions.c.ledger_index
     if high - low <= DELTA_BY_INDEX:
         bounds = [index >= low, index < high]
     else:  # most of the table: scan the covering index (``+ 0``: not the unique index)
         bounds = [index + 0 >= low, index + 0 < high]
     hour = hour_of(engine).label("hour")
-    keys = (hour, decisions.c.view, decisions.c.action, decisions.c.decision)
+    c = decisions.c
+    keys = (hour, c.view, c.action, c.decision, c.unit)
     query = select(*keys, func.count()).where(*bounds).group_by(*keys)
     with engine.connect() as conn:
         found = conn.execute(query).all()
-    return {(parse_hour(h), v, a, o): int(n) for h, v, a, o, n in found}
+    return {(parse_hour(h), v, a, o, u): int(n) for h, v, a, o, u, n in found}
 
 
 class HourIndex:

@@ -1,5 +1,6 @@
 """``/charts`` and ``/charts/actions.svg`` (issue 11, item 1: "charts of actions over time
-by type and outcome, directive changes marked on the time axis"; docs/pages.md, "Charts"):
+by type and outcome, directive changes marked on the time axis"; docs/pages.md,
+"Charts: `/charts`"):
 permitted and denied decisions per day, week or month as an SVG drawn on the server
 (``liaison.web.chart_svg``), inlined in the page beside the same numbers as a table, each
 count a link to the records behind it. For readers of records (officer, supervisor,
