@@ -46,7 +46,7 @@ def sign_checkpoints(
     if after is not None:
         try:
             kept = ledger.latest_checkpoint()
-        except LiaisonError:
+        except Exception:  # the database unreachable now: the next checkpoint warms them
             kept = None
         if kept is not None:
             _after(after, kept)
