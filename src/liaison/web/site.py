@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from liaison.web import (
     api_docs,
+    charts,
     checkpoint_page,
     decision_page,
     directives_page,
@@ -29,6 +30,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     checkpoint_page.router,
     directives_page.router,
+    charts.router,
     lists.router,
     decision_page.router,
     encounter_page.router,
