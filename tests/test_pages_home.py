@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -83,8 +84,35 @@ def test_the_default_period_is_the_90_days_to_the_newest_record(site: Site) -> N
     )
     lasts = [a["last"] for a in sheet["answers"] if a["last"]]
     assert max(lasts).startswith("2025-09-30")  # the newest record counted is on its last day
-    page = site.client.get("/", headers=HTML).text
+    page = site.client.get("/", headers={**HTML, **site.bearer(KeyRole.AUDITOR)}).text
     assert "the 90 days to\n  2025-09-30" in page or "the 90 days to 2025-09-30" in page
+
+
+def test_the_public_reads_whole_months_that_have_ended(site: Site) -> None:
+    period = _json(site, None)["sheet"]["period"]
+    assert period == {"first_day": "2025-07-01", "last_day": "2025-09-30"}
+    page = site.client.get("/", headers=HTML).text
+    assert "the three whole months to\n  2025-09-30" in page
+
+
+@pytest.mark.parametrize(
+    ("newest", "today", "first", "end"),
+    [
+        ("2025-09-30T22:29:00+00:00", date(2026, 12, 1), "2025-07-01", "2025-10-01"),
+        ("2025-09-30T22:29:00+00:00", date(2025, 9, 30), "2025-06-01", "2025-09-01"),
+        ("2025-10-01T03:00:00+00:00", date(2025, 10, 2), "2025-07-01", "2025-10-01"),
+        ("2026-02-10T12:00:00+00:00", date(2026, 3, 5), "2025-12-01", "2026-03-01"),
+        (None, date(2026, 1, 15), "2025-10-01", "2026-01-01"),
+    ],
+)
+def test_public_period_never_includes_the_month_in_progress(
+    newest: str | None, today: date, first: str, end: str
+) -> None:
+    zone = ZoneInfo("America/New_York")
+    moment = datetime.fromisoformat(newest) if newest else None
+    period = council_sheet.public_period(moment, zone, today)
+    assert period.start == datetime.combine(date.fromisoformat(first), time(), tzinfo=zone)
+    assert period.end == datetime.combine(date.fromisoformat(end), time(), tzinfo=zone)
 
 
 def test_an_auditor_chooses_the_period(site: Site) -> None:

@@ -2,9 +2,13 @@
 page: `/`"): the ``council`` report (``report_council``) over a period of whole days up to a
 signed checkpoint, as each reader may see it.
 
-*Which period.* By default the 90 days to the newest record the checkpoint covers: from
-midnight (in the pack's zone) 90 days before the day after that record's day, to that
-midnight. An auditor may choose another (``from``/``to``).
+*Which period.* For an auditor, by default the 90 days to the newest record the checkpoint
+covers: from midnight (in the pack's zone) 90 days before the day after that record's day,
+to that midnight; an auditor may choose another (``from``/``to``). For everyone else, the
+three whole calendar months to the newest record's month, counting only months that have
+ended (``public_period``): a window moving day by day would let two days' sheets be
+subtracted to reveal one day's records; closed months change only if records of them
+arrive late.
 
 *What the public may see* (everyone but an auditor: ``public``): each question, yes or no,
 and its count published through ``suppression.small_cell`` ("<11" for 1 to 10); no record
@@ -33,6 +37,7 @@ from liaison.reports.suppression import SMALL, small_cell
 from liaison.storage.tables import decisions, events
 
 DAYS = 90
+MONTHS = 3  # the public sheet's whole months
 WITHHELD = "withheld"
 # (subset, superset): every record counted by the first is counted by the second.
 NESTED = (
@@ -73,6 +78,21 @@ def default_period(newest: datetime | None, zone: tzinfo, today: date) -> Period
     last = newest.astimezone(zone).date() if newest is not None else today
     end = _midnight(last + timedelta(days=1), zone)
     return Period(_midnight(last + timedelta(days=1 - DAYS), zone), end)
+
+
+def public_period(newest: datetime | None, zone: tzinfo, today: date) -> Period:
+    """The ``MONTHS`` whole calendar months to the newest record's month (to ``today``'s
+    when there is none), each one ended by ``today``: never the month in progress."""
+    last = newest.astimezone(zone).date() if newest is not None else today
+    month = min(date(last.year, last.month, 1), _months_after(date(today.year, today.month, 1), -1))
+    start = _months_after(month, 1 - MONTHS)
+    return Period(_midnight(start, zone), _midnight(_months_after(month, 1), zone))
+
+
+def _months_after(first: date, months: int) -> date:
+    """The first day of the month ``months`` after ``first``'s (negative: before)."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:

@@ -89,7 +89,11 @@ def _sheet(
         ("newest-record", latest.size, latest.root),
         lambda: council_sheet.newest_record(gw.ledger.engine, latest.size),
     )
-    period = council_sheet.default_period(newest, zone, now_utc().astimezone(zone).date())
+    today = now_utc().astimezone(zone).date()
+    if auditor:
+        period = council_sheet.default_period(newest, zone, today)
+    else:
+        period = council_sheet.public_period(newest, zone, today)
     if any(given.values()):
         period = council_sheet.chosen_period(given, zone, period)
 
