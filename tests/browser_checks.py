@@ -85,14 +85,19 @@ def screenshot(page: Page, name: str, viewport: Viewport) -> Path:
     return path
 
 
-# The elements sticking out to the right of the screen, outside any .table-wrap.
-_OVERFLOWING = """width => [...document.body.querySelectorAll('*')]
-  .filter(e => e.getBoundingClientRect().right > width + 0.5
-               && !e.closest('.table-wrap'))
-  .slice(0, 5)
-  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-            + (e.className && typeof e.className === 'string'
-               ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))"""
+# The innermost elements that stick out to the right of a screen ``width`` wide or whose
+# content overflows them visibly, outside any .table-wrap (which may scroll).
+_OVERFLOWING = """width => {
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + (typeof e.className === 'string' && e.className.trim()
+       ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const wrapped = e => e.parentElement && e.parentElement.closest('.table-wrap');
+  const wide = [...document.body.querySelectorAll('*')].filter(e => !wrapped(e)
+    && (e.getBoundingClientRect().right > width + 0.5
+        || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible'
+            && !['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName))));
+  return wide.filter(e => !wide.some(o => o !== e && e.contains(o))).slice(0, 5).map(name);
+}"""
 
 
 def assert_no_sideways_scroll(page: Page, viewport: Viewport) -> None:

@@ -24,7 +24,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser
-from starlette.routing import Route
+from starlette.routing import Match
 
 from browser_checks import session_of
 from liaison.api.app import create_app
@@ -62,13 +62,16 @@ class Live:
 
     def serves(self, path: str) -> bool:
         """Whether a GET route of the app answers ``path`` (its query aside)."""
-        bare = path.partition("?")[0]
-        return any(
-            isinstance(route, Route)
-            and "GET" in (route.methods or ())
-            and route.path_regex.match(bare) is not None
-            for route in self.app.routes
-        )
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path.partition("?")[0],
+            "root_path": "",
+            "path_params": {},
+            "query_string": b"",
+            "headers": [],
+        }
+        return any(route.matches(scope)[0] is Match.FULL for route in self.app.routes)
 
     def need(self, *paths: str) -> None:
         """Skip the test while a page it needs is not yet built (a route not registered),
