@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run examples test lint typecheck unit bench bench-oversight lock clean
+.PHONY: install run examples test lint typecheck unit bench bench-oversight bench-pages lock clean
 
 install:
 	@scripts/bootstrap.sh
@@ -21,8 +21,9 @@ run: install
 	$(BIN)/liaison demo
 	@$(BIN)/liaison ledger checkpoint > /dev/null
 	@echo
-	@echo "liaison: http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
-	@echo "demo auditor key: $$(cat var/demo-auditor.key)"
+	@echo "liaison: http://$(HOST):$(PORT)/  (the start page: the Council's questions answered)"
+	@echo "         http://$(HOST):$(PORT)/docs  (the API is under /v1; /healthz, /metrics)"
+	@echo "demo auditor key (sign in with it to see the records): $$(cat var/demo-auditor.key)"
 	@echo
 	$(BIN)/liaison serve --host $(HOST) --port $(PORT)
 
@@ -53,11 +54,17 @@ bench: install
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/replay_bench.py
 	$(BIN)/python bench/oversight_bench.py
+	$(BIN)/python bench/pages_bench.py
 
 # Issue 10, item 6: a year of a large department's records (about 2,000,000 decisions and
 # events, made once and cached in bench/.data/), the list pages and counts timed on it.
 bench-oversight: install
 	$(BIN)/python bench/oversight_bench.py
+
+# Issue 11, item 5: each page's server time (cold, p50, p95; target 300 ms) over the same
+# 2,000,000-record year; pages not merged yet are reported missing.
+bench-pages: install
+	$(BIN)/python bench/pages_bench.py
 
 # Re-resolve the pinned, hashed dependency set after editing pyproject.toml.
 lock: install

@@ -144,3 +144,10 @@ def gateway(
     gw = Gateway(policy, Ledger(engine, origin, parse_signer(keypair[0])), engine)
     yield gw
     gw.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last: pytest-playwright's sync API keeps an event loop running
+    in the main thread for the rest of the session, and ``asyncio.run`` (used by tests of
+    the API's body limits) refuses to start inside one."""
+    items.sort(key=lambda item: item.path.parent.name == "browser")  # stable: order kept

@@ -86,3 +86,37 @@ def test_no_key_no_checkpoints_and_no_interval_no_thread() -> None:
         assert threading.active_count() == before
         time.sleep(0.05)
     assert idle.signed == []
+
+
+def test_each_signed_checkpoint_is_given_to_after_and_its_failure_is_not_fatal() -> None:
+    ledger = SignedLedger(size=2)
+    given: list[int] = []
+
+    def after(signed: Any) -> None:
+        given.append(signed.size)
+        if len(given) == 1:
+            raise RuntimeError("a page failed to warm")
+
+    with checkpoint_ticker(cast(Ledger, ledger), 0.01, after):
+        wait_for(lambda: given == [2])
+        ledger.size = 4
+        wait_for(lambda: given == [2, 4])  # the ticker went on after the failure
+    assert ledger.signed == [2, 4]
+
+
+@dataclass
+class SignedLedger(FakeLedger):
+    """A fake ledger whose ``checkpoint`` returns what it signed."""
+
+    def checkpoint(self) -> Any:  # type: ignore[override]
+        super().checkpoint()
+        return type("C", (), {"size": self.signed[-1]})()
+
+
+def test_at_start_the_newest_kept_checkpoint_is_given_to_after() -> None:
+    ledger = SignedLedger(size=3, signed=[3])
+    given: list[int] = []
+    with checkpoint_ticker(cast(Ledger, ledger), 0.01, lambda c: given.append(c.size)):
+        wait_for(lambda: given == [3])
+        ledger.size = 5
+        wait_for(lambda: given == [3, 5])

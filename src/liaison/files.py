@@ -1,4 +1,5 @@
-"""Files readable by their owner only: the database, ``var/``, the key folder.
+"""Files readable by their owner only: the database, ``var/``, the key folder; and a folder
+of files to publish (``write_folder``), written whole or not at all.
 
 Folders are created with mode 0700 and files with mode 0600, whatever the umask (it can
 only remove bits, so each is set again with ``chmod`` after creation). A file is replaced
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 PRIVATE_DIR = 0o700
@@ -84,3 +87,32 @@ def shared_mode(path: Path) -> int | None:
     """The permission bits of ``path`` when group or others have any, else None."""
     mode = stat.S_IMODE(path.stat().st_mode)
     return mode if mode & 0o077 else None
+
+
+PUBLIC_DIR, PUBLIC_FILE = 0o755, 0o644
+
+
+def write_folder(path: Path, files: Mapping[str, bytes], *, replace: bool = False) -> None:
+    """``path`` made a folder holding exactly ``files`` (name -> content), readable by all:
+    written in a temporary folder beside it, then renamed into place, so a failure leaves
+    no half-written folder. An existing ``path`` is replaced only when ``replace`` (or
+    empty); else ``FileExistsError``."""
+    if path.exists() and not replace and (not path.is_dir() or any(path.iterdir())):
+        raise FileExistsError(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    old = temp.with_suffix(".old")
+    try:
+        for name, data in files.items():
+            (temp / name).write_bytes(data)
+            os.chmod(temp / name, PUBLIC_FILE)
+        os.chmod(temp, PUBLIC_DIR)
+        if path.exists():
+            os.replace(path, old)
+        os.replace(temp, path)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        if old.exists() and not path.exists():
+            os.replace(old, path)  # put the old folder back
+        raise
+    shutil.rmtree(old, ignore_errors=True)

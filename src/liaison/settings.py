@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     client (``liaison serve --forwarded-allow-ips``); none by default.
     ``LIAISON_MAX_BODY_BYTES``: the largest request body the API reads (larger: 413).
     ``LIAISON_MAX_BATCH``: the most requests in one batch of ``POST /v1/decisions``.
+    ``LIAISON_SESSION_HOURS``: how long a page session (signing in with an API key at
+    ``/signin``) lasts at most (default 12); ``LIAISON_SESSION_IDLE_MINUTES``: how long it
+    lasts unused (default 30). docs/pages.md, "Who sees what".
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -53,3 +56,5 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = ""
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     max_batch: int = Field(default=MAX_BATCH, ge=1)
+    session_hours: float = Field(default=12.0, gt=0)
+    session_idle_minutes: float = Field(default=30.0, gt=0)

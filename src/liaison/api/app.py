@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -40,6 +41,7 @@ from liaison.api.routes import (
 from liaison.logs import configure as configure_logs
 from liaison.settings import Settings
 from liaison.web.site import install_pages
+from liaison.web.warmup import warm
 
 ROUTERS = (
     health.router,
@@ -96,7 +98,8 @@ def _lifespan(
             gc.freeze()
         built: Services = app.state.services
         interval = (settings or built.settings or Settings()).checkpoint_interval
-        with checkpoint_ticker(built.gateway.ledger, interval):
+        # Each checkpoint the ticker signs warms the default pages (liaison.web.warmup).
+        with checkpoint_ticker(built.gateway.ledger, interval, partial(warm, built)):
             yield
         app.state.services.gateway.close()
 

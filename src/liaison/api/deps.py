@@ -128,6 +128,15 @@ async def principal(
     """The caller's principal. A bad key counts against the client's failure allowance
     (``ratelimit``): over it, 429 instead of 401; a good key is never limited."""
     key = credentials.credentials if credentials else None
+    who = await check_key(request, key)
+    request.state.key_id = who.key_id  # for the request log
+    return who
+
+
+async def check_key(request: Request, key: str | None) -> Principal:
+    """The principal of ``key`` (the API's header, the pages' sign-in form); a bad one is
+    ``Unauthenticated`` and counts against the client's failure allowance (``RateLimited``
+    over it)."""
     found = await services(request)
     client = request.client.host if request.client else ""
     try:
@@ -139,7 +148,6 @@ async def principal(
         if key:
             found.limiter.failed(client)
         raise
-    request.state.key_id = who.key_id  # for the request log
     return who
 
 

@@ -125,11 +125,14 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 def install(app: FastAPI) -> None:
     @app.exception_handler(LiaisonError)
     async def _liaison(request: Request, exc: LiaisonError) -> Response:
-        if is_page(request):
-            return error_page(request, exc.status, exc.code, str(exc))
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
+        if is_page(request):
+            page = error_page(request, exc.status, exc.code, str(exc))
+            if exc.status != 401:  # 401 is a redirect to sign in
+                page.headers.update(headers)
+            return page
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -4,8 +4,9 @@
 ``ledger`` and ``verify``: the tamper-evident ledger and checking it; ``packs``: the pack in
 force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HTTP API;
 ``demo``: the demo history; ``query``: the records queried; ``report``: the reports;
-``replay``: the records decided again under another view or a draft pack. ``common``
-holds what they share, printing errors among it.
+``publish``: the public figures as signed files; ``replay``: the records decided again
+under another view or a draft pack. ``common`` holds what they share, printing errors
+among it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from liaison.cli import (
     keys,
     ledger,
     packs,
+    publish,
     query,
     replay,
     report,
@@ -47,6 +49,7 @@ app.add_typer(keys.keys_app, name="keys")
 app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")
 app.command("report")(report.report)
+app.add_typer(publish.publish_app, name="publish")
 app.command("replay")(replay.replay_command)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

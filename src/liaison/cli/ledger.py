@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liaison.cli.common import fail, fail_on, open_input, open_ledger, valid_text
+from liaison.cli.common import JsonOpt, fail, fail_on, open_input, open_ledger, valid_text
 from liaison.cli.verify import ledger_verify
 from liaison.errors import InvalidRequest, LiaisonError
 
@@ -206,6 +206,42 @@ def ledger_prove_consistency(
     except LiaisonError as exc:
         raise fail_on(exc) from None
     typer.echo(json.dumps({**proof.to_json(), "verified": proof.verifies()}))
+
+
+@ledger_app.command("check-proof")
+def ledger_check_proof(
+    path: Annotated[Path, typer.Argument(help="A proof file (a decision page's proof.json).")],
+    key: Annotated[
+        Path,
+        typer.Option("--key", help="A file holding the log's verifier key, as you saved it."),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check one entry's inclusion proof offline, trusting only your copy of the key.
+
+    The checkpoint must be signed by KEY, the file's tree must be the signed one, the leaf
+    hash must be the body's and the audit path must lead from it to the signed root.
+    Exits 1 when any step fails, 2 when a file cannot be read or is not a proof file."""
+    from liaison.ledger.note_keys import parse_verifier
+    from liaison.ledger.proof_file import check_proof
+
+    try:
+        verifier = parse_verifier(key.read_text(encoding="utf-8").strip())
+        steps = check_proof(json.loads(path.read_text(encoding="utf-8")), verifier)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise fail(f"{exc}", 2) from None
+    except LiaisonError as exc:
+        raise fail_on(exc, 2) from None
+    ok = all(step.ok for step in steps)
+    if as_json:
+        shown = [{"step": s.name, "ok": s.ok, "detail": s.detail} for s in steps]
+        typer.echo(json.dumps({"ok": ok, "steps": shown}))
+    else:
+        for step in steps:
+            typer.echo(f"{'OK  ' if step.ok else 'FAIL'} {step.name}: {step.detail}")
+        typer.echo("VERIFIED: the entry is in the signed tree" if ok else "NOT VERIFIED")
+    if not ok:
+        raise typer.Exit(1)
 
 
 ledger_app.command("verify")(ledger_verify)  # here: `liaison ledger --help` lists it here

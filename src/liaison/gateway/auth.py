@@ -185,6 +185,11 @@ class KeyStore:
             conn.execute(insert(api_keys), [row])
         return key, Principal(key_id, role, actor_id, unit)
 
+    def mac(self, text: str) -> bytes:
+        """HMAC-SHA256 of ``text`` under the server secret (``key_mac``): what else is kept
+        only as a keyed hash (the pages' session tokens, ``liaison.web.sessions``)."""
+        return key_mac(self._secret, text)
+
     def revoke(self, key_id: str) -> bool:
         with write_transaction(self.engine) as conn:
             done = conn.execute(

@@ -31,6 +31,14 @@ from liaison.model.vocabulary import Action
 JOINT_OPERATION = Action.JOINT_OPERATION.value
 JOINT_DENIED = "joint_operation_denied"
 JOINT_NOT_DECIDED = "joint_operation_not_decided"
+# What each flag means (docs/api.md, "Events and flags"): it went ahead with federal
+# immigration partners...
+ENCOUNTER_FLAGS = {
+    JOINT_DENIED: "went ahead with federal immigration partners after its joint_operation "
+    "was denied",
+    JOINT_NOT_DECIDED: "went ahead with federal immigration partners with no joint_operation "
+    "decided (or one decided only afterwards)",
+}
 
 
 @dataclass(frozen=True, slots=True)

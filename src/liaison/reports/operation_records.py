@@ -11,7 +11,7 @@ by its ``encounter_id`` and ``encounter_unit`` (``gateway.encounters.resolve``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,13 @@ class Shown:
         return bool(self.decisions or self.events)
 
 
+def is_operation(kind: str, document: Mapping[str, Any], joint_decided: bool) -> bool:
+    """Whether an encounter of ``kind`` whose row holds ``document`` (its declared agencies)
+    is an operation (module docstring); ``joint_decided``: a ``joint_operation`` decision is
+    filed under it."""
+    return kind == "checkpoint" or joint_decided or with_federal_immigration(document)
+
+
 def operations(conn: Connection, scope: ReportScope) -> list[dict[str, Any]]:
     """The encounter rows that are operations (module docstring), in start order."""
     joint = select(_d.encounter_id, _d.encounter_unit).where(
@@ -69,9 +76,7 @@ def operations(conn: Connection, scope: ReportScope) -> list[dict[str, Any]]:
     found = [
         r
         for r in rows
-        if r["kind"] == "checkpoint"
-        or (r["id"], r["unit"]) in with_joint
-        or with_federal_immigration(json.loads(r["document"]))
+        if is_operation(r["kind"], json.loads(r["document"]), (r["id"], r["unit"]) in with_joint)
     ]
     return sorted(found, key=lambda r: (r["started_at"] is None, r["started_at"], r["id"]))
 

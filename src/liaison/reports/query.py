@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,30 +126,63 @@ def page(
 ) -> Page:
     """The rows after ``cursor`` (or from the first) that ``wanted`` selects and ``who``
     may read, at most ``limit``, each verified against its ledger entry (``listing``:
-    decisions unless named)."""
+    decisions unless named), and the total the filter selects."""
+    listing = listing or DECISIONS
+    items, next_cursor = window(engine, reader, who, wanted, limit, cursor, listing)
+    table = listing.filters.table
+    condition = where(listing.filters, wanted, who)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(table).where(condition))
+        count = int(total.scalar_one())
+    return Page(items, count, next_cursor)
+
+
+def window(
+    engine: Engine,
+    reader: IndexReader,
+    who: Principal,
+    wanted: Filter,
+    limit: int = 100,
+    cursor: str | None = None,
+    listing: Listing | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """``page`` without its total: the verified items, and the cursor of the next page
+    (``None`` on the last)."""
     listing = listing or DECISIONS
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest("limit", f"limit: must be 1 to {MAX_LIMIT}")
     table = listing.filters.table
-    condition = where(listing.filters, wanted, who)
     sort = _sort(listing)
-    query = select(table).where(condition)
+    query = select(table).where(where(listing.filters, wanted, who))
     if cursor is not None:
         kinds = [table.c[c].type.python_type for c in listing.order]
         query = query.where(_after(sort, decode_cursor(cursor, kinds)))
     query = query.order_by(*sort).limit(limit + 1)
     with engine.connect() as conn:
         found = [dict(r._mapping) for r in conn.execute(query)]
-        total = conn.execute(select(func.count()).select_from(table).where(condition))
-        count = int(total.scalar_one())
     more = len(found) > limit
     found = found[:limit]
     items = [listing.item(r) for r in listing.verify(engine, reader, who, found)]
     if not more:
-        return Page(items, count, None)
+        return items, None
     last = found[-1]
     time = last[listing.filters.time] or LAST
-    return Page(items, count, encode_cursor([time, *(last[c] for c in listing.order)]))
+    return items, encode_cursor([time, *(last[c] for c in listing.order)])
+
+
+def every_page(
+    engine: Engine, reader: IndexReader, who: Principal, wanted: Filter, listing: Listing
+) -> Iterator[list[dict[str, Any]]]:
+    """Every row ``wanted`` selects that ``who`` may read, ``MAX_LIMIT`` at a time, each
+    page after the one before as ``window`` walks them (a download of them all: no page
+    is counted, none held after it is given)."""
+    cursor: str | None = None
+    while True:
+        items, cursor = window(engine, reader, who, wanted, MAX_LIMIT, cursor, listing)
+        if items:
+            yield items
+        if cursor is None:
+            return
 
 
 def _sort(listing: Listing) -> list[ColumnElement[Any]]:

@@ -35,12 +35,7 @@ from sqlalchemy import (
 
 from liaison.errors import IntegrityFailure
 from liaison.gateway.auth import Principal
-from liaison.gateway.encounter_flags import (
-    JOINT_DENIED,
-    JOINT_NOT_DECIDED,
-    JOINT_OPERATION,
-    JointDecision,
-)
+from liaison.gateway.encounter_flags import ENCOUNTER_FLAGS, JOINT_OPERATION, JointDecision
 from liaison.gateway.encounters import members
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import instant
@@ -62,7 +57,6 @@ from liaison.reports.query_filter import (
 from liaison.reports.query_json import JsonHas
 from liaison.storage.tables import decisions, encounters, events
 
-ENCOUNTER_FLAGS = (JOINT_DENIED, JOINT_NOT_DECIDED)
 _E = encounters.c
 
 

@@ -28,11 +28,15 @@ CSV_COLUMNS = (
 )
 
 
-def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """``rows`` as CSV with a header of ``columns``; lists joined with ``;``, None empty."""
+def csv_text(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, header: bool = True
+) -> str:
+    """``rows`` as CSV with a header of ``columns`` (``header``: the rows alone, to follow
+    others); lists joined with ``;``, None empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
+    if header:
+        writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
     return out.getvalue()

@@ -7,7 +7,8 @@
 ``values`` (strings, or columns of another table: a join on them; with ``key``: an object
 whose ``key`` is one of them; ``values`` None: any element at all). SQLite reads it with
 ``json_each``, PostgreSQL with ``jsonb_array_elements``; ``path`` and ``key`` are the
-code's own names, ``values`` bound parameters.
+code's own names, ``values`` bound parameters. ``JsonText(column, *path)`` reads the text at
+a path (issue 11: the kind an encounter was opened as, in its first event's record).
 """
 
 from __future__ import annotations
@@ -71,3 +72,29 @@ def _postgresql(element: JsonHas, compiler: SQLCompiler, **kw: Any) -> str:
     item = "j.v #>> '{}'" if element.key is None else f"j.v ->> '{element.key}'"
     where = _values(element, compiler, item, **kw)
     return f"EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS j(v){where})"
+
+
+class JsonText(ColumnElement[str]):
+    """The text at ``path`` (member names) of ``column``'s JSON, or NULL: the same on
+    SQLite (``json_extract``) and PostgreSQL (``#>>``); the names are the code's own."""
+
+    type = String()
+    inherit_cache = False
+
+    def __init__(self, column: ColumnElement[Any], *path: str) -> None:
+        if not path or not all(_NAME.fullmatch(name) for name in path):
+            raise ValueError(f"not a JSON path of member names: {path!r}")
+        self.column = column
+        self.path = path
+
+
+@compiles(JsonText, "sqlite")
+def _sqlite_text(element: JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"json_extract({column}, '$.{'.'.join(element.path)}')"
+
+
+@compiles(JsonText, "postgresql")
+def _postgresql_text(element: JsonText, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"(CAST({column} AS jsonb) #>> '{{{','.join(element.path)}}}')"

@@ -227,3 +227,15 @@ pack_changes = Table(
     Column("reason", Text, nullable=False),
     Column("files", Text, nullable=False),  # the whole pack after the change, JSON {path: text}
 )
+
+# Signed-in sessions of the pages (``liaison.web.sessions``): only HMAC-SHA256 of the cookie's
+# random token under the server secret is kept (as for API keys), with the key it was opened
+# with; a session ends with its key's revocation, its absolute lifetime, or its idle timeout.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # HMAC-SHA256 of the token, hex
+    Column("key_id", String(32), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False, index=True),  # the idle timer
+)

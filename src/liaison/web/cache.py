@@ -55,5 +55,9 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._values)
 
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._values
+
 
 CACHE = PageCache()

@@ -8,11 +8,35 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from liaison.web import api_docs
+from liaison.web import (
+    api_docs,
+    charts,
+    checkpoint_page,
+    decision_page,
+    directives_page,
+    encounter_page,
+    home,
+    lists,
+    public_page,
+    report_pages,
+    signin,
+)
 
 STATIC = Path(__file__).parent / "static"
 # One router per page module (docs/pages.md); each module holds a module-level ``router``.
-PAGE_ROUTERS: tuple[APIRouter, ...] = (api_docs.router,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    api_docs.router,
+    signin.router,
+    home.router,
+    checkpoint_page.router,
+    directives_page.router,
+    charts.router,
+    lists.router,
+    decision_page.router,
+    encounter_page.router,
+    report_pages.router,
+    public_page.router,
+)
 
 
 def install_pages(app: FastAPI) -> None:

@@ -39,7 +39,7 @@ def list_reports(svc: Svc, who: Who) -> dict[str, Any]:
     """The reports there are: each name, title, and where its JSON Schema is published
     (none while the service knows its database disagrees with the ledger: 503)."""
     who.require(KeyRole.AUDITOR)
-    _refuse_on_fault(svc)
+    refuse_on_fault(svc)
     return {
         "reports": [
             {"name": e.name, "title": e.title, "schema": SCHEMA_PATH.format(name=e.name)}
@@ -94,7 +94,7 @@ def get_report(
     entry(name)  # 404 naming the reports there are
     wanted = {"decision": decision, "actor": actor, "directive": directive, "days": days}
     given = report_run.options(name, wanted)
-    _refuse_on_fault(svc)
+    refuse_on_fault(svc)
     gw = svc.gateway
     period = {"from": start, "to": end, "view": view}
     scope = report_run.scope(gw.ledger, gw.policy, period, checkpoint)
@@ -105,7 +105,7 @@ def get_report(
     return Response(body, media_type=report_run.MEDIA_TYPES[format])
 
 
-def _refuse_on_fault(svc: Services) -> None:
+def refuse_on_fault(svc: Services) -> None:
     fault = svc.gateway.rules.fault
     if fault is not None:
         raise IntegrityFailure(f"no report while the database disagrees with the ledger: {fault}")

@@ -1,0 +1,158 @@
+"""A proof file: one ledger entry, its RFC 6962 inclusion proof and the signed checkpoint the
+proof is against, with the verifier key of the log, so that anyone can check the entry was
+recorded with nothing but the file and a verifier key they saved (docs/ledger.md, "Checking
+one entry"; the decision page's ``proof.json`` and ``static/verify.js`` use the same form).
+
+Fields (JSON; hashes and the body in standard base64, RFC 4648 section 4)::
+
+    {"format": "liaison-inclusion-proof/1", "index": 17, "body": "<entry bytes>",
+     "leaf_hash": "...", "proof": ["...", ...], "size": 632, "root": "...",
+     "checkpoint": "<C2SP signed note>", "verifier_key": "<name>+<hex>+<base64>"}
+
+Checking (``check_proof``) trusts nothing in the file but what the reader's key signed:
+
+1. the checkpoint note is signed by the reader's key (C2SP signed-note; ``open_checkpoint``);
+2. the file's ``size`` and ``root`` are the signed checkpoint's;
+3. the leaf hash is ``SHA-256(0x00 || body)`` (RFC 6962 section 2.1), as the file states;
+4. the audit path leads from that leaf at ``index`` to the signed root (RFC 9162 section
+   2.1.3.2, ``merkle.verify_inclusion``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from liaison.errors import InvalidRequest, LiaisonError
+from liaison.ledger import merkle
+from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
+from liaison.ledger.note_keys import Verifier, b64decode_canonical, b64encode
+from liaison.ledger.proofs import InclusionProof
+
+FORMAT = "liaison-inclusion-proof/1"
+
+
+def proof_file(body: bytes, proof: InclusionProof, note: str, vkey: str) -> dict[str, Any]:
+    """The proof file of the entry ``body`` by ``proof``, against the checkpoint ``note``."""
+    return {
+        "format": FORMAT,
+        "index": proof.index,
+        "body": b64encode(body),
+        "leaf_hash": b64encode(proof.leaf_hash),
+        "proof": [b64encode(h) for h in proof.hashes],
+        "size": proof.size,
+        "root": b64encode(proof.root),
+        "checkpoint": note,
+        "verifier_key": vkey,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the check: what was checked, whether it held, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProofFile:
+    index: int
+    size: int
+    body: bytes
+    leaf_hash: bytes
+    root: bytes
+    hashes: list[bytes]
+    note: str
+
+
+def _b64(data: dict[str, Any], field: str) -> bytes:
+    value = data.get(field)
+    raw = b64decode_canonical(value) if isinstance(value, str) else None
+    if raw is None:
+        raise InvalidRequest(field, f"{field}: expected standard base64 text")
+    return raw
+
+
+def _count(data: dict[str, Any], field: str) -> int:
+    value = data.get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRequest(field, f"{field}: expected a non-negative integer")
+    return value
+
+
+def parse_proof_file(data: Any) -> ProofFile:
+    """The file's fields, checked for form (not yet for truth); ``InvalidRequest`` naming
+    the field that is missing or malformed."""
+    if not isinstance(data, dict):
+        raise InvalidRequest(None, "a proof file is a JSON object")
+    if data.get("format") != FORMAT:
+        raise InvalidRequest("format", f"format: expected {FORMAT!r}")
+    hashes = data.get("proof")
+    if not isinstance(hashes, list):
+        raise InvalidRequest("proof", "proof: expected a list of base64 hashes")
+    path = [_b64({"proof": h}, "proof") for h in hashes]
+    note = data.get("checkpoint")
+    if not isinstance(note, str) or not note:
+        raise InvalidRequest("checkpoint", "checkpoint: expected the signed note's text")
+    return ProofFile(
+        _count(data, "index"),
+        _count(data, "size"),
+        _b64(data, "body"),
+        _b64(data, "leaf_hash"),
+        _b64(data, "root"),
+        path,
+        note,
+    )
+
+
+def _signed(note: str, verifier: Verifier) -> tuple[Step, Checkpoint | None]:
+    try:
+        checkpoint = open_checkpoint(note, verifier)
+    except LiaisonError as exc:
+        return Step("signature", False, f"the checkpoint is not signed by {verifier}: {exc}"), None
+    what = f"signed by {verifier}: tree of {checkpoint.size} entries"
+    return Step("signature", True, what), checkpoint
+
+
+def check_proof(data: Any, verifier: Verifier) -> list[Step]:
+    """Each step of checking the proof file ``data`` against ``verifier`` (the reader's own
+    copy of the log's key); the entry is proven when every step holds. ``InvalidRequest``
+    when the file is not a proof file."""
+    got = parse_proof_file(data)
+    signature, checkpoint = _signed(got.note, verifier)
+    steps = [signature]
+    if checkpoint is not None:
+        same = checkpoint.size == got.size and checkpoint.root == got.root
+        steps.append(
+            Step(
+                "checkpoint",
+                same,
+                f"the file's tree ({got.size}, {b64encode(got.root)}) "
+                + ("is" if same else "is NOT")
+                + f" the signed one ({checkpoint.size}, {b64encode(checkpoint.root)})",
+            )
+        )
+    leaf = merkle.leaf_hash(got.body)
+    steps.append(
+        Step(
+            "leaf",
+            leaf == got.leaf_hash,
+            f"SHA-256(0x00 || body) = {b64encode(leaf)}"
+            + ("" if leaf == got.leaf_hash else f", not the file's {b64encode(got.leaf_hash)}"),
+        )
+    )
+    signed_root = checkpoint.root if checkpoint is not None else got.root
+    signed_size = checkpoint.size if checkpoint is not None else got.size
+    included = merkle.verify_inclusion(leaf, got.index, signed_size, got.hashes, signed_root)
+    steps.append(
+        Step(
+            "inclusion",
+            included,
+            f"the audit path of {len(got.hashes)} hashes from entry {got.index} "
+            + ("leads" if included else "does NOT lead")
+            + f" to the root of the tree of {signed_size} entries",
+        )
+    )
+    return steps

@@ -1,0 +1,175 @@
+"""The Council's yes/no sheet on the start page (issue 11, item 1; docs/pages.md, "The start
+page: `/`"): the ``council`` report (``report_council``) over a period of whole days up to a
+signed checkpoint, as each reader may see it.
+
+*Which period.* By default the 90 days to the newest record the checkpoint covers: from
+midnight (in the pack's zone) 90 days before the day after that record's day, to that
+midnight. An auditor may choose another (``from``/``to``).
+
+*What the public may see* (everyone but an auditor: ``public``): each question, yes or no,
+and its count published through ``suppression.small_cell`` ("<11" for 1 to 10); no record
+ids, no dates but the period's, none of the report's breakdowns (refused, carried out, by
+directive, by initiative: with an answer's count they would let a suppressed part be worked
+out by subtraction). Where one question's records are a subset of another's (``NESTED``),
+showing both exactly would reveal their difference: when that difference is from 1 to 10
+the subset's count is withheld (``WITHHELD``) unless it is already suppressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Engine, func, select, union_all
+
+from liaison.errors import InvalidRequest
+from liaison.gateway.index_rows import instant
+from liaison.reports import report_run
+from liaison.reports.report_council import Answer, CouncilReport
+from liaison.reports.report_records import Records
+from liaison.reports.report_scope import ReportScope
+from liaison.reports.suppression import SMALL, small_cell
+from liaison.storage.tables import decisions, events
+
+DAYS = 90
+WITHHELD = "withheld"
+# (subset, superset): every record counted by the first is counted by the second.
+NESTED = (
+    ("share_during_traffic_stops", "share_not_in_custody"),
+    ("status_only_inquiries_carried_out_anyway", "status_only_inquiries"),
+    ("checkpoints_held", "joint_operations_held"),
+    ("joint_operations_without_permit", "joint_operations_held"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """[start, end) in whole days of the pack's zone; ``chosen``: asked for, not the default."""
+
+    start: datetime
+    end: datetime
+    chosen: bool = False
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(microseconds=1)).date()
+
+
+def newest_record(db: Engine, size: int) -> datetime | None:
+    """The instant of the newest decision or event in the tree of ``size``."""
+    parts = [
+        select(func.max(t.c.at).label("at")).where(t.c.ledger_index < size)
+        for t in (decisions, events)
+    ]
+    both = union_all(*parts).subquery()
+    with db.connect() as conn:
+        found = conn.execute(select(func.max(both.c.at))).scalar()
+    return instant(found)
+
+
+def default_period(newest: datetime | None, zone: tzinfo, today: date) -> Period:
+    """The ``DAYS`` days to the newest record's day (to ``today`` when there is none)."""
+    last = newest.astimezone(zone).date() if newest is not None else today
+    end = _midnight(last + timedelta(days=1), zone)
+    return Period(_midnight(last + timedelta(days=1 - DAYS), zone), end)
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+def chosen_period(given: dict[str, str | None], zone: tzinfo, fallback: Period) -> Period:
+    """The period ``from``/``to`` ask for: a date (``2025-08-01``: that day's midnight in
+    the pack's zone; ``to`` is not included) or an RFC 3339 instant with offset; one left
+    out is the default's. ``InvalidRequest`` naming a bad one."""
+    start = (_moment("from", given.get("from"), zone) or fallback.start).astimezone(zone)
+    end = (_moment("to", given.get("to"), zone) or fallback.end).astimezone(zone)
+    if end <= start:
+        raise InvalidRequest("to", "to: must be after from")
+    return Period(start, end, chosen=True)
+
+
+def _moment(name: str, value: str | None, zone: tzinfo) -> datetime | None:
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return _midnight(date.fromisoformat(value), zone)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidRequest(
+            name, f"{name}: a date (2025-08-01) or an RFC 3339 instant with its offset"
+        )
+    return moment
+
+
+def council(scope: ReportScope) -> CouncilReport:
+    """The council report over ``scope`` (``report_run.run``)."""
+    doc = report_run.run("council", scope)
+    assert isinstance(doc, CouncilReport)
+    return doc
+
+
+def full_sheet(doc: CouncilReport, period: Period) -> dict[str, Any]:
+    """The sheet as an auditor reads it: every answer with its exact counts, first and last
+    instants, the queries behind it, refused and carried out."""
+    return {
+        "period": _period(period),
+        "checkpoint": doc.checkpoint.model_dump(),
+        "public": False,
+        "answers": [_full(a) for a in doc.answers],
+    }
+
+
+def _full(a: Answer) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": a.id, "question": a.question, "answer": a.answer, "rule": a.rule}
+    row.update(_records(a))
+    for part in ("denied", "carried_out", "carried_out_despite_denial"):
+        found: Records | None = getattr(a, part)
+        row[part] = None if found is None else _records(found)
+    return row
+
+
+def _records(r: Records) -> dict[str, Any]:
+    return {
+        "kind": r.kind,
+        "count": r.count,
+        "first": r.first,
+        "last": r.last,
+        "query": r.query,
+        "ids": list(r.ids),
+    }
+
+
+def public_sheet(doc: CouncilReport, period: Period) -> dict[str, Any]:
+    """The sheet as everyone but an auditor reads it (the module's docstring)."""
+    exact = {a.id: a.count for a in doc.answers}
+    shown = {a.id: small_cell(a.count) for a in doc.answers}
+    for part, whole in NESTED:
+        exposed = isinstance(shown[part], int) and isinstance(shown[whole], int)
+        if exposed and 1 <= exact[whole] - exact[part] <= SMALL:
+            shown[part] = WITHHELD
+    answers = [
+        {"id": a.id, "question": a.question, "answer": a.answer, "count": shown[a.id]}
+        for a in doc.answers
+    ]
+    return {
+        "period": {k: v for k, v in _period(period).items() if k in ("first_day", "last_day")},
+        "checkpoint": doc.checkpoint.model_dump(),
+        "public": True,
+        "answers": answers,
+    }
+
+
+def _period(period: Period) -> dict[str, Any]:
+    return {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "first_day": period.start.date().isoformat(),
+        "last_day": period.last_day.isoformat(),
+        "days": (period.last_day - period.start.date()).days + 1,
+        "chosen": period.chosen,
+    }

@@ -1,0 +1,80 @@
+"""``/public``: the public transparency page (issue 11, item 2; docs/pages.md, "The tables").
+
+No key is needed and every reader sees the same: the public figures
+(``liaison.reports.public_tables``) over the newest kept signed checkpoint (none is signed
+for the page) and the period asked (``?from=&to=``, RFC 3339 with offset, whole months;
+default: all), each table naming the checkpoint; small counts suppressed.
+``?format=json``: every table; ``?format=csv&table=ID`` or ``/public/ID.csv``: one.
+Computed once per checkpoint and period (``web.cache.CACHE``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from liaison.errors import InvalidRequest
+from liaison.reports import report_run
+from liaison.reports.public_tables import PublicFigures, build, spreadsheet_safe
+from liaison.reports.suppression import MEANING, SHOWN, WITHHELD
+from liaison.web.cache import CACHE
+from liaison.web.render import HEADERS, csv_text, page
+from liaison.web.viewer import Viewer
+
+router = APIRouter()
+
+
+def figures(request: Request) -> PublicFigures:
+    """The public figures of the newest checkpoint over the period asked, kept per
+    checkpoint size and period."""
+    services = request.app.state.services
+    gateway = services.gateway
+    asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
+    # The newest kept checkpoint, never signed here: the figures change when one is signed.
+    latest = gateway.ledger.latest_checkpoint()
+    size = None if latest is None else latest.size
+    where = report_run.scope(gateway.ledger, gateway.policy, asked, size)
+    key = ("public", where.checkpoint.size, where.checkpoint.root, where.start, where.end)
+    return CACHE.get(key, lambda: build(where, gateway.index))
+
+
+def _answer(request: Request, found: PublicFigures, table: str | None) -> Response:
+    if table is not None and table not in found.ids():
+        raise InvalidRequest("table", f"table: one of {', '.join(found.ids())}")
+    wanted = request.query_params.get("format", "html")
+    if wanted == "csv" and table is None:
+        raise InvalidRequest("table", f"table: a CSV is one table, one of {', '.join(found.ids())}")
+    columns, rows = found.csv(table or found.ids()[0])
+    context = {
+        "figures": found,
+        "legend": {"small": (SHOWN, MEANING[SHOWN]), "withheld": (WITHHELD, MEANING[WITHHELD])},
+    }
+    return page(
+        request,
+        "public.html.j2",
+        context,
+        found.to_dict(),
+        table=(columns, spreadsheet_safe(rows)),
+        filename=f"public-{table or found.ids()[0]}",
+    )
+
+
+@router.get("/public")
+def public(request: Request, who: Viewer) -> Response:
+    """The public figures (no key needed; a key changes nothing)."""
+    return _answer(request, figures(request), request.query_params.get("table"))
+
+
+@router.get("/public/{table}.csv")
+def public_csv(request: Request, who: Viewer, table: str) -> Response:
+    """One public table as CSV."""
+    found = figures(request)
+    if table not in found.ids():
+        raise InvalidRequest("table", f"table: one of {', '.join(found.ids())}")
+    columns, rows = found.csv(table)
+    headers = {"Content-Disposition": f'attachment; filename="public-{table}.csv"'}
+    return Response(
+        csv_text(columns, spreadsheet_safe(rows)),
+        media_type="text/csv; charset=utf-8",
+        headers={**HEADERS, **headers},
+    )
