@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +31,6 @@ from liaison.api.app import create_app
 from liaison.gateway.roles import KeyRole
 from site_fixture import Site, demo_site
 
-BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -45,16 +43,6 @@ def chromium_path() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests run last: Playwright's synchronous API keeps an asyncio loop
-    running in the main thread from its first test to the end of the session, and a test
-    that calls ``asyncio.run`` after it would fail ("cannot be called from a running event
-    loop")."""
-    browser = [item for item in items if BROWSER_TESTS in item.path.parents]
-    if browser:
-        items[:] = [item for item in items if BROWSER_TESTS not in item.path.parents] + browser
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from browser_fixtures import BROWSER_TESTS, Live, chromium_path, pytest_collection_modifyitems
+from browser_fixtures import Live, chromium_path
 
 
 @pytest.fixture
@@ -59,24 +59,3 @@ def test_a_page_not_built_is_skipped_naming_its_route_and_a_failure_under_ci(
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match=r"no route for: /decisions$"):
         live.need("/decisions")
-
-
-def test_the_browser_tests_are_run_last() -> None:
-    class Item:
-        def __init__(self, path: Path) -> None:
-            self.path = path
-
-    root = BROWSER_TESTS.parent
-    items = [
-        Item(BROWSER_TESTS / "test_browser_docs.py"),
-        Item(root / "test_bad_input.py"),
-        Item(BROWSER_TESTS / "test_browser_pages.py"),
-        Item(root / "test_api.py"),
-    ]
-    pytest_collection_modifyitems(items)  # type: ignore[arg-type]
-    assert [i.path.name for i in items] == [
-        "test_bad_input.py",
-        "test_api.py",
-        "test_browser_docs.py",
-        "test_browser_pages.py",
-    ]
