@@ -36,6 +36,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -54,6 +55,9 @@ from liaison.storage.types import UTCDateTime
 ZONE = ZoneInfo("America/New_York")
 MAX_LIMIT = 1000
 LAST = datetime(9999, 12, 31, tzinfo=UTC)  # where a row without a time sorts
+# LAST as SQL text, written inline so an index on the order (migration 0013,
+# ``ix_encounters_order``) matches the query's expression: a bound parameter would not.
+LAST_TEXT = "'9999-12-31 00:00:00.000000'"
 Row = dict[str, Any]
 # A page's rows, checked against the ledger and the reader's scope: the rows to serve.
 Verify = Callable[[Engine, IndexReader, Principal, list[Row]], list[Row]]
@@ -189,7 +193,7 @@ def _sort(listing: Listing) -> list[ColumnElement[Any]]:
     table = listing.filters.table
     time: ColumnElement[Any] = table.c[listing.filters.time]
     if table.c[listing.filters.time].nullable:
-        time = func.coalesce(time, literal(LAST, UTCDateTime()))
+        time = func.coalesce(time, literal_column(LAST_TEXT, UTCDateTime()))
     return [time, *(table.c[c] for c in listing.order)]
 
 

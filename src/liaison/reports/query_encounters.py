@@ -125,7 +125,10 @@ def verify(engine: Engine, reader: IndexReader, who: Principal, found: list[Row]
         for table in (events, decisions):
             c = table.c
             mine = tuple_(c.encounter_id, c.encounter_unit).in_(listed)
-            query = select(table).where(mine).order_by(c.ledger_index)
+            # the ids alone as well, and no index to sort by: else SQLite walks the whole
+            # table in ledger order (0.9 s a page over a year of a large department's)
+            ids = c.encounter_id.in_(sorted({i for i, _ in listed}))
+            query = select(table).where(ids, mine).order_by(c.ledger_index + 0)
             stored = [dict(r._mapping) for r in conn.execute(query)]
             checked = reader.verified_many(table.name, stored)
             for row, expected in zip(stored, checked, strict=True):

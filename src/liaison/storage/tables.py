@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from liaison.storage.types import UTCDateTime
@@ -195,6 +196,13 @@ encounters = Table(
     Column("ended_at", UTCDateTime(), nullable=True),
     Column("district", String(64), nullable=True, index=True),
     Column("document", Text, nullable=False),  # place, agencies, declared purpose, outcome
+)
+# Their listing's order (migration 0013): started (never started last), id, unit.
+Index(
+    "ix_encounters_order",
+    text("coalesce(started_at, '9999-12-31 00:00:00.000000')"),
+    encounters.c.id,
+    encounters.c.unit,
 )
 
 api_keys = Table(
