@@ -27,6 +27,7 @@ from liaison.model.timestamps import now_utc
 from liaison.reports import council_sheet, report_run
 from liaison.reports.council_sheet import Period
 from liaison.reports.report_council import CouncilReport
+from liaison.web import warmup
 from liaison.web.cache import CACHE
 from liaison.web.links import page_of_query
 from liaison.web.render import page
@@ -66,6 +67,15 @@ def home(request: Request, who: Viewer) -> Response:
     columns = ["id", "question", "answer", "count"] + (["first", "last"] if auditor else [])
     context = {"data": data, "auditor": auditor, "links": LINKS, "latest": latest}
     return page(request, "home.html.j2", context, data, table=(columns, rows), filename="council")
+
+
+@warmup.warmer("home")
+def warm_home(services: Services, checkpoint: StoredCheckpoint) -> None:
+    """The start page's two default sheets (an auditor's, the published one) over a newly
+    signed ``checkpoint``."""
+    if services.gateway.rules.fault is None:
+        for auditor in (True, False):
+            _sheet(services, checkpoint, {"from": None, "to": None}, auditor)
 
 
 def _may_choose(who: Principal | None, given: dict[str, str | None]) -> None:

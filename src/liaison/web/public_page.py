@@ -13,10 +13,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from liaison.api.deps import Services
 from liaison.errors import InvalidRequest
+from liaison.ledger.signing import StoredCheckpoint
 from liaison.reports import report_run
 from liaison.reports.public_tables import PublicFigures, build, spreadsheet_safe
 from liaison.reports.suppression import MEANING, SHOWN, WITHHELD
+from liaison.web import warmup
 from liaison.web.cache import CACHE
 from liaison.web.render import HEADERS, csv_text, page
 from liaison.web.viewer import Viewer
@@ -28,11 +31,21 @@ def figures(request: Request) -> PublicFigures:
     """The public figures of the newest checkpoint over the period asked, kept per
     checkpoint size and period."""
     services = request.app.state.services
-    gateway = services.gateway
     asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
     # The newest kept checkpoint, never signed here: the figures change when one is signed.
-    latest = gateway.ledger.latest_checkpoint()
-    size = None if latest is None else latest.size
+    latest = services.gateway.ledger.latest_checkpoint()
+    return figures_of(services, asked, None if latest is None else latest.size)
+
+
+@warmup.warmer("public")
+def warm_public(services: Services, checkpoint: StoredCheckpoint) -> None:
+    """The default public figures (every period) over a newly signed ``checkpoint``."""
+    figures_of(services, {"from": None, "to": None}, checkpoint.size)
+
+
+def figures_of(services: Services, asked: dict[str, str | None], size: int | None) -> PublicFigures:
+    """The public figures over the checkpoint of ``size`` and the period ``asked``."""
+    gateway = services.gateway
     where = report_run.scope(gateway.ledger, gateway.policy, asked, size)
     key = ("public", where.checkpoint.size, where.checkpoint.root, where.start, where.end)
     return CACHE.get(key, lambda: build(where, gateway.index))
