@@ -84,6 +84,17 @@ def test_the_councils_counts_link_to_the_records_behind_them(site: Site) -> None
         assert href.startswith(("/decisions?", "/events?", "/encounters?"))
 
 
+def test_long_id_lists_show_three_and_the_rest_on_demand(site: Site) -> None:
+    page = site.client.get("/reports/council", headers=auditor(site)).text
+    api = site.client.get("/v1/reports/council", headers=site.bearer(KeyRole.AUDITOR)).json()
+    long = [a["ids"] for a in api["answers"] if len(a["ids"]) > 3]
+    assert long, "the demo has answers with more than three records"
+    for ids in long:
+        summary = f"{'; '.join(ids[:3])} and {len(ids) - 3:,} more"
+        assert f"<details><summary>{html.escape(summary)}</summary>" in page
+        assert f"</summary>{html.escape('; '.join(ids))}</details>" in page
+
+
 @pytest.mark.parametrize("fmt", ["html", "csv", "pdf", "json"])
 def test_downloads_are_the_apis_renderings(site: Site, fmt: str) -> None:
     got = site.client.get(f"/reports/council?format={fmt}", headers=auditor(site))

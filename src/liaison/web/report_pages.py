@@ -73,6 +73,10 @@ class Cell:
     text: str
     href: str | None = None
     numeric: bool = False
+    more: str | None = None  # a long list's every item, shown when the reader opens it
+
+
+SHOWN_ITEMS = 3  # of a longer list (record ids), the first shown; the rest on demand
 
 
 @router.get("/reports")
@@ -196,10 +200,23 @@ def _rows(table: Table, zone: str) -> list[list[Cell]]:
                 cells.append(Cell(number(value), link, numeric=True))
             elif isinstance(value, str) and _INSTANT.fullmatch(value):
                 cells.append(Cell(when(value, zone)))
+            elif len(items := _items(column, value)) > SHOWN_ITEMS:
+                first = "; ".join(items[:SHOWN_ITEMS])
+                shown = f"{first} and {len(items) - SHOWN_ITEMS:,} more"
+                cells.append(Cell(shown, more="; ".join(items)))
             else:
                 cells.append(Cell(cell(value)))
         out.append(cells)
     return out
+
+
+def _items(column: str, value: Any) -> list[str]:
+    """A list cell's items: a list's, or the ids a column of ids holds (space-separated)."""
+    if isinstance(value, list):
+        return [cell(v) for v in value]
+    if isinstance(value, str) and column.endswith("ids"):
+        return value.split()
+    return []
 
 
 def _download(doc: ReportDocument, fmt: str) -> Response:
