@@ -17,6 +17,7 @@ import pytest
 from conftest import BACKENDS, database_url
 from liaison.gateway.roles import KeyRole
 from liaison.reports import public_tables, report_run
+from liaison.reports.council_sheet import NESTED
 from liaison.reports.public_tables import spreadsheet_safe
 from liaison.web.cache import CACHE
 from site_fixture import Site, demo_site
@@ -167,6 +168,16 @@ def test_no_hidden_cell_of_the_demo_can_be_recovered(site: Site) -> None:
         hidden += sum(v in HIDDEN for row in published for v in row)
         assert recovered(published, truth) == [], table.id
     assert hidden > 0
+
+
+def test_the_councils_counts_are_published_as_the_start_page_publishes_them(site: Site) -> None:
+    public = site.client.get("/public?format=json").json()
+    council = {a["id"]: a["count"] for a in public["council"]}
+    home = site.client.get("/?format=json").json()["sheet"]["answers"]
+    assert council == {a["id"]: a["count"] for a in home}  # one period with the demo
+    for part, whole in NESTED:
+        if isinstance(council[part], int) and isinstance(council[whole], int):
+            assert not 1 <= council[whole] - council[part] <= 10, (part, whole)
 
 
 def test_a_key_changes_nothing(site: Site) -> None:

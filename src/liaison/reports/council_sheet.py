@@ -166,22 +166,28 @@ def _records(r: Records) -> dict[str, Any]:
 
 def public_sheet(doc: CouncilReport, period: Period) -> dict[str, Any]:
     """The sheet as everyone but an auditor reads it (the module's docstring)."""
+    return {
+        "period": {k: v for k, v in _period(period).items() if k in ("first_day", "last_day")},
+        "checkpoint": doc.checkpoint.model_dump(),
+        "public": True,
+        "answers": published_answers(doc),
+    }
+
+
+def published_answers(doc: CouncilReport) -> list[dict[str, Any]]:
+    """Each question, yes or no, and its count as published: ``small_cell``, and a subset's
+    count ``WITHHELD`` where its difference from its superset's is from 1 to 10 (the start
+    page and ``/public`` alike)."""
     exact = {a.id: a.count for a in doc.answers}
     shown = {a.id: small_cell(a.count) for a in doc.answers}
     for part, whole in NESTED:
         exposed = isinstance(shown[part], int) and isinstance(shown[whole], int)
         if exposed and 1 <= exact[whole] - exact[part] <= SMALL:
             shown[part] = WITHHELD
-    answers = [
+    return [
         {"id": a.id, "question": a.question, "answer": a.answer, "count": shown[a.id]}
         for a in doc.answers
     ]
-    return {
-        "period": {k: v for k, v in _period(period).items() if k in ("first_day", "last_day")},
-        "checkpoint": doc.checkpoint.model_dump(),
-        "public": True,
-        "answers": answers,
-    }
 
 
 def _period(period: Period) -> dict[str, Any]:

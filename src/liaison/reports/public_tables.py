@@ -11,8 +11,11 @@ checkpoint's tree, the period on the record's instant), by calendar month in D.C
 
 Each table counts records no other table counts, so no table's figures bound another's
 hidden ones. The Council's questions (the ``council`` report, ``report_run``) are published
-as yes or no and each answer's count (``small_cell``) only: none of its sub-counts (refused,
-carried out, by citation or initiative), which beside the count could give a small one away.
+as yes or no and each answer's count only, as the start page publishes them
+(``council_sheet.published_answers``: ``small_cell``, and a question's count withheld where
+it and the count of the question it is a part of differ by 1 to 10): none of its sub-counts
+(refused, carried out, by citation or initiative), which beside the count could give a
+small one away.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from liaison.errors import InvalidRequest
 from liaison.gateway.events import EventKind
 from liaison.model.vocabulary import Action, EncounterKind
 from liaison.reports import report_run
+from liaison.reports.council_sheet import published_answers
 from liaison.reports.query import _month
 from liaison.reports.query_json import JsonText
 from liaison.reports.report_council import CouncilReport
 from liaison.reports.report_scope import ReportScope
-from liaison.reports.suppression import MEANING, CountTable, Published, protect, small_cell
+from liaison.reports.suppression import MEANING, CountTable, Published, protect
 from liaison.storage.tables import decisions, events
 
 TableRows = tuple[list[str], list[list[Any]]]
@@ -150,10 +154,7 @@ def build(where: ReportScope, reader: Any = None) -> PublicFigures:
         ]  # fmt: skip
     report = report_run.run(COUNCIL, where, reader)
     assert isinstance(report, CouncilReport)
-    council = [
-        {"id": a.id, "question": a.question, "answer": a.answer, "count": small_cell(a.count)}
-        for a in report.answers
-    ]
+    council = published_answers(report)  # as the start page publishes them
     return PublicFigures(where.checkpoint.to_dict(), where.period(), tables, council)
 
 
