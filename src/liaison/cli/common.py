@@ -39,6 +39,16 @@ InputArg = Annotated[
     str, typer.Argument(help="File of one JSON request or JSON lines; '-' for standard input.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+# A period and a checkpoint counted up to (`liaison report`, `liaison publish`).
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="From this instant (RFC 3339, with offset).")
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Before this instant (RFC 3339, with offset).")
+]
+CheckpointOpt = Annotated[
+    int | None, typer.Option("--checkpoint", help="Count up to this kept checkpoint (its size).")
+]
 
 
 # -- failing ----------------------------------------------------------------------------

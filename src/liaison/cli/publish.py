@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from liaison.cli.common import fail, fail_on, open_ledger
+from liaison.cli.common import CheckpointOpt, FromOpt, ToOpt, fail, fail_on, open_ledger
 from liaison.errors import InvalidRequest, LiaisonError
 
 
@@ -40,16 +40,9 @@ publish_app = typer.Typer(
 @publish_app.command("write")
 def write(
     folder: Annotated[Path, typer.Argument(help="The folder to write (created).")],
-    start: Annotated[
-        str | None, typer.Option("--from", help="From this instant (RFC 3339, with offset).")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="Before this instant (RFC 3339, with offset).")
-    ] = None,
-    checkpoint: Annotated[
-        int | None,
-        typer.Option("--checkpoint", help="Count up to this kept checkpoint (its size)."),
-    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    checkpoint: CheckpointOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace DIR if it exists and is not empty.")
     ] = False,

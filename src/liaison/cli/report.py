@@ -13,18 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from liaison.cli.common import fail, fail_on, open_ledger
+from liaison.cli.common import CheckpointOpt, FromOpt, ToOpt, fail, fail_on, open_ledger
 from liaison.errors import InvalidRequest, LiaisonError, NotFound
 
 
 def report(
     name: Annotated[str, typer.Argument(help="The report: council, annual-24-211.07d, ...")],
-    start: Annotated[
-        str | None, typer.Option("--from", help="From this instant (RFC 3339, with offset).")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="Before this instant (RFC 3339, with offset).")
-    ] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
     view: Annotated[
         str | None, typer.Option("--view", help="Only decisions made under this view.")
     ] = None,
@@ -32,10 +28,7 @@ def report(
     output: Annotated[
         Path | None, typer.Option("--output", help="Write to this file (default: stdout).")
     ] = None,
-    checkpoint: Annotated[
-        int | None,
-        typer.Option("--checkpoint", help="Count up to this kept checkpoint (its size)."),
-    ] = None,
+    checkpoint: CheckpointOpt = None,
     decision: Annotated[
         str | None, typer.Option("--decision", help="authority: this decision's chain too.")
     ] = None,
