@@ -148,7 +148,10 @@ def test_append_get_checkpoint_and_proofs(env: Path, tmp_path: Path, engine: Eng
     assert missing.exit_code == 1
     assert "no ledger entry 7" in missing.stderr
 
-    note = ok("ledger", "checkpoint").stdout.rstrip("\n") + "\n"
+    note = ok("ledger", "checkpoint").stdout  # byte for byte as signed (issue 12, item 5)
+    assert note == ledger.latest_checkpoint().note  # type: ignore[union-attr]
+    assert note.endswith("\n")
+    assert not note.endswith("\n\n")
     cp = open_checkpoint(note, parse_verifier(vkey), ORIGIN)
     assert (cp.size, cp.root) == (7, rfc6962.root_hash(bodies))
     repeated = ok("ledger", "checkpoint", "--every", "0", "--count", "2").stdout

@@ -165,7 +165,8 @@ def ledger_checkpoint(
         int | None, typer.Option("--count", help="With --every: stop after N.")
     ] = None,
 ) -> None:
-    """Sign and keep a checkpoint of the current tree (now, or on a schedule); print it."""
+    """Sign and keep a checkpoint of the current tree (now, or on a schedule); print its
+    signed note exactly as signed (C2SP signed-note bytes: nothing added)."""
     ledger = open_ledger()
     made = 0
     while True:
@@ -173,7 +174,7 @@ def ledger_checkpoint(
             cp = ledger.checkpoint()
         except LiaisonError as exc:
             raise fail_on(exc) from None
-        typer.echo(cp.note)
+        typer.echo(cp.note, nl=False)  # the note ends with its own newline
         made += 1
         if every is None or (count is not None and made >= count):
             return
