@@ -41,11 +41,12 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
-# PostgreSQL and Debian's chromium for the tests: installed (apt-get) and started by the
-# scripts when missing.
+# PostgreSQL, Debian's chromium and Go (with golang.org/x/mod, for the interop tests) for
+# the tests: installed (apt-get) and started by the scripts when missing.
 unit:
 	LIAISON_TEST_PG_URL=$$(scripts/ensure-postgres.sh) && export LIAISON_TEST_PG_URL && \
 	LIAISON_CHROMIUM=$$(scripts/ensure-chromium.sh) && export LIAISON_CHROMIUM && \
+	LIAISON_GO=$$(scripts/ensure-go.sh) && export LIAISON_GO && \
 	$(BIN)/pytest
 
 bench: install
