@@ -127,16 +127,27 @@ def verify_bundle_command(
     ] = None,
     as_json: JsonOpt = False,
     structure_only: StructureOnly = False,
+    trusted: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trusted",
+            help="A signed checkpoint you saved yourself (repeatable): the bundle must extend it.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
 
     Exits 1 when anything is wrong, when no signed checkpoint covers its entries and
     when it holds none (unless --structure-only); entries after the latest verified
-    checkpoint are reported as not authenticated."""
+    checkpoint are reported as not authenticated. Each --trusted checkpoint (a signed
+    note saved earlier, e.g. from /checkpoint) must be signed by the key and be a state
+    of the bundle's log: a history rewritten after it, or cut before it, fails."""
     from liaison.ledger.bundle import verify_bundle
 
     try:
-        report, header = verify_bundle(path, vkey, structure_only=structure_only)
+        saved = [file.read_text(encoding="utf-8") for file in trusted or []]
+        report, header = verify_bundle(path, vkey, structure_only=structure_only, trusted=saved)
     except LiaisonError as exc:
         raise fail_on(exc) from None
     except OSError as exc:

@@ -20,7 +20,7 @@ import binascii
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -100,13 +100,23 @@ def _lines(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def verify_bundle(
-    path: Path, vkey: str | None = None, *, structure_only: bool = False
+    path: Path,
+    vkey: str | None = None,
+    *,
+    structure_only: bool = False,
+    trusted: Sequence[str] = (),
 ) -> tuple[Report, dict[str, Any]]:
     """Check a bundle with nothing else: every entry, every checkpoint, the header's head.
 
     A bundle with entries that no verified checkpoint covers fails (``LogChecker``); the
     entries after its latest verified checkpoint are reported as not authenticated.
-    ``structure_only``: the checkpoints are neither checked nor required."""
+    ``structure_only``: the checkpoints are neither checked nor required. ``trusted``:
+    signed checkpoints the verifier saved itself (issue 12, item 2), checked as the
+    bundle's own are: signed by the key, and the bundle's entries must make each one's
+    root at its size, so a history rewritten after it (and signed again) fails, and so
+    does a bundle that ends before it."""
+    if trusted and structure_only:
+        raise BundleError("--trusted checkpoints are checked: not with --structure-only")
     with _open(path, "r") as handle:
         lines = _lines(handle)
         _, header = next(lines, (0, {}))
@@ -117,7 +127,7 @@ def verify_bundle(
             raise BundleError("line 1: the bundle names no verifier key; pass --vkey")
         verifier = parse_verifier(key)
         origin = header.get("origin")
-        notes: list[tuple[int, str]] = []
+        notes: list[tuple[int, str]] = [(claimed_size(note), note) for note in trusted]
         checker: LogChecker | None = None
         for number, item in lines:
             if "checkpoint" in item:
