@@ -136,7 +136,7 @@ def standing(
     end: datetime | None,
 ) -> ViewStanding:
     """``directive`` under ``view`` over the period whose check instants are ``at``."""
-    found = [_status(policy, directive, view, moment) for moment in at]
+    found = [status_at(policy, directive, view, moment) for moment in at]
     spans: list[list[datetime | None]] = []
     for n, status in enumerate(found):
         before = found[n - 1].in_force if n else False
@@ -160,7 +160,8 @@ def standing(
     )
 
 
-def _status(policy: PolicyEngine, directive: str, view: str, at: datetime) -> Status:
+def status_at(policy: PolicyEngine, directive: str, view: str, at: datetime) -> Status:
+    """``directive``'s status at ``at`` under ``view``: from the engine's regime there."""
     for status in policy.regime(at, view).statuses:
         if status.directive.id == directive:
             return status
