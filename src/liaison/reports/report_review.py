@@ -21,12 +21,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Connection, exists, func, select
+from sqlalchemy import Connection, func, select
 
 from liaison.gateway.recording import EVENT_FLAGS
 from liaison.reports.report_document import ReportDocument, Table
 from liaison.reports.report_head import head
-from liaison.reports.report_records import link
+from liaison.reports.report_records import INQUIRIES, STATUS, link, mixed_inquiry
 from liaison.reports.report_review_tables import review_tables
 from liaison.reports.report_scope import ReportScope
 from liaison.reports.view_disagreements import MAX_IDS, compare
@@ -34,8 +34,6 @@ from liaison.storage.tables import decision_citations, decision_purposes, decisi
 
 NAME = "review"
 TITLE = "What an auditor must look at"
-STATUS = "immigration_status"
-INQUIRIES = ("database_inquiry", "verbal_inquiry")
 # Why a recorded action stands out (``gateway.recording.flag_of``), in the order it checks.
 _e, _d = events.c, decisions.c
 
@@ -184,23 +182,10 @@ def _flagged(conn: Connection, scope: ReportScope) -> list[FlaggedActions]:
     return out
 
 
-def _naming_status(*, beside: bool) -> ColumnElement[bool]:
-    """The decision names ``immigration_status``, with another purpose (``beside``) or
-    alone: driven from the purpose index (few decisions name it), not from ``decisions``."""
-    status, other = decision_purposes.alias("status_p"), decision_purposes.alias("other_p")
-    more = exists(
-        select(other.c.ledger_index).where(
-            other.c.ledger_index == status.c.ledger_index, other.c.purpose != STATUS
-        )
-    )
-    named = select(status.c.ledger_index).where(status.c.purpose == STATUS)
-    return _d.ledger_index.in_(named.where(more if beside else ~more))
-
-
 def _mixed(conn: Connection, scope: ReportScope) -> MixedPurposes:
     """Inquiries naming immigration_status beside another purpose: a small set, read once
     (found from the purpose index), then their citations and purposes by ledger index."""
-    mixed = [*scope.within(decisions), _d.action.in_(INQUIRIES), _naming_status(beside=True)]
+    mixed = [*scope.within(decisions), mixed_inquiry()]
     query = select(_d.ledger_index, _d.id, _d.action, _d.decision, _d.at).where(*mixed)
     found = conn.execute(query.order_by(_d.at, _d.ledger_index)).all()
     outcome = {int(r.ledger_index): (r.action, r.decision) for r in found}
