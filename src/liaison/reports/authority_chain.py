@@ -14,18 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from liaison.policy.directives import Directive, Pack, Section
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.in_force import Status, boundaries
 from liaison.reports.directives import authority_chain
-
-
-class Strict(BaseModel):
-    """A model of a report's part: no field but its own."""
-
-    model_config = ConfigDict(extra="forbid")
+from liaison.reports.report_document import Strict
 
 
 class ChainLink(Strict):

@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import Connection, func, select
 
 from liaison.gateway.recording import EVENT_FLAGS
-from liaison.reports.report_document import ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Strict, Table
 from liaison.reports.report_head import head
 from liaison.reports.report_records import INQUIRIES, STATUS, link, mixed_inquiry
 from liaison.reports.report_review_tables import review_tables
@@ -38,11 +38,7 @@ TITLE = "What an auditor must look at"
 _e, _d = events.c, decisions.c
 
 
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FlaggedActions(_Doc):
+class FlaggedActions(Strict):
     """Actions recorded for one reason without a permit (``events.flagged``)."""
 
     flag: str
@@ -55,7 +51,7 @@ class FlaggedActions(_Doc):
     query: str = Field(description="GET /v1/events?... selecting them")
 
 
-class OutcomeCount(_Doc):
+class OutcomeCount(Strict):
     """How many of a set of decisions got one outcome citing one section (``section``:
     "DIRECTIVE SECTION", or null when no policy matched: a default deny)."""
 
@@ -65,7 +61,7 @@ class OutcomeCount(_Doc):
     count: int = Field(ge=0)
 
 
-class PurposeCount(_Doc):
+class PurposeCount(Strict):
     """Inquiries naming ``immigration_status`` and ``purpose``: permitted and denied."""
 
     purpose: str
@@ -73,7 +69,7 @@ class PurposeCount(_Doc):
     denied: int = Field(ge=0)
 
 
-class MixedPurposes(_Doc):
+class MixedPurposes(Strict):
     """Inquiries naming ``immigration_status`` beside another purpose (the "solely"
     pretext)."""
 
@@ -91,7 +87,7 @@ class MixedPurposes(_Doc):
     )
 
 
-class ViewDisagreement(_Doc):
+class ViewDisagreement(Strict):
     """Records of one action one view permits and another denies."""
 
     action: str
@@ -107,7 +103,7 @@ class ViewDisagreement(_Doc):
     query: str
 
 
-class ViewComparison(_Doc):
+class ViewComparison(Strict):
     """Every record whose action the views' policies treat differently, decided again
     under each view of the pack (``reports.view_disagreements``)."""
 
