@@ -10,6 +10,7 @@ import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +18,7 @@ import pytest
 
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
+from liaison.reports.series_hours import HOURS, count
 from liaison.web import warmup
 from liaison.web.cache import CACHE
 from liaison.web.charts import WARM_READER
@@ -316,3 +318,34 @@ def test_a_failing_warmer_is_logged_and_the_others_still_run(site: Site) -> None
         assert ran == [stored.size]
     finally:
         del warmup.WARMERS["a-broken-one"], warmup.WARMERS["after-it"]
+
+
+def test_the_kept_hour_counts_stop_at_their_checkpoint_and_grow_with_the_next(site: Site) -> None:
+    """``series_hours.HOURS`` counts the entries of a checkpoint's tree only: a decision
+    recorded after it is left out (even when the counts are first made after it was
+    recorded), and added when the next checkpoint extends the kept counts."""
+    gw = site.services.gateway
+    size = gw.ledger.checkpoint().size
+    request = {
+        "id": "hours-after-the-checkpoint",
+        "at": "2025-08-20T16:00:00Z",
+        "view": "mpd",
+        "actor": {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"},
+        "action": "database_inquiry",
+        "purposes": ["criminal_investigation"],
+        "subject": {"id": "person-1", "custody": "stopped"},
+        "database": "NCIC",
+        "initiative": "proactive",
+        "legal_process": "none",
+    }
+    got = site.client.post("/v1/decisions", json=request, headers=site.bearer(KeyRole.OFFICER))
+    assert got.status_code in (200, 201), got.text
+    HOURS.clear()
+    kept = HOURS.counts(gw.db, size)
+    assert kept.counts() == count(gw.db, 0, size)
+    hour = datetime(2025, 8, 20, 16, tzinfo=UTC)
+    before = sum(n for h, *_, n in kept.rows if h == hour)
+    grown = HOURS.counts(gw.db, gw.ledger.checkpoint().size)
+    assert sum(n for h, *_, n in grown.rows if h == hour) == before + 1
+    assert sum(grown.counts().values()) == sum(kept.counts().values()) + 1
+    assert grown.counts() == count(gw.db, 0, grown.size)

@@ -11,14 +11,16 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from conftest import cli_runner
 from liaison.gateway.roles import KeyRole
+from liaison.policy import Engine as PolicyEngine
 from liaison.policy.in_force import boundaries
+from liaison.reports import directive_changes, directive_timeline
 from site_fixture import ORIGIN, Site, demo_site
 
 HTML = {"Accept": "text/html"}
@@ -42,6 +44,30 @@ def test_everyone_reads_the_directives(site: Site, role: KeyRole | None) -> None
         got = _get(site, path, role, **HTML)
         assert got.status_code == 200, (path, role)
         assert got.text.count("<h1") == 1
+
+
+@pytest.mark.parametrize("view", ["mpd", "doj"])
+def test_the_timeline_and_the_charts_marks_name_the_same_changes(
+    policy: PolicyEngine, view: str
+) -> None:
+    """The two derivations of a directive's changes (the timeline's, from its in-force
+    intervals; the charts', ``directive_changes``) agree for every directive the view
+    recognises; the timeline alone lists the others (issued, never in force)."""
+    pack = policy.pack
+    rows = next(v for v in directive_timeline.timeline(policy)["views"] if v["view"] == view)
+    recognised = pack.views[view].recognised
+    timeline = {
+        (r["at"], r["directive"], r["event"].replace("partly superseded", "superseded in part"))
+        for r in rows["events"]
+        if r["directive"] in recognised
+    }
+    ever = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+    marks = {
+        (c.to_dict(pack)["at"], c.directive, c.change.replace("_", " "))
+        for c in directive_changes.changes(pack, view, *ever)
+    }
+    assert timeline == marks
+    assert len(marks) > 10
 
 
 def test_the_timeline_has_a_table_per_view_ordered_by_date(site: Site) -> None:

@@ -135,6 +135,8 @@ def test_an_auditor_chooses_the_period(site: Site) -> None:
     [
         ("&from=yesterday", "from", 422),
         ("&to=2025-09-01T00:00:00", "to", 422),
+        ("&to=2025-09-01T00:00-04:00", "to", 422),  # RFC 3339 has seconds, as the API's
+        ("&from=2025-09-01T00:00:00-04:60", "from", 422),
         ("&from=2025-09-02&to=2025-09-01", "to", 422),
     ],
 )

@@ -14,18 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from liaison.policy.directives import Directive, Pack, Section
 from liaison.policy.engine import Engine as PolicyEngine
 from liaison.policy.in_force import Status, boundaries
 from liaison.reports.directives import authority_chain
-
-
-class Strict(BaseModel):
-    """A model of a report's part: no field but its own."""
-
-    model_config = ConfigDict(extra="forbid")
+from liaison.reports.report_document import Strict
 
 
 class ChainLink(Strict):
@@ -136,7 +131,7 @@ def standing(
     end: datetime | None,
 ) -> ViewStanding:
     """``directive`` under ``view`` over the period whose check instants are ``at``."""
-    found = [_status(policy, directive, view, moment) for moment in at]
+    found = [status_at(policy, directive, view, moment) for moment in at]
     spans: list[list[datetime | None]] = []
     for n, status in enumerate(found):
         before = found[n - 1].in_force if n else False
@@ -160,7 +155,8 @@ def standing(
     )
 
 
-def _status(policy: PolicyEngine, directive: str, view: str, at: datetime) -> Status:
+def status_at(policy: PolicyEngine, directive: str, view: str, at: datetime) -> Status:
+    """``directive``'s status at ``at`` under ``view``: from the engine's regime there."""
     for status in policy.regime(at, view).statuses:
         if status.directive.id == directive:
             return status

@@ -27,7 +27,8 @@ from liaison.gateway.records import only_one
 from liaison.ledger.reads import StoredEntry
 from liaison.model.decision import Decision
 from liaison.model.request import ActionRequest
-from liaison.reports.authority_chain import ChainLink, Strict, chain_of, roots, section_rule
+from liaison.reports.authority_chain import ChainLink, chain_of, roots, section_rule
+from liaison.reports.report_document import Strict
 from liaison.reports.report_scope import ReportScope
 from liaison.storage.tables import decisions
 

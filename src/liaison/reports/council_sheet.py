@@ -29,6 +29,7 @@ from sqlalchemy import Engine, func, select, union_all
 
 from liaison.errors import InvalidRequest
 from liaison.gateway.index_rows import instant
+from liaison.model.timestamps import parse_instant
 from liaison.reports import report_run
 from liaison.reports.report_council import Answer, CouncilReport
 from liaison.reports.report_records import Records
@@ -116,14 +117,11 @@ def _moment(name: str, value: str | None, zone: tzinfo) -> datetime | None:
     try:
         if len(value) == 10:
             return _midnight(date.fromisoformat(value), zone)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_instant(value)  # as the API's ``from``/``to`` (query_filter)
     except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
         raise InvalidRequest(
             name, f"{name}: a date (2025-08-01) or an RFC 3339 instant with its offset"
-        )
-    return moment
+        ) from None
 
 
 def council(scope: ReportScope) -> CouncilReport:

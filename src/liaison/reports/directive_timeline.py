@@ -17,7 +17,7 @@ from typing import Any
 
 from liaison.policy.directives import Directive
 from liaison.policy.engine import Engine as PolicyEngine
-from liaison.reports.authority_chain import ViewStanding, checks, standing
+from liaison.reports.authority_chain import ViewStanding, checks, standing, status_at
 from liaison.reports.directives import issuer_and_authority
 
 
@@ -54,7 +54,7 @@ def events(
     for span in found.intervals:
         out.append(_event(span.from_, "effective", "in force from here"))
         if span.until is not None:
-            status = _status(policy, d.id, view, datetime.fromisoformat(span.until))
+            status = status_at(policy, d.id, view, datetime.fromisoformat(span.until))
             out.append(_event(span.until, status.standing.value, status.reason))
     if not found.intervals:
         out.append(_event(local(d.effective_from), found.standing, found.reason))
@@ -67,10 +67,6 @@ def events(
 
 def _event(at: str | None, what: str, detail: str) -> dict[str, Any]:
     return {"at": at, "event": what.replace("_", " "), "detail": detail}
-
-
-def _status(policy: PolicyEngine, directive: str, view: str, at: datetime) -> Any:
-    return next(s for s in policy.statuses(at, view) if s.directive.id == directive)
 
 
 def timeline(policy: PolicyEngine) -> dict[str, Any]:

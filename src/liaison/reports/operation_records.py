@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from liaison.gateway.encounter_flags import JOINT_OPERATION, with_federal_immigration
 from liaison.reports.report_encounters import replayed_row
+from liaison.reports.report_records import mixed_inquiry
 from liaison.reports.report_scope import ReportScope
 from liaison.storage.tables import (
     decision_citations,
@@ -29,7 +30,6 @@ from liaison.storage.tables import (
 )
 
 Key = tuple[str, str]  # an encounter: (id, the unit that owns it)
-STATUS = "immigration_status"
 MAX_IDS = 20
 _d, _e, _n = decisions.c, events.c, encounters.c
 
@@ -133,19 +133,8 @@ def _events(conn: Connection, out: dict[Key, Shown], under: list[Any]) -> None:
 
 def _mixed(conn: Connection, out: dict[Key, Shown], under: list[Any]) -> None:
     """Inquiries naming immigration_status beside another purpose."""
-    status, other = decision_purposes.alias("status"), decision_purposes.alias("other")
-    query = (
-        select(_d.encounter_id, _d.encounter_unit, _d.id)
-        .select_from(
-            decisions.join(status, status.c.ledger_index == _d.ledger_index).join(
-                other, other.c.ledger_index == _d.ledger_index
-            )
-        )
-        .where(*under, status.c.purpose == STATUS, other.c.purpose != STATUS)
-        .where(_d.action.in_(("database_inquiry", "verbal_inquiry")))
-        .distinct()
-    )
-    for i, u, ident in conn.execute(query):
+    query = select(_d.encounter_id, _d.encounter_unit, _d.id).where(*under, mixed_inquiry())
+    for i, u, ident in conn.execute(query.order_by(_d.at, _d.ledger_index)):
         tally = _at(out, i, u)
         tally.mixed += 1
         if len(tally.mixed_ids) < MAX_IDS:

@@ -31,7 +31,7 @@ from liaison.gateway.events import EventKind
 from liaison.model.vocabulary import Action, EncounterKind
 from liaison.reports import report_run
 from liaison.reports.council_sheet import published_answers
-from liaison.reports.query import _month
+from liaison.reports.query import month_of
 from liaison.reports.query_json import JsonText
 from liaison.reports.report_council import CouncilReport
 from liaison.reports.report_scope import ReportScope
@@ -184,7 +184,7 @@ def _table(
     """``source`` (a select of an instant and a key) counted by month and key, protected."""
     inner: Subquery = source.subquery()
     at, key = inner.c[0], inner.c[1]
-    month: ColumnElement[Any] = _month(conn, true(), at)
+    month: ColumnElement[Any] = month_of(conn, true(), at)
     labelled = select(month.label("month"), key.label("key")).subquery()
     found = conn.execute(
         select(labelled.c.month, labelled.c.key, func.count()).group_by(

@@ -286,7 +286,7 @@ def counts(
         for key in keys:
             group = listing.groups[key]
             if group is None:
-                group = _month(conn, condition, table.c[listing.filters.time])
+                group = month_of(conn, condition, table.c[listing.filters.time])
             elif isinstance(group, Side):
                 if not any(group.table is j for j in joined):
                     source = source.outerjoin(group.table, group.on)
@@ -311,7 +311,7 @@ def counts(
     return {"group_by": list(keys), "groups": groups, "total": total}
 
 
-def _month(conn: Any, condition: ColumnElement[bool], at: Any) -> ColumnElement[Any]:
+def month_of(conn: Any, condition: ColumnElement[bool], at: Any) -> ColumnElement[Any]:
     """``YYYY-MM`` of the instant ``at`` (a column) in D.C.'s zone: a CASE over the months
     the rows span, each month's bounds as UTC instants (daylight saving time included)."""
     low, high = conn.execute(select(func.min(at), func.max(at)).where(condition)).one()

@@ -23,7 +23,6 @@ from liaison.gateway.index_reads import IndexReader
 from liaison.reports.authority_chain import (
     ChainLink,
     SectionRule,
-    Strict,
     ViewStanding,
     chain_of,
     checks,
@@ -33,7 +32,7 @@ from liaison.reports.authority_chain import (
 )
 from liaison.reports.authority_decision import DecisionChain, decision_chain
 from liaison.reports.authority_tables import authority_tables
-from liaison.reports.report_document import ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Strict, Table
 from liaison.reports.report_head import head
 from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope

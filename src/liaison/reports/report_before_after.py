@@ -25,7 +25,7 @@ from liaison.errors import InvalidRequest
 from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import instant
 from liaison.policy.directives import Directive
-from liaison.reports.authority_chain import Strict, checks, standing
+from liaison.reports.authority_chain import checks, standing
 from liaison.reports.before_after_counts import (
     FEDERAL_IMMIGRATION,
     Key,
@@ -35,7 +35,7 @@ from liaison.reports.before_after_counts import (
     unattributed,
 )
 from liaison.reports.before_after_tables import before_after_tables
-from liaison.reports.report_document import ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Strict, Table
 from liaison.reports.report_head import head
 from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope

@@ -14,6 +14,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class Strict(BaseModel):
+    """A model of a report's part: no field but its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class CheckpointField(BaseModel):
     """The signed checkpoint (size, base64 root) the report counts the records of."""
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from liaison.reports.operation_records import MAX_IDS, Shown, operations, shown
-from liaison.reports.report_document import ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Strict, Table
 from liaison.reports.report_head import head
 from liaison.reports.report_records import link
 from liaison.reports.report_scope import ReportScope
@@ -29,11 +29,7 @@ NAME = "operations"
 TITLE = "Checkpoints and joint operations: declared purpose and what the records show"
 
 
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JointDecision(_Doc):
+class JointDecision(Strict):
     """A ``joint_operation`` decision filed under the operation."""
 
     id: str
@@ -44,7 +40,7 @@ class JointDecision(_Doc):
     sections: list[str] = Field(description="'DIRECTIVE SECTION' cited")
 
 
-class Outcome(_Doc):
+class Outcome(Strict):
     """How many of one kind were permitted and denied."""
 
     name: str
@@ -52,7 +48,7 @@ class Outcome(_Doc):
     denied: int = Field(ge=0)
 
 
-class RecordsShow(_Doc):
+class RecordsShow(Strict):
     """What the operation's records show."""
 
     vehicles_stopped: int | None = Field(description="as its end reported (null: not ended)")
@@ -67,7 +63,7 @@ class RecordsShow(_Doc):
     events_by_kind: dict[str, int]
 
 
-class NotAllowed(_Doc):
+class NotAllowed(Strict):
     """What in the operation no directive allowed."""
 
     flagged_events: dict[str, int] = Field(description="events.flagged -> count")
@@ -78,7 +74,7 @@ class NotAllowed(_Doc):
     mixed_ids: list[str]
 
 
-class Operation(_Doc):
+class Operation(Strict):
     """One checkpoint or joint operation."""
 
     id: str

@@ -21,15 +21,17 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 
 from liaison.gateway.events import ACTION_KINDS
 from liaison.gateway.index_rows import instant
 from liaison.reports.report_scope import ReportScope
-from liaison.storage.tables import decision_citations, decisions, events
+from liaison.storage.tables import decision_citations, decision_purposes, decisions, events
 
 FIRST_IDS = 20  # the ids a report lists of the records behind an answer
 Conditions = Sequence[ColumnElement[bool]]
+STATUS = "immigration_status"
+INQUIRIES = ("database_inquiry", "verbal_inquiry")
 
 
 class Records(BaseModel):
@@ -71,6 +73,20 @@ def link(scope: ReportScope, wanted: Mapping[str, str] | None) -> str | None:
     if scope.view is not None:
         given["view"] = scope.view
     return "/v1/decisions?" + urlencode(given, safe=",:")
+
+
+def mixed_inquiry() -> ColumnElement[bool]:
+    """An inquiry naming ``immigration_status`` beside another purpose (the ``review`` and
+    ``operations`` reports): driven from the purpose index (few decisions name it), not from
+    ``decisions``."""
+    status, other = decision_purposes.alias("status_p"), decision_purposes.alias("other_p")
+    more = exists(
+        select(other.c.ledger_index).where(
+            other.c.ledger_index == status.c.ledger_index, other.c.purpose != STATUS
+        )
+    )
+    named = select(status.c.ledger_index).where(status.c.purpose == STATUS, more)
+    return and_(decisions.c.action.in_(INQUIRIES), decisions.c.ledger_index.in_(named))
 
 
 def decision_records(

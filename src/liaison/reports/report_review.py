@@ -20,13 +20,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Connection, exists, func, select
+from pydantic import Field
+from sqlalchemy import Connection, func, select
 
 from liaison.gateway.recording import EVENT_FLAGS
-from liaison.reports.report_document import ReportDocument, Table
+from liaison.reports.report_document import ReportDocument, Strict, Table
 from liaison.reports.report_head import head
-from liaison.reports.report_records import link
+from liaison.reports.report_records import INQUIRIES, STATUS, link, mixed_inquiry
 from liaison.reports.report_review_tables import review_tables
 from liaison.reports.report_scope import ReportScope
 from liaison.reports.view_disagreements import MAX_IDS, compare
@@ -34,17 +34,11 @@ from liaison.storage.tables import decision_citations, decision_purposes, decisi
 
 NAME = "review"
 TITLE = "What an auditor must look at"
-STATUS = "immigration_status"
-INQUIRIES = ("database_inquiry", "verbal_inquiry")
 # Why a recorded action stands out (``gateway.recording.flag_of``), in the order it checks.
 _e, _d = events.c, decisions.c
 
 
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FlaggedActions(_Doc):
+class FlaggedActions(Strict):
     """Actions recorded for one reason without a permit (``events.flagged``)."""
 
     flag: str
@@ -57,7 +51,7 @@ class FlaggedActions(_Doc):
     query: str = Field(description="GET /v1/events?... selecting them")
 
 
-class OutcomeCount(_Doc):
+class OutcomeCount(Strict):
     """How many of a set of decisions got one outcome citing one section (``section``:
     "DIRECTIVE SECTION", or null when no policy matched: a default deny)."""
 
@@ -67,7 +61,7 @@ class OutcomeCount(_Doc):
     count: int = Field(ge=0)
 
 
-class PurposeCount(_Doc):
+class PurposeCount(Strict):
     """Inquiries naming ``immigration_status`` and ``purpose``: permitted and denied."""
 
     purpose: str
@@ -75,7 +69,7 @@ class PurposeCount(_Doc):
     denied: int = Field(ge=0)
 
 
-class MixedPurposes(_Doc):
+class MixedPurposes(Strict):
     """Inquiries naming ``immigration_status`` beside another purpose (the "solely"
     pretext)."""
 
@@ -93,7 +87,7 @@ class MixedPurposes(_Doc):
     )
 
 
-class ViewDisagreement(_Doc):
+class ViewDisagreement(Strict):
     """Records of one action one view permits and another denies."""
 
     action: str
@@ -109,7 +103,7 @@ class ViewDisagreement(_Doc):
     query: str
 
 
-class ViewComparison(_Doc):
+class ViewComparison(Strict):
     """Every record whose action the views' policies treat differently, decided again
     under each view of the pack (``reports.view_disagreements``)."""
 
@@ -184,23 +178,10 @@ def _flagged(conn: Connection, scope: ReportScope) -> list[FlaggedActions]:
     return out
 
 
-def _naming_status(*, beside: bool) -> ColumnElement[bool]:
-    """The decision names ``immigration_status``, with another purpose (``beside``) or
-    alone: driven from the purpose index (few decisions name it), not from ``decisions``."""
-    status, other = decision_purposes.alias("status_p"), decision_purposes.alias("other_p")
-    more = exists(
-        select(other.c.ledger_index).where(
-            other.c.ledger_index == status.c.ledger_index, other.c.purpose != STATUS
-        )
-    )
-    named = select(status.c.ledger_index).where(status.c.purpose == STATUS)
-    return _d.ledger_index.in_(named.where(more if beside else ~more))
-
-
 def _mixed(conn: Connection, scope: ReportScope) -> MixedPurposes:
     """Inquiries naming immigration_status beside another purpose: a small set, read once
     (found from the purpose index), then their citations and purposes by ledger index."""
-    mixed = [*scope.within(decisions), _d.action.in_(INQUIRIES), _naming_status(beside=True)]
+    mixed = [*scope.within(decisions), mixed_inquiry()]
     query = select(_d.ledger_index, _d.id, _d.action, _d.decision, _d.at).where(*mixed)
     found = conn.execute(query.order_by(_d.at, _d.ledger_index)).all()
     outcome = {int(r.ledger_index): (r.action, r.decision) for r in found}

@@ -98,22 +98,20 @@ class Published:
             return self.table.value(cell)
         return SHOWN if how is Shown.SMALL else WITHHELD
 
-    def hidden(self) -> list[Cell]:
-        return [c for c, how in self.shown.items() if how is not Shown.COUNT]
-
     def grid(self) -> list[list[int | str]]:
         """Every row (the totals row last), each ending with its total."""
         n, m = len(self.table.rows), len(self.table.columns)
         return [[self.text((i, j)) for j in range(m + 1)] for i in range(n + 1)]
 
     def to_dict(self) -> dict[str, Any]:
+        *body, totals = self.grid()
         return {
             "rows": list(self.table.rows),
             "columns": list(self.table.columns),
-            "cells": [row[:-1] for row in self.grid()[:-1]],
-            "row_totals": [row[-1] for row in self.grid()[:-1]],
-            "column_totals": self.grid()[-1][:-1],
-            "total": self.grid()[-1][-1],
+            "cells": [row[:-1] for row in body],
+            "row_totals": [row[-1] for row in body],
+            "column_totals": totals[:-1],
+            "total": totals[-1],
         }
 
 
