@@ -21,6 +21,7 @@ from liaison.policy import Engine, Pack, load_pack, shipped_pack_path
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
     from liaison.ledger.log import Ledger
+    from liaison.ledger.note_keys import Verifier
     from liaison.settings import Settings
 
 PackOpt = Annotated[
@@ -117,6 +118,21 @@ def open_input(source: str) -> TextIO:
         return open(source, encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         raise fail(f"{source}: {exc.strerror}", 2) from None
+
+
+def read_verifier(path: Path) -> Verifier:
+    """The verifier key a reader saved in the file ``path`` (a ``--key`` option); exit 2
+    naming the file when it cannot be read or holds no verifier key."""
+    from liaison.ledger.note_keys import parse_verifier
+
+    try:
+        return parse_verifier(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise fail(f"key: cannot read {path}: {exc.strerror}", 2) from None
+    except UnicodeDecodeError:
+        raise fail(f"key: {path} is not UTF-8 text", 2) from None
+    except LiaisonError as exc:
+        raise fail(f"key: {path}: {exc.message}", 2) from None
 
 
 def valid_text(text: str) -> bool:

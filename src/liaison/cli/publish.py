@@ -16,7 +16,15 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from liaison.cli.common import CheckpointOpt, FromOpt, ToOpt, fail, fail_on, open_ledger
+from liaison.cli.common import (
+    CheckpointOpt,
+    FromOpt,
+    ToOpt,
+    fail,
+    fail_on,
+    open_ledger,
+    read_verifier,
+)
 from liaison.errors import InvalidRequest, LiaisonError
 
 
@@ -86,17 +94,11 @@ def verify(
 ) -> None:
     """Check DIR: manifest.sig signed by the key, the checkpoint's note too, every file's
     SHA-256 and size as the manifest says, no file missing or extra."""
-    from liaison.ledger.note_keys import parse_verifier
     from liaison.reports import public_files
 
     if not folder.is_dir():
         raise fail(f"DIR: {folder} is not a folder", 2)
-    try:
-        verifier = parse_verifier(key.read_text().strip())
-    except OSError as exc:
-        raise fail(f"key: cannot read {key}: {exc.strerror}", 2) from None
-    except LiaisonError as exc:
-        raise fail(f"key: {exc.message}", 2) from None
+    verifier = read_verifier(key)
     problems = public_files.verify(folder, verifier)
     for problem in problems:
         typer.echo(problem, err=True)
