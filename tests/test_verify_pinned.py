@@ -131,3 +131,10 @@ def test_an_unreadable_or_malformed_saved_checkpoint_is_an_error_naming_it(
     assert report == {}  # an error, not a report
     assert f"--trusted {file}: " in got.stderr
     assert why in got.stderr
+
+
+def test_a_saved_checkpoint_is_not_taken_with_structure_only(saved: dict[str, Path]) -> None:
+    args = ["verify-bundle", str(saved["honest"]), "--vkey", VKEY, "--structure-only"]
+    got = CliRunner().invoke(cli_app, [*args, "--trusted", str(saved["pinned"])])
+    assert got.exit_code == 1
+    assert "--trusted checkpoints are checked: not with --structure-only" in got.stderr
