@@ -21,11 +21,10 @@ from liaison.cli.common import (
     FromOpt,
     ToOpt,
     fail,
-    fail_on,
     open_ledger,
     read_verifier,
+    report_scope,
 )
-from liaison.errors import InvalidRequest, LiaisonError
 
 
 class _WriteByDefault(TyperGroup):
@@ -58,27 +57,18 @@ def write(
     """Write the public figures to DIR (each table as CSV and JSON, manifest.json naming the
     checkpoint and each file's SHA-256, manifest.sig signed by the ledger key)."""
     from liaison.files import write_folder
-    from liaison.gateway.service import Gateway
-    from liaison.reports import public_files, public_tables, report_run
+    from liaison.reports import public_files, public_tables
 
     if folder.exists() and not force and (not folder.is_dir() or any(folder.iterdir())):
         raise fail(f"DIR: {folder} exists and is not empty (--force replaces it)", 2)
     ledger = open_ledger()
     if ledger.signer is None:
         raise fail("no ledger key to sign the manifest: run `liaison ledger keygen`")
-    gateway = Gateway(None, ledger, ledger.engine)
-    try:
-        where = report_run.scope(ledger, gateway.policy, {"from": start, "to": end}, checkpoint)
+    with report_scope(ledger, {"from": start, "to": end}, checkpoint) as (where, index):
         note = next(c.note for c in ledger.checkpoints() if c.size == where.checkpoint.size)
-        figures = public_tables.build(where, gateway.index)
+        figures = public_tables.build(where, index)
         written = public_files.files(figures, note, ledger.signer)
         write_folder(folder, written, replace=True)
-    except InvalidRequest as exc:
-        raise fail_on(exc, 2) from None
-    except LiaisonError as exc:
-        raise fail_on(exc) from None
-    finally:
-        gateway.close()
     typer.echo(
         f"wrote {len(written)} files to {folder}: checkpoint {where.checkpoint.size} "
         f"{where.checkpoint.root}"
