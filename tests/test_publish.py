@@ -177,3 +177,17 @@ def test_verify_with_an_unusable_key_file_exits_2_naming_it(
     got = cli("publish", "verify", str(published), "--key", str(key))
     assert got.exit_code == 2, got.output
     assert said.format(key) in got.output
+
+
+def test_the_long_form_and_the_help_of_the_group(cli: Cli, published: Path, tmp_path: Path) -> None:
+    got = cli(
+        "publish", "write", str(tmp_path / "long")
+    )  # docs/pages.md: `publish DIR` is short for it
+    assert got.exit_code == 0, got.output
+    assert sorted(p.name for p in (tmp_path / "long").iterdir()) == sorted(
+        p.name for p in published.iterdir()
+    )
+    shown = cli("publish", "--help")
+    assert shown.exit_code == 0, shown.output
+    assert "write" in shown.output
+    assert "verify" in shown.output

@@ -31,7 +31,7 @@ class _WriteByDefault(TyperGroup):
     """``liaison publish DIR`` is ``liaison publish write DIR``; ``verify`` is the check."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # a click Context
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+        if args and args[0] not in (*self.commands, "--help"):
             args = ["write", *args]
         return super().parse_args(ctx, args)
 
