@@ -7,14 +7,8 @@ set -euo pipefail
 find_bin() { command -v chromium || command -v chromium-browser || true; }
 bin=$(find_bin)
 if [ -z "$bin" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "ensure-chromium: chromium is not installed and this is not root (apt-get needs root)" >&2
-    exit 1
-  fi
-  echo "ensure-chromium: installing chromium with apt-get" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium fonts-dejavu-core >&2
+  "$(dirname "$0")/apt-install.sh" ensure-chromium --no-install-recommends \
+    chromium fonts-dejavu-core
   bin=$(find_bin)
 fi
 if [ -z "$bin" ]; then

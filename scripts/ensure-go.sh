@@ -7,14 +7,8 @@
 set -euo pipefail
 mod=/usr/share/gocode/src/golang.org/x/mod/sumdb/tlog
 if ! command -v go >/dev/null || [ ! -d "$mod" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "ensure-go: Go or golang.org/x/mod is missing and this is not root (apt-get needs root)" >&2
-    exit 1
-  fi
-  echo "ensure-go: installing golang-go and golang-golang-x-mod-dev with apt-get" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    golang-go golang-golang-x-mod-dev >&2
+  "$(dirname "$0")/apt-install.sh" ensure-go --no-install-recommends \
+    golang-go golang-golang-x-mod-dev
 fi
 if ! command -v go >/dev/null || [ ! -d "$mod" ]; then
   echo "ensure-go: Go is still missing after apt-get" >&2

@@ -10,13 +10,7 @@ url="postgresql+psycopg://postgres@127.0.0.1:${port}/postgres"
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 bin=$(find_bin)
 if [ -z "$bin" ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "ensure-postgres: PostgreSQL is not installed and this is not root (apt-get needs root)" >&2
-    exit 1
-  fi
-  echo "ensure-postgres: installing PostgreSQL with apt-get" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  "$(dirname "$0")/apt-install.sh" ensure-postgres postgresql
   bin=$(find_bin)
 fi
 if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then

@@ -27,7 +27,7 @@ from liaison.cli import app
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.log import Ledger
-from liaison.ledger.note_keys import parse_verifier
+from liaison.ledger.note_keys import generate_signer, parse_verifier
 from liaison.storage.migrate import head_revision
 
 ORIGIN = "cli.example/ledger"
@@ -238,6 +238,38 @@ def test_append_refuses_a_missing_file_or_bytes_not_utf8(
         assert result.exit_code == 2, line
         assert "line 2" in result.stderr, line
         assert stored_size(engine) == 0
+
+
+SAVED_VKEY = generate_signer(ORIGIN)[1].encode()
+
+
+@pytest.mark.parametrize(
+    ("key", "proof", "named", "why"),
+    [
+        (None, b"{}", "saved.vkey", "cannot read"),
+        (b"\xff\xfe", b"{}", "saved.vkey", "not UTF-8 text"),
+        (b"not a key\n", b"{}", "saved.vkey", "verifier key"),
+        (SAVED_VKEY, None, "proof.json", "No such file"),
+        (SAVED_VKEY, b"\xff\xfe", "proof.json", "not a proof file"),
+        (SAVED_VKEY, b'{"format": ', "proof.json", "not a proof file"),
+        (SAVED_VKEY, b'{"format": "x"}', "proof.json", "format:"),
+    ],
+    ids=["key missing", "key not text", "no key", "proof missing", "proof not text",
+         "proof not JSON", "not a proof file"],
+)  # fmt: skip
+def test_check_proof_names_the_file_it_cannot_use(
+    tmp_path: Path, key: bytes | None, proof: bytes | None, named: str, why: str
+) -> None:
+    files = {"saved.vkey": key, "proof.json": proof}
+    for name, content in files.items():
+        if content is not None:
+            (tmp_path / name).write_bytes(content)
+    got = cli(
+        "ledger", "check-proof", str(tmp_path / "proof.json"), "--key", str(tmp_path / "saved.vkey")
+    )
+    assert got.exit_code == 2, got.output
+    assert str(tmp_path / named) in got.stderr
+    assert why in got.stderr
 
 
 def test_checkpoint_needs_a_key(env: Path) -> None:

@@ -163,3 +163,31 @@ def test_a_failure_leaves_no_half_written_folder(tmp_path: Path) -> None:
         write_folder(tmp_path / "old", Failing(), replace=True)
     assert [p.name for p in tmp_path.iterdir()] == ["old"]
     assert (tmp_path / "old" / "kept.csv").read_text() == "kept"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"), [(None, "key: cannot read {}"), (b"\xff", "key: {} is not UTF-8 text")]
+)
+def test_verify_with_an_unusable_key_file_exits_2_naming_it(
+    cli: Cli, published: Path, tmp_path: Path, content: bytes | None, said: str
+) -> None:
+    key = tmp_path / "saved.vkey"
+    if content is not None:
+        key.write_bytes(content)
+    got = cli("publish", "verify", str(published), "--key", str(key))
+    assert got.exit_code == 2, got.output
+    assert said.format(key) in got.output
+
+
+def test_the_long_form_and_the_help_of_the_group(cli: Cli, published: Path, tmp_path: Path) -> None:
+    got = cli(
+        "publish", "write", str(tmp_path / "long")
+    )  # docs/pages.md: `publish DIR` is short for it
+    assert got.exit_code == 0, got.output
+    assert sorted(p.name for p in (tmp_path / "long").iterdir()) == sorted(
+        p.name for p in published.iterdir()
+    )
+    shown = cli("publish", "--help")
+    assert shown.exit_code == 0, shown.output
+    assert "write" in shown.output
+    assert "verify" in shown.output

@@ -109,3 +109,32 @@ def test_a_saved_checkpoint_of_another_key_fails(saved: dict[str, Path], tmp_pat
     got, report = verify(saved["honest"], forged)
     assert got.exit_code == 1
     assert any("signature" in p["message"] for p in report["problems"]), report
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (None, "No such file"),
+        (b"\xff\xfe not text", "not UTF-8 text"),
+        (b"a saved checkpoint, I think\n", "not a signed checkpoint"),
+    ],
+    ids=["missing", "not text", "not a checkpoint"],
+)
+def test_an_unreadable_or_malformed_saved_checkpoint_is_an_error_naming_it(
+    saved: dict[str, Path], tmp_path: Path, content: bytes | None, why: str
+) -> None:
+    file = tmp_path / "saved-checkpoint.txt"
+    if content is not None:
+        file.write_bytes(content)
+    got, report = verify(saved["honest"], saved["pinned"], file)
+    assert got.exit_code == 1
+    assert report == {}  # an error, not a report
+    assert f"--trusted {file}: " in got.stderr
+    assert why in got.stderr
+
+
+def test_a_saved_checkpoint_is_not_taken_with_structure_only(saved: dict[str, Path]) -> None:
+    args = ["verify-bundle", str(saved["honest"]), "--vkey", VKEY, "--structure-only"]
+    got = CliRunner().invoke(cli_app, [*args, "--trusted", str(saved["pinned"])])
+    assert got.exit_code == 1
+    assert "--trusted checkpoints are checked: not with --structure-only" in got.stderr

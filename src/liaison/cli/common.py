@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from liaison.errors import LiaisonError, NotFound, PackError
+from liaison.errors import InvalidRequest, LiaisonError, NotFound, PackError
 from liaison.model.timestamps import parse_instant
 from liaison.policy import Engine, Pack, load_pack, shipped_pack_path
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
+    from liaison.gateway.index_reads import IndexReader
     from liaison.ledger.log import Ledger
+    from liaison.ledger.note_keys import Verifier
+    from liaison.reports.report_scope import ReportScope
     from liaison.settings import Settings
 
 PackOpt = Annotated[
@@ -119,6 +124,21 @@ def open_input(source: str) -> TextIO:
         raise fail(f"{source}: {exc.strerror}", 2) from None
 
 
+def read_verifier(path: Path) -> Verifier:
+    """The verifier key a reader saved in the file ``path`` (a ``--key`` option); exit 2
+    naming the file when it cannot be read or holds no verifier key."""
+    from liaison.ledger.note_keys import parse_verifier
+
+    try:
+        return parse_verifier(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise fail(f"key: cannot read {path}: {exc.strerror}", 2) from None
+    except UnicodeDecodeError:
+        raise fail(f"key: {path} is not UTF-8 text", 2) from None
+    except LiaisonError as exc:
+        raise fail(f"key: {path}: {exc.message}", 2) from None
+
+
 def valid_text(text: str) -> bool:
     """Whether ``text`` is encodable as UTF-8 (holds no lone surrogate)."""
     try:
@@ -159,6 +179,28 @@ def open_ledger(settings: Settings | None = None) -> Ledger:
     except LiaisonError as exc:
         raise fail_on(exc) from None
     return Ledger(open_engine(s.database_url), s.log_origin, signer, SignerMemory(s.key_dir))
+
+
+@contextmanager
+def report_scope(
+    ledger: Ledger, period: Mapping[str, str | None], checkpoint: int | None
+) -> Iterator[tuple[ReportScope, IndexReader]]:
+    """The scope a report over ``ledger``'s records asks for (``report_run.scope``: the
+    period, view and checkpoint) and the index reader, under the pack in force (checked,
+    or refused); a bad option exits 2, any other liaison error 1 (`liaison report`,
+    `liaison publish`)."""
+    from liaison.gateway.service import Gateway
+    from liaison.reports import report_run
+
+    gateway = Gateway(None, ledger, ledger.engine)
+    try:
+        yield report_run.scope(ledger, gateway.policy, period, checkpoint), gateway.index
+    except InvalidRequest as exc:
+        raise fail_on(exc, 2) from None
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    finally:
+        gateway.close()
 
 
 def refuse_exposed_key(settings: Settings) -> None:

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liaison.cli.common import JsonOpt, fail, fail_on, open_input, open_ledger, valid_text
+from liaison.cli.common import (
+    JsonOpt,
+    fail,
+    fail_on,
+    open_input,
+    open_ledger,
+    read_verifier,
+    valid_text,
+)
 from liaison.cli.verify import ledger_verify
 from liaison.errors import InvalidRequest, LiaisonError
 
@@ -223,16 +231,17 @@ def ledger_check_proof(
     The checkpoint must be signed by KEY, the file's tree must be the signed one, the leaf
     hash must be the body's and the audit path must lead from it to the signed root.
     Exits 1 when any step fails, 2 when a file cannot be read or is not a proof file."""
-    from liaison.ledger.note_keys import parse_verifier
     from liaison.ledger.proof_file import check_proof
 
+    verifier = read_verifier(key)
     try:
-        verifier = parse_verifier(key.read_text(encoding="utf-8").strip())
         steps = check_proof(json.loads(path.read_text(encoding="utf-8")), verifier)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise fail(f"{exc}", 2) from None
+    except OSError as exc:
+        raise fail(f"{path}: {exc.strerror}", 2) from None
+    except ValueError as exc:  # not UTF-8, or not JSON
+        raise fail(f"{path}: not a proof file (JSON): {exc}", 2) from None
     except LiaisonError as exc:
-        raise fail_on(exc, 2) from None
+        raise fail(f"{path}: {exc}", 2) from None
     ok = all(step.ok for step in steps)
     if as_json:
         shown = [{"step": s.name, "ok": s.ok, "detail": s.detail} for s in steps]

@@ -16,15 +16,22 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from liaison.cli.common import CheckpointOpt, FromOpt, ToOpt, fail, fail_on, open_ledger
-from liaison.errors import InvalidRequest, LiaisonError
+from liaison.cli.common import (
+    CheckpointOpt,
+    FromOpt,
+    ToOpt,
+    fail,
+    open_ledger,
+    read_verifier,
+    report_scope,
+)
 
 
 class _WriteByDefault(TyperGroup):
     """``liaison publish DIR`` is ``liaison publish write DIR``; ``verify`` is the check."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # a click Context
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+        if args and args[0] not in (*self.commands, "--help"):
             args = ["write", *args]
         return super().parse_args(ctx, args)
 
@@ -50,27 +57,18 @@ def write(
     """Write the public figures to DIR (each table as CSV and JSON, manifest.json naming the
     checkpoint and each file's SHA-256, manifest.sig signed by the ledger key)."""
     from liaison.files import write_folder
-    from liaison.gateway.service import Gateway
-    from liaison.reports import public_files, public_tables, report_run
+    from liaison.reports import public_files, public_tables
 
     if folder.exists() and not force and (not folder.is_dir() or any(folder.iterdir())):
         raise fail(f"DIR: {folder} exists and is not empty (--force replaces it)", 2)
     ledger = open_ledger()
     if ledger.signer is None:
         raise fail("no ledger key to sign the manifest: run `liaison ledger keygen`")
-    gateway = Gateway(None, ledger, ledger.engine)
-    try:
-        where = report_run.scope(ledger, gateway.policy, {"from": start, "to": end}, checkpoint)
+    with report_scope(ledger, {"from": start, "to": end}, checkpoint) as (where, index):
         note = next(c.note for c in ledger.checkpoints() if c.size == where.checkpoint.size)
-        figures = public_tables.build(where, gateway.index)
+        figures = public_tables.build(where, index)
         written = public_files.files(figures, note, ledger.signer)
         write_folder(folder, written, replace=True)
-    except InvalidRequest as exc:
-        raise fail_on(exc, 2) from None
-    except LiaisonError as exc:
-        raise fail_on(exc) from None
-    finally:
-        gateway.close()
     typer.echo(
         f"wrote {len(written)} files to {folder}: checkpoint {where.checkpoint.size} "
         f"{where.checkpoint.root}"
@@ -86,17 +84,11 @@ def verify(
 ) -> None:
     """Check DIR: manifest.sig signed by the key, the checkpoint's note too, every file's
     SHA-256 and size as the manifest says, no file missing or extra."""
-    from liaison.ledger.note_keys import parse_verifier
     from liaison.reports import public_files
 
     if not folder.is_dir():
         raise fail(f"DIR: {folder} is not a folder", 2)
-    try:
-        verifier = parse_verifier(key.read_text().strip())
-    except OSError as exc:
-        raise fail(f"key: cannot read {key}: {exc.strerror}", 2) from None
-    except LiaisonError as exc:
-        raise fail(f"key: {exc.message}", 2) from None
+    verifier = read_verifier(key)
     problems = public_files.verify(folder, verifier)
     for problem in problems:
         typer.echo(problem, err=True)

@@ -13,8 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from liaison.cli.common import CheckpointOpt, FromOpt, ToOpt, fail, fail_on, open_ledger
-from liaison.errors import InvalidRequest, LiaisonError, NotFound
+from liaison.cli.common import (
+    CheckpointOpt,
+    FromOpt,
+    ToOpt,
+    fail,
+    fail_on,
+    open_ledger,
+    report_scope,
+)
+from liaison.errors import InvalidRequest, NotFound
 
 
 def report(
@@ -73,17 +81,7 @@ def _report(
     fmt: str,
 ) -> bytes:
     """The report rendered, over the deployment's records; a bad option exits 2."""
-    from liaison.gateway.service import Gateway
     from liaison.reports import report_run
 
-    ledger = open_ledger()
-    gateway = Gateway(None, ledger, ledger.engine)  # the pack in force, checked; or refused
-    try:
-        where = report_run.scope(ledger, gateway.policy, period, checkpoint)
-        return report_run.render(report_run.run(name, where, gateway.index, given), fmt)
-    except InvalidRequest as exc:
-        raise fail_on(exc, 2) from None
-    except LiaisonError as exc:
-        raise fail_on(exc) from None
-    finally:
-        gateway.close()
+    with report_scope(open_ledger(), period, checkpoint) as (where, index):
+        return report_run.render(report_run.run(name, where, index, given), fmt)

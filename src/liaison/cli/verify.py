@@ -146,7 +146,7 @@ def verify_bundle_command(
     from liaison.ledger.bundle import verify_bundle
 
     try:
-        saved = [file.read_text(encoding="utf-8") for file in trusted or []]
+        saved = _saved_checkpoints(trusted or [])
         report, header = verify_bundle(path, vkey, structure_only=structure_only, trusted=saved)
     except LiaisonError as exc:
         raise fail_on(exc) from None
@@ -154,3 +154,22 @@ def verify_bundle_command(
         raise fail(str(exc)) from None
     extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
     _print_report(report, as_json, extra)
+
+
+def _saved_checkpoints(files: list[Path]) -> list[str]:
+    """The signed notes of the ``--trusted`` files; exit 1 naming a file that cannot be
+    read or holds no checkpoint (a bad signature is left to the report, as the bundle's)."""
+    from liaison.ledger.checkpoint import claimed_size
+
+    notes = []
+    for file in files:
+        try:
+            note = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"--trusted {file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise fail(f"--trusted {file}: not UTF-8 text") from None
+        if claimed_size(note) < 0:
+            raise fail(f"--trusted {file}: not a signed checkpoint (origin, size, root)")
+        notes.append(note)
+    return notes

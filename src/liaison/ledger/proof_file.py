@@ -5,9 +5,11 @@ one entry"; the decision page's ``proof.json`` and ``static/verify.js`` use the 
 
 Fields (JSON; hashes and the body in standard base64, RFC 4648 section 4)::
 
-    {"format": "liaison-inclusion-proof/1", "index": 17, "body": "<entry bytes>",
-     "leaf_hash": "...", "proof": ["...", ...], "size": 632, "root": "...",
+    {"format": "liaison-inclusion-proof/1", "index": 17, "size": 632, "root": "...",
+     "leaf_hash": "...", "proof": ["...", ...], "body": "<entry bytes>",
      "checkpoint": "<C2SP signed note>", "verifier_key": "<name>+<hex>+<base64>"}
+
+(the entry's ``InclusionProof.to_json()`` with the format, body, note and key around it).
 
 Checking (``check_proof``) trusts nothing in the file but what the reader's key signed:
 
@@ -15,12 +17,12 @@ Checking (``check_proof``) trusts nothing in the file but what the reader's key 
 2. the file's ``size`` and ``root`` are the signed checkpoint's;
 3. the leaf hash is ``SHA-256(0x00 || body)`` (RFC 6962 section 2.1), as the file states;
 4. the audit path leads from that leaf at ``index`` to the signed root (RFC 9162 section
-   2.1.3.2, ``merkle.verify_inclusion``).
+   2.1.3.2, ``InclusionProof.verifies``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from liaison.errors import InvalidRequest, LiaisonError
@@ -36,12 +38,8 @@ def proof_file(body: bytes, proof: InclusionProof, note: str, vkey: str) -> dict
     """The proof file of the entry ``body`` by ``proof``, against the checkpoint ``note``."""
     return {
         "format": FORMAT,
-        "index": proof.index,
+        **proof.to_json(),
         "body": b64encode(body),
-        "leaf_hash": b64encode(proof.leaf_hash),
-        "proof": [b64encode(h) for h in proof.hashes],
-        "size": proof.size,
-        "root": b64encode(proof.root),
         "checkpoint": note,
         "verifier_key": vkey,
     }
@@ -58,12 +56,11 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class ProofFile:
-    index: int
-    size: int
+    """A proof file's fields: the entry's body, its proof as the file states it, and the
+    checkpoint's signed note."""
+
     body: bytes
-    leaf_hash: bytes
-    root: bytes
-    hashes: list[bytes]
+    proof: InclusionProof
     note: str
 
 
@@ -96,15 +93,14 @@ def parse_proof_file(data: Any) -> ProofFile:
     note = data.get("checkpoint")
     if not isinstance(note, str) or not note:
         raise InvalidRequest("checkpoint", "checkpoint: expected the signed note's text")
-    return ProofFile(
+    stated = InclusionProof(
         _count(data, "index"),
         _count(data, "size"),
-        _b64(data, "body"),
-        _b64(data, "leaf_hash"),
         _b64(data, "root"),
+        _b64(data, "leaf_hash"),
         path,
-        note,
     )
+    return ProofFile(_b64(data, "body"), stated, note)
 
 
 def _signed(note: str, verifier: Verifier) -> tuple[Step, Checkpoint | None]:
@@ -121,15 +117,16 @@ def check_proof(data: Any, verifier: Verifier) -> list[Step]:
     copy of the log's key); the entry is proven when every step holds. ``InvalidRequest``
     when the file is not a proof file."""
     got = parse_proof_file(data)
+    stated = got.proof
     signature, checkpoint = _signed(got.note, verifier)
     steps = [signature]
     if checkpoint is not None:
-        same = checkpoint.size == got.size and checkpoint.root == got.root
+        same = checkpoint.size == stated.size and checkpoint.root == stated.root
         steps.append(
             Step(
                 "checkpoint",
                 same,
-                f"the file's tree ({got.size}, {b64encode(got.root)}) "
+                f"the file's tree ({stated.size}, {b64encode(stated.root)}) "
                 + ("is" if same else "is NOT")
                 + f" the signed one ({checkpoint.size}, {b64encode(checkpoint.root)})",
             )
@@ -138,21 +135,26 @@ def check_proof(data: Any, verifier: Verifier) -> list[Step]:
     steps.append(
         Step(
             "leaf",
-            leaf == got.leaf_hash,
+            leaf == stated.leaf_hash,
             f"SHA-256(0x00 || body) = {b64encode(leaf)}"
-            + ("" if leaf == got.leaf_hash else f", not the file's {b64encode(got.leaf_hash)}"),
+            + (
+                ""
+                if leaf == stated.leaf_hash
+                else f", not the file's {b64encode(stated.leaf_hash)}"
+            ),
         )
     )
-    signed_root = checkpoint.root if checkpoint is not None else got.root
-    signed_size = checkpoint.size if checkpoint is not None else got.size
-    included = merkle.verify_inclusion(leaf, got.index, signed_size, got.hashes, signed_root)
+    # The body's own leaf, against the signed tree (the file's when the note is not signed).
+    tree = checkpoint if checkpoint is not None else stated
+    checked = replace(stated, leaf_hash=leaf, size=tree.size, root=tree.root)
+    included = checked.verifies()
     steps.append(
         Step(
             "inclusion",
             included,
-            f"the audit path of {len(got.hashes)} hashes from entry {got.index} "
+            f"the audit path of {len(stated.hashes)} hashes from entry {stated.index} "
             + ("leads" if included else "does NOT lead")
-            + f" to the root of the tree of {signed_size} entries",
+            + f" to the root of the tree of {tree.size} entries",
         )
     )
     return steps

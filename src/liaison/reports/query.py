@@ -49,15 +49,12 @@ from liaison.gateway.records import shown_request
 from liaison.reports.query_filter import DECISION_FILTERS, Filter, Filters, where
 from liaison.reports.query_formats import CSV_COLUMNS
 from liaison.storage import tables
-from liaison.storage.tables import decisions
+from liaison.storage.tables import LAST_TEXT, decisions
 from liaison.storage.types import UTCDateTime
 
 ZONE = ZoneInfo("America/New_York")
 MAX_LIMIT = 1000
 LAST = datetime(9999, 12, 31, tzinfo=UTC)  # where a row without a time sorts
-# LAST as SQL text, written inline so an index on the order (migration 0013,
-# ``ix_encounters_order``) matches the query's expression: a bound parameter would not.
-LAST_TEXT = "'9999-12-31 00:00:00.000000'"
 Row = dict[str, Any]
 # A page's rows, checked against the ledger and the reader's scope: the rows to serve.
 Verify = Callable[[Engine, IndexReader, Principal, list[Row]], list[Row]]

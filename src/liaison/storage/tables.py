@@ -197,10 +197,14 @@ encounters = Table(
     Column("district", String(64), nullable=True, index=True),
     Column("document", Text, nullable=False),  # place, agencies, declared purpose, outcome
 )
+# Where a row without a time sorts, as SQL text written inline: a query ordering by
+# ``coalesce(time, LAST_TEXT)`` (``reports.query``) matches an index on that expression,
+# which a bound parameter would not.
+LAST_TEXT = "'9999-12-31 00:00:00.000000'"
 # Their listing's order (migration 0013): started (never started last), id, unit.
 Index(
     "ix_encounters_order",
-    text("coalesce(started_at, '9999-12-31 00:00:00.000000')"),
+    text(f"coalesce(started_at, {LAST_TEXT})"),
     encounters.c.id,
     encounters.c.unit,
 )

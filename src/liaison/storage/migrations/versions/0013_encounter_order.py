@@ -4,7 +4,7 @@ The encounters' list (``GET /v1/encounters``, the ``/encounters`` page) orders t
 they started, those never started last (``coalesce(started_at, LAST)``), then id and unit.
 With no index on that order, each page sorted every encounter: 1.5 s a page over the
 404,208 encounters of the bench's year. ``ix_encounters_order`` is that expression's
-index; the query writes ``LAST`` as the same literal (``reports.query.LAST_TEXT``), so
+index; the query writes ``LAST`` as the same literal (``storage.tables.LAST_TEXT``), so
 the planner matches it.
 
 Revision ID: 0013
@@ -22,7 +22,7 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-# ``reports.query.LAST_TEXT`` (not imported: a migration does not follow later code).
+# ``storage.tables.LAST_TEXT`` (not imported: a migration does not follow later code).
 LAST_TEXT = "'9999-12-31 00:00:00.000000'"
 
 
