@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from liaison.api.deps import Services
+from liaison.api.routes.reports import refuse_on_fault
 from liaison.errors import InvalidRequest
 from liaison.ledger.signing import StoredCheckpoint
 from liaison.reports import report_run
@@ -29,8 +30,10 @@ router = APIRouter()
 
 def figures(request: Request) -> PublicFigures:
     """The public figures of the newest checkpoint over the period asked, kept per
-    checkpoint size and period."""
+    checkpoint size and period; none while the database disagrees with the ledger (as the
+    API's reports)."""
     services = request.app.state.services
+    refuse_on_fault(services)
     asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
     # The newest kept checkpoint, never signed here: the figures change when one is signed.
     latest = services.gateway.ledger.latest_checkpoint()

@@ -62,20 +62,18 @@ FORMATS = ("html", "json", "csv")
 
 
 def shared_context(request: Request) -> dict[str, Any]:
-    """What every template may use: the reader, the checkpoint, the zone, the navigation."""
+    """What every template may use: the reader, the checkpoint, the zone, the navigation.
+    The zone is the pack's, or the default while none is in force (``gateway.rules``: an
+    error page must render while the service refuses, e.g. its database disagrees with
+    the ledger)."""
     services = getattr(request.app.state, "services", None)
-    checkpoint = None
-    zone = DEFAULT_ZONE
-    if services is not None:
-        checkpoint = services.gateway.ledger.latest_checkpoint()
-        policy = services.gateway.policy
-        if policy is not None:
-            zone = str(policy.pack.timezone)  # its IANA name
+    engine = None if services is None else services.gateway.rules.engine
+    zone = DEFAULT_ZONE if engine is None else str(engine.pack.timezone)  # its IANA name
     return {
         "request": request,
         "viewer": getattr(request.state, "viewer", None),
         "csrf": getattr(request.state, "csrf", None),
-        "checkpoint": checkpoint,
+        "checkpoint": None if services is None else services.gateway.ledger.latest_checkpoint(),
         "zone": zone,
         "nav": NAV,
         "path": request.url.path,
