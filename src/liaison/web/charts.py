@@ -27,7 +27,7 @@ from liaison.reports.directive_changes import Change
 from liaison.web import chart_svg, warmup
 from liaison.web.cache import CACHE
 from liaison.web.charts_values import ACTIONS, Ask, ChartValues, parse_ask, reader_scope, values
-from liaison.web.render import HEADERS, page
+from liaison.web.render import HEADERS, latest_checkpoint, page
 from liaison.web.viewer import Viewer, require_reader
 
 router = APIRouter()
@@ -46,7 +46,7 @@ def _read(request: Request, who: Principal | None) -> tuple[Principal, ChartValu
     services = _services(request)
     refuse_on_fault(services)  # counts, as the API's stats: none from a database in doubt
     ask = parse_ask(request.query_params, services.gateway.policy.pack.views)
-    return reader, values(services, reader, ask, services.gateway.ledger.latest_checkpoint())
+    return reader, values(services, reader, ask, latest_checkpoint(request))
 
 
 def title(found: ChartValues) -> str:

@@ -15,14 +15,14 @@ from fastapi.responses import Response
 
 from liaison.api.deps import Services
 from liaison.api.routes.reports import refuse_on_fault
-from liaison.errors import InvalidRequest
+from liaison.errors import InvalidRequest, Unavailable
 from liaison.ledger.signing import StoredCheckpoint
 from liaison.reports import report_run
 from liaison.reports.public_tables import PublicFigures, build, spreadsheet_safe
 from liaison.reports.suppression import MEANING, SHOWN, WITHHELD
 from liaison.web import warmup
 from liaison.web.cache import CACHE
-from liaison.web.render import HEADERS, csv_text, page
+from liaison.web.render import HEADERS, csv_text, latest_checkpoint, page
 from liaison.web.viewer import Viewer
 
 router = APIRouter()
@@ -31,13 +31,15 @@ router = APIRouter()
 def figures(request: Request) -> PublicFigures:
     """The public figures of the newest checkpoint over the period asked, kept per
     checkpoint size and period; none while the database disagrees with the ledger (as the
-    API's reports)."""
+    API's reports), nor before a checkpoint is signed."""
     services = request.app.state.services
     refuse_on_fault(services)
     asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
     # The newest kept checkpoint, never signed here: the figures change when one is signed.
-    latest = services.gateway.ledger.latest_checkpoint()
-    return figures_of(services, asked, None if latest is None else latest.size)
+    latest = latest_checkpoint(request)
+    if latest is None:
+        raise Unavailable(f"no public figures yet: {report_run.NO_CHECKPOINT}")
+    return figures_of(services, asked, latest.size)
 
 
 @warmup.warmer("public")
@@ -46,7 +48,7 @@ def warm_public(services: Services, checkpoint: StoredCheckpoint) -> None:
     figures_of(services, {"from": None, "to": None}, checkpoint.size)
 
 
-def figures_of(services: Services, asked: dict[str, str | None], size: int | None) -> PublicFigures:
+def figures_of(services: Services, asked: dict[str, str | None], size: int) -> PublicFigures:
     """The public figures over the checkpoint of ``size`` and the period ``asked``."""
     gateway = services.gateway
     where = report_run.scope(gateway.ledger, gateway.policy, asked, size)

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from liaison import __version__
 from liaison.errors import InvalidRequest
+from liaison.ledger.signing import StoredCheckpoint
 from liaison.web import links
 from liaison.web.formatting import DEFAULT_ZONE, local_text, number, when
 
@@ -61,6 +62,17 @@ NAV: tuple[tuple[str, str, str], ...] = (
 FORMATS = ("html", "json", "csv")
 
 
+def latest_checkpoint(request: Request) -> StoredCheckpoint | None:
+    """The newest kept signed checkpoint, read once per request (the page and the shared
+    context both show it); never signed here."""
+    if not hasattr(request.state, "kept_checkpoint"):
+        services = getattr(request.app.state, "services", None)
+        found = None if services is None else services.gateway.ledger.latest_checkpoint()
+        request.state.kept_checkpoint = found
+    kept: StoredCheckpoint | None = request.state.kept_checkpoint
+    return kept
+
+
 def shared_context(request: Request) -> dict[str, Any]:
     """What every template may use: the reader, the checkpoint, the zone, the navigation.
     The zone is the pack's, or the default while none is in force (``gateway.rules``: an
@@ -73,7 +85,7 @@ def shared_context(request: Request) -> dict[str, Any]:
         "request": request,
         "viewer": getattr(request.state, "viewer", None),
         "csrf": getattr(request.state, "csrf", None),
-        "checkpoint": None if services is None else services.gateway.ledger.latest_checkpoint(),
+        "checkpoint": latest_checkpoint(request),
         "zone": zone,
         "nav": NAV,
         "path": request.url.path,
