@@ -39,21 +39,29 @@ def figures(request: Request) -> PublicFigures:
     latest = latest_checkpoint(request)
     if latest is None:
         raise Unavailable(f"no public figures yet: {report_run.NO_CHECKPOINT}")
-    return figures_of(services, asked, latest.size)
+    return figures_of(services, asked, latest)
 
 
 @warmup.warmer("public")
 def warm_public(services: Services, checkpoint: StoredCheckpoint) -> None:
     """The default public figures (every period) over a newly signed ``checkpoint``."""
-    figures_of(services, {"from": None, "to": None}, checkpoint.size)
+    figures_of(services, {"from": None, "to": None}, checkpoint)
 
 
-def figures_of(services: Services, asked: dict[str, str | None], size: int) -> PublicFigures:
-    """The public figures over the checkpoint of ``size`` and the period ``asked``."""
+def figures_of(
+    services: Services, asked: dict[str, str | None], checkpoint: StoredCheckpoint
+) -> PublicFigures:
+    """The public figures over ``checkpoint`` and the period ``asked``, kept per checkpoint
+    and period as asked: a reader served from the cache costs no read of the ledger's
+    checkpoints (``report_run.scope`` lists them)."""
     gateway = services.gateway
-    where = report_run.scope(gateway.ledger, gateway.policy, asked, size)
-    key = ("public", where.checkpoint.size, where.checkpoint.root, where.start, where.end)
-    return CACHE.get(key, lambda: build(where, gateway.index))
+
+    def compute() -> PublicFigures:
+        where = report_run.scope(gateway.ledger, gateway.policy, asked, checkpoint.size)
+        return build(where, gateway.index)
+
+    key = ("public", checkpoint.size, checkpoint.root, asked.get("from"), asked.get("to"))
+    return CACHE.get(key, compute)
 
 
 def _answer(request: Request, found: PublicFigures, table: str | None) -> Response:
