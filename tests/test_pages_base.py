@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from liaison.gateway.roles import KeyRole
+from liaison.ledger.signing import StoredCheckpoint
 from liaison.web.formatting import local_text, number, when
 from site_fixture import Site, demo_site
 
@@ -88,3 +90,36 @@ def test_numbers_have_separators_and_text_stays_text() -> None:
     assert number(0) == "0"
     assert number("<11") == "<11"
     assert number(None) == ""
+
+
+@pytest.mark.parametrize("path", ["/", "/public", "/charts", "/checkpoint", "/decisions"])
+def test_a_page_reads_the_latest_checkpoint_once(
+    site: Site, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = site.services.gateway.ledger
+    read = ledger.latest_checkpoint
+    calls: list[int] = []
+
+    def counted() -> StoredCheckpoint | None:
+        calls.append(1)
+        return read()
+
+    monkeypatch.setattr(ledger, "latest_checkpoint", counted)
+    page = site.client.get(path, headers={**HTML, **site.bearer(KeyRole.AUDITOR)})
+    assert page.status_code == 200
+    assert len(calls) == 1
+
+
+def test_the_public_page_never_signs_a_checkpoint(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = site.services.gateway.ledger
+
+    def refused() -> None:
+        raise AssertionError("a public page made the service sign")
+
+    monkeypatch.setattr(ledger, "latest_checkpoint", lambda: None)
+    monkeypatch.setattr(ledger, "checkpoint", refused)
+    got = site.client.get("/public?format=json")
+    assert got.status_code == 503
+    assert got.json()["error"]["message"].startswith("no public figures yet: no checkpoint yet")

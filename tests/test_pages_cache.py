@@ -70,6 +70,21 @@ def test_an_error_reaches_its_reader_and_nothing_is_kept() -> None:
     assert cache.get("k", lambda: 5) == 5
 
 
+def test_errors_keep_no_flight() -> None:
+    """A key whose computation failed (a bad period asked, say) leaves nothing behind: no
+    value and no single-flight lock, however many distinct ones are asked."""
+    cache = PageCache()
+
+    def refused() -> int:
+        raise ValueError("from: not a date")
+
+    for n in range(50):
+        with pytest.raises(ValueError, match="not a date"):
+            cache.get(("public", n), refused)
+    assert len(cache) == 0
+    assert cache._flights == {}
+
+
 def test_clear_empties_it() -> None:
     cache = PageCache()
     cache.get("k", lambda: 1)

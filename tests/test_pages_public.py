@@ -205,6 +205,21 @@ def test_the_figures_are_kept_per_checkpoint_and_period(site: Site) -> None:
     assert len([k for k in CACHE._values if k[0] == "public"]) == 2
 
 
+def test_a_reader_served_from_the_cache_reads_no_list_of_checkpoints(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = site.client.get("/public?format=json")
+    assert first.status_code == 200
+
+    def listed() -> None:
+        raise AssertionError("the kept checkpoints were listed for a cached page")
+
+    monkeypatch.setattr(site.services.gateway.ledger, "checkpoints", listed)
+    again = site.client.get("/public?format=json")
+    assert again.status_code == 200
+    assert again.json() == first.json()
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

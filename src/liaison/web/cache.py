@@ -40,12 +40,15 @@ class PageCache:
                 if key in self._values:
                     kept: T = self._values[key]
                     return kept
-            value = compute()
-            with self._lock:
-                self._values[key] = value
-                self._flights.pop(key, None)
-                while len(self._values) > self.size:
-                    self._values.popitem(last=False)
+            try:
+                value = compute()
+                with self._lock:
+                    self._values[key] = value
+                    while len(self._values) > self.size:
+                        self._values.popitem(last=False)
+            finally:  # an error keeps no flight either (a bad ask's key would stay)
+                with self._lock:
+                    self._flights.pop(key, None)
             return value
 
     def clear(self) -> None:

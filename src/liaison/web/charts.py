@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from liaison.api.deps import Services
+from liaison.api.routes.reports import refuse_on_fault
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.signing import StoredCheckpoint
@@ -26,7 +27,7 @@ from liaison.reports.directive_changes import Change
 from liaison.web import chart_svg, warmup
 from liaison.web.cache import CACHE
 from liaison.web.charts_values import ACTIONS, Ask, ChartValues, parse_ask, reader_scope, values
-from liaison.web.render import HEADERS, page
+from liaison.web.render import HEADERS, latest_checkpoint, page
 from liaison.web.viewer import Viewer, require_reader
 
 router = APIRouter()
@@ -43,9 +44,9 @@ def _services(request: Request) -> Services:
 def _read(request: Request, who: Principal | None) -> tuple[Principal, ChartValues]:
     reader = require_reader(who, *READERS)
     services = _services(request)
+    refuse_on_fault(services)  # counts, as the API's stats: none from a database in doubt
     ask = parse_ask(request.query_params, services.gateway.policy.pack.views)
-    checkpoint = services.gateway.ledger.latest_checkpoint()
-    return reader, values(services, reader, ask, checkpoint)
+    return reader, values(services, reader, ask, latest_checkpoint(request))
 
 
 def title(found: ChartValues) -> str:

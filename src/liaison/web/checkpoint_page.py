@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from liaison.errors import InvalidRequest, NotFound
 from liaison.ledger.proofs import b64
-from liaison.web.render import HEADERS
+from liaison.web.render import HEADERS, latest_checkpoint
 from liaison.web.viewer import Viewer
 
 router = APIRouter()
@@ -27,7 +27,7 @@ def checkpoint(request: Request, who: Viewer) -> Response:
     wanted = request.query_params.get("format", "text")
     if wanted not in ("text", "json"):
         raise InvalidRequest("format", "format: this page offers text, json")
-    latest = request.app.state.services.gateway.ledger.latest_checkpoint()
+    latest = latest_checkpoint(request)
     if latest is None:
         raise NotFound("no signed checkpoint yet: run `liaison ledger checkpoint`")
     if wanted == "json":

@@ -30,7 +30,7 @@ from liaison.reports.report_council import CouncilReport
 from liaison.web import warmup
 from liaison.web.cache import CACHE
 from liaison.web.links import page_of_query
-from liaison.web.render import page
+from liaison.web.render import latest_checkpoint, page
 from liaison.web.viewer import Viewer
 
 router = APIRouter()
@@ -52,7 +52,7 @@ def home(request: Request, who: Viewer) -> Response:
     auditor = who is not None and who.role is KeyRole.AUDITOR
     given = {k: request.query_params.get(k) for k in ("from", "to")}
     _may_choose(who, given)
-    latest = services.gateway.ledger.latest_checkpoint()
+    latest = latest_checkpoint(request)
     fault = services.gateway.rules.fault
     sheet = None
     if latest is not None and fault is None:
@@ -73,9 +73,8 @@ def home(request: Request, who: Viewer) -> Response:
 def warm_home(services: Services, checkpoint: StoredCheckpoint) -> None:
     """The start page's two default sheets (an auditor's, the published one) over a newly
     signed ``checkpoint``."""
-    if services.gateway.rules.fault is None:
-        for auditor in (True, False):
-            _sheet(services, checkpoint, {"from": None, "to": None}, auditor)
+    for auditor in (True, False):
+        _sheet(services, checkpoint, {"from": None, "to": None}, auditor)
 
 
 def _may_choose(who: Principal | None, given: dict[str, str | None]) -> None:

@@ -106,7 +106,7 @@ def records_page(request: Request, who: Principal | None, gw: Gateway, kind: str
 
 
 def _context(gw: Gateway, kind: str, asked: Asked, **more: Any) -> dict[str, Any]:
-    policy = gw.policy
+    policy = gw.rules.engine  # none while the service refuses to decide: lists are still read
     views = sorted(policy.pack.views) if policy is not None else []
     fields = form_fields(LISTINGS[kind], asked, views)
     return {
@@ -149,5 +149,5 @@ def download(gw: Gateway, who: Principal, wanted: Filter, listing: Listing) -> R
 
 
 def _zone(gw: Gateway) -> ZoneInfo:
-    policy = gw.policy
+    policy = gw.rules.engine
     return policy.pack.timezone if policy is not None else ZoneInfo(DEFAULT_ZONE)

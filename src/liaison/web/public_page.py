@@ -14,14 +14,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from liaison.api.deps import Services
-from liaison.errors import InvalidRequest
+from liaison.api.routes.reports import refuse_on_fault
+from liaison.errors import InvalidRequest, Unavailable
 from liaison.ledger.signing import StoredCheckpoint
 from liaison.reports import report_run
 from liaison.reports.public_tables import PublicFigures, build, spreadsheet_safe
 from liaison.reports.suppression import MEANING, SHOWN, WITHHELD
 from liaison.web import warmup
 from liaison.web.cache import CACHE
-from liaison.web.render import HEADERS, csv_text, page
+from liaison.web.render import HEADERS, csv_text, latest_checkpoint, page
 from liaison.web.viewer import Viewer
 
 router = APIRouter()
@@ -29,26 +30,38 @@ router = APIRouter()
 
 def figures(request: Request) -> PublicFigures:
     """The public figures of the newest checkpoint over the period asked, kept per
-    checkpoint size and period."""
+    checkpoint size and period; none while the database disagrees with the ledger (as the
+    API's reports), nor before a checkpoint is signed."""
     services = request.app.state.services
+    refuse_on_fault(services)
     asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
     # The newest kept checkpoint, never signed here: the figures change when one is signed.
-    latest = services.gateway.ledger.latest_checkpoint()
-    return figures_of(services, asked, None if latest is None else latest.size)
+    latest = latest_checkpoint(request)
+    if latest is None:
+        raise Unavailable(f"no public figures yet: {report_run.NO_CHECKPOINT}")
+    return figures_of(services, asked, latest)
 
 
 @warmup.warmer("public")
 def warm_public(services: Services, checkpoint: StoredCheckpoint) -> None:
     """The default public figures (every period) over a newly signed ``checkpoint``."""
-    figures_of(services, {"from": None, "to": None}, checkpoint.size)
+    figures_of(services, {"from": None, "to": None}, checkpoint)
 
 
-def figures_of(services: Services, asked: dict[str, str | None], size: int | None) -> PublicFigures:
-    """The public figures over the checkpoint of ``size`` and the period ``asked``."""
+def figures_of(
+    services: Services, asked: dict[str, str | None], checkpoint: StoredCheckpoint
+) -> PublicFigures:
+    """The public figures over ``checkpoint`` and the period ``asked``, kept per checkpoint
+    and period as asked: a reader served from the cache costs no read of the ledger's
+    checkpoints (``report_run.scope`` lists them)."""
     gateway = services.gateway
-    where = report_run.scope(gateway.ledger, gateway.policy, asked, size)
-    key = ("public", where.checkpoint.size, where.checkpoint.root, where.start, where.end)
-    return CACHE.get(key, lambda: build(where, gateway.index))
+
+    def compute() -> PublicFigures:
+        where = report_run.scope(gateway.ledger, gateway.policy, asked, checkpoint.size)
+        return build(where, gateway.index)
+
+    key = ("public", checkpoint.size, checkpoint.root, asked.get("from"), asked.get("to"))
+    return CACHE.get(key, compute)
 
 
 def _answer(request: Request, found: PublicFigures, table: str | None) -> Response:

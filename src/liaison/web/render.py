@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from liaison import __version__
 from liaison.errors import InvalidRequest
+from liaison.ledger.signing import StoredCheckpoint
 from liaison.web import links
 from liaison.web.formatting import DEFAULT_ZONE, local_text, number, when
 
@@ -61,21 +62,30 @@ NAV: tuple[tuple[str, str, str], ...] = (
 FORMATS = ("html", "json", "csv")
 
 
+def latest_checkpoint(request: Request) -> StoredCheckpoint | None:
+    """The newest kept signed checkpoint, read once per request (the page and the shared
+    context both show it); never signed here."""
+    if not hasattr(request.state, "kept_checkpoint"):
+        services = getattr(request.app.state, "services", None)
+        found = None if services is None else services.gateway.ledger.latest_checkpoint()
+        request.state.kept_checkpoint = found
+    kept: StoredCheckpoint | None = request.state.kept_checkpoint
+    return kept
+
+
 def shared_context(request: Request) -> dict[str, Any]:
-    """What every template may use: the reader, the checkpoint, the zone, the navigation."""
+    """What every template may use: the reader, the checkpoint, the zone, the navigation.
+    The zone is the pack's, or the default while none is in force (``gateway.rules``: an
+    error page must render while the service refuses, e.g. its database disagrees with
+    the ledger)."""
     services = getattr(request.app.state, "services", None)
-    checkpoint = None
-    zone = DEFAULT_ZONE
-    if services is not None:
-        checkpoint = services.gateway.ledger.latest_checkpoint()
-        policy = services.gateway.policy
-        if policy is not None:
-            zone = str(policy.pack.timezone)  # its IANA name
+    engine = None if services is None else services.gateway.rules.engine
+    zone = DEFAULT_ZONE if engine is None else str(engine.pack.timezone)  # its IANA name
     return {
         "request": request,
         "viewer": getattr(request.state, "viewer", None),
         "csrf": getattr(request.state, "csrf", None),
-        "checkpoint": checkpoint,
+        "checkpoint": latest_checkpoint(request),
         "zone": zone,
         "nav": NAV,
         "path": request.url.path,

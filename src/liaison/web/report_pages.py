@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +32,7 @@ from liaison.reports.report_document import ReportDocument, Table
 from liaison.web.cache import CACHE
 from liaison.web.formatting import number, when
 from liaison.web.links import page_of_query
+from liaison.web.record_filters import as_instant
 from liaison.web.render import HEADERS, page
 from liaison.web.viewer import Viewer, require_reader
 
@@ -62,7 +62,6 @@ OPTION_LABELS = {
 }
 PERIOD = ("from", "to", "view", "checkpoint")  # what every report takes
 COUNT_COLUMNS = ("count",)  # the cells linked to a row's query
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 
 
@@ -144,11 +143,10 @@ def _computed(services: Services, e: Entry, asked: Mapping[str, str | None]) -> 
     refuse_on_fault(services)
     policy = gw.policy
     zone = policy.pack.timezone
-    period = {
-        "from": _instant(asked.get("from"), "from", zone),
-        "to": _instant(asked.get("to"), "to", zone),
-        "view": asked.get("view"),
-    }
+    period = {k: asked.get(k) for k in ("from", "to", "view")}
+    for k in ("from", "to"):  # a date alone: its midnight in the pack's zone, as the lists
+        value = period[k]
+        period[k] = as_instant(k, value, zone) if value else value
     where = report_run.scope(gw.ledger, policy, period, _size(asked.get("checkpoint")))
     key = (
         "report",
@@ -161,17 +159,6 @@ def _computed(services: Services, e: Entry, asked: Mapping[str, str | None]) -> 
         tuple(sorted(given.items())),
     )
     return CACHE.get(key, lambda: report_run.run(e.name, where, gw.index, given))
-
-
-def _instant(value: str | None, name: str, zone: Any) -> str | None:
-    """A date (midnight in the pack's zone) or an RFC 3339 instant, as the API takes it."""
-    if value is None or not _DATE.fullmatch(value):
-        return value
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequest(name, f"{name}: {value} is not a date (YYYY-MM-DD)") from None
-    return datetime.combine(day, time(), tzinfo=zone).isoformat()
 
 
 def _size(value: str | None) -> int | None:
