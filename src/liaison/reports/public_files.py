@@ -24,7 +24,7 @@ from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.note_keys import Signer, Verifier
 from liaison.ledger.signed_note import open_note, sign_note
 from liaison.reports.public_tables import PublicFigures, spreadsheet_safe
-from liaison.web.render import csv_text
+from liaison.reports.query_formats import table_csv
 
 FORMAT = "liaison-public-figures/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
@@ -48,7 +48,7 @@ def files(figures: PublicFigures, note: str, signer: Signer) -> dict[str, bytes]
     tables = {t["id"]: t for t in whole["tables"]}
     for ident in figures.ids():
         columns, rows = figures.csv(ident)
-        out[f"{ident}.csv"] = csv_text(columns, spreadsheet_safe(rows)).encode()
+        out[f"{ident}.csv"] = table_csv(columns, spreadsheet_safe(rows)).encode()
         table = tables.get(ident, {"id": ident, "answers": whole["council"]})
         out[f"{ident}.json"] = _json({**head, "suppressed": whole["suppressed"], **table})
     manifest = {

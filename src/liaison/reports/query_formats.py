@@ -33,12 +33,18 @@ def csv_text(
 ) -> str:
     """``rows`` as CSV with a header of ``columns`` (``header``: the rows alone, to follow
     others); lists joined with ``;``, None empty."""
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    return table_csv(columns if header else None, cells)
+
+
+def table_csv(columns: Sequence[str] | None, rows: Sequence[Sequence[Any]]) -> str:
+    """RFC 4180 CSV (CRLF): a header line of ``columns`` (none: the rows alone), then the
+    rows, ``None`` as an empty field (the pages' tables, the public files)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    if header:
+    if columns is not None:
         writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
     return out.getvalue()
 
 

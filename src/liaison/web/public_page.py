@@ -19,10 +19,11 @@ from liaison.errors import InvalidRequest, Unavailable
 from liaison.ledger.signing import StoredCheckpoint
 from liaison.reports import report_run
 from liaison.reports.public_tables import PublicFigures, build, spreadsheet_safe
+from liaison.reports.query_formats import table_csv
 from liaison.reports.suppression import MEANING, SHOWN, WITHHELD
 from liaison.web import warmup
 from liaison.web.cache import CACHE
-from liaison.web.render import HEADERS, csv_text, latest_checkpoint, page
+from liaison.web.render import HEADERS, latest_checkpoint, page
 from liaison.web.viewer import Viewer
 
 router = APIRouter()
@@ -100,7 +101,7 @@ def public_csv(request: Request, who: Viewer, table: str) -> Response:
     columns, rows = found.csv(table)
     headers = {"Content-Disposition": f'attachment; filename="public-{table}.csv"'}
     return Response(
-        csv_text(columns, spreadsheet_safe(rows)),
+        table_csv(columns, spreadsheet_safe(rows)),
         media_type="text/csv; charset=utf-8",
         headers={**HEADERS, **headers},
     )

@@ -8,8 +8,6 @@ styles and images: nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from liaison import __version__
 from liaison.errors import InvalidRequest
 from liaison.ledger.signing import StoredCheckpoint
+from liaison.reports.query_formats import table_csv
 from liaison.web import links
 from liaison.web.formatting import DEFAULT_ZONE, local_text, number, when
 
@@ -118,14 +117,5 @@ def page(
     if wanted == "csv":
         assert table is not None
         headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{filename}.csv"'}
-        return Response(csv_text(*table), media_type="text/csv; charset=utf-8", headers=headers)
+        return Response(table_csv(*table), media_type="text/csv; charset=utf-8", headers=headers)
     return HTMLResponse(render_template(request, template, context), headers=HEADERS)
-
-
-def csv_text(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """RFC 4180 CSV: a header line, then the rows (``None`` as an empty field)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
-    return out.getvalue()
