@@ -21,7 +21,6 @@ _COUNT = re.compile(r"\d{1,3}(,\d{3})*")
 def test_from_a_count_to_its_records_to_a_decision_and_its_proof_checked_in_the_page(
     browser: Browser, live: Live
 ) -> None:
-    live.need("/", "/signin", "/decisions", "/decisions/any-id")
     auditor = session_of(browser, live.url, live.site.keys[KeyRole.AUDITOR])
     context = context_at(browser, DESKTOP, auditor)
     try:
@@ -59,7 +58,6 @@ def test_from_a_count_to_its_records_to_a_decision_and_its_proof_checked_in_the_
 
 
 def test_the_public_page_shows_no_count_from_1_to_10(browser: Browser, live: Live) -> None:
-    live.need("/public")
     context = context_at(browser, DESKTOP)
     try:
         page = context.new_page()

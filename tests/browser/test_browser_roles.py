@@ -65,7 +65,6 @@ def test_the_role_rules_on_pages(
     expected: int | str,
 ) -> None:
     target = path.format(**demo_records)
-    live.need(target, *(["/signin"] if expected == SIGN_IN or reader else []))
     context = context_at(browser, DESKTOP, sessions(reader) if reader else None)
     try:
         page = context.new_page()
@@ -88,7 +87,6 @@ def test_the_role_rules_on_pages(
 def test_signing_in_gives_an_httponly_cookie_and_signing_out_ends_the_session(
     browser: Browser, live: Live
 ) -> None:
-    live.need("/signin", "/decisions")
     context = context_at(browser, DESKTOP)
     try:
         page = context.new_page()
@@ -113,7 +111,6 @@ def test_signing_in_gives_an_httponly_cookie_and_signing_out_ends_the_session(
 
 
 def test_a_wrong_key_does_not_sign_in(browser: Browser, live: Live) -> None:
-    live.need("/signin", "/decisions")
     context = context_at(browser, DESKTOP)
     try:
         page = context.new_page()
@@ -131,7 +128,6 @@ def test_a_wrong_key_does_not_sign_in(browser: Browser, live: Live) -> None:
 def test_an_officer_reads_only_their_own_decisions(
     browser: Browser, live: Live, demo_records: dict[str, str]
 ) -> None:
-    live.need("/signin", "/decisions", "/decisions/any-id")
     client, services = live.site.client, live.site.services
     everyone = client.get("/v1/decisions?limit=200", headers=live.site.bearer(KeyRole.AUDITOR))
     mine = everyone.json()["items"][0]
