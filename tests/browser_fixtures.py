@@ -5,7 +5,7 @@ skipped, except under ``CI=true``, where that is a failure.
 
 ``live`` serves the demo deployment (``site_fixture.demo_site``) with uvicorn on a free
 port of 127.0.0.1 for the module's tests. ``demo_records`` names a
-decision, an encounter and a directive of the demo; ``sessions(role)`` signs in through
+decision and an encounter of the demo; ``sessions(role)`` signs in through
 the sign-in form once per module and role."""
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def demo_records(live: Live) -> dict[str, str]:
-    """A decision (a denial if any), an encounter (a flagged one if any) and a directive
-    of the demo, as the path parts of their pages."""
+    """A decision (a denial if any) and an encounter (a flagged one if any) of the demo, as
+    the path parts of their pages."""
     client, auditor = live.site.client, live.site.bearer(KeyRole.AUDITOR)
 
     def first(query: str) -> list[dict[str, Any]]:
@@ -98,11 +98,9 @@ def demo_records(live: Live) -> dict[str, str]:
 
     decision = (first("/v1/decisions?limit=1&decision=deny") or first("/v1/decisions?limit=1"))[0]
     encounter = (first("/v1/encounters?limit=1&flag=any") or first("/v1/encounters?limit=1"))[0]
-    directive = client.get("/v1/directives", headers=auditor).json()["directives"][0]
     return {
         "decision": f"{decision['id']}?actor={decision['actor_id']}",
         "encounter": f"{encounter['id']}?unit={encounter['unit']}",
-        "directive": directive["directive"],
     }
 
 

@@ -137,5 +137,11 @@ def test_the_sideways_check_names_what_sticks_out(browser: Browser, live: Live) 
         with pytest.raises(AssertionError) as failed:
             assert_no_sideways_scroll(page, PHONE)
         assert "div#wide" in str(failed.value)
+        # clipped by its parent, so the document does not scroll: it still sticks out
+        page.evaluate("() => { document.querySelector('main').style.overflow = 'hidden'; }")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE.width
+        with pytest.raises(AssertionError) as clipped:
+            assert_no_sideways_scroll(page, PHONE)
+        assert "div#wide" in str(clipped.value)
     finally:
         context.close()

@@ -26,12 +26,13 @@ from browser_fixtures import Live
 from liaison.gateway.roles import KeyRole
 
 # (page name, path, reader, the status it answers). Paths may name a record the demo
-# holds: {decision}, {encounter}, {directive} are filled in from the API.
+# holds: {decision} and {encounter} are filled in from the API.
 PAGES = [
     ("home", "/", None, 200),
     ("public", "/public", None, 200),
     ("directives", "/directives", None, 200),
-    ("directive", "/directives/{directive}", None, 200),
+    ("directive-eo", "/directives/EO-25-005", None, 200),
+    ("directive-ag", "/directives/AG-DIRECTIVE-2025-08-15", None, 200),
     ("charts", "/charts", KeyRole.AUDITOR, 200),
     ("decisions", "/decisions", KeyRole.AUDITOR, 200),
     ("events", "/events", KeyRole.AUDITOR, 200),
@@ -40,6 +41,7 @@ PAGES = [
     ("encounter", "/encounters/{encounter}", KeyRole.AUDITOR, 200),
     ("reports", "/reports", KeyRole.AUDITOR, 200),
     ("report", "/reports/council", KeyRole.AUDITOR, 200),
+    ("report-review", "/reports/review", KeyRole.AUDITOR, 200),
     ("signin", "/signin", None, 200),
     ("error", "/no-such-page", None, 404),
 ]
