@@ -4,9 +4,8 @@ else ``chromium`` on the PATH). Never a downloaded browser. Without chromium the
 skipped, except under ``CI=true``, where that is a failure.
 
 ``live`` serves the demo deployment (``site_fixture.demo_site``) with uvicorn on a free
-port of 127.0.0.1 for the module's tests; ``live.need(path)`` skips a test while the page
-it needs is not built (no route), and fails it under CI=true. ``demo_records`` names a
-decision, an encounter and a directive of the demo; ``sessions(role)`` signs in through
+port of 127.0.0.1 for the module's tests. ``demo_records`` names a
+decision and an encounter of the demo; ``sessions(role)`` signs in through
 the sign-in form once per module and role."""
 
 from __future__ import annotations
@@ -22,9 +21,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import Browser
-from starlette.routing import Match
 
 from browser_checks import session_of
 from liaison.api.app import create_app
@@ -55,34 +52,9 @@ def browser_type_launch_args() -> dict[str, Any]:
 class Live:
     site: Site
     url: str  # http://127.0.0.1:PORT
-    app: FastAPI
 
     def at(self, path: str) -> str:
         return self.url + path
-
-    def serves(self, path: str) -> bool:
-        """Whether a GET route of the app answers ``path`` (its query aside)."""
-        scope = {
-            "type": "http",
-            "method": "GET",
-            "path": path.partition("?")[0],
-            "root_path": "",
-            "path_params": {},
-            "query_string": b"",
-            "headers": [],
-        }
-        return any(route.matches(scope)[0] is Match.FULL for route in self.app.routes)
-
-    def need(self, *paths: str) -> None:
-        """Skip the test while a page it needs is not yet built (a route not registered),
-        naming the route; under CI=true a missing page is a failure."""
-        missing = [p for p in paths if not self.serves(p)]
-        if not missing:
-            return
-        message = "page not built yet, no route for: " + ", ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def _free_port() -> int:
@@ -108,7 +80,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 raise RuntimeError("the test server did not start")
             time.sleep(0.02)
         try:
-            yield Live(site, f"http://127.0.0.1:{port}", app)
+            yield Live(site, f"http://127.0.0.1:{port}")
         finally:
             server.should_exit = True
             thread.join(10)
@@ -116,8 +88,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def demo_records(live: Live) -> dict[str, str]:
-    """A decision (a denial if any), an encounter (a flagged one if any) and a directive
-    of the demo, as the path parts of their pages."""
+    """A decision (a denial if any) and an encounter (a flagged one if any) of the demo, as
+    the path parts of their pages."""
     client, auditor = live.site.client, live.site.bearer(KeyRole.AUDITOR)
 
     def first(query: str) -> list[dict[str, Any]]:
@@ -126,11 +98,9 @@ def demo_records(live: Live) -> dict[str, str]:
 
     decision = (first("/v1/decisions?limit=1&decision=deny") or first("/v1/decisions?limit=1"))[0]
     encounter = (first("/v1/encounters?limit=1&flag=any") or first("/v1/encounters?limit=1"))[0]
-    directive = client.get("/v1/directives", headers=auditor).json()["directives"][0]
     return {
         "decision": f"{decision['id']}?actor={decision['actor_id']}",
         "encounter": f"{encounter['id']}?unit={encounter['unit']}",
-        "directive": directive["directive"],
     }
 
 
@@ -140,7 +110,6 @@ def sessions(browser: Browser, live: Live) -> Callable[[KeyRole], Any]:
     made: dict[KeyRole, Any] = {}
 
     def of(role: KeyRole) -> Any:
-        live.need("/signin")
         if role not in made:
             made[role] = session_of(browser, live.url, live.site.keys[role])
         return made[role]

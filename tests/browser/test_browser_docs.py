@@ -6,13 +6,29 @@ draw the operations."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Locator, Page, expect
 
 from browser_fixtures import Live
 
+# (path, what shows once the viewer has drawn, what it draws and more than how many)
+VIEWERS = [
+    ("/docs", lambda page: page.locator(".opblock").first, ".opblock", 20),
+    (
+        "/redoc",
+        lambda page: page.get_by_role("heading", name=re.compile(r"^liaison")),
+        "[data-section-id^='tag/']",
+        5,
+    ),
+]
 
-def test_docs_render_offline(page: Page, live: Live) -> None:
+
+@pytest.mark.parametrize(("path", "ready", "drawn", "more_than"), VIEWERS, ids=["swagger", "redoc"])
+def test_the_docs_render_offline(
+    page: Page, live: Live, path: str, ready: Callable[[Page], Locator], drawn: str, more_than: int
+) -> None:
     elsewhere: list[str] = []
     page.on(
         "response",
@@ -20,21 +36,7 @@ def test_docs_render_offline(page: Page, live: Live) -> None:
             None if r.url.startswith((live.url, "blob:", "data:")) else elsewhere.append(r.url)
         ),
     )
-    page.goto(live.at("/docs"))
-    expect(page.locator(".opblock").first).to_be_visible(timeout=15_000)
-    assert page.locator(".opblock").count() > 20
-    assert elsewhere == [], elsewhere
-
-
-def test_redoc_renders_offline(page: Page, live: Live) -> None:
-    elsewhere: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            None if r.url.startswith((live.url, "blob:", "data:")) else elsewhere.append(r.url)
-        ),
-    )
-    page.goto(live.at("/redoc"))
-    expect(page.get_by_role("heading", name=re.compile(r"^liaison"))).to_be_visible(timeout=15_000)
-    assert page.locator("[data-section-id^='tag/']").count() > 5
+    page.goto(live.at(path))
+    expect(ready(page)).to_be_visible(timeout=15_000)
+    assert page.locator(drawn).count() > more_than
     assert elsewhere == [], elsewhere

@@ -1,7 +1,8 @@
 """The issue's path through the pages in a real browser (issue 11, item 4 and "done when"):
-from ``/`` a count of the Council's sheet, the records behind it, one decision, its
-inclusion proof checked by the page's own script, and the proof downloaded; and the public
-page, which shows no count from 1 to 10."""
+the Council's sheet on ``/``, each answer a link; from a count of the sheet, the records
+behind it, one decision, its inclusion proof checked by the page's own script, and the
+proof downloaded; and the public page, which shows no count from 1 to 10 and says what
+its hidden counts are."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from browser_checks import DESKTOP, context_at, numbers_in, session_of
 from browser_fixtures import Live
@@ -18,10 +19,20 @@ from liaison.gateway.roles import KeyRole
 _COUNT = re.compile(r"\d{1,3}(,\d{3})*")
 
 
+def test_the_councils_answers_are_on_the_start_page(page: Page, live: Live) -> None:
+    page.goto(live.at("/"))
+    sheet = page.locator("table#council")
+    expect(sheet).to_be_visible()
+    expect(sheet.locator("tbody tr")).to_have_count(13)
+    first = sheet.locator("tbody tr").first
+    expect(first.get_by_role("cell", name="Yes")).to_be_visible()
+    first.get_by_role("link").click()
+    assert page.url == live.at("/public")
+
+
 def test_from_a_count_to_its_records_to_a_decision_and_its_proof_checked_in_the_page(
     browser: Browser, live: Live
 ) -> None:
-    live.need("/", "/signin", "/decisions", "/decisions/any-id")
     auditor = session_of(browser, live.url, live.site.keys[KeyRole.AUDITOR])
     context = context_at(browser, DESKTOP, auditor)
     try:
@@ -59,15 +70,13 @@ def test_from_a_count_to_its_records_to_a_decision_and_its_proof_checked_in_the_
 
 
 def test_the_public_page_shows_no_count_from_1_to_10(browser: Browser, live: Live) -> None:
-    live.need("/public")
     context = context_at(browser, DESKTOP)
     try:
         page = context.new_page()
         response = page.goto(live.at("/public"))
         assert response is not None
         assert response.status == 200
-        tables = page.locator("table.public-table")
-        assert tables.count() > 0, "no table.public-table on /public"
+        expect(page.locator("table.public-table")).to_have_count(6)
         cells = page.locator("table.public-table td").all_inner_texts()
         assert cells, "the public tables have no cells"
         counts = [c.strip() for c in cells if _COUNT.fullmatch(c.strip())]
@@ -78,5 +87,8 @@ def test_the_public_page_shows_no_count_from_1_to_10(browser: Browser, live: Liv
         assert hidden, "no suppressed cell on /public: the demo has small counts"
         odd = [c for c in hidden if c.strip() != "<11" and "withheld" not in c.lower()]
         assert odd == [], f"suppressed cells saying something else than <11 or withheld: {odd}"
+        legend = page.locator("td.suppressed").first.get_attribute("aria-describedby")
+        assert legend in ("legend-small", "legend-withheld")
+        expect(page.locator(f"#{legend}")).to_contain_text("count")
     finally:
         context.close()

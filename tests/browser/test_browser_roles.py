@@ -1,8 +1,9 @@
 """Signing in and out in a real browser, and the role rules on pages (issue 11, items 2
-and 4): the form gives an HttpOnly, SameSite=Strict session cookie; after signing out a
-record's page sends the reader back to sign in; the public and anonymous readers get the
-sign-in or a 403 page for records and reports; an officer reads only their own decisions;
-auditors read the reports."""
+and 4): a page that needs a reader sends to the form, which goes back to it once signed
+in; the form gives an HttpOnly, SameSite=Strict session cookie and says why a bad key is
+refused; after signing out a record's page sends the reader back to sign in; the public
+and anonymous readers get the sign-in or a 403 page for records and reports; an officer
+reads only their own decisions; auditors read the reports."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from browser_checks import DESKTOP, context_at, numbers_in, sign_in
 from browser_fixtures import Live
@@ -65,7 +66,6 @@ def test_the_role_rules_on_pages(
     expected: int | str,
 ) -> None:
     target = path.format(**demo_records)
-    live.need(target, *(["/signin"] if expected == SIGN_IN or reader else []))
     context = context_at(browser, DESKTOP, sessions(reader) if reader else None)
     try:
         page = context.new_page()
@@ -88,7 +88,6 @@ def test_the_role_rules_on_pages(
 def test_signing_in_gives_an_httponly_cookie_and_signing_out_ends_the_session(
     browser: Browser, live: Live
 ) -> None:
-    live.need("/signin", "/decisions")
     context = context_at(browser, DESKTOP)
     try:
         page = context.new_page()
@@ -112,8 +111,26 @@ def test_signing_in_gives_an_httponly_cookie_and_signing_out_ends_the_session(
         context.close()
 
 
+def signed_in_from(page: Page, live: Live, path: str) -> None:
+    """Sent from ``path`` to the form, the auditor signs in and is back on ``path``."""
+    page.goto(live.at(path))
+    expect(page).to_have_url(live.at(f"/signin?next={path.replace('/', '%2F')}"))
+    page.get_by_label("API key").fill(live.site.keys[KeyRole.AUDITOR])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(live.at(path))
+
+
+def test_sign_in_reads_a_report_then_sign_out(page: Page, live: Live) -> None:
+    signed_in_from(page, live, "/reports/council")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("The Council's questions")
+    expect(page.locator("#answers")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(live.at("/"))
+    page.goto(live.at("/reports"))
+    expect(page.locator("form#signin")).to_be_visible()
+
+
 def test_a_wrong_key_does_not_sign_in(browser: Browser, live: Live) -> None:
-    live.need("/signin", "/decisions")
     context = context_at(browser, DESKTOP)
     try:
         page = context.new_page()
@@ -122,6 +139,7 @@ def test_a_wrong_key_does_not_sign_in(browser: Browser, live: Live) -> None:
         with page.expect_navigation():
             page.locator("form#signin button[type=submit]").click()
         assert urlsplit(page.url).path == "/signin", page.url
+        expect(page.get_by_role("alert")).to_contain_text("unknown, revoked or malformed API key")
         page.goto(live.at("/decisions"))
         assert urlsplit(page.url).path == "/signin", page.url
     finally:
@@ -131,7 +149,6 @@ def test_a_wrong_key_does_not_sign_in(browser: Browser, live: Live) -> None:
 def test_an_officer_reads_only_their_own_decisions(
     browser: Browser, live: Live, demo_records: dict[str, str]
 ) -> None:
-    live.need("/signin", "/decisions", "/decisions/any-id")
     client, services = live.site.client, live.site.services
     everyone = client.get("/v1/decisions?limit=200", headers=live.site.bearer(KeyRole.AUDITOR))
     mine = everyone.json()["items"][0]
