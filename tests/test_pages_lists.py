@@ -18,9 +18,9 @@ import pytest
 from liaison.gateway.recording import EVENT_FLAGS
 from liaison.gateway.roles import KeyRole
 from liaison.reports import query
+from liaison.reports.query_filter import date_as_instant
 from liaison.web.links import page_of_query
 from liaison.web.lists import LISTINGS
-from liaison.web.record_filters import as_instant
 from page_parse import by_id, by_rel, form_values, parse, table_rows, words
 from site_fixture import Site, demo_site
 
@@ -93,10 +93,10 @@ def test_a_date_means_midnight_eastern(site: Site) -> None:
     )
     shown = _get(site, "/decisions?from=2025-08-13&to=2025-08-14&format=json").json()
     assert shown["total"] == api["total"] > 0
-    assert as_instant("from", "2025-12-01", EASTERN) == "2025-12-01T00:00:00-05:00"
-    assert as_instant("to", "2025-07-01", EASTERN) == "2025-07-01T00:00:00-04:00"
+    assert date_as_instant("from", "2025-12-01", EASTERN) == "2025-12-01T00:00:00-05:00"
+    assert date_as_instant("to", "2025-07-01", EASTERN) == "2025-07-01T00:00:00-04:00"
     instant = "2025-08-13T09:30:00Z"
-    assert as_instant("from", instant, EASTERN) == instant  # an instant is as the API takes it
+    assert date_as_instant("from", instant, EASTERN) == instant  # an instant is as the API takes it
 
 
 def test_pages_walk_every_record_once(site: Site) -> None:

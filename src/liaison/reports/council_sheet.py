@@ -22,7 +22,7 @@ the subset's count is withheld (``WITHHELD``) unless it is already suppressed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, func, select, union_all
@@ -31,9 +31,11 @@ from liaison.errors import InvalidRequest
 from liaison.gateway.index_rows import instant
 from liaison.model.timestamps import parse_instant
 from liaison.reports import report_run
+from liaison.reports.query_filter import date_as_instant
 from liaison.reports.report_council import Answer, CouncilReport
 from liaison.reports.report_records import Records
 from liaison.reports.report_scope import ReportScope
+from liaison.reports.series import midnight
 from liaison.reports.suppression import SMALL, small_cell
 from liaison.storage.tables import decisions, events
 
@@ -77,8 +79,8 @@ def newest_record(db: Engine, size: int) -> datetime | None:
 def default_period(newest: datetime | None, zone: tzinfo, today: date) -> Period:
     """The ``DAYS`` days to the newest record's day (to ``today`` when there is none)."""
     last = newest.astimezone(zone).date() if newest is not None else today
-    end = _midnight(last + timedelta(days=1), zone)
-    return Period(_midnight(last + timedelta(days=1 - DAYS), zone), end)
+    end = midnight(last + timedelta(days=1), zone)
+    return Period(midnight(last + timedelta(days=1 - DAYS), zone), end)
 
 
 def public_period(newest: datetime | None, zone: tzinfo, today: date) -> Period:
@@ -87,17 +89,13 @@ def public_period(newest: datetime | None, zone: tzinfo, today: date) -> Period:
     last = newest.astimezone(zone).date() if newest is not None else today
     month = min(date(last.year, last.month, 1), _months_after(date(today.year, today.month, 1), -1))
     start = _months_after(month, 1 - MONTHS)
-    return Period(_midnight(start, zone), _midnight(_months_after(month, 1), zone))
+    return Period(midnight(start, zone), midnight(_months_after(month, 1), zone))
 
 
 def _months_after(first: date, months: int) -> date:
     """The first day of the month ``months`` after ``first``'s (negative: before)."""
     index = first.year * 12 + first.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def _midnight(day: date, zone: tzinfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=zone)
 
 
 def chosen_period(given: dict[str, str | None], zone: tzinfo, fallback: Period) -> Period:
@@ -114,10 +112,8 @@ def chosen_period(given: dict[str, str | None], zone: tzinfo, fallback: Period) 
 def _moment(name: str, value: str | None, zone: tzinfo) -> datetime | None:
     if not value:
         return None
-    try:
-        if len(value) == 10:
-            return _midnight(date.fromisoformat(value), zone)
-        return parse_instant(value)  # as the API's ``from``/``to`` (query_filter)
+    try:  # a date alone is its midnight, as on every page; else as the API's from/to
+        return parse_instant(date_as_instant(name, value, zone))
     except ValueError:
         raise InvalidRequest(
             name, f"{name}: a date (2025-08-01) or an RFC 3339 instant with its offset"

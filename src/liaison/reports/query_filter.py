@@ -13,9 +13,10 @@ decisions'; events and encounters have theirs beside their listings
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
@@ -269,3 +270,20 @@ DECISION_FILTERS = Filters(
     },
     record_scope(decisions),
 )
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_as_instant(key: str, text: str, zone: tzinfo) -> str:
+    """``from``/``to`` as a person writes them on a page: a date alone (``2025-08-01``) is
+    the midnight that starts that day in ``zone``; anything else is passed on as given (an
+    RFC 3339 instant, checked where it is parsed). ``InvalidRequest`` naming ``key`` for a
+    date that does not exist."""
+    if not _DATE.fullmatch(text):
+        return text
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(key, f"{key}: {text!r} is not a date (YYYY-MM-DD)") from None
+    return datetime(day.year, day.month, day.day, tzinfo=zone).isoformat()

@@ -10,24 +10,22 @@ Eastern), as well as an instant with its offset. A key given twice, a bad value,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import tzinfo
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 
 from liaison.errors import InvalidRequest
 from liaison.reports.query import MAX_LIMIT, Listing
-from liaison.reports.query_filter import Filter, parse_filter
+from liaison.reports.query_filter import Filter, date_as_instant, parse_filter
 from liaison.web.record_words import flag, outcome, words
 
 OWN = ("format", "limit", "cursor")
 TIMES = ("from", "to")  # the page's own parameters; the rest is the filter
 LIMIT = 100  # rows on a page unless asked (the API's default)
 LIMITS = (25, 100, 500, MAX_LIMIT)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LABELS = {
     "from": "From (date or instant)",
     "to": "Before (date or instant)",
@@ -103,19 +101,8 @@ def parse(asked: Asked, listing: Listing, zone: tzinfo) -> tuple[Filter, int]:
     """The filter and page size ``asked`` means; ``InvalidRequest`` naming what is wrong."""
     if asked.problem is not None:
         raise asked.problem
-    given = {k: as_instant(k, v, zone) if k in TIMES else v for k, v in asked.given.items()}
+    given = {k: date_as_instant(k, v, zone) if k in TIMES else v for k, v in asked.given.items()}
     return parse_filter(listing.filters, given), page_size(asked.limit)
-
-
-def as_instant(key: str, text: str, zone: tzinfo) -> str:
-    """``text`` as the API takes it: a date alone is midnight of that day in ``zone``."""
-    if not _DATE.fullmatch(text):
-        return text
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidRequest(key, f"{key}: {text!r} is not a date (YYYY-MM-DD)") from None
-    return datetime(day.year, day.month, day.day, tzinfo=zone).isoformat()
 
 
 def page_size(text: str | None) -> int:

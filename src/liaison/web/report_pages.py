@@ -27,12 +27,12 @@ from liaison.errors import InvalidRequest
 from liaison.gateway.roles import KeyRole
 from liaison.reports import report_run
 from liaison.reports.catalog import CATALOG, Entry, entry
+from liaison.reports.query_filter import date_as_instant
 from liaison.reports.render_csv import cell
 from liaison.reports.report_document import ReportDocument, Table
 from liaison.web.cache import CACHE
 from liaison.web.formatting import number, when
 from liaison.web.links import page_of_query
-from liaison.web.record_filters import as_instant
 from liaison.web.render import HEADERS, page
 from liaison.web.viewer import Viewer, require_reader
 
@@ -146,7 +146,7 @@ def _computed(services: Services, e: Entry, asked: Mapping[str, str | None]) -> 
     period = {k: asked.get(k) for k in ("from", "to", "view")}
     for k in ("from", "to"):  # a date alone: its midnight in the pack's zone, as the lists
         value = period[k]
-        period[k] = as_instant(k, value, zone) if value else value
+        period[k] = date_as_instant(k, value, zone) if value else value
     where = report_run.scope(gw.ledger, policy, period, _size(asked.get("checkpoint")))
     key = (
         "report",
