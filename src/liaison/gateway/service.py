@@ -108,6 +108,15 @@ class Gateway:
             return rules.fault
         return None if rules.engine is not None else "no directive pack is recorded"
 
+    def refuse_untrusted_index(self, what: str) -> None:
+        """Refuse ``what`` (counts, a report, a replay: read from the index rows) while this
+        process knows its database disagrees with the ledger (``IntegrityFailure``)."""
+        fault = self.rules.fault
+        if fault is not None:
+            raise IntegrityFailure(
+                f"no {what} while the database disagrees with the ledger: {fault}"
+            )
+
     def refusal(self) -> LiaisonError:
         """The error a request gets while nothing is decided (``fault``)."""
         fault = self.rules.fault

@@ -19,7 +19,6 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from liaison.api.deps import Services
-from liaison.api.routes.reports import refuse_on_fault
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.signing import StoredCheckpoint
@@ -44,7 +43,9 @@ def _services(request: Request) -> Services:
 def _read(request: Request, who: Principal | None) -> tuple[Principal, ChartValues]:
     reader = require_reader(who, *READERS)
     services = _services(request)
-    refuse_on_fault(services)  # counts, as the API's stats: none from a database in doubt
+    services.gateway.refuse_untrusted_index(
+        "counts"
+    )  # counts, as the API's stats: none from a database in doubt
     ask = parse_ask(request.query_params, services.gateway.policy.pack.views)
     return reader, values(services, reader, ask, latest_checkpoint(request))
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from liaison.api.deps import Services
-from liaison.api.routes.reports import refuse_on_fault
 from liaison.errors import InvalidRequest, Unavailable
 from liaison.ledger.signing import StoredCheckpoint
 from liaison.reports import report_run
@@ -34,7 +33,7 @@ def figures(request: Request) -> PublicFigures:
     checkpoint size and period; none while the database disagrees with the ledger (as the
     API's reports), nor before a checkpoint is signed."""
     services = request.app.state.services
-    refuse_on_fault(services)
+    services.gateway.refuse_untrusted_index("public figures")
     asked = {k: request.query_params.get(k) or None for k in ("from", "to")}
     # The newest kept checkpoint, never signed here: the figures change when one is signed.
     latest = latest_checkpoint(request)

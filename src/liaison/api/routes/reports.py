@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
-from liaison.api.deps import Services, Svc, Who
+from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
 from liaison.errors import (
     Forbidden,
@@ -39,7 +39,7 @@ def list_reports(svc: Svc, who: Who) -> dict[str, Any]:
     """The reports there are: each name, title, and where its JSON Schema is published
     (none while the service knows its database disagrees with the ledger: 503)."""
     who.require(KeyRole.AUDITOR)
-    refuse_on_fault(svc)
+    svc.gateway.refuse_untrusted_index("report")
     return {
         "reports": [
             {"name": e.name, "title": e.title, "schema": SCHEMA_PATH.format(name=e.name)}
@@ -94,7 +94,7 @@ def get_report(
     entry(name)  # 404 naming the reports there are
     wanted = {"decision": decision, "actor": actor, "directive": directive, "days": days}
     given = report_run.options(name, wanted)
-    refuse_on_fault(svc)
+    svc.gateway.refuse_untrusted_index("report")
     gw = svc.gateway
     period = {"from": start, "to": end, "view": view}
     scope = report_run.scope(gw.ledger, gw.policy, period, checkpoint)
@@ -103,9 +103,3 @@ def get_report(
         return JSONResponse(doc.model_dump(mode="json", by_alias=True))
     body = report_run.render(doc, format)
     return Response(body, media_type=report_run.MEDIA_TYPES[format])
-
-
-def refuse_on_fault(svc: Services) -> None:
-    fault = svc.gateway.rules.fault
-    if fault is not None:
-        raise IntegrityFailure(f"no report while the database disagrees with the ledger: {fault}")
