@@ -242,7 +242,7 @@ def test_go_verifier_bad_keys_with_adjusted_hash() -> None:
     adjusted = hashlib.sha256(b"PeterNeumann\n" + raw).hexdigest()[:8]
     with pytest.raises(InvalidKey, match="33 bytes, expected 32"):
         parse_verifier(f"PeterNeumann+{adjusted}+{base64.b64encode(raw).decode()}")
-    with pytest.raises(InvalidKey, match="unknown signature algorithm 0x65"):
+    with pytest.raises(InvalidKey, match="signature type 0x65, expected 0x01"):
         parse_verifier("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
 
 
@@ -371,7 +371,7 @@ def test_non_canonical_base64_rejected(peter: Verifier) -> None:
         ),
         (
             "PRIVATE+KEY+PeterNeumann+c74f20a3+AoEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
-            "unknown signature algorithm 0x02",
+            "signature type 0x02, expected 0x01",
         ),
         ("PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALV", "5 bytes, expected 32"),
     ],

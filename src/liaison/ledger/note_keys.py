@@ -47,6 +47,7 @@ __all__ = [
     "key_id",
     "parse_signer",
     "parse_verifier",
+    "split_key",
     "verifier_key",
 ]
 
@@ -111,11 +112,10 @@ def b64encode(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def key_id(name: str, public_key: bytes) -> int:
-    """The Ed25519 key ID: ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``, big-endian."""
-    digest = hashlib.sha256(
-        name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key
-    ).digest()
+def key_id(name: str, public_key: bytes, alg: int = ALG_ED25519) -> int:
+    """The key ID: ``SHA-256(name || 0x0A || alg || public key)[:4]``, big-endian (0x01:
+    Ed25519 signatures; 0x04: Ed25519 cosignatures, ``liaison.ledger.cosignature``)."""
+    digest = hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([alg]) + public_key).digest()
     return int.from_bytes(digest[:4], "big")
 
 
@@ -206,8 +206,8 @@ def generate_signer(name: str) -> tuple[str, str]:
     return skey, verifier_key(name, public)
 
 
-def _split_key(text: str, what: str, form: str) -> tuple[str, int, bytes]:
-    """Split ``<name>+<hex>+<base64>`` into name, key ID and the decoded key bytes."""
+def split_key(text: str, what: str, form: str, alg: int = ALG_ED25519) -> tuple[str, int, bytes]:
+    """Split ``<name>+<hex>+<base64(alg || 32 bytes)>`` into name, key ID and the key bytes."""
     parts = text.split("+", 2)  # the base64 may itself contain '+'
     if len(parts) != 3:
         raise InvalidKey(f"{what} key must have the form {form}")
@@ -218,9 +218,11 @@ def _split_key(text: str, what: str, form: str) -> tuple[str, int, bytes]:
     raw = b64decode_canonical(encoded)
     if raw is None:
         raise InvalidKey(f"{what} key data is not valid base64")
-    if raw[0] != ALG_ED25519:
+    if raw[0] != alg:
         raise InvalidKey(
-            f"{what} key has unknown signature algorithm {raw[0]:#04x} (only 0x01, Ed25519)"
+            f"{what} key has signature type {raw[0]:#04x}, expected {alg:#04x} ("
+            + ("Ed25519" if alg == ALG_ED25519 else "Ed25519 cosignature")
+            + ")"
         )
     if len(raw) != 1 + _SEED_SIZE:
         raise InvalidKey(
@@ -235,7 +237,7 @@ def parse_verifier(vkey: str) -> Verifier:
         raise InvalidKey(f"verifier key must be a string, not {type(vkey).__name__}")
     if vkey.startswith(_PRIVATE_PREFIX):
         raise InvalidKey("this is a signer (private) key, not a verifier key")
-    name, kid, public = _split_key(vkey, "verifier", "<name>+<hex key ID>+<base64 key>")
+    name, kid, public = split_key(vkey, "verifier", "<name>+<hex key ID>+<base64 key>")
     if kid != key_id(name, public):
         raise InvalidKey(
             f"verifier key ID {kid:08x} does not match the key "
@@ -254,7 +256,7 @@ def parse_signer(skey: str) -> Signer:
         raise InvalidKey(f"signer key must be a string, not {type(skey).__name__}")
     if not skey.startswith(_PRIVATE_PREFIX):
         raise InvalidKey("signer key must start with 'PRIVATE+KEY+'")
-    name, kid, seed = _split_key(
+    name, kid, seed = split_key(
         skey[len(_PRIVATE_PREFIX) :],
         "signer",
         "PRIVATE+KEY+<name>+<hex key ID>+<base64 seed>",

@@ -42,7 +42,14 @@ from liaison.ledger.note_keys import (
     is_valid_key_name,
 )
 
-__all__ = ["MAX_SIGNATURES", "SIGNATURE_PREFIX", "open_note", "sign_note"]
+__all__ = [
+    "MAX_SIGNATURES",
+    "SIGNATURE_PREFIX",
+    "SignatureLine",
+    "open_note",
+    "sign_note",
+    "split_note",
+]
 
 MAX_SIGNATURES = 100
 """Most signature lines accepted in one note, as in Go's ``note.Open`` (the spec: >= 16)."""
@@ -80,14 +87,17 @@ def sign_note(text: str, *signers: Signer) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _SignatureLine:
+class SignatureLine:
+    """One signature line: the key's name, its key ID, the bytes after the key ID."""
+
     name: str
     key_id: int
     signature: bytes
 
 
-def _parse_note(note: str | bytes) -> tuple[str, list[_SignatureLine]]:
-    """Split a signed note into its text and signature lines, checking the syntax."""
+def split_note(note: str | bytes) -> tuple[str, list[SignatureLine]]:
+    """Split a signed note into its text (final newline included) and its signature
+    lines, checking the syntax (``MalformedNote``); no signature is verified."""
     if isinstance(note, bytes):
         try:
             note = note.decode("utf-8")
@@ -124,7 +134,7 @@ def _parse_note(note: str | bytes) -> tuple[str, list[_SignatureLine]]:
             raise MalformedNote(f"{where} signature is not valid base64")
         if len(raw) < 5:
             raise MalformedNote(f"{where} signature is {len(raw)} bytes, too short")
-        parsed.append(_SignatureLine(name, int.from_bytes(raw[:4], "big"), raw[4:]))
+        parsed.append(SignatureLine(name, int.from_bytes(raw[:4], "big"), raw[4:]))
     return text, parsed
 
 
@@ -143,10 +153,10 @@ def open_note(note: str | bytes, verifiers: Iterable[Verifier]) -> tuple[str, li
         if verifier not in same:
             same.append(verifier)
 
-    text, lines = _parse_note(note)
+    text, lines = split_note(note)
     message = text.encode("utf-8")
     names: list[str] = []
-    checked: set[_SignatureLine] = set()
+    checked: set[SignatureLine] = set()
     for line in lines:
         candidates = known.get((line.name, line.key_id))
         if candidates is None or line in checked:

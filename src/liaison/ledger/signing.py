@@ -7,15 +7,16 @@ checked before the key signs. Each signed checkpoint is kept in ``ledger_checkpo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
-from liaison.errors import SignerRefused
+from liaison.errors import NotFound, SignerRefused
 from liaison.ledger.checkpoint import Checkpoint
-from liaison.ledger.note_keys import Signer
+from liaison.ledger.note_keys import Signer, b64decode_canonical
 from liaison.ledger.proofs import consistency_proof
 from liaison.ledger.reads import aware
 from liaison.ledger.signer_memory import SignerMemory
@@ -26,10 +27,19 @@ from liaison.storage.tables import ledger_checkpoints
 
 @dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
+    """A kept checkpoint: its signed note, and the witnesses' cosignature lines received
+    for it (C2SP tlog-cosignature; unverified as read: check them with the witnesses' keys)."""
+
     size: int
     root: bytes
     note: str
     created_at: datetime
+    cosignatures: str = ""
+
+    @property
+    def cosigned_note(self) -> str:
+        """The note with the cosignature lines after its own signature (a signed note)."""
+        return self.note + self.cosignatures
 
 
 _KEPT_NOTES = select(ledger_checkpoints.c.note).order_by(ledger_checkpoints.c.size.desc())
@@ -84,5 +94,45 @@ def latest_checkpoint(engine: Engine) -> StoredCheckpoint | None:
     return _checkpoint(row) if row is not None else None
 
 
+def add_cosignatures(engine: Engine, size: int, lines: Iterable[str]) -> StoredCheckpoint:
+    """Keep cosignature ``lines`` (each a signature line ending in a newline) for the kept
+    checkpoint of ``size``; a witness's newer line replaces its older one (same name and
+    key ID). The caller verifies them first (``cosignature.verify_cosignatures``).
+    ``NotFound`` when no checkpoint of that size is kept."""
+    with write_transaction(engine) as conn:
+        row = conn.execute(
+            select(ledger_checkpoints).where(ledger_checkpoints.c.size == size)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no kept checkpoint of size {size}")
+        merged = _merge_lines(str(row.cosignatures or ""), lines)
+        conn.execute(
+            update(ledger_checkpoints)
+            .where(ledger_checkpoints.c.size == size)
+            .values(cosignatures=merged)
+        )
+    return replace(_checkpoint(row), cosignatures=merged)
+
+
+def _merge_lines(kept: str, new: Iterable[str]) -> str:
+    """Signature lines keyed by their key (name and key ID prefix), the newest winning."""
+    by_key: dict[str, str] = {}
+    for line in [*kept.splitlines(keepends=True), *new]:
+        if not line.endswith("\n") or line.count("\n") != 1:
+            raise ValueError(f"not one signature line: {line!r}")
+        name, _, payload = line.partition(" ")[2].partition(" ")
+        raw = b64decode_canonical(payload.rstrip("\n"))
+        if raw is None or len(raw) < 5:
+            raise ValueError(f"not a signature line: {line!r}")
+        by_key[f"{name}+{raw[:4].hex()}"] = line
+    return "".join(by_key.values())
+
+
 def _checkpoint(row: Any) -> StoredCheckpoint:
-    return StoredCheckpoint(int(row.size), blob(row.root), str(row.note), aware(row.created_at))
+    return StoredCheckpoint(
+        int(row.size),
+        blob(row.root),
+        str(row.note),
+        aware(row.created_at),
+        str(row.cosignatures or ""),
+    )

@@ -72,6 +72,8 @@ ledger_checkpoints = Table(
     Column("root", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Witnesses' cosignature lines (C2SP tlog-cosignature; migration 0014), verified by readers.
+    Column("cosignatures", Text, nullable=False, server_default=""),
 )
 
 # -- gateway: the queryable index of what the ledger holds (the ledger is the record) --------
