@@ -46,6 +46,7 @@ class Log:
         self.engine = open_engine(f"sqlite:///{folder / 'ledger.db'}")
         upgrade(self.engine)
         self.ledger = Ledger(self.engine, origin, parse_signer(skey), SignerMemory(None))
+        self.vkey = parse_signer(skey).verifier.vkey
         self.notes: dict[int, str] = {}
 
     def grow(self, count: int, tag: str = "") -> str:

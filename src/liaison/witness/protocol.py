@@ -130,6 +130,8 @@ def parse_submission(body: bytes) -> Submission | Answer:
     if number >= len(lines):  # no empty line, or the body ends with it
         return _bad(f"line {number}: no empty line and checkpoint after the consistency proof")
     note = "\n".join(lines[number:])
+    if not note:
+        return _bad(f"line {number + 1}: no checkpoint after the empty line")
     try:
         note_text, _ = split_note(note)
     except MalformedNote as exc:
