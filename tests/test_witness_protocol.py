@@ -263,6 +263,12 @@ def test_a_body_over_the_limit_is_413(witness: Witnessed, log: Log) -> None:
     assert answer.status_code == 413
     assert answer.headers["content-type"] == TEXT
     assert answer.text == "the body is larger than 65536 bytes\n"
+    chunked = witness.client.post("/add-checkpoint", content=iter([padding[:60000], padding]))
+    assert "content-length" not in chunked.request.headers
+    assert (chunked.status_code, chunked.text) == (413, answer.text)
+    long_line = witness.add(b"x" * 1000 + b"\n\nX")
+    assert long_line == (400, TEXT, "line 1: expected 'old <size>' (decimal, no leading "
+                         f"zeros), got '{'x' * 40}...'\n")  # fmt: skip
     assert witness.client.get("/add-checkpoint").status_code == 405
 
 

@@ -98,7 +98,8 @@ def _bad(message: str) -> Answer:
 def _old_size(line: str) -> int | Answer:
     found = _OLD_LINE.fullmatch(line)
     if found is None:
-        return _bad(f"line 1: expected 'old <size>' (decimal, no leading zeros), got {line!r}")
+        shown = line if len(line) <= 40 else line[:40] + "..."
+        return _bad(f"line 1: expected 'old <size>' (decimal, no leading zeros), got {shown!r}")
     size = int(found.group(1))
     if size > MAX_SIZE:
         return _bad(f"line 1: old size {size} is larger than 2**63-1")
