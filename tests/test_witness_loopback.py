@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liaison.ledger.bundle import export_bundle, verify_bundle
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.note_keys import generate_signer, parse_verifier
 from liaison.ledger.signed_note import open_note
@@ -180,3 +181,33 @@ def test_concurrent_submissions_from_the_same_old_size_advance_once(
     latest = WitnessState(witnesses[1].config().state_file).latest(ORIGIN)
     assert latest is not None
     assert latest.size == winners[0]
+
+
+def test_a_note_saved_from_the_witness_pins_a_bundle(
+    tmp_path: Path, log: Log, witnesses: list[WitnessFiles]
+) -> None:
+    """The inspector general saves the cosigned note the witness serves; a bundle of the
+    log verifies against it, a rewritten history signed again with the same key does not."""
+    log.grow(9)
+    fork = Log(tmp_path / "fork", log.skey)
+    try:
+        fork.grow(4)
+        fork.grow(5, "rewritten")
+        fork.grow(3, "rewritten")
+        log.grow(3)
+        with serving(witnesses[0]) as url:
+            cosign_everywhere([url], log, 0, 9)
+            [saved] = httpx.get(f"{url}/checkpoints").json()
+        pinned = saved["note"]
+        honest, forged = tmp_path / "honest.jsonl", tmp_path / "forged.jsonl"
+        export_bundle(log.ledger, honest, log.vkey)
+        export_bundle(fork.ledger, forged, log.vkey)
+    finally:
+        fork.close()
+    assert verify_bundle(honest, log.vkey, trusted=[pinned])[0].ok
+    assert verify_bundle(forged, log.vkey)[0].ok  # alone, the re-signed rewrite verifies
+    report = verify_bundle(forged, log.vkey, trusted=[pinned])[0]
+    assert [str(p) for p in report.problems] == [
+        "checkpoint 9: signed root does not match the entries 0..8 (an entry was edited, "
+        "removed, inserted or reordered)"
+    ]
