@@ -207,7 +207,5 @@ def test_a_note_saved_from_the_witness_pins_a_bundle(
     assert verify_bundle(honest, log.vkey, trusted=[pinned])[0].ok
     assert verify_bundle(forged, log.vkey)[0].ok  # alone, the re-signed rewrite verifies
     report = verify_bundle(forged, log.vkey, trusted=[pinned])[0]
-    assert [str(p) for p in report.problems] == [
-        "checkpoint 9: signed root does not match the entries 0..8 (an entry was edited, "
-        "removed, inserted or reordered)"
-    ]
+    assert not report.ok  # (the wording of the finding is verify-bundle's: not held here)
+    assert report.problems
