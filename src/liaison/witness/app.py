@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from starlette.applications import Starlette
@@ -60,7 +59,7 @@ def create_witness_app(
 ) -> Starlette:
     """The witness of ``config`` (its key read from the config's ``key`` file) over
     ``state``, as an ASGI app. ``clock``: POSIX seconds (default: the system clock)."""
-    witness = Witness(config, load_cosigner(config), state, clock or (lambda: int(time.time())))
+    witness = Witness(config, load_cosigner(config), state, clock)
 
     async def add_checkpoint(request: Request) -> Response:
         body = await _read_bounded(request, max_body)

@@ -91,6 +91,10 @@ class Submission:
         return self.text.split("\n", 1)[0]
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 def _bad(message: str) -> Answer:
     return Answer(400, message + "\n")
 
@@ -163,19 +167,20 @@ def _two_roots(latest: Cosigned | None, checkpoint: Checkpoint) -> str:
 class Witness:
     """The witness: its configuration, key and state; ``add_checkpoint`` answers a request.
 
-    ``clock``: POSIX seconds now, the cosignatures' timestamp (tests pass their own)."""
+    ``clock``: POSIX seconds now, the cosignatures' timestamp (default: the system clock;
+    tests pass their own)."""
 
     def __init__(
         self,
         config: WitnessConfig,
         cosigner: Cosigner,
         state: WitnessState,
-        clock: Callable[[], int] = lambda: int(time.time()),
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self.config = config
         self.cosigner = cosigner
         self.state = state
-        self.clock = clock
+        self.clock = clock or _now
 
     def add_checkpoint(self, body: bytes) -> Answer:
         """The answer to an add-checkpoint request body (module docstring)."""
