@@ -167,9 +167,11 @@ def test_show_prints_each_log_with_its_latest_and_refusals(tmp_path: Path) -> No
         witness = Witness(config, load_cosigner(config), WitnessState(config.state_file),
                           lambda: 1_780_000_000)  # fmt: skip
         assert witness.add_checkpoint(body(0, [], log.grow(4))).status == 200
-        assert witness.add_checkpoint(body(4, [], fork.grow(4, "other"))).status == 409
+        forged = fork.grow(4, "other")
+        assert witness.add_checkpoint(body(4, [], forged)).status == 409
         shown = liaison("witness", "show", "--config", str(files.config_path))
         as_json = liaison("witness", "show", "--config", str(files.config_path), "--json")
+        evidence = liaison("witness", "show", "--config", str(files.config_path), "--refused")
     finally:
         log.close()
         fork.close()
@@ -185,6 +187,12 @@ def test_show_prints_each_log_with_its_latest_and_refusals(tmp_path: Path) -> No
         {"origin": "other.example/log", "size": None, "root": None, "cosigned_at": None,
          "refused": 0},
     ]  # fmt: skip
+    [kept] = [json.loads(line) for line in evidence.stdout.splitlines()]
+    assert kept == {
+        "origin": ORIGIN, "old_size": 4, "proof": [], "note": forged, "status": 409,
+        "reason": kept["reason"], "refused_at": "2026-05-28T20:26:40+00:00",
+    }  # fmt: skip
+    assert kept["reason"].endswith("two histories")
 
 
 def test_serve_runs_the_witness_and_refuses_a_bad_config(
