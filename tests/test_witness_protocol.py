@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -282,3 +283,21 @@ def test_any_of_several_log_keys_is_trusted(tmp_path: Path, log: Log) -> None:
         assert witness.add(body(0, [], log.notes[3]))[:2] == (409, SIZE_TYPE)
     finally:
         rotated.close()
+
+
+def test_a_state_locked_too_long_is_503_and_nothing_is_cosigned(tmp_path: Path, log: Log) -> None:
+    files = make_witness(tmp_path / "w", NAME, {ORIGIN: [log.vkey]})
+    config = files.config()
+    state = WitnessState(config.state_file, timeout=0.05)
+    client = TestClient(create_witness_app(config, state))
+    holder = sqlite3.connect(config.state_file, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # another writer that does not let go
+        answer = client.post("/add-checkpoint", content=body(0, [], log.notes[3]))
+        assert (answer.status_code, answer.headers["content-type"]) == (503, TEXT)
+        assert answer.text == f"the witness state {config.state_file}: database is locked; retry\n"
+        assert client.get("/checkpoints").json() == []  # readers go on (WAL)
+    finally:
+        holder.close()
+    assert state.latest(ORIGIN) is None
+    assert client.post("/add-checkpoint", content=body(0, [], log.notes[3])).status_code == 200

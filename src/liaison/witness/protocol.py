@@ -21,6 +21,8 @@ The answers, checked in this order (``Witness.add_checkpoint``):
 - the old size equal to the checkpoint's and the root another than the cosigned one: 409;
 - a consistency proof that does not verify (RFC 6962; empty when the old size is 0; the
   size-0 tree's root is SHA-256 of nothing): 422;
+- the state cannot be read or written now (another writer held its lock too long, a
+  disk error): 503, nothing cosigned;
 - else the checkpoint becomes the latest (persisted first) and the answer is 200 with the
   witness's cosignature line (C2SP tlog-cosignature, timestamp now). The same size and
   root as the latest is cosigned again, with a fresh timestamp, and changes nothing.
@@ -41,7 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from liaison.errors import InvalidCheckpoint, MalformedNote, SignatureError
+from liaison.errors import InvalidCheckpoint, MalformedNote, SignatureError, Unavailable
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, parse_checkpoint_body
 from liaison.ledger.cosignature import Cosigner
@@ -202,8 +204,11 @@ class Witness:
                 f"line 1: old size {submission.old_size} is larger than the checkpoint's "
                 f"size {checkpoint.size}"
             )
-        with self.state.advancing(log.origin) as tx:
-            return self._decide(tx, submission, checkpoint)
+        try:
+            with self.state.advancing(log.origin) as tx:
+                return self._decide(tx, submission, checkpoint)
+        except Unavailable as exc:  # nothing was cosigned
+            return Answer(503, f"{exc.message}; retry\n")
 
     def _decide(self, tx: Transaction, submission: Submission, checkpoint: Checkpoint) -> Answer:
         """The decision under the state's write lock (the spec's atomic check and update)."""
