@@ -18,7 +18,8 @@ The answers, checked in this order (``Witness.add_checkpoint``):
 - an old size above the checkpoint's size: 400;
 - an old size that is not the size of the latest checkpoint cosigned for the origin (0 if
   none): 409, body ``<latest size>\\n``, ``Content-Type: text/x.tlog.size``;
-- the old size equal to the checkpoint's and the root another than the cosigned one: 409;
+- the old size equal to the checkpoint's (and the cosigned) size, and another root than
+  the cosigned one: 409 (a plain-text reason);
 - a consistency proof that does not verify (RFC 6962; empty when the old size is 0; the
   size-0 tree's root is SHA-256 of nothing): 422;
 - the state cannot be read or written now (another writer held its lock too long, a
