@@ -349,3 +349,17 @@ class SignatureError(NoteError):
 
     code = "bad_signature"
     description = "A note with no verified signature by a known key, or a bad one"
+
+
+# -- witnesses (docs/ledger.md, "Witnesses") ------------------------------------------------
+
+
+class WitnessConfigError(LiaisonError):
+    """A witness's configuration (its TOML file, its key file, its state file) that cannot
+    be used: the message names the file and the field. The witness does not start with it;
+    a state of the deployment, as ``key_error``: 503, never answered over HTTP."""
+
+    code = "witness_config"
+    status = 503
+    description = "The witness's configuration, key or state file is unusable"
+    answered_by_api = False
