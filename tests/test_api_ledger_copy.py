@@ -24,8 +24,12 @@ from liaison.api.deps import Services
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.bundle import verify_bundle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from liaison.ledger.cosignature import generate_cosigner, parse_cosigner, parse_witness_key
-from liaison.ledger.cosignature import verify_cosignatures
+from liaison.ledger.cosignature import (
+    generate_cosigner,
+    parse_cosigner,
+    parse_witness_key,
+    verify_cosignatures,
+)
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import load_vkey
 from liaison.ledger.note_keys import parse_verifier

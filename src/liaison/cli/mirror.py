@@ -29,53 +29,57 @@ if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
 KEY_ENV = "LIAISON_API_KEY"
 
 
+UrlArg = Annotated[str, typer.Argument(help="The deployment's API, e.g. https://liaison.example.")]
+FolderArg = Annotated[
+    Path, typer.Argument(help="The copy's folder (made on the first pull).", file_okay=False)
+]
+VkeyOpt = Annotated[
+    str,
+    typer.Option("--vkey", help="The log's published verifier key, or a file holding it (pinned)."),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help=f"A file holding an auditor's API key (default: the {KEY_ENV} variable).",
+        dir_okay=False,
+    ),
+]
+WitnessOpt = Annotated[
+    list[str] | None,
+    typer.Option("--witness", help="A witness's verifier key, or a file holding it (repeatable)."),
+]
+MinWitnessesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-witnesses",
+        min=0,
+        help="Cosignatures required of the --witness keys (default: all of them).",
+    ),
+]
+EveryOpt = Annotated[
+    float | None,
+    typer.Option("--every", min=1, help="Pull again every SECONDS until stopped (default: once)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
 def mirror(
-    url: Annotated[str, typer.Argument(help="The deployment's API, e.g. https://liaison.example.")],
-    folder: Annotated[
-        Path, typer.Argument(help="The copy's folder (made on the first pull).", file_okay=False)
-    ],
-    vkey: Annotated[
-        str,
-        typer.Option(
-            "--vkey", help="The log's published verifier key, or a file holding it (pinned)."
-        ),
-    ],
-    key_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--key-file",
-            help=f"A file holding an auditor's API key (default: the {KEY_ENV} variable).",
-            dir_okay=False,
-        ),
-    ] = None,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--witness", help="A witness's verifier key, or a file holding it (repeatable)."
-        ),
-    ] = None,
-    min_witnesses: Annotated[
-        int | None,
-        typer.Option(
-            "--min-witnesses",
-            min=0,
-            help="Cosignatures required of the --witness keys (default: all of them).",
-        ),
-    ] = None,
-    every: Annotated[
-        float | None,
-        typer.Option(
-            "--every", min=1, help="Pull again every SECONDS until stopped (default: once)."
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    url: UrlArg,
+    folder: FolderArg,
+    vkey: VkeyOpt,
+    key_file: KeyFileOpt = None,
+    witness: WitnessOpt = None,
+    min_witnesses: MinWitnessesOpt = None,
+    every: EveryOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Pull the ledger into FOLDER and verify it: the latest checkpoint signed by --vkey
     (and cosigned by --min-witnesses of the --witness keys), consistent with the last one
     accepted, and the entries making its root. Only then are they kept.
 
     Exits 1 on a fork (the evidence in FOLDER/forks/, the copy kept as it was) or when a
-    pull is refused or cannot finish (nothing of it kept)."""
+    pull is refused or cannot finish (nothing of it kept); 2 when an option is bad."""
     from liaison.ledger.mirror_source import LogSource
     from liaison.ledger.mirror_store import MirrorFolder
 
