@@ -1,4 +1,5 @@
-"""What a mirror reads from a deployment's API (docs/api.md, "Ledger"): its latest signed
+"""What a mirror reads from a deployment's API (docs/api.md, "The ledger for an auditor's
+copy"): its latest signed
 checkpoint with the witnesses' cosignatures (C2SP tlog-checkpoint, tlog-cosignature),
 entries page by page, and consistency proofs (RFC 6962 2.1.2). Nothing read here is
 trusted: ``liaison.ledger.mirror`` checks all of it against the pinned keys and its copy.

@@ -83,7 +83,7 @@ def get_bundle(
 
 @router.get(
     "/v1/ledger/checkpoints",
-    responses=error_responses(Unauthenticated, InvalidRequest),
+    responses=error_responses(Unauthenticated, InvalidRequest, LedgerError),
 )
 def get_checkpoints(
     svc: Svc,
@@ -95,7 +95,8 @@ def get_checkpoints(
 ) -> dict[str, Any]:
     """Every kept checkpoint, oldest first (any key, as the latest checkpoint): its signed
     note and the note with its witnesses' cosignatures. `next` is the `after` of the next
-    page (null on the last one)."""
+    page (null on the last one); `size` the tree's current size."""
+    size, _ = svc.gateway.ledger.head()  # an uninitialised ledger is refused (503)
     kept = checkpoints_after(svc.gateway.ledger.engine, after, limit + 1)
     page = kept[:limit]
     return {
@@ -110,6 +111,7 @@ def get_checkpoints(
             for c in page
         ],
         "next": page[-1].size if len(kept) > limit else None,
+        "size": size,
     }
 
 
