@@ -29,7 +29,9 @@ if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
 KEY_ENV = "LIAISON_API_KEY"
 
 
-UrlArg = Annotated[str, typer.Argument(help="The deployment's API, e.g. https://ledger.dc.example.")]
+UrlArg = Annotated[
+    str, typer.Argument(help="The deployment's API, e.g. https://ledger.dc.example.")
+]
 FolderArg = Annotated[
     Path, typer.Argument(help="The copy's folder (made on the first pull).", file_okay=False)
 ]
