@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from conftest import BACKENDS, database_url, running_services
+from conftest import BACKENDS, cli_runner, database_url, running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.gateway.roles import KeyRole
@@ -49,6 +49,7 @@ class Api:
     officer: dict[str, str]
     vkey: str
     folder: Path
+    url: str
 
 
 def _append(services: Services, count: int, start: int = 0) -> None:
@@ -89,6 +90,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                     {"Authorization": f"Bearer {made[KeyRole.OFFICER]}"},
                     vkey,
                     folder,
+                    url,
                 )
 
 
@@ -255,3 +257,16 @@ def test_bad_entry_ranges(api: Api, query: str, status: int, field: str | None) 
     got = api.client.get(f"/v1/ledger/entries?{query}", headers=api.auditor)
     assert got.status_code == status, got.text
     assert got.json()["error"].get("field") == field
+
+
+def test_the_command_line_export_takes_the_same_range(api: Api, tmp_path: Path) -> None:
+    cli = cli_runner(api.url, api.folder, ORIGIN)
+    path = tmp_path / "to-30.jsonl.gz"
+    got = cli("ledger", "export", str(path), "--to", "30")
+    assert got.exit_code == 0, got.output
+    assert "30 entries, 2 checkpoints" in got.stdout
+    report, header = verify_bundle(path, api.vkey)
+    assert (report.ok, report.size, header["size"]) == (True, 30, 30)
+    beyond = cli("ledger", "export", str(tmp_path / "x.jsonl"), "--to", "5000")
+    assert beyond.exit_code == 1
+    assert "the ledger has 1050 entries: no tree of size 5000" in beyond.stderr

@@ -388,3 +388,44 @@ def test_the_api_key_never_on_the_command_line(
     bad = CliRunner().invoke(cli_app, args, prog_name="liaison")
     assert bad.exit_code == 1
     assert "401" in bad.stderr
+
+
+def test_one_folder_mirrors_one_log(served: Served, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    assert mirror(served, copy).exit_code == 0
+    other = Served(served.url + "/elsewhere", served.services, served.vkey, served.key_file)
+    got = mirror(other, copy)
+    assert got.exit_code == 1
+    assert "one folder per log" in got.stderr
+
+
+class StopLoop(Exception):
+    pass
+
+
+def test_every_tries_again_after_a_failed_pull_and_stops_on_a_fork(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liaison.cli import mirror as mirror_cli
+
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise StopLoop
+
+    monkeypatch.setattr(mirror_cli.time, "sleep", nap)
+    down = Served(f"http://127.0.0.1:{_port()}", served.services, served.vkey, served.key_file)
+    got = mirror(down, tmp_path / "down", "--every", "5")
+    assert isinstance(got.exception, StopLoop)  # still looping after two failed pulls
+    assert got.stderr.count("cannot reach") == 2
+    assert "trying again in 5 s" in got.stderr
+    naps.clear()
+    copy = tmp_path / "copy"
+    assert mirror(served, copy).exit_code == 0
+    rewrite(served, 50)
+    forked = mirror(served, copy, "--every", "5")
+    assert forked.exit_code == 1  # a fork ends the loop at once
+    assert naps == []
+    assert "FORK" in forked.stderr
