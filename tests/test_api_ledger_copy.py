@@ -270,3 +270,15 @@ def test_the_command_line_export_takes_the_same_range(api: Api, tmp_path: Path) 
     beyond = cli("ledger", "export", str(tmp_path / "x.jsonl"), "--to", "5000")
     assert beyond.exit_code == 1
     assert "the ledger has 1050 entries: no tree of size 5000" in beyond.stderr
+
+
+def test_gzip_chunks_are_one_gzip_member_sent_as_it_comes() -> None:
+    from liaison.ledger.bundle_export import gzip_chunks
+
+    lines = [
+        json.dumps({"index": i, "entry": hashlib.sha256(bytes(i)).hexdigest()}) + "\n"
+        for i in range(3000)
+    ]
+    chunks = list(gzip_chunks(iter(lines), chunk=4096))
+    assert len(chunks) > 3  # sent as zlib emits them, never the whole at once
+    assert gzip.decompress(b"".join(chunks)).decode() == "".join(lines)
