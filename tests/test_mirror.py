@@ -429,3 +429,32 @@ def test_every_tries_again_after_a_failed_pull_and_stops_on_a_fork(
     assert forked.exit_code == 1  # a fork ends the loop at once
     assert naps == []
     assert "FORK" in forked.stderr
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 65535, 65536, 70001])
+def test_a_tree_resumed_from_its_right_edge_grows_as_the_whole(size: int) -> None:
+    from liaison.ledger.verify import TileBuilder
+
+    leaves = b"".join(merkle.leaf_hash(str(i).encode()) for i in range(size + 600))
+    whole = TileBuilder()
+    whole.extend(0, leaves[: size * 32])
+    resumed = TileBuilder.resume(size, whole.partial())
+    assert resumed.root() == whole.root()
+    whole.extend(0, leaves[size * 32 :])
+    resumed.extend(0, leaves[size * 32 :])
+    assert resumed.root() == whole.root()
+    if size:
+        with pytest.raises(ValueError, match="not its right edge"):
+            TileBuilder.resume(size + 1, whole.partial())
+
+
+def test_a_damaged_state_is_refused(served: Served, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    assert mirror(served, copy).exit_code == 0
+    damaged = state(copy)
+    damaged["right_edge"][0][2] = damaged["right_edge"][0][2][:-44] + "="  # one hash short
+    (copy / "state.json").write_text(json.dumps(damaged))
+    served.add(3, "second")
+    got = mirror(served, copy)
+    assert got.exit_code == 1
+    assert "state.json: tile (0, 0) of a tree of size 40 is not its right edge" in got.stderr
