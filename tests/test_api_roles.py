@@ -4,9 +4,10 @@ Roles (issue 4): an officer decides and records for themselves only; a superviso
 their unit; an auditor reads everything, verifies, replays the records under another reading
 (`POST /v1/replays`), and cannot write; an admin manages
 keys and packs and reads the history of pack changes, as auditors do (no records: no
-decisions, encounters, ledger entries or proofs); the public sees published material
-only: the signed checkpoint (published so that anyone can hold the department to its
-log), the directives and the pack in force (public texts). Every key may read those.
+decisions, encounters, ledger entries, bundles or proofs); the public sees published
+material only: the signed checkpoints, the latest and every kept one with its witnesses'
+cosignatures (published so that anyone can hold the department to its log), the
+directives and the pack in force (public texts). Every key may read those.
 An unknown, malformed or revoked key, or none, is unauthenticated (401).
 
 Records that a key may not read are answered 404, as if absent (their existence is not
@@ -52,6 +53,9 @@ GET /v1/ledger/checkpoint      200      200         200      200    200     401
 GET /v1/ledger/entries/{i}     403      403         200      403    403     401
 GET .../proofs/inclusion       403      403         200      403    403     401
 GET .../proofs/consistency     403      403         200      403    403     401
+GET /v1/ledger/bundle          403      403         200      403    403     401
+GET /v1/ledger/checkpoints     200      200         200      200    200     401
+GET /v1/ledger/entries (range)  403      403         200      403    403     401
 GET /v1/directives             200      200         200      200    200     401
 GET /v1/packs/current          200      200         200      200    200     401
 GET /v1/packs/changes          403      403         200      200    403     401
@@ -146,6 +150,9 @@ MATRIX: dict[str, list[int]] = {
     "GET entry": row(403, 403, 200, 403, 403),
     "GET inclusion proof": row(403, 403, 200, 403, 403),
     "GET consistency proof": row(403, 403, 200, 403, 403),
+    "GET bundle": row(403, 403, 200, 403, 403),
+    "GET checkpoints": row(200, 200, 200, 200, 200),
+    "GET entries range": row(403, 403, 200, 403, 403),
     "GET directives": row(200, 200, 200, 200, 200),
     "GET current pack": row(200, 200, 200, 200, 200),
     "GET pack changes": row(403, 403, 200, 200, 403),
@@ -362,6 +369,9 @@ ROUTES: dict[str, Call] = {
     "GET entry": _get("/v1/ledger/entries/0"),
     "GET inclusion proof": _get("/v1/ledger/proofs/inclusion", index=0, size=2),
     "GET consistency proof": _get("/v1/ledger/proofs/consistency", old=1, new=2),
+    "GET bundle": _get("/v1/ledger/bundle", to=2),
+    "GET checkpoints": _get("/v1/ledger/checkpoints"),
+    "GET entries range": _get("/v1/ledger/entries", **{"from": 0, "to": 2}),
     "GET directives": _get("/v1/directives", at=NOON),
     "GET current pack": _get("/v1/packs/current"),
     "GET pack changes": _get("/v1/packs/changes"),

@@ -259,6 +259,9 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("get", "/v1/ledger/checkpoint", "auditor", None),
         ("get", "/v1/ledger/proofs/inclusion?index=0", "auditor", None),
         ("get", "/v1/ledger/proofs/consistency?old=1", "auditor", None),
+        ("get", "/v1/ledger/bundle", "auditor", None),
+        ("get", "/v1/ledger/checkpoints", "auditor", None),
+        ("get", "/v1/ledger/entries?from=0", "auditor", None),
     ]
     met: set[tuple[str, str]] = set()
     answered: list[tuple[str, str, str]] = []  # (method, route, code)

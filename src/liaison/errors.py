@@ -363,3 +363,32 @@ class WitnessConfigError(LiaisonError):
     status = 503
     description = "The witness's configuration, key or state file is unusable"
     answered_by_api = False
+
+
+# -- an oversight body's copy of the ledger (liaison mirror) -------------------------------
+
+
+class MirrorError(LiaisonError):
+    """A pull of the ledger into an oversight body's copy that was refused or could not
+    finish (the server unreachable or answering an error, a checkpoint not signed by the
+    pinned key or cosigned by too few witnesses, an entry that is not what it claims, a
+    damaged copy): nothing of it is kept. Only the command line reports it."""
+
+    code = "mirror_error"
+    status = 502
+    description = "A pull of the ledger into a mirror was refused or could not finish"
+    answered_by_api = False
+
+
+class ForkDetected(MirrorError):
+    """The log showed a history that does not extend the one the mirror accepted (a
+    checkpoint inconsistent with the last one accepted, or entries that do not make the
+    signed root): the evidence is written (``evidence``, a file path), the copy kept."""
+
+    code = "fork_detected"
+    status = 409
+    description = "The log showed a history that does not extend the one the mirror accepted"
+
+    def __init__(self, message: str, evidence: str) -> None:
+        super().__init__(message)
+        self.evidence = evidence

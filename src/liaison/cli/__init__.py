@@ -1,7 +1,8 @@
 """The ``liaison`` command line (Typer): one module per command group, assembled here.
 
 ``decide``: deciding and explaining requests; ``directives``: a pack's directives;
-``ledger`` and ``verify``: the tamper-evident ledger and checking it; ``packs``: the pack in
+``ledger`` and ``verify``: the tamper-evident ledger and checking it; ``mirror``: an
+oversight body's verified copy of it; ``packs``: the pack in
 force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HTTP API;
 ``demo``: the demo history; ``query``: the records queried; ``report``: the reports;
 ``publish``: the public figures as signed files; ``replay``: the records decided again
@@ -25,6 +26,7 @@ from liaison.cli import (
     directives,
     keys,
     ledger,
+    mirror,
     packs,
     publish,
     query,
@@ -48,6 +50,7 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.command("verify-bundle")(verify.verify_bundle_command)
 app.add_typer(witness.witness_app, name="witness")
+app.command("mirror")(mirror.mirror)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")

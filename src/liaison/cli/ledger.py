@@ -260,9 +260,18 @@ ledger_app.command("verify")(ledger_verify)  # here: `liaison ledger --help` lis
 @ledger_app.command("export")
 def ledger_export(
     path: Annotated[Path, typer.Argument(help="Bundle file to write (.jsonl, or .jsonl.gz).")],
+    to: Annotated[
+        int | None,
+        typer.Option(
+            "--to",
+            min=0,
+            help="Stop at this tree size: entries 0..TO-1 and the checkpoints of at most TO "
+            "entries (default: the whole tree).",
+        ),
+    ] = None,
 ) -> None:
     """Write a self-contained bundle (entries, checkpoints, verifier key) for offline checking."""
-    from liaison.ledger.bundle import export_bundle
+    from liaison.ledger.bundle_export import export_bundle
     from liaison.ledger.keys import load_vkey
     from liaison.settings import Settings
 
@@ -271,7 +280,7 @@ def ledger_export(
     if vkey is None:
         raise fail("no verifier key: run `liaison ledger keygen` first")
     try:
-        entries, checkpoints = export_bundle(open_ledger(s), path, vkey)
+        entries, checkpoints = export_bundle(open_ledger(s), path, vkey, to)
     except LiaisonError as exc:
         raise fail_on(exc) from None
     typer.echo(f"wrote {path}: {entries} entries, {checkpoints} checkpoints")

@@ -1,10 +1,13 @@
-"""Self-contained ledger bundles: export, and verification with nothing but the bundle.
+"""Self-contained ledger bundles: their format, and verification with nothing but the bundle
+(export, shared by ``liaison ledger export`` and ``GET /v1/ledger/bundle``, is
+``liaison.ledger.bundle_export``'s).
 
 A bundle is JSON Lines (gzip-compressed when the file name ends in ``.gz``):
 
 1. a header ``{"format": "liaison-ledger-bundle", "version": 1, "origin": ...,
    "vkey": ..., "size": n, "root": <base64>, "exported_at": ...}``;
-2. one ``{"checkpoint": <signed note>}`` per kept checkpoint (C2SP tlog-checkpoint);
+2. one ``{"checkpoint": <signed note>}`` per kept checkpoint (C2SP tlog-checkpoint), with
+   the witnesses' cosignature lines after the log's signature (C2SP tlog-cosignature);
 3. one ``{"index": i, "entry": <the entry's canonical JSON text>}`` per entry, in order.
 
 Personal data never leaves in a bundle: entries hold only its salted hash.
@@ -21,59 +24,20 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from liaison.errors import BundleError
+from liaison.ledger.bundle_export import FORMAT, export_bundle
 from liaison.ledger.checkpoint import claimed_size
-from liaison.ledger.log import Ledger
-from liaison.ledger.note_keys import b64encode, parse_verifier
+from liaison.ledger.note_keys import parse_verifier
 from liaison.ledger.verify import LogChecker, Report
-
-FORMAT = "liaison-ledger-bundle"
 
 
 def _open(path: Path, mode: str) -> IO[str]:
     if path.name.endswith(".gz"):
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return open(path, mode, encoding="utf-8")
-
-
-def export_bundle(ledger: Ledger, path: Path, vkey: str) -> tuple[int, int]:
-    """Write the whole ledger to ``path``; return (entries, checkpoints) written."""
-    size, root = ledger.head()
-    checkpoints = ledger.checkpoints()
-    beyond = [c.size for c in checkpoints if c.size > size]
-    if beyond:
-        raise BundleError(
-            f"the database keeps a checkpoint of size {max(beyond)}, larger than its tree "
-            f"(size {size}): a sign that the ledger was truncated; refusing to export "
-            "(run `liaison ledger verify`)"
-        )
-    header = {
-        "format": FORMAT,
-        "version": 1,
-        "origin": ledger.origin,
-        "vkey": vkey,
-        "size": size,
-        "root": b64encode(root),
-        "exported_at": datetime.now(UTC).isoformat(),
-    }
-    written = 0
-    with _open(path, "w") as out:
-        out.write(json.dumps(header) + "\n")
-        for cp in checkpoints:
-            out.write(json.dumps({"checkpoint": cp.note}, ensure_ascii=False) + "\n")
-        for entry in ledger.entries(0, size):
-            out.write(
-                json.dumps(
-                    {"index": entry.index, "entry": entry.body.decode("utf-8")}, ensure_ascii=False
-                )
-                + "\n"
-            )
-            written += 1
-    return written, len(checkpoints)
 
 
 def _lines(handle: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -86,6 +86,18 @@ def kept_checkpoints(engine: Engine) -> list[StoredCheckpoint]:
     return [_checkpoint(r) for r in rows]
 
 
+def checkpoints_after(engine: Engine, after: int, limit: int) -> list[StoredCheckpoint]:
+    """At most ``limit`` kept checkpoints of a size above ``after``, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ledger_checkpoints)
+            .where(ledger_checkpoints.c.size > after)
+            .order_by(ledger_checkpoints.c.size)
+            .limit(limit)
+        ).all()
+    return [_checkpoint(r) for r in rows]
+
+
 def latest_checkpoint(engine: Engine) -> StoredCheckpoint | None:
     with engine.connect() as conn:
         row = conn.execute(

@@ -99,6 +99,28 @@ class TileBuilder:
     def partial(self) -> list[tuple[TileKey, bytes]]:
         return [((lvl, self._index[lvl]), bytes(t)) for lvl, t in enumerate(self._current) if t]
 
+    @classmethod
+    def resume(cls, size: int, partial: Iterable[tuple[TileKey, bytes]]) -> TileBuilder:
+        """The builder of a tree of ``size`` leaves, from its right edge: the ``partial()``
+        tiles a builder of that tree returned (level L holds the last ``(size >> 8L) % 256``
+        hashes of its level). ``ValueError`` when they are not that tree's right edge."""
+        given = dict(partial)
+        builder = cls()
+        level = 0
+        while size >> (HEIGHT * level):
+            count = size >> (HEIGHT * level)
+            key = (level, count >> HEIGHT)
+            tile = given.pop(key, b"")
+            if len(tile) != (count % (1 << HEIGHT)) * HASH:
+                raise ValueError(f"tile {key} of a tree of size {size} is not its right edge")
+            builder._current.append(bytearray(tile))
+            builder._index.append(key[1])
+            level += 1
+        if given:
+            raise ValueError(f"tiles {sorted(given)} are not on the right edge of size {size}")
+        builder.size = size
+        return builder
+
     def root(self) -> bytes:
         """The root of the tree of the ``size`` leaf hashes added so far.
 
