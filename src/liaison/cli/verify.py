@@ -55,9 +55,9 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
     else:
         for problem in report.problems:
             typer.echo(f"FAIL {problem}")
-        typer.echo(_summary(report))
         if report.first_wrong is not None:
             typer.echo(f"first wrong entry: {_first_wrong(report.first_wrong)}")
+        typer.echo(_summary(report))
         if report.witnessed is not None:
             typer.echo(f"witnesses: {_witnesses(report)}")
         for key, value in (extra or {}).items():
@@ -70,7 +70,7 @@ def _first_wrong(bounds: tuple[int, int]) -> str:
     first, before = bounds
     if before - first == 1:
         return f"entry {first}"
-    return f"entry {first} or later, before {before} (the bundle cannot narrow it further)"
+    return f"entry {first} or later, before {before} (no signed checkpoint narrows it further)"
 
 
 def _first_wrong_json(report: Report) -> dict[str, int] | None:

@@ -27,6 +27,10 @@ def _range(first: int, before: int) -> str:
     return f"entry {first}" if before - first == 1 else f"entry {first} or later, before {before}"
 
 
+def _sizes(sizes: list[int]) -> str:
+    return ", ".join(map(str, sizes[:5])) + (", ..." if len(sizes) > 5 else "")
+
+
 class Locator:
     """The index and root findings of one recomputation, appended to ``problems``."""
 
@@ -41,6 +45,7 @@ class Locator:
         self._unlisted = 0
         self._root_at: int | None = None  # where the first root finding is in ``problems``
         self._later: list[int] = []
+        self._beyond: list[int] = []
 
     def wrong(self, index: int) -> None:
         """Entry ``index`` is known to be wrong (its body does not make its leaf hash)."""
@@ -101,6 +106,22 @@ class Locator:
             )
         )
 
+    def beyond(self, sizes: list[int], size: int) -> None:
+        """Checkpoints of ``sizes`` are larger than the log (of ``size`` entries): one
+        finding, or, after a root that failed, named in its finding (a dropped entry makes
+        the log shorter: the last checkpoints are beyond it)."""
+        if self._root_at is not None:
+            self._beyond = sizes
+            return
+        later = f"; so are {len(sizes) - 1} later checkpoint(s), up to {sizes[-1]}"
+        self.problems.append(
+            Finding(
+                f"checkpoint {sizes[0]}",
+                f"the log has only {size} entries (entries were removed from the end)"
+                + (later if len(sizes) > 1 else ""),
+            )
+        )
+
     def finish(self) -> None:
         """Name, in the first finding of each kind, what was counted and not reported."""
         if self._index_at is not None and (self._shifted or self._unlisted):
@@ -111,10 +132,16 @@ class Locator:
                 more.append(f"{self._unlisted} more entries are misplaced")
             self._amend(self._index_at, f" ({'; '.join(more)}: not listed)")
         if self._root_at is not None and self._later:
-            shown = ", ".join(map(str, self._later[:5])) + (", ..." if len(self._later) > 5 else "")
             self._amend(
                 self._root_at,
-                f"; the {len(self._later)} later checkpoint(s) that hold it fail too ({shown})",
+                f"; the {len(self._later)} later checkpoint(s) that hold it fail too "
+                f"({_sizes(self._later)})",
+            )
+        if self._root_at is not None and self._beyond:
+            self._amend(
+                self._root_at,
+                f"; {len(self._beyond)} later checkpoint(s) are beyond the end of the log "
+                f"({_sizes(self._beyond)})",
             )
 
     def _amend(self, at: int, text: str) -> None:

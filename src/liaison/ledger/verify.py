@@ -234,13 +234,7 @@ class LogChecker:
         if size == 0:
             self._check_checkpoints_at(0)
         if self._pending:
-            sizes = [cp.size for cp, _ in self._pending]
-            later = f"; so are {len(sizes) - 1} later checkpoint(s), up to {sizes[-1]}"
-            self._problem(
-                f"checkpoint {sizes[0]}",
-                f"the log has only {size} entries (entries were removed from the end)"
-                + (later if len(sizes) > 1 else ""),
-            )
+            self.locate.beyond([cp.size for cp, _ in self._pending], size)
         self.locate.finish()
         self.report.first_wrong = self.locate.first_wrong()
         if size == 0 and not self.report.structure_only:
