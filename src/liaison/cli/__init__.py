@@ -1,12 +1,12 @@
 """The ``liaison`` command line (Typer): one module per command group, assembled here.
 
 ``decide``: deciding and explaining requests; ``directives``: a pack's directives;
-``ledger`` and ``verify``: the tamper-evident ledger and checking it; ``packs``: the pack in
-force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HTTP API;
-``demo``: the demo history; ``query``: the records queried; ``report``: the reports;
-``publish``: the public figures as signed files; ``replay``: the records decided again
-under another view or a draft pack. ``common`` holds what they share, printing errors
-among it.
+``ledger``, ``verify`` and ``verify_proof``: the tamper-evident ledger and checking it;
+``packs``: the pack in force in the database; ``keys``: API keys; ``db``: migrations;
+``serve``: the HTTP API; ``demo``: the demo history; ``query``: the records queried;
+``report``: the reports; ``publish``: the public figures as signed files; ``replay``: the
+records decided again under another view or a draft pack. ``common`` holds what they
+share, printing errors among it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from liaison.cli import (
     report,
     serve,
     verify,
+    verify_proof,
 )
 from liaison.cli.common import fail, fail_on
 from liaison.errors import LiaisonError
@@ -45,6 +46,7 @@ app.add_typer(directives.directives_app, name="directives")
 app.add_typer(db.db_app, name="db")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.command("verify-bundle")(verify.verify_bundle_command)
+app.command("verify-proof")(verify_proof.verify_proof_command)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")
