@@ -1,12 +1,12 @@
 """The ``liaison`` command line (Typer): one module per command group, assembled here.
 
 ``decide``: deciding and explaining requests; ``directives``: a pack's directives;
-``ledger``, ``verify`` and ``verify_proof``: the tamper-evident ledger and checking it;
-``packs``: the pack in force in the database; ``keys``: API keys; ``db``: migrations;
-``serve``: the HTTP API; ``demo``: the demo history; ``query``: the records queried;
-``report``: the reports; ``publish``: the public figures as signed files; ``replay``: the
-records decided again under another view or a draft pack. ``common`` holds what they
-share, printing errors among it.
+``ledger`` and ``verify``: the tamper-evident ledger and checking it; ``packs``: the pack in
+force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HTTP API;
+``demo``: the demo history; ``query``: the records queried; ``report``: the reports;
+``publish``: the public figures as signed files; ``replay``: the records decided again
+under another view or a draft pack. ``common`` holds what they share, printing errors
+among it.
 """
 
 from __future__ import annotations

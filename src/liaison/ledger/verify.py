@@ -7,7 +7,9 @@ the tree is rebuilt incrementally with O(log n) memory, and the root at each
 kept checkpoint's size is compared with the signed root (C2SP
 tlog-checkpoint). Any edit, deletion, reordering or insertion of entries
 changes a recomputed root and is reported with the first entry that
-differs from what was checkpointed, or the gap, or the bad body.
+differs from what was checkpointed, or the gap, or the bad body, once per cause
+(``liaison.ledger.locate``: ``Report.first_wrong``). The notes of the latest verified
+checkpoint are kept (``Report.latest_notes``), for its witnesses' cosignatures.
 
 An empty log, or one that no verified checkpoint covers, fails: its entries, leaves and head
 can all be rebuilt by whoever can write them, so nothing would be authenticated. Only
