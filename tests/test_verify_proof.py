@@ -403,3 +403,16 @@ def test_the_writers_refuse_what_they_cannot_prove(world: dict[str, Any], tmp_pa
         got = cli("ledger", "prove-inclusion", "5", "--since", "10")
         assert got.exit_code == 2
         assert "--since goes with --file" in got.stderr
+
+
+def test_no_database_is_read(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Offline: with the deployment's settings pointing nowhere, the proofs still verify."""
+    monkeypatch.setenv("LIAISON_DATABASE_URL", "postgresql://nobody@nowhere.invalid/none")
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "no-keys"))
+    monkeypatch.chdir(tmp_path)
+    for proof in ("incl-30", "cons-10-30"):
+        got, _ = verify(world, world[proof], 10, "--witness", ALICE, "--witness", BOB)
+        assert got.exit_code == 0, got.output
+    assert list(tmp_path.iterdir()) == []  # nothing created (no var/, no database)
