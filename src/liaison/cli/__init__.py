@@ -34,6 +34,7 @@ from liaison.cli import (
     report,
     serve,
     verify,
+    verify_proof,
     witness,
 )
 from liaison.cli.common import fail, fail_on
@@ -51,6 +52,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.command("verify-bundle")(verify.verify_bundle_command)
 app.add_typer(witness.witness_app, name="witness")
 app.command("mirror")(mirror.mirror)
+app.command("verify-proof")(verify_proof.verify_proof_command)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")

@@ -24,6 +24,7 @@ from liaison.cli.common import (
     read_verifier,
     valid_text,
 )
+from liaison.cli.proof_files import FileOpt, SinceOpt, write_proof_file
 from liaison.cli.verify import ledger_verify
 from liaison.errors import InvalidRequest, LiaisonError
 
@@ -195,8 +196,23 @@ def ledger_prove_inclusion(
     size: Annotated[
         int | None, typer.Option("--size", help="Tree size (default: current).")
     ] = None,
+    file: FileOpt = None,
+    since: SinceOpt = None,
 ) -> None:
-    """An RFC 6962 inclusion proof for an entry, naming the (size, root) it is for."""
+    """An RFC 6962 inclusion proof for an entry, naming the (size, root) it is for.
+
+    With --file, a proof file: the entry, its proof against the kept checkpoint of --size
+    (default: the latest), that checkpoint's signed note and cosignatures, and a
+    consistency proof from each --since size."""
+    if file is not None:
+        from liaison.ledger.consistency_file import inclusion_file_of
+
+        write_proof_file(
+            file, lambda ledger, vkey: inclusion_file_of(ledger, index, size, since or [], vkey)
+        )
+        return
+    if since:
+        raise fail("--since goes with --file", 2)
     try:
         proof = open_ledger().inclusion_proof(index, size)
     except LiaisonError as exc:
@@ -208,8 +224,17 @@ def ledger_prove_inclusion(
 def ledger_prove_consistency(
     old: Annotated[int, typer.Argument(help="Older tree size.")],
     new: Annotated[int | None, typer.Argument(help="Newer tree size (default: current).")] = None,
+    file: FileOpt = None,
 ) -> None:
-    """An RFC 6962 consistency proof between two tree sizes, with both roots."""
+    """An RFC 6962 consistency proof between two tree sizes, with both roots.
+
+    With --file, a proof file ending at the kept checkpoint of NEW (default: the latest),
+    with its signed note and cosignatures."""
+    if file is not None:
+        from liaison.ledger.consistency_file import consistency_file_of
+
+        write_proof_file(file, lambda ledger, vkey: consistency_file_of(ledger, old, new, vkey))
+        return
     try:
         proof = open_ledger().consistency_proof(old, new)
     except LiaisonError as exc:

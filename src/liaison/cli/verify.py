@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liaison.cli.common import JsonOpt, fail, fail_on
+from liaison.cli.key_opts import MinWitnessesOpt, WitnessOpt, witness_keys
 from liaison.errors import LiaisonError
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
@@ -44,6 +45,8 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
                     "checkpoints_verified": report.checkpoints_verified,
                     "authenticated_entries": authenticated,
                     "uncovered_entries": report.uncovered,
+                    "first_wrong_entry": _first_wrong_json(report),
+                    **({"witnesses": report.witnessed.to_json()} if report.witnessed else {}),
                     **(extra or {}),
                     "problems": [{"where": p.where, "message": p.message} for p in report.problems],
                 }
@@ -52,11 +55,41 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
     else:
         for problem in report.problems:
             typer.echo(f"FAIL {problem}")
+        if report.first_wrong is not None:
+            typer.echo(f"first wrong entry: {_first_wrong(report.first_wrong)}")
         typer.echo(_summary(report))
+        if report.witnessed is not None:
+            typer.echo(f"witnesses: {_witnesses(report)}")
         for key, value in (extra or {}).items():
             typer.echo(f"{key}: {value}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _first_wrong(bounds: tuple[int, int]) -> str:
+    first, before = bounds
+    if before - first == 1:
+        return f"entry {first}"
+    return f"entry {first} or later, before {before} (no signed checkpoint narrows it further)"
+
+
+def _first_wrong_json(report: Report) -> dict[str, int] | None:
+    if report.first_wrong is None:
+        return None
+    return {"from": report.first_wrong[0], "before": report.first_wrong[1]}
+
+
+def _witnesses(report: Report) -> str:
+    """Which witnesses cosigned the checkpoint verified against; what they did not see."""
+    assert report.witnessed is not None
+    text = report.witnessed.describe()
+    after = report.size - report.witnessed.size
+    if after > 0:
+        text += (
+            f"; the {after} entries after it ({report.witnessed.size}..{report.size - 1}) "
+            "are NOT witnessed"
+        )
+    return text
 
 
 def _summary(report: Report) -> str:
@@ -135,6 +168,8 @@ def verify_bundle_command(
             dir_okay=False,
         ),
     ] = None,
+    witness: WitnessOpt = None,
+    min_witnesses: MinWitnessesOpt = None,
 ) -> None:
     """Check a ledger bundle with nothing but the bundle (for an inspector's own machine).
 
@@ -142,12 +177,23 @@ def verify_bundle_command(
     when it holds none (unless --structure-only); entries after the latest verified
     checkpoint are reported as not authenticated. Each --trusted checkpoint (a signed
     note saved earlier, e.g. from /checkpoint) must be signed by the key and be a state
-    of the bundle's log: a history rewritten after it, or cut before it, fails."""
+    of the bundle's log: a history rewritten after it, or cut before it, fails. With
+    --witness, the checkpoint it verifies against (the latest verified one) must carry
+    --min-witnesses valid cosignatures (default: one by each witness given), read from
+    the bundle's checkpoint lines; the entries after it are reported as not witnessed."""
     from liaison.ledger.bundle import verify_bundle
 
+    witnesses, minimum = witness_keys(witness, min_witnesses, 1)
     try:
         saved = _saved_checkpoints(trusted or [])
-        report, header = verify_bundle(path, vkey, structure_only=structure_only, trusted=saved)
+        report, header = verify_bundle(
+            path,
+            vkey,
+            structure_only=structure_only,
+            trusted=saved,
+            witnesses=witnesses,
+            min_witnesses=minimum,
+        )
     except LiaisonError as exc:
         raise fail_on(exc) from None
     except OSError as exc:

@@ -30,8 +30,10 @@ from typing import IO, Any
 from liaison.errors import BundleError
 from liaison.ledger.bundle_export import FORMAT, export_bundle
 from liaison.ledger.checkpoint import claimed_size
+from liaison.ledger.cosignature import WitnessKey
 from liaison.ledger.note_keys import parse_verifier
-from liaison.ledger.verify import LogChecker, Report
+from liaison.ledger.verify import Finding, LogChecker, Report
+from liaison.ledger.witnessed import witnessed
 
 
 def _open(path: Path, mode: str) -> IO[str]:
@@ -69,6 +71,8 @@ def verify_bundle(
     *,
     structure_only: bool = False,
     trusted: Sequence[str] = (),
+    witnesses: Sequence[WitnessKey] = (),
+    min_witnesses: int | None = None,
 ) -> tuple[Report, dict[str, Any]]:
     """Check a bundle with nothing else: every entry, every checkpoint, the header's head.
 
@@ -78,9 +82,14 @@ def verify_bundle(
     signed checkpoints the verifier saved itself (issue 12, item 2), checked as the
     bundle's own are: signed by the key, and the bundle's entries must make each one's
     root at its size, so a history rewritten after it (and signed again) fails, and so
-    does a bundle that ends before it."""
+    does a bundle that ends before it. ``witnesses``: the checkpoint it is verified
+    against (the latest verified one) must be cosigned by ``min_witnesses`` of them
+    (default: all), read from its ``{"checkpoint": ...}`` lines (``liaison.ledger.witnessed``)."""
     if trusted and structure_only:
         raise BundleError("--trusted checkpoints are checked: not with --structure-only")
+    minimum = len(witnesses) if min_witnesses is None else min_witnesses
+    if (witnesses or minimum) and structure_only:
+        raise BundleError("--witness cosignatures are checked: not with --structure-only")
     with _open(path, "r") as handle:
         lines = _lines(handle)
         _, header = next(lines, (0, {}))
@@ -110,9 +119,28 @@ def verify_bundle(
         checker = checker or LogChecker(notes, verifier, origin, structure_only=structure_only)
         head = _head(header)
         report = checker.finish(head)
+    if witnesses or minimum:
+        _check_witnesses(report, witnesses, minimum)
     if vkey is None:
         header["key_source"] = "the bundle itself (pin the published key with --vkey)"
     return report, header
+
+
+def _check_witnesses(report: Report, witnesses: Sequence[WitnessKey], minimum: int) -> None:
+    """The witnesses of the checkpoint the bundle was verified against, in the report; a
+    problem naming it when fewer than ``minimum`` of ``witnesses`` cosigned it."""
+    if minimum > len(witnesses):
+        raise BundleError(
+            f"--min-witnesses {minimum}: only {len(witnesses)} witness key(s) given (--witness)"
+        )
+    if not report.latest_notes:
+        return  # no verified checkpoint: a problem already, nothing to be cosigned
+    seen = witnessed(report.latest_notes, report.latest_checkpoint, witnesses, minimum)
+    report.witnessed = seen
+    if not seen.ok:
+        report.problems.append(
+            Finding(f"checkpoint {seen.size}", f"not witnessed as required: {seen.describe()}")
+        )
 
 
 def _head(header: dict[str, Any]) -> tuple[int, bytes]:

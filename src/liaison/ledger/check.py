@@ -3,9 +3,10 @@
 Beyond ``liaison.ledger.verify`` (entries, leaves, roots, signatures) this checks
 what only the database has: the tiles proofs are served from (rebuilt from the
 leaves and compared), the tree head, consistency proofs between consecutive
-kept checkpoints as the service would serve them, and personal data (each kept
+kept checkpoints as the service would serve them, personal data (each kept
 row must match its entry's commitment; data may be missing only after a
-recorded erasure, and must be missing after one).
+recorded erasure, and must be missing after one), and the rows no position of the
+tree holds (``liaison.ledger.check_stray``).
 
 Everything is read in one snapshot (one read transaction), streamed in batches of
 ``BATCH`` entries through the driver's cursor, with the personal rows of each batch's
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from liaison.errors import LedgerError, LiaisonError
 from liaison.ledger import merkle
 from liaison.ledger.check_personal import PersonalCheck
+from liaison.ledger.check_stray import stray_rows
 from liaison.ledger.checkpoint import claimed_size, open_checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.log import Ledger
@@ -184,7 +186,10 @@ def _verify(
         assert checker.tiles is not None
         checker.completed_tiles.extend(checker.tiles.partial())
         _compare_tiles(db, checker)
-        report = checker.finish(db.head())
+        head = db.head()
+        strays = stray_rows(db.rows, head[0], structure_only=structure_only)
+        report = checker.finish(head)
+        report.problems.extend(strays)
     _check_consistency(ledger, report)
     report.problems.extend(personal.finish())
     report.erased = len(personal.erased)

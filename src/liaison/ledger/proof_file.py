@@ -64,19 +64,34 @@ class ProofFile:
     note: str
 
 
-def _b64(data: dict[str, Any], field: str) -> bytes:
+def b64_field(data: dict[str, Any], field: str, label: str | None = None) -> bytes:
+    """The base64 field ``field`` of ``data``; ``InvalidRequest`` naming it (as ``label``,
+    its path in the file, when given) when it is not standard base64 text."""
     value = data.get(field)
     raw = b64decode_canonical(value) if isinstance(value, str) else None
     if raw is None:
-        raise InvalidRequest(field, f"{field}: expected standard base64 text")
+        name = label or field
+        raise InvalidRequest(name, f"{name}: expected standard base64 text")
     return raw
 
 
-def _count(data: dict[str, Any], field: str) -> int:
+def count_field(data: dict[str, Any], field: str, label: str | None = None) -> int:
+    """The whole number ``field`` of ``data``; ``InvalidRequest`` naming it otherwise."""
     value = data.get(field)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequest(field, f"{field}: expected a non-negative integer")
+        name = label or field
+        raise InvalidRequest(name, f"{name}: expected a non-negative integer")
     return value
+
+
+def hashes_field(data: dict[str, Any], field: str, label: str | None = None) -> list[bytes]:
+    """The list of base64 hashes ``field`` of ``data`` (an audit path or a consistency
+    proof); ``InvalidRequest`` naming it, or the item that is not base64."""
+    name = label or field
+    hashes = data.get(field)
+    if not isinstance(hashes, list):
+        raise InvalidRequest(name, f"{name}: expected a list of base64 hashes")
+    return [b64_field({"h": h}, "h", f"{name}[{k}]") for k, h in enumerate(hashes)]
 
 
 def parse_proof_file(data: Any) -> ProofFile:
@@ -86,21 +101,18 @@ def parse_proof_file(data: Any) -> ProofFile:
         raise InvalidRequest(None, "a proof file is a JSON object")
     if data.get("format") != FORMAT:
         raise InvalidRequest("format", f"format: expected {FORMAT!r}")
-    hashes = data.get("proof")
-    if not isinstance(hashes, list):
-        raise InvalidRequest("proof", "proof: expected a list of base64 hashes")
-    path = [_b64({"proof": h}, "proof") for h in hashes]
+    path = hashes_field(data, "proof")
     note = data.get("checkpoint")
     if not isinstance(note, str) or not note:
         raise InvalidRequest("checkpoint", "checkpoint: expected the signed note's text")
     stated = InclusionProof(
-        _count(data, "index"),
-        _count(data, "size"),
-        _b64(data, "root"),
-        _b64(data, "leaf_hash"),
+        count_field(data, "index"),
+        count_field(data, "size"),
+        b64_field(data, "root"),
+        b64_field(data, "leaf_hash"),
         path,
     )
-    return ProofFile(_b64(data, "body"), stated, note)
+    return ProofFile(b64_field(data, "body"), stated, note)
 
 
 def _signed(note: str, verifier: Verifier) -> tuple[Step, Checkpoint | None]:
@@ -126,8 +138,8 @@ def check_proof(data: Any, verifier: Verifier) -> list[Step]:
             Step(
                 "checkpoint",
                 same,
-                f"the file's tree ({stated.size}, {b64encode(stated.root)}) "
-                + ("is" if same else "is NOT")
+                f"the file's size and root ({stated.size}, {b64encode(stated.root)}) "
+                + ("are" if same else "are NOT")
                 + f" the signed one ({checkpoint.size}, {b64encode(checkpoint.root)})",
             )
         )
@@ -140,7 +152,7 @@ def check_proof(data: Any, verifier: Verifier) -> list[Step]:
             + (
                 ""
                 if leaf == stated.leaf_hash
-                else f", not the file's {b64encode(stated.leaf_hash)}"
+                else f", not the file's leaf_hash {b64encode(stated.leaf_hash)}"
             ),
         )
     )
@@ -152,7 +164,7 @@ def check_proof(data: Any, verifier: Verifier) -> list[Step]:
         Step(
             "inclusion",
             included,
-            f"the audit path of {len(stated.hashes)} hashes from entry {stated.index} "
+            f"the audit path (proof, {len(stated.hashes)} hashes) from entry {stated.index} "
             + ("leads" if included else "does NOT lead")
             + f" to the root of the tree of {tree.size} entries",
         )

@@ -7,7 +7,9 @@ the tree is rebuilt incrementally with O(log n) memory, and the root at each
 kept checkpoint's size is compared with the signed root (C2SP
 tlog-checkpoint). Any edit, deletion, reordering or insertion of entries
 changes a recomputed root and is reported with the first entry that
-differs from what was checkpointed, or the gap, or the bad body.
+differs from what was checkpointed, or the gap, or the bad body, once per cause
+(``liaison.ledger.locate``: ``Report.first_wrong``). The notes of the latest verified
+checkpoint are kept (``Report.latest_notes``), for its witnesses' cosignatures.
 
 An empty log, or one that no verified checkpoint covers, fails: its entries, leaves and head
 can all be rebuilt by whoever can write them, so nothing would be authenticated. Only
@@ -24,21 +26,13 @@ from dataclasses import dataclass, field
 
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
+from liaison.ledger.findings import Finding as Finding  # where every report finds it
+from liaison.ledger.locate import Locator
 from liaison.ledger.note_keys import Verifier
 from liaison.ledger.tiles import HASH, HEIGHT, TILE_BYTES, TileKey, TileView, pair_up
+from liaison.ledger.witnessed import Witnessed
 
 _sha256 = hashlib.sha256
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """What a verification found wrong, and where (in a ledger, a bundle, the index)."""
-
-    where: str  # "entry 17", "checkpoint 1000", "tile (0, 3)", "head"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
 
 
 @dataclass
@@ -50,6 +44,9 @@ class Report:
     structure_only: bool = False  # no signature required nor checked: nothing authenticated
     problems: list[Finding] = field(default_factory=list)
     erased: int = 0  # entries whose personal data a recorded erasure erased (``ledger verify``)
+    first_wrong: tuple[int, int] | None = None  # the first wrong entry is in [first, before)
+    latest_notes: list[str] = field(default_factory=list)  # the latest verified one's copies
+    witnessed: Witnessed | None = None  # what the witnesses given say of it (verify-bundle)
 
     @property
     def ok(self) -> bool:
@@ -152,14 +149,17 @@ class LogChecker:
         self.tiles = tiles
         self._tree = tiles if tiles is not None else TileBuilder()
         self.completed_tiles: list[tuple[TileKey, bytes]] = []
+        self.locate = Locator(self.report.problems)
         notes = () if structure_only else checkpoints
         self._pending = self._open_checkpoints(notes, verifier, origin)
         self._check_checkpoints_at(0)  # a checkpoint of the empty tree, before any entry
 
     def _open_checkpoints(
         self, notes: Iterable[tuple[int, str]], verifier: Verifier | None, origin: str | None
-    ) -> list[Checkpoint]:
-        opened: list[Checkpoint] = []
+    ) -> list[tuple[Checkpoint, str]]:
+        """The validly signed checkpoints with their notes, by size (stable: at one size,
+        in the order given)."""
+        opened: list[tuple[Checkpoint, str]] = []
         for stored_size, note in notes:
             where = f"checkpoint {stored_size}"
             if verifier is None:
@@ -172,8 +172,8 @@ class LogChecker:
                 continue
             if cp.size != stored_size:
                 self._problem(where, f"signed size {cp.size} differs from the stored size")
-            opened.append(cp)
-        return sorted(opened, key=lambda c: c.size)
+            opened.append((cp, note))
+        return sorted(opened, key=lambda c: c[0].size)
 
     def _problem(self, where: str, message: str) -> None:
         self.report.problems.append(Finding(where, message))
@@ -199,14 +199,15 @@ class LogChecker:
         while pos < total:
             size = self._tree.size
             end = total
-            if self._pending and 0 < self._pending[0].size - size < total - pos:
-                end = pos + self._pending[0].size - size  # stop at the next checkpoint
+            if self._pending and 0 < self._pending[0][0].size - size < total - pos:
+                end = pos + self._pending[0][0].size - size  # stop at the next checkpoint
             leaves = [sha256(b"\x00" + body).digest() for body in bodies[pos:end]]
             stored = None if stored_leaves is None else stored_leaves[pos:end]
             if indexes[pos:end] != list(range(size, size + end - pos)) or (
                 stored is not None and stored != leaves
             ):
                 self._locate(size, indexes[pos:end], leaves, stored)
+            self.locate.previous = indexes[end - 1]
             self._grow(b"".join(leaves))
             pos = end
 
@@ -217,54 +218,49 @@ class LogChecker:
         leaves: Sequence[bytes],
         stored: Sequence[bytes] | None,
     ) -> None:
-        """The findings for a run of entries starting at tree size ``size``, entry by entry."""
+        """The findings for a run of entries starting at tree size ``size``, entry by entry
+        (``liaison.ledger.locate``: a run of shifted indexes is one finding)."""
+        previous = self.locate.previous
         for k, (index, leaf) in enumerate(zip(indexes, leaves, strict=True)):
-            expected = size + k
-            if index != expected:
-                if index > expected:
-                    missing = (
-                        f"entry {expected}"
-                        if index == expected + 1
-                        else f"entries {expected}..{index - 1}"
-                    )
-                    self._problem(missing, "missing (deleted from the log)")
-                else:
-                    self._problem(f"entry {index}", "out of order or duplicated")
+            if index != size + k:
+                self.locate.misplaced(size + k, index, previous)
+            previous = index
             if stored is not None and stored[k] != leaf:
                 self._problem(f"entry {index}", "body does not match its stored leaf hash (edited)")
+                self.locate.wrong(index)
+        self.locate.previous = previous
 
     def _grow(self, leaves: bytes) -> None:
         done = self._tree.extend(0, leaves)
         if done and self.tiles is not None:
             self.completed_tiles.extend(done)
-        if self._pending and self._pending[0].size <= self._tree.size:
+        if self._pending and self._pending[0][0].size <= self._tree.size:
             self._check_checkpoints_at(self._tree.size)
 
     def _check_checkpoints_at(self, size: int) -> None:
-        while self._pending and self._pending[0].size <= size:
-            cp = self._pending.pop(0)
+        while self._pending and self._pending[0][0].size <= size:
+            cp, note = self._pending.pop(0)
             if cp.size < size:
                 continue  # reached past it through an out-of-order entry; reported there
             if cp.root != self._tree.root():
-                self._problem(
-                    f"checkpoint {cp.size}",
-                    "signed root does not match the entries "
-                    f"0..{cp.size - 1} (an entry was edited, removed, inserted or reordered)",
-                )
-            else:
-                self.report.checkpoints_verified += 1
-                self.report.latest_checkpoint = cp.size
+                self.locate.root_mismatch(cp.size, self.report.latest_checkpoint)
+                continue
+            report = self.report
+            report.checkpoints_verified += 1
+            if cp.size != report.latest_checkpoint or not report.latest_notes:
+                report.latest_notes = []
+            report.latest_checkpoint = cp.size
+            report.latest_notes.append(note)
 
     def finish(self, head: tuple[int, bytes] | None = None) -> Report:
         size = self._tree.size
         self._check_checkpoints_at(size)
         if size == 0:
             self._check_checkpoints_at(0)
-        for cp in self._pending:
-            self._problem(
-                f"checkpoint {cp.size}",
-                f"the log has only {size} entries (entries were removed from the end)",
-            )
+        if self._pending:
+            self.locate.beyond([cp.size for cp, _ in self._pending], size)
+        self.locate.finish()
+        self.report.first_wrong = self.locate.first_wrong()
         if size == 0 and not self.report.structure_only:
             self._problem(
                 "entries",
