@@ -287,6 +287,18 @@ class SigningKeyError(LiaisonError):
     answered_by_api = False
 
 
+class WitnessConfigError(LiaisonError):
+    """The deployment's list of witnesses (``LIAISON_WITNESSES``, a TOML file) cannot be
+    used: missing, not TOML, or a witness without a usable URL or key. The message names
+    the file and the field; the service does not start with it (the deployment's state,
+    not a request's: 503)."""
+
+    code = "witness_config"
+    status = 503
+    description = "The deployment's list of witnesses is unusable"
+    answered_by_api = False
+
+
 class SignerRefused(LiaisonError):
     """The signer will not sign this tree: it does not extend the last tree it signed (a
     rollback or rewrite of the ledger; docs/ledger.md). It conflicts with what was signed:
