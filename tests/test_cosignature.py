@@ -32,12 +32,15 @@ def test_line_matches_the_spec() -> None:
     skey, vkey = generate_cosigner("witness.example/w1")
     line = parse_cosigner(skey).cosign(BODY, 1679315147)
     name, encoded = line[len("\u2014 ") : -1].split(" ")
-    assert line.startswith("\u2014 witness.example/w1 ") and line.endswith("\n")
+    assert line.startswith("\u2014 witness.example/w1 ")
+    assert line.endswith("\n")
     raw = base64.b64decode(encoded)
     public = base64.b64decode(vkey.split("+", 2)[2])
-    assert public[0] == 0x04 and len(raw) == 4 + 8 + 64
+    assert public[0] == 0x04
+    assert len(raw) == 4 + 8 + 64
     expected_id = hashlib.sha256(name.encode() + b"\n" + public).digest()[:4]
-    assert raw[:4] == expected_id and vkey.split("+")[1] == expected_id.hex()
+    assert raw[:4] == expected_id
+    assert vkey.split("+")[1] == expected_id.hex()
     assert int.from_bytes(raw[4:12], "big") == 1679315147
     message = b"cosignature/v1\ntime 1679315147\n" + BODY.encode()
     Ed25519PublicKey.from_public_bytes(public[1:]).verify(raw[12:], message)
@@ -65,7 +68,7 @@ def test_a_forged_or_moved_cosignature_fails() -> None:
     skey, vkey = generate_cosigner("w1.example")
     other = Checkpoint("example.org/log", 6, bytes(32)).body()
     moved = note + parse_cosigner(skey).cosign(other, 100)  # cosigned another tree
-    with pytest.raises(SignatureError, match="invalid cosignature by w1.example"):
+    with pytest.raises(SignatureError, match=r"invalid cosignature by w1\.example"):
         verify_cosignatures(moved, [parse_witness_key(vkey)])
 
 

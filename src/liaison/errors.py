@@ -287,18 +287,6 @@ class SigningKeyError(LiaisonError):
     answered_by_api = False
 
 
-class WitnessConfigError(LiaisonError):
-    """The deployment's list of witnesses (``LIAISON_WITNESSES``, a TOML file) cannot be
-    used: missing, not TOML, or a witness without a usable URL or key. The message names
-    the file and the field; the service does not start with it (the deployment's state,
-    not a request's: 503)."""
-
-    code = "witness_config"
-    status = 503
-    description = "The deployment's list of witnesses is unusable"
-    answered_by_api = False
-
-
 class SignerRefused(LiaisonError):
     """The signer will not sign this tree: it does not extend the last tree it signed (a
     rollback or rewrite of the ledger; docs/ledger.md). It conflicts with what was signed:
@@ -361,3 +349,19 @@ class SignatureError(NoteError):
 
     code = "bad_signature"
     description = "A note with no verified signature by a known key, or a bad one"
+
+
+# -- witnesses (docs/ledger.md, "Witnesses") ------------------------------------------------
+
+
+class WitnessConfigError(LiaisonError):
+    """A witness's configuration (its TOML file, its key file, its state file), or the
+    deployment's list of the witnesses it sends checkpoints to (``LIAISON_WITNESSES``),
+    that cannot be used: the message names the file and the field. The witness, or the
+    service, does not start with it; a state of the deployment, as ``key_error``: 503,
+    never answered over HTTP."""
+
+    code = "witness_config"
+    status = 503
+    description = "A witness's configuration, or the list of witnesses, is unusable"
+    answered_by_api = False

@@ -5,7 +5,8 @@
 force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HTTP API;
 ``demo``: the demo history; ``query``: the records queried; ``report``: the reports;
 ``publish``: the public figures as signed files; ``replay``: the records decided again
-under another view or a draft pack. ``common`` holds what they share, printing errors
+under another view or a draft pack; ``witness``: a witness that cosigns checkpoints
+(for the Council or the inspector general). ``common`` holds what they share, printing errors
 among it.
 """
 
@@ -31,6 +32,7 @@ from liaison.cli import (
     report,
     serve,
     verify,
+    witness,
 )
 from liaison.cli.common import fail, fail_on
 from liaison.errors import LiaisonError
@@ -45,6 +47,7 @@ app.add_typer(directives.directives_app, name="directives")
 app.add_typer(db.db_app, name="db")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.command("verify-bundle")(verify.verify_bundle_command)
+app.add_typer(witness.witness_app, name="witness")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")
