@@ -163,9 +163,12 @@ def test_a_witness_down_then_up_is_retried_with_backoff_and_gets_the_newest(
     ]
     assert ledger.latest_checkpoint().cosignatures  # type: ignore[union-attr]
     assert work.backoff.failures == 0  # reset once cosigned
-    work.offer(three)
-    assert work.attempt() is None  # settled: older ones need not be cosigned
-    assert len(witness.requests) == 4
+    work.offer(seven)
+    assert work.attempt() is None  # the one settled: nothing to do
+    work.offer(three)  # the database went back to an older tree: a rollback, refused
+    assert work.attempt() is None
+    assert report.seen[-1] == (witness.name, Outcome.BEHIND, 3)
+    assert len(witness.requests) == 4  # the witness was not asked: it cosigned 7
 
 
 def test_a_refusal_is_logged_loudly_counted_and_not_retried(ledger: Ledger) -> None:

@@ -123,6 +123,7 @@ def build_witnessing(settings: Settings, ledger: Ledger, metrics: Metrics) -> Wi
         timeout=settings.witness_timeout,
         retry_first=settings.witness_retry_first,
         retry_max=settings.witness_retry_max,
+        poll=settings.checkpoint_interval if settings.checkpoint_interval > 0 else 60.0,
     )
 
 

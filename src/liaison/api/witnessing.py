@@ -64,7 +64,7 @@ class WitnessWorker:
         self.report = report
         self.last: Submission | None = None
         self._pending: StoredCheckpoint | None = None
-        self._settled = -1  # the size of the newest checkpoint settled
+        self._settled: tuple[int, bytes] = (-1, b"")  # the newest settled: (size, root)
         self._changed = threading.Condition()
 
     @property
@@ -72,10 +72,19 @@ class WitnessWorker:
         return self.client.witness.name
 
     def offer(self, checkpoint: StoredCheckpoint) -> None:
-        """Submit ``checkpoint`` next, unless a newer one is pending or settled."""
+        """Submit ``checkpoint`` next, unless a newer one is pending, or it is the one last
+        settled. Another tree than the one settled is taken even at its size or below it:
+        the database now holds another tree (rewritten, rolled back, re-signed), which the
+        witness must be asked about (and will refuse: logged, counted)."""
         with self._changed:
-            newest = self._pending.size if self._pending is not None else self._settled
-            if checkpoint.size > newest:
+            pending = self._pending
+            if pending is not None:
+                newer = checkpoint.size > pending.size or (
+                    checkpoint.size == pending.size and checkpoint.root != pending.root
+                )
+            else:
+                newer = (checkpoint.size, checkpoint.root) != self._settled
+            if newer:
                 self._pending = checkpoint
                 self._changed.notify_all()
 
@@ -103,7 +112,8 @@ class WitnessWorker:
         self.backoff.reset()
         _log(self.client.witness, done)
         with self._changed:
-            self._settled = max(self._settled, checkpoint.size)
+            if checkpoint.size >= self._settled[0]:
+                self._settled = (checkpoint.size, checkpoint.root)
             if self._pending is checkpoint:
                 self._pending = None
         return None
@@ -135,8 +145,6 @@ def _log(witness: Witness, done: Submission, **extra: object) -> None:
         log.error("witness_refused", **fields)
     elif done.transient:
         log.warning("witness_unavailable", **fields)
-    elif done.outcome is Outcome.BEHIND:
-        log.warning("witness_ahead", **fields)
     else:
         log.info("checkpoint_cosigned", **fields)
 
@@ -153,9 +161,11 @@ class Witnessing:
         timeout: float = 10.0,
         retry_first: float = 1.0,
         retry_max: float = 300.0,
+        poll: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.ledger = ledger
+        self.poll = poll
         self.witnesses = tuple(witnesses)
         self.workers = [
             WitnessWorker(
@@ -177,14 +187,17 @@ class Witnessing:
 
     @contextmanager
     def running(self) -> Iterator[None]:
-        """The workers' threads while inside; the newest kept checkpoint offered first."""
+        """The workers' threads while inside, and a watcher that offers them the newest
+        kept checkpoint at start and every ``poll`` seconds (one signed by another process
+        or by ``liaison ledger checkpoint`` is cosigned too)."""
         stop = threading.Event()
         threads = [
             threading.Thread(
-                target=self._run, args=(w, stop), daemon=True, name=f"witness {w.name}"
+                target=w.run, args=(stop, stop.wait), daemon=True, name=f"witness {w.name}"
             )
             for w in self.workers
         ]
+        threads.append(threading.Thread(target=self._watch, args=(stop,), daemon=True))
         for thread in threads:
             thread.start()
         try:
@@ -194,15 +207,17 @@ class Witnessing:
             for worker in self.workers:
                 worker.wake()
 
-    def _run(self, worker: WitnessWorker, stop: threading.Event) -> None:
-        try:
-            kept = self.ledger.latest_checkpoint()
-        except Exception as exc:  # the database unreachable: the next checkpoint is offered
-            log.warning("witnessing_start_failed", witness=worker.name, error=repr(exc))
-            kept = None
-        if kept is not None:
-            worker.offer(kept)
-        worker.run(stop, stop.wait)
+    def _watch(self, stop: threading.Event) -> None:
+        while True:
+            try:
+                kept = self.ledger.latest_checkpoint()
+            except Exception as exc:  # the database unreachable now: the next time, then
+                log.warning("witnessing_read_failed", error=repr(exc))
+                kept = None
+            if kept is not None:
+                self.offer(kept)
+            if stop.wait(self.poll):
+                return
 
     def newest(self) -> Witnessed | None:
         """The newest kept checkpoint with a cosignature that verifies."""

@@ -6,7 +6,9 @@ to the checkpoint's (one base64 hash a line; none from size 0), an empty line, t
 checkpoint's signed note. ``old`` must be the size of the latest checkpoint the witness
 cosigned for this log: the client remembers it per witness (0 at first, which the spec
 allows "to obtain it") and learns it from a 409 (``text/x.tlog.size``: ``<size>\\n``),
-then asks again with a proof from that size.
+then asks again with a proof from that size. A 409 to an old size equal to the checkpoint's
+(whatever its body) is the spec's other conflict: the witness cosigned another root for
+that size.
 
 The answer's cosignature lines (C2SP tlog-cosignature) are verified against the witness's
 key before they are kept (``signing.add_cosignatures``); lines by other keys are ignored.
@@ -51,6 +53,7 @@ class Outcome(StrEnum):
 
 REFUSALS = frozenset(
     {
+        Outcome.BEHIND,  # a rollback of this log below what the witness cosigned
         Outcome.UNKNOWN_LOG,
         Outcome.BAD_LOG_SIGNATURE,
         Outcome.BAD_REQUEST,
@@ -139,17 +142,11 @@ class WitnessClient:
             if status != 409:
                 return _other(size, status, response)
             latest = parse_size(response)
+            if latest == old or (latest is None and old == size):
+                # the spec's other 409: the old size is the witness's, the root another
+                return Submission(Outcome.CONFLICT, size, _fork(old, size, response), status)
             if latest is None:
                 return Submission(Outcome.UNAVAILABLE, size, "a 409 without its size", status)
-            if latest == old:
-                return Submission(
-                    Outcome.CONFLICT,
-                    size,
-                    f"the witness cosigned another tree of size {old} (a fork)"
-                    if old == size
-                    else f"409 at the witness's own size {old}",
-                    status,
-                )
             self.cosigned_size = latest  # retry from the size the witness cosigned
         return Submission(Outcome.UNAVAILABLE, size, "the witness's latest size kept changing")
 
@@ -181,6 +178,16 @@ class WitnessClient:
         except NotFound as exc:
             return Submission(Outcome.NOT_KEPT, size, exc.message, 200, tuple(found))
         return Submission(Outcome.COSIGNED, size, "cosigned", 200, tuple(found))
+
+
+def _fork(old: int, size: int, response: httpx.Response) -> str:
+    said = response.text[:200].strip()
+    what = (
+        f"the witness cosigned another tree of size {old} (a fork)"
+        if old == size
+        else f"409 at the witness's own size {old}"
+    )
+    return f"{what}: {said}" if said else what
 
 
 def _other(size: int, status: int, response: httpx.Response) -> Submission:
