@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     ``LIAISON_WITNESS_TIMEOUT``: seconds a witness may take to answer (default 10);
     ``LIAISON_WITNESS_RETRY_FIRST`` and ``LIAISON_WITNESS_RETRY_MAX``: the first and the
     longest wait before retrying a witness that is down (default 1 and 300 seconds,
-    doubling, with jitter). docs/ledger.md, "Witnesses".
+    doubling, with jitter). The newest kept checkpoint is offered to them at start and
+    every ``LIAISON_CHECKPOINT_INTERVAL`` seconds (60 when 0). docs/ledger.md, "Witnesses".
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")

@@ -1,7 +1,8 @@
 """Cosigning in the background (docs/ledger.md, "Witnesses"; C2SP tlog-witness): each new
-signed checkpoint is offered here (by the checkpoint ticker, and by ``GET
-/v1/ledger/checkpoint`` when it signs), and one daemon thread per configured witness
-submits it (``liaison.ledger.witness_client``).
+signed checkpoint is offered here (by the checkpoint ticker, by ``GET
+/v1/ledger/checkpoint`` when it signs, and by a watcher that reads the newest kept one at
+start and every ``poll`` seconds), and one daemon thread per configured witness submits it
+(``liaison.ledger.witness_client``).
 
 Nothing waits for a witness: decisions and checkpoint signing never do. A witness that is
 down is retried with exponential backoff (``LIAISON_WITNESS_RETRY_FIRST`` doubling up to
