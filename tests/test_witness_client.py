@@ -8,23 +8,32 @@ told apart from a witness that is down. Cosignatures kept with a checkpoint
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, update
 from structlog.testing import capture_logs
 
 from liaison.errors import NotFound
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import open_checkpoint
+from liaison.ledger.cosignature import parse_witness_key
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.signing import StoredCheckpoint, add_cosignatures
 from liaison.ledger.witness_client import Outcome, WitnessClient, request_body
+from liaison.ledger.witness_list import Witness
 from liaison.ledger.witnessed import checkpoint_json, newest_witnessed, witnessed
+from liaison.storage.database import open_engine
+from liaison.storage.migrate import upgrade
 from liaison.storage.tables import ledger_checkpoints
+from liaison.witness.app import create_witness_app
+from liaison.witness.state import WitnessState
+from witness_fixtures import make_witness, note_text, spec_check_cosignature
 from witness_script import ScriptedWitness, conflict, down, size, status
 
 ORIGIN = "witnessing.example/ledger"
@@ -249,3 +258,34 @@ def test_only_cosignatures_that_verify_are_published(ledger: Ledger) -> None:
     with ledger.engine.begin() as conn:
         conn.execute(update(ledger_checkpoints).values(cosignatures=""))
     assert newest_witnessed(ledger.engine, keys) is None
+
+
+# -- against the real witness (``liaison.witness``), in process ------------------------------
+
+
+def test_against_the_witness_a_restart_a_fork_and_a_rewrite(ledger: Ledger, tmp_path: Path) -> None:
+    files = make_witness(tmp_path / "w", "witness.example/real", {ORIGIN: [VKEY]})
+    config = files.config()
+    http = TestClient(create_witness_app(config, WitnessState(config.state_file)))
+    witness = Witness("http://testserver", parse_witness_key(files.vkey))
+    three = grow(ledger, 3)
+    assert WitnessClient(witness, ledger, http).submit(three).outcome is Outcome.COSIGNED
+    restarted = WitnessClient(witness, ledger, http)  # knows nothing: learns 3 from a 409
+    seven = grow(ledger, 4)
+    done = restarted.submit(seven)
+    assert done.outcome is Outcome.COSIGNED
+    assert restarted.cosigned_size == 7
+    spec_check_cosignature(done.cosignatures[0].line, note_text(seven.note), files.vkey)
+    assert kept(ledger, 7).cosignatures == done.cosignatures[0].line
+    # another history signed with the same key: refused at the same size, and past it
+    engine = open_engine(f"sqlite:///{tmp_path / 'fork.db'}")
+    upgrade(engine)
+    fork = Ledger(engine, ORIGIN, parse_signer(SKEY), SignerMemory(None))
+    fork.append_many([NewEntry("decision", {"forged": i}, "officer-1") for i in range(7)])
+    forked = WitnessClient(witness, fork, http)
+    assert forked.submit(fork.checkpoint()).outcome is Outcome.CONFLICT
+    assert forked.cosigned_size == 7
+    assert forked.submit(grow(fork, 2)).outcome is Outcome.INCONSISTENT
+    assert WitnessClient(witness, ledger, http).submit(three).outcome is Outcome.BEHIND
+    assert restarted.submit(grow(ledger, 1)).outcome is Outcome.COSIGNED  # the log goes on
+    engine.dispose()
