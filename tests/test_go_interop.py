@@ -1,7 +1,9 @@
 """Interop with an independent implementation (issue 12, item 6): liaison's signed
 checkpoints, its verifier key, and its RFC 6962 inclusion and consistency proofs, checked by
 Go's own ``golang.org/x/mod/sumdb/note`` and ``sumdb/tlog`` (``tests/interop/verify_go.go``,
-built offline in GOPATH mode against Debian's golang-golang-x-mod-dev).
+built offline in GOPATH mode against Debian's golang-golang-x-mod-dev); a witness's
+cosignature (C2SP tlog-cosignature), checked by Go code written from the spec with
+crypto/ed25519 and crypto/sha256 on a note that sumdb/note opens with the log's key.
 
 Go comes from ``LIAISON_GO`` (``make test`` sets it from ``scripts/ensure-go.sh``) or the
 PATH; without it the tests are skipped, except under CI=true, where that is a failure."""
@@ -18,11 +20,16 @@ from typing import Any
 
 import pytest
 
+from liaison.ledger.cosignature import generate_cosigner
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import generate_signer, parse_signer
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
+from liaison.witness.config import load_cosigner
+from liaison.witness.protocol import Witness
+from liaison.witness.state import WitnessState
+from witness_fixtures import body, make_witness
 
 ORIGIN = "test.example/go-interop"
 GOPATH_LIBRARY = Path("/usr/share/gocode")
@@ -152,3 +159,55 @@ def test_go_refuses_an_altered_consistency_proof(verifier: Path, signed: dict[st
     assert done.returncode == 1
     assert "FAIL consistency from 13 to 40" in done.stdout
     assert done.stdout.count("ok inclusion") == len(signed["inclusion"])  # the rest still holds
+
+
+# -- a witness's cosignature ------------------------------------------------------------------
+
+WITNESS = "council.example/witness"
+COSIGNED_AT = 1_767_225_600
+
+
+@pytest.fixture(scope="module")
+def cosigned(tmp_path_factory: pytest.TempPathFactory, signed: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint of size 40 cosigned by a witness (liaison's, through its protocol)."""
+    files = make_witness(tmp_path_factory.mktemp("witness"), WITNESS, {ORIGIN: [signed["vkey"]]})
+    config = files.config()
+    witness = Witness(config, load_cosigner(config), WitnessState(config.state_file),
+                      lambda: COSIGNED_AT)  # fmt: skip
+    answer = witness.add_checkpoint(body(0, [], signed["checkpoints"][1]))
+    assert answer.status == 200, answer.body
+    note = signed["checkpoints"][1] + answer.body
+    return {"vkey": signed["vkey"], "checkpoints": [note],
+            "cosigned": [{"note": note, "witness": files.vkey}]}  # fmt: skip
+
+
+def test_go_checks_a_witness_cosignature(verifier: Path, cosigned: dict[str, Any]) -> None:
+    done = run(verifier, cosigned)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["ok checkpoint 0", f"ok cosignature 0 (time {COSIGNED_AT})"]
+
+
+def test_go_refuses_a_wrong_cosignature(
+    verifier: Path, signed: dict[str, Any], cosigned: dict[str, Any]
+) -> None:
+    note, witness = cosigned["cosigned"][0]["note"], cosigned["cosigned"][0]["witness"]
+    head, _, encoded = note[:-1].rpartition(" ")
+    raw = bytearray(base64.b64decode(encoded))
+    raw[-1] ^= 1
+    altered = f"{head} {base64.b64encode(bytes(raw)).decode()}\n"
+    line = note[note.rindex(f"\u2014 {WITNESS} ") :]
+    moved = signed["checkpoints"][0] + line  # the line under the log's checkpoint of 13
+    other_key = generate_cosigner(WITNESS)[1]  # the same name, another key
+    done = run(verifier, {"vkey": cosigned["vkey"], "cosigned": [
+        {"note": altered, "witness": witness},
+        {"note": moved, "witness": witness},
+        {"note": note, "witness": other_key},
+        {"note": signed["checkpoints"][1], "witness": witness},
+    ]})  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"FAIL cosignature 0 (time 0): invalid cosignature by {WITNESS}",
+        f"FAIL cosignature 1 (time 0): invalid cosignature by {WITNESS}",
+        f"FAIL cosignature 2 (time 0): no cosignature by {WITNESS}",
+        f"FAIL cosignature 3 (time 0): no cosignature by {WITNESS}",
+    ]

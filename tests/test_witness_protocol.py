@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,6 +264,12 @@ def test_a_body_over_the_limit_is_413(witness: Witnessed, log: Log) -> None:
     assert answer.status_code == 413
     assert answer.headers["content-type"] == TEXT
     assert answer.text == "the body is larger than 65536 bytes\n"
+    chunked = witness.client.post("/add-checkpoint", content=iter([padding[:60000], padding]))
+    assert "content-length" not in chunked.request.headers
+    assert (chunked.status_code, chunked.text) == (413, answer.text)
+    long_line = witness.add(b"x" * 1000 + b"\n\nX")
+    assert long_line == (400, TEXT, "line 1: expected 'old <size>' (decimal, no leading "
+                         f"zeros), got '{'x' * 40}...'\n")  # fmt: skip
     assert witness.client.get("/add-checkpoint").status_code == 405
 
 
@@ -276,3 +283,21 @@ def test_any_of_several_log_keys_is_trusted(tmp_path: Path, log: Log) -> None:
         assert witness.add(body(0, [], log.notes[3]))[:2] == (409, SIZE_TYPE)
     finally:
         rotated.close()
+
+
+def test_a_state_locked_too_long_is_503_and_nothing_is_cosigned(tmp_path: Path, log: Log) -> None:
+    files = make_witness(tmp_path / "w", NAME, {ORIGIN: [log.vkey]})
+    config = files.config()
+    state = WitnessState(config.state_file, timeout=0.05)
+    client = TestClient(create_witness_app(config, state))
+    holder = sqlite3.connect(config.state_file, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # another writer that does not let go
+        answer = client.post("/add-checkpoint", content=body(0, [], log.notes[3]))
+        assert (answer.status_code, answer.headers["content-type"]) == (503, TEXT)
+        assert answer.text == f"the witness state {config.state_file}: database is locked; retry\n"
+        assert client.get("/checkpoints").json() == []  # readers go on (WAL)
+    finally:
+        holder.close()
+    assert state.latest(ORIGIN) is None
+    assert client.post("/add-checkpoint", content=body(0, [], log.notes[3])).status_code == 200

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -32,6 +33,7 @@ from liaison.witness.config import WitnessConfig, load_config
 from liaison.witness.state import WitnessState
 
 ORIGIN = "test.example/witnessed-log"
+AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # entries' time: two logs can share entries
 
 
 # -- a log --------------------------------------------------------------------------------
@@ -50,10 +52,11 @@ class Log:
         self.notes: dict[int, str] = {}
 
     def grow(self, count: int, tag: str = "") -> str:
-        """Append ``count`` entries; sign, keep and return a checkpoint of the new size."""
+        """Append ``count`` entries (the same entries in two logs given the same ``tag``);
+        sign, keep and return a checkpoint of the new size."""
         size = self.ledger.head()[0]
         entries = [
-            NewEntry("decision", {"n": size + i, "tag": tag}, f"officer-{size + i}")
+            NewEntry("decision", {"n": size + i, "tag": tag}, f"officer-{size + i}", None, AT)
             for i in range(count)
         ]
         self.ledger.append_many(entries)

@@ -4,6 +4,7 @@ general, on their own host (docs/ledger.md, "Witnesses"): ``keygen``, ``serve``,
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -73,14 +74,29 @@ def witness_serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
+def _instant(seconds: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
 @witness_app.command("show")
-def witness_show(config: ConfigOpt, as_json: JsonOpt = False) -> None:
+def witness_show(
+    config: ConfigOpt,
+    as_json: JsonOpt = False,
+    refused: Annotated[
+        bool,
+        typer.Option(
+            "--refused",
+            help="Print instead each refused submission kept as evidence, as JSON lines "
+            "(origin, old_size, proof, note, status, reason, refused_at).",
+        ),
+    ] = False,
+) -> None:
     """Print the latest checkpoint cosigned per log, and the refusals kept.
 
     Per followed log: its size, root and when it was cosigned, and how many submissions
     signed by the log were refused (kept in the state as evidence of its misbehaviour)."""
-    from datetime import UTC, datetime
-
     from liaison.ledger.note_keys import b64encode
     from liaison.witness.config import load_config
     from liaison.witness.state import WitnessState
@@ -90,27 +106,27 @@ def witness_show(config: ConfigOpt, as_json: JsonOpt = False) -> None:
         state = WitnessState(loaded.state_file)
     except LiaisonError as exc:
         raise fail_on(exc) from None
-    refused = state.refused()
-    rows = []
+    kept = state.refused()
+    if refused:
+        for item in kept:
+            fields = {**asdict(item), "refused_at": _instant(item.refused_at)}
+            typer.echo(json.dumps({**fields, "proof": list(item.proof)}))
+        return
     for origin in loaded.logs:
         latest = state.latest(origin)
-        when = None if latest is None else datetime.fromtimestamp(latest.cosigned_at, UTC)
-        rows.append(
-            {
-                "origin": origin,
-                "size": None if latest is None else latest.size,
-                "root": None if latest is None else b64encode(latest.root),
-                "cosigned_at": None if when is None else when.isoformat(),
-                "refused": sum(1 for r in refused if r.origin == origin),
-            }
-        )
-    for row in rows:
+        row = {
+            "origin": origin,
+            "size": None if latest is None else latest.size,
+            "root": None if latest is None else b64encode(latest.root),
+            "cosigned_at": None if latest is None else _instant(latest.cosigned_at),
+            "refused": sum(1 for r in kept if r.origin == origin),
+        }
         if as_json:
             typer.echo(json.dumps(row))
-        elif row["size"] is None:
-            typer.echo(f"{row['origin']}: nothing cosigned; refused {row['refused']}")
+        elif latest is None:
+            typer.echo(f"{origin}: nothing cosigned; refused {row['refused']}")
         else:
             typer.echo(
-                f"{row['origin']}: size {row['size']} root {row['root']} cosigned "
+                f"{origin}: size {row['size']} root {row['root']} cosigned "
                 f"{row['cosigned_at']}; refused {row['refused']}"
             )

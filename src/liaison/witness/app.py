@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from starlette.applications import Starlette
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from liaison.errors import Unavailable
 from liaison.witness.config import WitnessConfig, load_cosigner
 from liaison.witness.protocol import Answer, Witness
 from liaison.witness.state import WitnessState
@@ -60,7 +60,7 @@ def create_witness_app(
 ) -> Starlette:
     """The witness of ``config`` (its key read from the config's ``key`` file) over
     ``state``, as an ASGI app. ``clock``: POSIX seconds (default: the system clock)."""
-    witness = Witness(config, load_cosigner(config), state, clock or (lambda: int(time.time())))
+    witness = Witness(config, load_cosigner(config), state, clock)
 
     async def add_checkpoint(request: Request) -> Response:
         body = await _read_bounded(request, max_body)
@@ -69,7 +69,10 @@ def create_witness_app(
         return _respond(await run_in_threadpool(witness.add_checkpoint, body))
 
     async def checkpoints(request: Request) -> Response:
-        latest = await run_in_threadpool(state.all_latest)
+        try:
+            latest = await run_in_threadpool(state.all_latest)
+        except Unavailable as exc:
+            return _respond(Answer(503, f"{exc.message}; retry\n"))
         followed = [c for c in latest if config.log(c.origin) is not None]
         return JSONResponse(
             [{"origin": c.origin, "size": c.size, "note": c.cosigned_note} for c in followed]

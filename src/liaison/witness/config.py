@@ -10,8 +10,8 @@ and "each witness is configured with a list of supported log public keys", each 
     state = "witness.db"              # its own state file (``liaison.witness.state``)
 
     [[log]]                           # one per log followed
-    origin = "liaison.dc.gov/ledger"  # the checkpoint's origin line
-    vkey = "liaison.dc.gov/ledger+1a2b3c4d+AQ..."  # the log's verifier key, or
+    origin = "liaison.example/dc-mpd/ledger"  # the checkpoint's origin line
+    vkey = "liaison.example/dc-mpd/ledger+1a2b3c4d+AQ..."  # the log's verifier key, or
     # vkeys = ["...", "..."]          # several (a key being rotated)
 
 Relative paths are resolved against the config file's folder. Every problem is refused

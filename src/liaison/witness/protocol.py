@@ -18,9 +18,12 @@ The answers, checked in this order (``Witness.add_checkpoint``):
 - an old size above the checkpoint's size: 400;
 - an old size that is not the size of the latest checkpoint cosigned for the origin (0 if
   none): 409, body ``<latest size>\\n``, ``Content-Type: text/x.tlog.size``;
-- the old size equal to the checkpoint's and the root another than the cosigned one: 409;
+- the old size equal to the checkpoint's (and the cosigned) size, and another root than
+  the cosigned one: 409 (a plain-text reason);
 - a consistency proof that does not verify (RFC 6962; empty when the old size is 0; the
   size-0 tree's root is SHA-256 of nothing): 422;
+- the state cannot be read or written now (another writer held its lock too long, a
+  disk error): 503, nothing cosigned;
 - else the checkpoint becomes the latest (persisted first) and the answer is 200 with the
   witness's cosignature line (C2SP tlog-cosignature, timestamp now). The same size and
   root as the latest is cosigned again, with a fresh timestamp, and changes nothing.
@@ -41,7 +44,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from liaison.errors import InvalidCheckpoint, MalformedNote, SignatureError
+from liaison.errors import InvalidCheckpoint, MalformedNote, SignatureError, Unavailable
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, parse_checkpoint_body
 from liaison.ledger.cosignature import Cosigner
@@ -91,6 +94,10 @@ class Submission:
         return self.text.split("\n", 1)[0]
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 def _bad(message: str) -> Answer:
     return Answer(400, message + "\n")
 
@@ -98,7 +105,8 @@ def _bad(message: str) -> Answer:
 def _old_size(line: str) -> int | Answer:
     found = _OLD_LINE.fullmatch(line)
     if found is None:
-        return _bad(f"line 1: expected 'old <size>' (decimal, no leading zeros), got {line!r}")
+        shown = line if len(line) <= 40 else line[:40] + "..."
+        return _bad(f"line 1: expected 'old <size>' (decimal, no leading zeros), got {shown!r}")
     size = int(found.group(1))
     if size > MAX_SIZE:
         return _bad(f"line 1: old size {size} is larger than 2**63-1")
@@ -162,19 +170,20 @@ def _two_roots(latest: Cosigned | None, checkpoint: Checkpoint) -> str:
 class Witness:
     """The witness: its configuration, key and state; ``add_checkpoint`` answers a request.
 
-    ``clock``: POSIX seconds now, the cosignatures' timestamp (tests pass their own)."""
+    ``clock``: POSIX seconds now, the cosignatures' timestamp (default: the system clock;
+    tests pass their own)."""
 
     def __init__(
         self,
         config: WitnessConfig,
         cosigner: Cosigner,
         state: WitnessState,
-        clock: Callable[[], int] = lambda: int(time.time()),
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self.config = config
         self.cosigner = cosigner
         self.state = state
-        self.clock = clock
+        self.clock = clock or _now
 
     def add_checkpoint(self, body: bytes) -> Answer:
         """The answer to an add-checkpoint request body (module docstring)."""
@@ -196,8 +205,11 @@ class Witness:
                 f"line 1: old size {submission.old_size} is larger than the checkpoint's "
                 f"size {checkpoint.size}"
             )
-        with self.state.advancing(log.origin) as tx:
-            return self._decide(tx, submission, checkpoint)
+        try:
+            with self.state.advancing(log.origin) as tx:
+                return self._decide(tx, submission, checkpoint)
+        except Unavailable as exc:  # nothing was cosigned
+            return Answer(503, f"{exc.message}; retry\n")
 
     def _decide(self, tx: Transaction, submission: Submission, checkpoint: Checkpoint) -> Answer:
         """The decision under the state's write lock (the spec's atomic check and update)."""

@@ -24,7 +24,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from liaison.errors import WitnessConfigError
+from liaison.errors import Unavailable, WitnessConfigError
 from liaison.files import create_private_file
 
 __all__ = ["Cosigned", "Refused", "Transaction", "WitnessState"]
@@ -131,10 +131,14 @@ class Transaction:
 
 
 class WitnessState:
-    """The state file at ``path`` (created, mode 0600, with its tables when missing)."""
+    """The state file at ``path`` (created, mode 0600, with its tables when missing).
 
-    def __init__(self, path: Path) -> None:
+    ``timeout``: seconds to wait for another writer's lock; past it, and on any other
+    SQLite failure, ``Unavailable`` (the witness answers 503: retry)."""
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
         self.path = path
+        self.timeout = timeout
         try:
             create_private_file(path)
             with closing(self._connect()) as conn:
@@ -150,16 +154,24 @@ class WitnessState:
             raise WitnessConfigError(f"{path}: cannot open the witness state: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA synchronous = FULL")  # every commit is fsynced
         return conn
 
     @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with closing(self._connect()) as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise Unavailable(f"the witness state {self.path}: {exc}") from None
+
+    @contextmanager
     def advancing(self, origin: str) -> Iterator[Transaction]:
         """The origin's state under SQLite's write lock (``BEGIN IMMEDIATE``), committed
         durably when the block ends, rolled back when it raises."""
-        with closing(self._connect()) as conn:
+        with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(conn, origin)
@@ -170,13 +182,13 @@ class WitnessState:
 
     def latest(self, origin: str) -> Cosigned | None:
         """The latest checkpoint cosigned for ``origin``, if any."""
-        with closing(self._connect()) as conn:
+        with self._connection() as conn:
             row = conn.execute("SELECT * FROM latest WHERE origin = ?", (origin,)).fetchone()
         return None if row is None else _cosigned(row)
 
     def all_latest(self) -> list[Cosigned]:
         """The latest cosigned checkpoint of every origin, by origin."""
-        with closing(self._connect()) as conn:
+        with self._connection() as conn:
             rows = conn.execute("SELECT * FROM latest ORDER BY origin").fetchall()
         return [_cosigned(row) for row in rows]
 
@@ -184,6 +196,6 @@ class WitnessState:
         """The refused submissions kept as evidence (of ``origin``, or all), oldest first."""
         where = "" if origin is None else "WHERE origin = ? "
         args = () if origin is None else (origin,)
-        with closing(self._connect()) as conn:
+        with self._connection() as conn:
             rows = conn.execute(f"SELECT * FROM refused {where}ORDER BY id", args).fetchall()
         return [_refused(row) for row in rows]
