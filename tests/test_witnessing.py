@@ -340,3 +340,16 @@ def test_the_checkpoint_is_published_with_its_cosignatures(
     assert work.attempt() == pytest.approx(1.0, abs=0.5)  # down: retried later
     assert work.attempt() is None
     assert client.get("/v1/ledger/checkpoint", headers=public).json()["cosignatures"]
+
+
+def test_a_list_of_witnesses_that_cannot_be_used_stops_the_start(tmp_path: Path) -> None:
+    listing = tmp_path / "witnesses.toml"
+    listing.write_text("[[witness]]\nurl = 'http://127.0.0.1:9'\nvkey = 'not a key'\n")
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    with (
+        capture_logs() as logs,
+        pytest.raises(WitnessConfigError, match=r"witnesses\.toml: witness\[0\]\.vkey"),
+        running_services(url, tmp_path, log_origin=ORIGIN, witnesses=listing),
+    ):
+        pass
+    assert [(e["event"], e["code"]) for e in logs] == [("startup_refused", "witness_config")]
