@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from conftest import BACKENDS, cli_runner, database_url, running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
+from liaison.api.witnessing import Witnessing
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.bundle import verify_bundle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -35,6 +36,7 @@ from liaison.ledger.keys import load_vkey
 from liaison.ledger.note_keys import parse_verifier
 from liaison.ledger.signed_note import split_note
 from liaison.ledger.signing import add_cosignatures
+from liaison.ledger.witness_list import Witness
 from liaison.storage.tables import ledger_checkpoints
 
 ORIGIN = "test.example/copy"
@@ -82,6 +84,10 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             }
             vkey = load_vkey(folder / "keys")
             assert vkey is not None
+            # Published: the cosignatures of the witnesses the deployment is configured
+            # with (this one, at an address that refuses: it is never reached here).
+            witness = Witness("http://127.0.0.1:9", parse_cosigner(WITNESS_SKEY).witness_key)
+            services.witnessing = Witnessing(ledger, [witness], lambda *_: None)
             with TestClient(create_app(services=services)) as client:
                 yield Api(
                     client,

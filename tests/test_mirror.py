@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 from conftest import running_services
 from liaison.api.app import create_app
 from liaison.api.deps import Services
+from liaison.api.witnessing import Witnessing
 from liaison.cli import app as cli_app
 from liaison.errors import MirrorError
 from liaison.gateway.auth import Principal
@@ -32,7 +33,7 @@ from liaison.ledger import merkle
 from liaison.ledger.bundle import verify_bundle
 from liaison.ledger.bundle_export import export_bundle
 from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
-from liaison.ledger.cosignature import generate_cosigner, parse_cosigner
+from liaison.ledger.cosignature import generate_cosigner, parse_cosigner, parse_witness_key
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import load_vkey
 from liaison.ledger.mirror import Trust, pull
@@ -41,6 +42,7 @@ from liaison.ledger.mirror_store import MirrorFolder
 from liaison.ledger.note_keys import generate_signer, parse_verifier
 from liaison.ledger.signed_note import split_note
 from liaison.ledger.signing import add_cosignatures
+from liaison.ledger.witness_list import Witness
 from liaison.model.request import parse_request
 from liaison.storage.tables import (
     ledger_checkpoints,
@@ -341,6 +343,10 @@ def test_too_few_witnesses_are_refused(served: Served, tmp_path: Path) -> None:
     one_skey, one = generate_cosigner("witness.example/one")
     _, two = generate_cosigner("witness.example/two")
     ledger = served.services.gateway.ledger
+    # The deployment publishes the cosignatures of the witnesses it is configured with
+    # (never started here: nothing is sent to them).
+    witnesses = [Witness("http://127.0.0.1:9", parse_witness_key(k)) for k in (one, two)]
+    served.services.witnessing = Witnessing(ledger, witnesses, lambda *_: None)
     latest = ledger.checkpoint()
     text, _ = split_note(latest.note)
     add_cosignatures(ledger.engine, latest.size, [parse_cosigner(one_skey).cosign(text, 17)])

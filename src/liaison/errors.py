@@ -355,13 +355,15 @@ class SignatureError(NoteError):
 
 
 class WitnessConfigError(LiaisonError):
-    """A witness's configuration (its TOML file, its key file, its state file) that cannot
-    be used: the message names the file and the field. The witness does not start with it;
-    a state of the deployment, as ``key_error``: 503, never answered over HTTP."""
+    """A witness's configuration (its TOML file, its key file, its state file), or the
+    deployment's list of the witnesses it sends checkpoints to (``LIAISON_WITNESSES``),
+    that cannot be used: the message names the file and the field. The witness, or the
+    service, does not start with it; a state of the deployment, as ``key_error``: 503,
+    never answered over HTTP."""
 
     code = "witness_config"
     status = 503
-    description = "The witness's configuration, key or state file is unusable"
+    description = "A witness's configuration, or the list of witnesses, is unusable"
     answered_by_api = False
 
 

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     ``LIAISON_SESSION_HOURS``: how long a page session (signing in with an API key at
     ``/signin``) lasts at most (default 12); ``LIAISON_SESSION_IDLE_MINUTES``: how long it
     lasts unused (default 30). docs/pages.md, "Who sees what".
+    ``LIAISON_WITNESSES``: a TOML file listing the witnesses each new checkpoint is sent to
+    for cosigning (``[[witness]]`` tables with ``url`` and ``vkey``; none by default);
+    ``LIAISON_WITNESS_TIMEOUT``: seconds a witness may take to answer (default 10);
+    ``LIAISON_WITNESS_RETRY_FIRST`` and ``LIAISON_WITNESS_RETRY_MAX``: the first and the
+    longest wait before retrying a witness that is down (default 1 and 300 seconds,
+    doubling, with jitter). The newest kept checkpoint is offered to them at start and
+    every ``LIAISON_CHECKPOINT_INTERVAL`` seconds (60 when 0). docs/ledger.md, "Witnesses".
     """
 
     model_config = SettingsConfigDict(env_prefix="LIAISON_")
@@ -58,3 +65,7 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=MAX_BATCH, ge=1)
     session_hours: float = Field(default=12.0, gt=0)
     session_idle_minutes: float = Field(default=30.0, gt=0)
+    witnesses: Path | None = None
+    witness_timeout: float = Field(default=10.0, gt=0)
+    witness_retry_first: float = Field(default=1.0, gt=0)
+    witness_retry_max: float = Field(default=300.0, gt=0)

@@ -8,15 +8,15 @@ bad request gets one error shape naming the field, and is never decided.
 
 The routes live in ``liaison.api.routes`` (one module per resource), the OpenAPI document
 in ``liaison.api.openapi``, what routes depend on in ``liaison.api.deps``, and the
-scheduled checkpoints in ``liaison.api.checkpoint_ticker``.
+scheduled checkpoints in ``liaison.api.checkpoint_ticker``, their cosigning by witnesses in
+``liaison.api.witnessing``.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from functools import partial
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
@@ -39,6 +39,7 @@ from liaison.api.routes import (
     replays,
     reports,
 )
+from liaison.ledger.signing import StoredCheckpoint
 from liaison.logs import configure as configure_logs
 from liaison.settings import Settings
 from liaison.web.site import install_pages
@@ -85,6 +86,29 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
+@contextmanager
+def witnessing(services: Services) -> Iterator[None]:
+    """The witnesses' workers while the app runs (when witnesses are configured)."""
+    if services.witnessing is None:
+        yield
+        return
+    with services.witnessing.running():
+        yield
+    services.witnessing.close()
+
+
+def _after(services: Services) -> Callable[[StoredCheckpoint], None]:
+    """What follows each checkpoint the ticker signs: offered to the witnesses (never
+    blocks), then the pages warmed."""
+
+    def after(signed: StoredCheckpoint) -> None:
+        if services.witnessing is not None:
+            services.witnessing.offer(signed)
+        warm(services, signed)
+
+    return after
+
+
 def _lifespan(
     settings: Settings | None, services: Services | None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -100,8 +124,9 @@ def _lifespan(
             gc.freeze()
         built: Services = app.state.services
         interval = (settings or built.settings or Settings()).checkpoint_interval
-        # Each checkpoint the ticker signs warms the default pages (liaison.web.warmup).
-        with checkpoint_ticker(built.gateway.ledger, interval, partial(warm, built)):
+        # Each checkpoint the ticker signs goes to the witnesses (liaison.api.witnessing)
+        # and warms the default pages (liaison.web.warmup).
+        with witnessing(built), checkpoint_ticker(built.gateway.ledger, interval, _after(built)):
             yield
         app.state.services.gateway.close()
 

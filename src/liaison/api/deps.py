@@ -13,15 +13,19 @@ from starlette.concurrency import run_in_threadpool
 
 from liaison.api.metrics import Metrics
 from liaison.api.ratelimit import FailureLimiter
-from liaison.errors import PackError, SigningKeyError, Unauthenticated
+from liaison.api.witnessing import Witnessing
+from liaison.errors import PackError, SigningKeyError, Unauthenticated, WitnessConfigError
 from liaison.gateway.auth import KeyStore, Principal
 from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
+from liaison.ledger.cosignature import WitnessKey
 from liaison.ledger.keys import load_signer
 from liaison.ledger.log import Ledger
 from liaison.ledger.signer_memory import SignerMemory
+from liaison.ledger.witness_client import Submission
+from liaison.ledger.witness_list import load_witnesses
 from liaison.logs import get_logger
 from liaison.policy import Engine as PolicyEngine
 from liaison.policy import load_pack, shipped_pack_path
@@ -45,6 +49,12 @@ class Services:
     metrics: Metrics
     settings: Settings | None = None  # what they were built from (build_services)
     limiter: FailureLimiter = field(default_factory=lambda: _limiter(Settings()))
+    witnessing: Witnessing | None = None  # the witnesses checkpoints are sent to, if any
+
+    @property
+    def witness_keys(self) -> list[WitnessKey]:
+        """The configured witnesses' keys: the cosignatures published are checked with them."""
+        return [] if self.witnessing is None else self.witnessing.keys
 
 
 def _limiter(settings: Settings) -> FailureLimiter:
@@ -73,6 +83,8 @@ def build_services(settings: Settings) -> Services:
         log.error("startup_refused", code=exc.code, message=exc.message)
         raise
     ledger = Ledger(db, settings.log_origin, signer, SignerMemory(settings.key_dir))
+    metrics = Metrics()
+    witnessing = build_witnessing(settings, ledger, metrics)
     stored = PackStore(db).latest()
     if stored is not None:
         # The pack in force is the one the ledger recorded, checked against the rows; on any
@@ -80,14 +92,39 @@ def build_services(settings: Settings) -> Services:
         gateway = Gateway(None, ledger, db)
         if gateway.fault() is None:
             _report_folder(folder, stored)
-        return Services(gateway, keys, Metrics(), settings, limiter)
+        return Services(gateway, keys, metrics, settings, limiter, witnessing)
     gateway = Gateway(PolicyEngine(load_pack(folder)), ledger, db)
     reason = f"the pack in force when the deployment started ({folder.name})"
     if gateway.record_pack(read_pack_files(folder), actor=SYSTEM_ACTOR, reason=reason) is None:
         latest = gateway.packs.latest()  # another process recorded the first pack meanwhile
         if latest is not None:
             _report_folder(folder, latest)
-    return Services(gateway, keys, Metrics(), settings, limiter)
+    return Services(gateway, keys, metrics, settings, limiter, witnessing)
+
+
+def build_witnessing(settings: Settings, ledger: Ledger, metrics: Metrics) -> Witnessing | None:
+    """The witnesses of ``LIAISON_WITNESSES`` (none when unset), each outcome counted; a
+    list that cannot be used stops the start (``WitnessConfigError``, naming the field)."""
+    if settings.witnesses is None:
+        return None
+    try:
+        witnesses = load_witnesses(settings.witnesses)
+    except WitnessConfigError as exc:
+        log.error("startup_refused", code=exc.code, message=exc.message)
+        raise
+
+    def count(witness: str, done: Submission) -> None:
+        metrics.witness_submissions.labels(witness, str(done.outcome)).inc()
+
+    return Witnessing(
+        ledger,
+        witnesses,
+        count,
+        timeout=settings.witness_timeout,
+        retry_first=settings.witness_retry_first,
+        retry_max=settings.witness_retry_max,
+        poll=settings.checkpoint_interval if settings.checkpoint_interval > 0 else 60.0,
+    )
 
 
 def _report_folder(folder: Path, stored: StoredPack) -> None:

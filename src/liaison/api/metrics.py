@@ -1,5 +1,6 @@
 """Prometheus metrics: decisions by result and deciding directive, ledger size, append
-latency, and the version of the directive pack in force."""
+latency, the version of the directive pack in force, and witnessing: submissions to each
+witness by outcome, and the newest witnessed (cosigned) checkpoint's size and age."""
 
 from __future__ import annotations
 
@@ -35,3 +36,21 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.witness_submissions = Counter(
+            "liaison_witness_submissions_total",
+            "Checkpoints submitted to witnesses, by witness and outcome "
+            "(cosigned, unavailable, behind, or a refusal).",
+            ["witness", "outcome"],
+            registry=self.registry,
+        )
+        self.witnessed_age = Gauge(
+            "liaison_witnessed_checkpoint_age_seconds",
+            "Seconds since the newest cosigned checkpoint was signed (-1: none cosigned).",
+            registry=self.registry,
+        )
+        self.witnessed_size = Gauge(
+            "liaison_witnessed_checkpoint_size",
+            "Size of the newest cosigned checkpoint (0: none cosigned).",
+            registry=self.registry,
+        )
+        self.witnessed_age.set(-1)

@@ -33,7 +33,7 @@ from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.cosignature import WitnessKey
 from liaison.ledger.note_keys import parse_verifier
 from liaison.ledger.verify import Finding, LogChecker, Report
-from liaison.ledger.witnessed import witnessed
+from liaison.ledger.witness_quorum import witnessed
 
 
 def _open(path: Path, mode: str) -> IO[str]:
@@ -84,7 +84,8 @@ def verify_bundle(
     root at its size, so a history rewritten after it (and signed again) fails, and so
     does a bundle that ends before it. ``witnesses``: the checkpoint it is verified
     against (the latest verified one) must be cosigned by ``min_witnesses`` of them
-    (default: all), read from its ``{"checkpoint": ...}`` lines (``liaison.ledger.witnessed``)."""
+    (default: all), read from its ``{"checkpoint": ...}`` lines
+    (``liaison.ledger.witness_quorum``)."""
     if trusted and structure_only:
         raise BundleError("--trusted checkpoints are checked: not with --structure-only")
     minimum = len(witnesses) if min_witnesses is None else min_witnesses

@@ -3,7 +3,7 @@ verify-proof``): nothing is trusted but the log's verifier key, the witnesses' k
 the saved checkpoint; no database, no server, and never a ``verified`` field of the file.
 
 1. **saved**: the saved checkpoint is signed by the key (C2SP signed-note, tlog-checkpoint)
-   and, when witnesses are given, cosigned by enough of them (``liaison.ledger.witnessed``);
+   and, when witnesses are given, cosigned by enough of them (``liaison.ledger.witness_quorum``);
 2. an **inclusion** proof file (``liaison.ledger.proof_file``) is checked step by step
    (``check_proof``: signature, checkpoint, leaf, inclusion), then related to the saved
    checkpoint: its tree must be the saved one (same size and root), or a larger tree whose
@@ -35,7 +35,7 @@ from liaison.ledger.cosignature import WitnessKey
 from liaison.ledger.note_keys import Verifier, b64encode
 from liaison.ledger.proof_file import FORMAT as INCLUSION
 from liaison.ledger.proof_file import Step, check_proof, parse_proof_file
-from liaison.ledger.witnessed import witnessed
+from liaison.ledger.witness_quorum import witnessed
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,3 +148,8 @@ def _checkpoint(row: Any) -> StoredCheckpoint:
         aware(row.created_at),
         str(row.cosignatures or ""),
     )
+
+
+def checkpoint_from_row(row: Any) -> StoredCheckpoint:
+    """A kept checkpoint from its ``ledger_checkpoints`` row (for readers' own queries)."""
+    return _checkpoint(row)

@@ -30,7 +30,7 @@ from liaison.ledger.findings import Finding as Finding  # where every report fin
 from liaison.ledger.locate import Locator
 from liaison.ledger.note_keys import Verifier
 from liaison.ledger.tiles import HASH, HEIGHT, TILE_BYTES, TileKey, TileView, pair_up
-from liaison.ledger.witnessed import Witnessed
+from liaison.ledger.witness_quorum import Witnessed
 
 _sha256 = hashlib.sha256
 

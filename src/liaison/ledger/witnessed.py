@@ -1,72 +1,118 @@
-"""Whether a checkpoint is witnessed: cosigned by at least K distinct witnesses among
-the verifier keys a reader gave (C2SP tlog-cosignature, read by
-``liaison.ledger.cosignature``; C2SP tlog-witness says what a cosignature vouches for:
-the witness saw no other history up to that checkpoint).
+"""What the witnesses cosigned, as the database keeps it, checked with their keys.
 
-The cosignatures are read from the checkpoint's note as a reader has it (a bundle's
-``{"checkpoint": ...}`` line, a proof file's ``checkpoint``, a saved checkpoint file):
-the log's signed note with the witnesses' cosignature lines after its own signature.
-Several copies of one checkpoint (same text) may each carry some of them; every copy is
-read. One cosignature line by a given witness that does not verify fails the check (a
-forgery is never ignored); lines by keys not given are ignored (C2SP signed-note).
+The cosignature lines kept with a checkpoint (``StoredCheckpoint.cosignatures``) are read
+from a database that is not trusted: only the lines that verify (C2SP tlog-cosignature)
+against the configured witnesses' keys are published, and a line by a known witness that
+does not verify is dropped and logged. A checkpoint with one or more verified
+cosignatures is *witnessed*: independent parties saw that it extends every checkpoint of
+this log they cosigned before (C2SP tlog-witness).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from liaison.errors import NoteError
-from liaison.ledger.cosignature import WitnessKey, verify_cosignatures
+from sqlalchemy import Engine, select
+
+from liaison.errors import SignatureError
+from liaison.ledger.cosignature import Cosignature, WitnessKey, verify_cosignatures
+from liaison.ledger.proofs import b64
+from liaison.ledger.signing import StoredCheckpoint, checkpoint_from_row
+from liaison.logs import get_logger
+from liaison.storage.tables import ledger_checkpoints
+
+log = get_logger("liaison.ledger")
+_SCAN = 64  # kept checkpoints read at a time while looking for the newest witnessed one
 
 
 @dataclass(frozen=True, slots=True)
 class Witnessed:
-    """What the witnesses given say of one checkpoint (of ``size`` entries)."""
+    """A kept checkpoint with its cosignatures that verify (none: not witnessed)."""
 
-    size: int
-    cosigned_by: tuple[str, ...]
-    given: tuple[str, ...]
-    required: int
-    error: str = ""  # a cosignature by a given witness that does not verify
+    checkpoint: StoredCheckpoint
+    cosignatures: tuple[Cosignature, ...]
 
     @property
-    def ok(self) -> bool:
-        return not self.error and len(self.cosigned_by) >= self.required
+    def cosigned_note(self) -> str:
+        """The log's signed note followed by the verified cosignature lines: a signed note
+        any verifier opens with the log's key, and checks with the witnesses' keys."""
+        return self.checkpoint.note + "".join(c.line for c in self.cosignatures)
 
-    def describe(self) -> str:
-        """One sentence: which witnesses cosigned which checkpoint, against the requirement."""
-        names = ", ".join(self.cosigned_by) or "none of the witnesses given"
-        missing = [n for n in self.given if n not in self.cosigned_by]
-        text = (
-            f"checkpoint {self.size} is cosigned by {names} "
-            f"({len(self.cosigned_by)} of {len(self.given)} given, {self.required} required)"
-        )
-        if missing and not self.ok:
-            text += f"; not by {', '.join(missing)}"
-        return f"{text}; {self.error}" if self.error else text
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "checkpoint": self.size,
-            "cosigned_by": list(self.cosigned_by),
-            "required": self.required,
-            "ok": self.ok,
-            **({"error": self.error} if self.error else {}),
-        }
+    def age(self, now: datetime | None = None) -> float:
+        """Seconds since the checkpoint was signed."""
+        moment = now or datetime.now(UTC)
+        return max(0.0, (moment - self.checkpoint.created_at).total_seconds())
 
 
-def witnessed(
-    notes: Iterable[str], size: int, witnesses: Sequence[WitnessKey], minimum: int
-) -> Witnessed:
-    """The witnesses of ``witnesses`` that cosigned the checkpoint of ``size`` whose copies
-    are ``notes`` (each a signed note, cosignature lines included)."""
-    names: list[str] = []
-    given = tuple(dict.fromkeys(w.name for w in witnesses))
-    for note in notes:
+def witnessed(stored: StoredCheckpoint, keys: Sequence[WitnessKey]) -> Witnessed:
+    """``stored`` with the kept cosignatures that verify against ``keys``, one per witness."""
+    found: list[Cosignature] = []
+    for key in keys:
         try:
-            found = verify_cosignatures(note, witnesses)
-        except NoteError as exc:
-            return Witnessed(size, tuple(names), given, minimum, f"{exc.message}")
-        names.extend(c.witness for c in found if c.witness not in names)
-    return Witnessed(size, tuple(names), given, minimum)
+            found += verify_cosignatures(stored.cosigned_note, [key])
+        except SignatureError as exc:
+            log.error("cosignature_invalid", size=stored.size, witness=str(key), error=str(exc))
+    return Witnessed(stored, tuple(found))
+
+
+def newest_witnessed(engine: Engine, keys: Sequence[WitnessKey]) -> Witnessed | None:
+    """The newest kept checkpoint with a verified cosignature by one of ``keys``."""
+    if not keys:
+        return None
+    query = (
+        select(ledger_checkpoints)
+        .where(ledger_checkpoints.c.cosignatures != "")
+        .order_by(ledger_checkpoints.c.size.desc())
+    )
+    offset = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(query.offset(offset).limit(_SCAN)).all()
+        for row in rows:
+            found = witnessed(checkpoint_from_row(row), keys)
+            if found.cosignatures:
+                return found
+        if len(rows) < _SCAN:
+            return None
+        offset += _SCAN
+
+
+def cosignature_json(cosignature: Cosignature) -> dict[str, Any]:
+    """A verified cosignature: the witness, its key ID (hex), when it cosigned."""
+    return {
+        "witness": cosignature.witness,
+        "key_id": f"{cosignature.key_id:08x}",
+        "timestamp": cosignature.timestamp,
+        "time": datetime.fromtimestamp(cosignature.timestamp, UTC)
+        .isoformat()
+        .replace("+00:00", "Z"),
+    }
+
+
+def checkpoint_json(found: Witnessed) -> dict[str, Any]:
+    """A kept checkpoint as the API and the ``/checkpoint`` page publish it: the log's
+    signed ``note``, and the ``cosigned_note`` with the ``cosignatures`` that verify."""
+    stored = found.checkpoint
+    return {
+        "size": stored.size,
+        "root": b64(stored.root),
+        "note": stored.note,
+        "cosigned_note": found.cosigned_note,
+        "cosignatures": [cosignature_json(c) for c in found.cosignatures],
+    }
+
+
+def witnessed_json(found: Witnessed, now: datetime | None = None) -> dict[str, Any]:
+    """The newest witnessed checkpoint when the latest is not (yet): its size and root,
+    cosigned note and cosignatures, and ``age``, the seconds since it was signed."""
+    stored = found.checkpoint
+    return {
+        "size": stored.size,
+        "root": b64(stored.root),
+        "cosigned_note": found.cosigned_note,
+        "cosignatures": [cosignature_json(c) for c in found.cosignatures],
+        "age": round(found.age(now), 3),
+    }

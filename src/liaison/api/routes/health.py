@@ -18,6 +18,24 @@ from liaison.errors import LiaisonError
 router = APIRouter(tags=["service"])
 
 
+class WitnessHealth(BaseModel):
+    """A configured witness and how its last submission ended."""
+
+    witness: str
+    url: str
+    last_outcome: str | None  # cosigned, unavailable, behind, or a refusal; null: none yet
+    last_size: int | None
+
+
+class WitnessingHealth(BaseModel):
+    """Cosigning by witnesses: informative, never a fault (decisions do not wait for it)."""
+
+    witnesses: list[WitnessHealth]
+    cosigned_size: int | None  # the newest checkpoint with a verified cosignature
+    cosigned_age: float | None  # seconds since it was signed
+    latest_cosigned: bool  # whether it is the newest kept checkpoint
+
+
 class Health(BaseModel):
     """The service's readiness, as ``/healthz`` answers it."""
 
@@ -26,6 +44,7 @@ class Health(BaseModel):
     ledger_size: int
     pack: str | None
     reason: str | None = None  # why it refuses to decide (only when unhealthy)
+    witnessing: WitnessingHealth | None = None  # only when witnesses are configured
 
 
 UNHEALTHY = {
@@ -37,7 +56,9 @@ UNHEALTHY = {
 @router.get("/healthz", responses={503: UNHEALTHY})
 def healthz(svc: Svc) -> JSONResponse:
     """Readiness: 200 while the service decides; 503 with the reason when it refuses to
-    (the pack in the database disagrees with the ledger, or none is recorded)."""
+    (the pack in the database disagrees with the ledger, or none is recorded). With
+    witnesses configured, ``witnessing`` says how cosigning goes; it never makes the
+    service unhealthy (decisions do not wait for witnesses)."""
     gateway = svc.gateway
     size, _ = gateway.ledger.head()
     with contextlib.suppress(LiaisonError):  # the fault says why
@@ -51,6 +72,8 @@ def healthz(svc: Svc) -> JSONResponse:
     }
     if fault is not None:
         body["reason"] = fault
+    if svc.witnessing is not None:
+        body["witnessing"] = svc.witnessing.health()
     return JSONResponse(body, status_code=200 if fault is None else 503)
 
 
@@ -64,4 +87,8 @@ def livez() -> dict[str, str]:
 def metrics(svc: Svc) -> Response:
     svc.metrics.ledger_size.set(svc.gateway.ledger.head()[0])
     svc.metrics.pack_version.set(svc.gateway.packs.seq())
+    if svc.witnessing is not None:
+        newest = svc.witnessing.newest()
+        svc.metrics.witnessed_size.set(0 if newest is None else newest.checkpoint.size)
+        svc.metrics.witnessed_age.set(-1 if newest is None else newest.age())
     return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -19,6 +19,12 @@ from liaison.errors import (
 )
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.proofs import b64
+from liaison.ledger.witnessed import (
+    checkpoint_json,
+    newest_witnessed,
+    witnessed,
+    witnessed_json,
+)
 
 MAX_INDEX = 2**63 - 1  # ledger indexes and sizes are 64-bit integers in the database
 
@@ -33,15 +39,25 @@ AUDITED = (Unauthenticated, Forbidden, NotFound, InvalidRequest, LedgerError)
     responses=error_responses(Unauthenticated, NotFound, SignerRefused, LedgerError),
 )
 def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
-    """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew."""
+    """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew (and
+    then offered to the witnesses), with the witnesses' cosignatures that verify (C2SP
+    tlog-cosignature); while it has none, the newest checkpoint that has (``witnessed``)."""
     ledger = svc.gateway.ledger
     size, _ = ledger.head()
     latest = ledger.latest_checkpoint()
     if (latest is None or latest.size < size) and ledger.signer is not None:
         latest = ledger.checkpoint()
+        if svc.witnessing is not None:
+            svc.witnessing.offer(latest)
     if latest is None:
         raise NotFound("no checkpoint yet (the deployment has no signing key)")
-    return {"size": latest.size, "root": b64(latest.root), "note": latest.note}
+    keys = svc.witness_keys
+    found = witnessed(latest, keys)
+    body = checkpoint_json(found)
+    if keys and not found.cosignatures:
+        newest = newest_witnessed(ledger.engine, keys)
+        body["witnessed"] = None if newest is None else witnessed_json(newest)
+    return body
 
 
 @router.get("/v1/ledger/entries/{index}", responses=error_responses(*AUDITED))

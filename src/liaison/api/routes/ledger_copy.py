@@ -23,6 +23,7 @@ from liaison.errors import Forbidden, InvalidRequest, LedgerError, NotFound, Una
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.proofs import b64
 from liaison.ledger.signing import checkpoints_after
+from liaison.ledger.witnessed import witnessed
 
 MAX_INDEX = 2**63 - 1
 MAX_ENTRIES = 1000  # entries per page of GET /v1/ledger/entries
@@ -94,7 +95,8 @@ def get_checkpoints(
     limit: Annotated[int, Query(ge=1, le=MAX_CHECKPOINTS)] = 100,
 ) -> dict[str, Any]:
     """Every kept checkpoint, oldest first (any key, as the latest checkpoint): its signed
-    note and the note with its witnesses' cosignatures. `next` is the `after` of the next
+    note and the note with the cosignatures of the configured witnesses that verify (as
+    `GET /v1/ledger/checkpoint`). `next` is the `after` of the next
     page (null on the last one); `size` the tree's current size."""
     size, _ = svc.gateway.ledger.head()  # an uninitialised ledger is refused (503)
     kept = checkpoints_after(svc.gateway.ledger.engine, after, limit + 1)
@@ -105,7 +107,7 @@ def get_checkpoints(
                 "size": c.size,
                 "root": b64(c.root),
                 "note": c.note,
-                "cosigned_note": c.cosigned_note,
+                "cosigned_note": witnessed(c, svc.witness_keys).cosigned_note,
                 "created_at": c.created_at.isoformat(),
             }
             for c in page
