@@ -299,6 +299,16 @@ class SignerRefused(LiaisonError):
     )
 
 
+class SignerUnavailable(LedgerError):
+    """The checkpoint signer process (``liaison signer serve``, at ``LIAISON_SIGNER_SOCKET``)
+    cannot be reached, or answered what is not a signature of the checkpoint asked for.
+    Checkpoints wait; decisions never need the signer: 503."""
+
+    code = "signer_unavailable"
+    status = 503
+    description = "The checkpoint signer process cannot be reached (LIAISON_SIGNER_SOCKET); retry"
+
+
 class InvalidCheckpoint(LiaisonError):
     """A checkpoint body that breaks tlog-checkpoint, or not from the expected log: input
     that is refused, 422 (checkpoints are checked by ``liaison ledger verify`` and

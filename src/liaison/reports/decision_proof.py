@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from liaison.errors import LiaisonError, NotFound
+from liaison.errors import LiaisonError, NotFound, SignerUnavailable
 from liaison.gateway.explaining import explain_recorded
 from liaison.gateway.records import shown_request
 from liaison.ledger.keys import load_vkey
@@ -31,9 +31,13 @@ if TYPE_CHECKING:
 
 def verifier_key(ledger: Ledger, key_dir: Path | None) -> str | None:
     """The log's verifier key, as the deployment publishes it (``ledger.vkey`` in its key
-    folder): its signing key's, or the one kept beside a deployment that does not sign."""
+    folder): its signer's (the key, or the signer process), or the one kept beside a
+    deployment that does not sign (or whose signer process is down)."""
     if ledger.signer is not None:
-        return ledger.signer.verifier.vkey
+        try:
+            return ledger.signer.vkey
+        except SignerUnavailable:  # the signer process is down: the published file
+            pass
     return load_vkey(key_dir) if key_dir is not None else None
 
 
