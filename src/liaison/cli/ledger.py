@@ -24,6 +24,7 @@ from liaison.cli.common import (
     read_verifier,
     valid_text,
 )
+from liaison.cli.rotate import ledger_rotate_key
 from liaison.cli.verify import ledger_verify
 from liaison.errors import InvalidRequest, LiaisonError
 
@@ -264,6 +265,7 @@ def ledger_check_proof(
 
 
 ledger_app.command("verify")(ledger_verify)  # here: `liaison ledger --help` lists it here
+ledger_app.command("rotate-key")(ledger_rotate_key)
 
 
 @ledger_app.command("export")
