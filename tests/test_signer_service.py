@@ -41,6 +41,7 @@ from liaison.ledger.note_keys import Verifier, parse_verifier
 from liaison.ledger.signer_client import RemoteSigner
 from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.signer_service import MAX_LINE, SignerServer, SignerService
+from liaison.reports import report_run
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 from test_api import bearer, inquiry
@@ -297,8 +298,15 @@ def test_a_signer_down_is_unavailable_naming_the_socket(tmp_path: Path, sock_dir
     grow(ledger, 2)  # appending never needs the signer
     with pytest.raises(SignerUnavailable, match=r"none\.sock"):
         ledger.checkpoint()
+    with pytest.raises(SignerUnavailable):  # a report has no checkpoint to count up to
+        report_run.checkpoint(ledger)
     assert ledger.signer is not None
     assert ledger.signer.last_signed() is None
+    keys = tmp_path / "keys"
+    keygen(keys, ORIGIN)
+    Ledger(engine, ORIGIN, load_signer(keys), SignerMemory(keys)).checkpoint()
+    grow(ledger, 1)
+    assert report_run.checkpoint(ledger).size == 2  # the newest kept, while it is down
     engine.dispose()
 
 
