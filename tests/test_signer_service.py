@@ -391,3 +391,44 @@ def test_liaison_signer_serve_as_a_process(tmp_path: Path, sock_dir: Path) -> No
     none = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert none.returncode == 1
     assert "signer-init" in none.stderr
+
+
+class Liar:
+    """A signer that answers its status honestly and signs another tree than asked, with
+    its own key: the service must not keep what it answers."""
+
+    def __init__(self, keys: Path) -> None:
+        key = load_signer(keys)
+        assert key is not None
+        self.honest = SignerService(key, SignerMemory(keys), ORIGIN)
+        self.key = key
+
+    def answer(self, line: bytes) -> dict[str, Any]:
+        request = json.loads(line)
+        if request["op"] == "status":
+            return self.honest.status()
+        from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
+
+        size = request["checkpoint"]["size"]
+        return {"ok": True, "note": sign_checkpoint(Checkpoint(ORIGIN, size, bytes(32)), self.key)}
+
+
+def test_a_note_of_another_tree_is_refused_and_not_kept(tmp_path: Path, sock_dir: Path) -> None:
+    keys = tmp_path / "keys"
+    keygen(keys, ORIGIN)
+    engine = open_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    upgrade(engine)
+    path = sock_dir / "liar.sock"
+    server = SignerServer(path, Liar(keys))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        ledger = Ledger(engine, ORIGIN, RemoteSigner(path))
+        grow(ledger, 3)
+        with pytest.raises(SignerUnavailable, match="another tree"):
+            ledger.checkpoint()
+        assert ledger.checkpoints() == []
+    finally:
+        server.shutdown()
+        server.close()
+        engine.dispose()

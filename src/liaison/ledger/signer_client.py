@@ -76,12 +76,15 @@ class RemoteSigner:
         try:
             size, root = answer["size"], base64.b64decode(answer["root"], validate=True)
             last = Signed(str(answer["origin"]), str(answer["vkey"]), size, root, answer["note"])
-            if not isinstance(size, int) or (
-                last.note is not None and not isinstance(last.note, str)
+            if (
+                isinstance(size, bool)
+                or not isinstance(size, int)
+                or (last.note is not None and not isinstance(last.note, str))
             ):
                 raise ValueError("size or note of the wrong type")
+            verifier = parse_verifier(last.vkey)
             if last.note is not None:
-                signed = open_checkpoint(last.note, parse_verifier(last.vkey), last.origin)
+                signed = open_checkpoint(last.note, verifier, last.origin)
                 if (signed.size, signed.root) != (size, root):
                     raise ValueError("its note is of another tree")
         except (KeyError, TypeError, ValueError, binascii.Error, LiaisonError) as exc:
