@@ -7,6 +7,7 @@ trusted one)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from typer.testing import Result
 
 from conftest import cli_runner, running_services
+from liaison.errors import SignatureError
 from liaison.ledger.checkpoint import open_checkpoint
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.key_chain import read_rotation, statement_text
@@ -27,6 +29,7 @@ from liaison.ledger.keys import SIGNER_FILE, load_signer, load_verifier, load_vk
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import Signer, generate_signer, parse_signer, parse_verifier
 from liaison.ledger.signed_note import open_note, sign_note
+from liaison.ledger.signer_client import RemoteSigner
 from liaison.ledger.signer_memory import Signed, SignerMemory
 from test_signer_service import signer_running
 
@@ -224,3 +227,36 @@ def sock_dir() -> Iterator[Path]:
 
     with tempfile.TemporaryDirectory(prefix="lsr", dir="/tmp") as folder:
         yield Path(folder)
+
+
+def test_the_signer_process_signs_with_the_new_key_after_a_restart(
+    rotated: Rotated, sock_dir: Path
+) -> None:
+    path = sock_dir / "s.sock"
+    with signer_running(rotated.keys, path, ORIGIN):
+        ledger = Ledger(rotated.ledger.engine, ORIGIN, RemoteSigner(path))
+        grow(ledger, 2)
+        note = ledger.checkpoint().note
+    new = load_verifier(rotated.keys)
+    assert new is not None
+    assert open_checkpoint(note, new, ORIGIN).size == rotated.out["checkpoint"] + 2
+    with pytest.raises(SignatureError):
+        open_checkpoint(note, rotated.old.verifier, ORIGIN)
+    assert rotated.verify()["ok"]
+
+
+def test_rotate_key_refuses_when_the_old_key_would_not_sign(db_url: str, tmp_path: Path) -> None:
+    with running_services(db_url, tmp_path, log_origin=ORIGIN) as services:
+        ledger, keys = services.gateway.ledger, tmp_path / "keys"
+        grow(ledger, 3)
+        ledger.checkpoint()
+        memory = json.loads((keys / "ledger.signed").read_text())
+        memory["root"] = base64.b64encode(bytes(32)).decode()  # it signed another tree
+        (keys / "ledger.signed").write_text(json.dumps(memory))
+        before = (keys / SIGNER_FILE).read_bytes()
+        result = cli_runner(db_url, tmp_path, ORIGIN)("ledger", "rotate-key", "--actor", "a")
+        assert result.exit_code == 1
+        assert "refusing to sign" in result.output
+        assert (keys / SIGNER_FILE).read_bytes() == before
+        assert not list(keys.glob("*.retired"))
+        assert [e.kind for e in ledger.entries()].count("key_rotation") == 0
