@@ -3,8 +3,9 @@
 
 1. The old key signs a checkpoint of the tree as it is (only if it extends what it signed
    before: ``liaison.ledger.signer_memory``), so its last signed tree is the current one.
-2. Under the memory's lock (no other process of this host signs meanwhile), a new Ed25519
-   key is made, and a ``key_rotation`` entry is appended (``liaison.ledger.key_chain``):
+2. Under the memory's lock (no other process of this host signs meanwhile), once the tree
+   is checked to extend the old key's last signed tree again, a new Ed25519 key is made,
+   and a ``key_rotation`` entry is appended (``liaison.ledger.key_chain``):
    the old and new verifier keys, the old key's last signed (size, root), and the C2SP
    signed note of ``key_chain.statement_text`` signed by both keys.
 3. The old key and its files are archived in the key folder (``ledger.key.<key id>.retired``
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from liaison.errors import LedgerError, SignerRefused
 from liaison.files import write_private
+from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.checkpoint_signer import LocalSigner
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.key_chain import KIND, statement_text
@@ -32,7 +34,7 @@ from liaison.ledger.keys import SIGNER_FILE, VERIFIER_FILE, load_signer
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import Signer, b64encode, generate_signer, parse_signer
 from liaison.ledger.signed_note import sign_note
-from liaison.ledger.signer_memory import MEMORY_FILE, Signed, SignerMemory
+from liaison.ledger.signer_memory import MEMORY_FILE, Signed, SignerMemory, check_extends
 from liaison.ledger.signing import StoredCheckpoint
 
 
@@ -62,6 +64,13 @@ def rotate_key(ledger: Ledger, key_dir: Path, actor: str, reason: str) -> Rotate
         last = memory.recall()
         if last is None or last.vkey != old.verifier.vkey:
             raise SignerRefused(f"the signer's memory in {key_dir} is not of the key to rotate")
+        size, root = ledger.head()  # the tree the rotation is appended to extends it
+        check_extends(
+            last,
+            old.verifier.vkey,
+            Checkpoint(ledger.origin, size, root),
+            lambda signed: ledger.consistency_proof(signed, size).hashes,
+        )
         entry = ledger.append(rotation_entry(ledger.origin, old, new, last, actor, reason))
         archived = _replace_key(key_dir, old, new_skey, new)
         memory.remember(Signed(ledger.origin, new.verifier.vkey, last.size, last.root, None))
