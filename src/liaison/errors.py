@@ -4,9 +4,8 @@ Each class has a stable machine ``code``, the HTTP ``status`` the API answers it
 9110 §15) and a short ``description`` for the OpenAPI document (``liaison.api.errors``);
 docs/api.md lists every code with its status (a test holds the two together). Each error
 renders to one JSON object, ``to_dict()`` (``{"code", "message", "field"?, "problems"?,
-"choices"?}``), used by the API, by each item of a batch and by the command line.
-No error path ever yields a permit: callers that catch a ``LiaisonError`` while deciding
-must deny.
+"choices"?}``), used by the API, by each item of a batch and by the command line. No error
+path ever yields a permit: callers that catch a ``LiaisonError`` while deciding must deny.
 """
 
 from __future__ import annotations
@@ -289,8 +288,7 @@ class SigningKeyError(LiaisonError):
 
 class SignerRefused(LiaisonError):
     """The signer will not sign this tree: it does not extend the last tree it signed (a
-    rollback or rewrite of the ledger; docs/ledger.md). It conflicts with what was signed:
-    409."""
+    rollback or rewrite of the ledger; docs/ledger.md): a conflict with what was signed, 409."""
 
     code = "signer_refused"
     status = 409
@@ -300,9 +298,8 @@ class SignerRefused(LiaisonError):
 
 
 class SignerUnavailable(LedgerError):
-    """The checkpoint signer process (``liaison signer serve``, at ``LIAISON_SIGNER_SOCKET``)
-    cannot be reached, or answered what is not a signature of the checkpoint asked for.
-    Checkpoints wait; decisions never need the signer: 503."""
+    """The signer process (``LIAISON_SIGNER_SOCKET``) cannot be reached or answered no valid
+    note: checkpoints wait (decisions never need it), 503."""
 
     code = "signer_unavailable"
     status = 503
@@ -311,8 +308,7 @@ class SignerUnavailable(LedgerError):
 
 class InvalidCheckpoint(LiaisonError):
     """A checkpoint body that breaks tlog-checkpoint, or not from the expected log: input
-    that is refused, 422 (checkpoints are checked by ``liaison ledger verify`` and
-    ``verify-bundle``)."""
+    refused, 422 (``liaison ledger verify`` and ``verify-bundle`` check checkpoints)."""
 
     code = "invalid_checkpoint"
     status = 422

@@ -11,7 +11,8 @@ that last tree was (the service ties the records it serves to it). Two implement
   (``liaison signer serve``, ``LIAISON_SIGNER_SOCKET``), so that the web-facing process
   never loads the key (docs/ledger.md, "Key custody").
 
-``deployment_signer`` chooses between them from the settings.
+``deployment_signer`` chooses between them from the settings; ``published_vkey`` is the
+verifier key the deployment publishes (never read from the secret key's file).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
+from liaison.errors import SignerUnavailable
 from liaison.ledger.checkpoint import Checkpoint
-from liaison.ledger.keys import load_signer
+from liaison.ledger.keys import load_signer, load_vkey
 from liaison.ledger.note_keys import Signer
 from liaison.ledger.signer_memory import Kept, Prove, Signed, SignerMemory
 
@@ -73,6 +75,18 @@ class LocalSigner:
         return last if last is not None and last.vkey == self.vkey else None
 
 
+def published_vkey(signer: CheckpointSigner | None, key_dir: Path | None) -> str | None:
+    """The verifier key a deployment publishes: its signer's (the key, or the signer
+    process), else ``ledger.vkey`` in ``key_dir`` (a deployment that does not sign, or
+    whose signer process is down and was never reached); None: neither."""
+    if signer is not None:
+        try:
+            return signer.vkey
+        except SignerUnavailable:
+            pass
+    return load_vkey(key_dir) if key_dir is not None else None
+
+
 def deployment_signer(key_dir: Path | None, socket: Path | None) -> CheckpointSigner | None:
     """The deployment's signer: the signer process at ``socket`` when one is configured
     (the key file is then never read), else the key in ``key_dir`` (None: no key;
@@ -87,4 +101,4 @@ def deployment_signer(key_dir: Path | None, socket: Path | None) -> CheckpointSi
     return None if key is None else LocalSigner(key, SignerMemory(key_dir))
 
 
-__all__ = ["CheckpointSigner", "LocalSigner", "deployment_signer"]
+__all__ = ["CheckpointSigner", "LocalSigner", "deployment_signer", "published_vkey"]
