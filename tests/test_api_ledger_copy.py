@@ -25,6 +25,7 @@ from liaison.api.witnessing import Witnessing
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.bundle import verify_bundle
 from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from liaison.ledger.checkpoint_signer import LocalSigner
 from liaison.ledger.cosignature import (
     generate_cosigner,
     parse_cosigner,
@@ -176,8 +177,8 @@ def test_the_bundle_is_refused_when_a_checkpoint_is_beyond_the_tree(api: Api) ->
     ledger = api.services.gateway.ledger
     size, _ = ledger.head()
     signer = ledger.signer
-    assert signer is not None
-    note = sign_checkpoint(Checkpoint(ORIGIN, size + 5, b"\x07" * 32), signer)
+    assert isinstance(signer, LocalSigner)  # the key, in this process
+    note = sign_checkpoint(Checkpoint(ORIGIN, size + 5, b"\x07" * 32), signer.key)
     row = {"size": size + 5, "root": b"\x07" * 32, "note": note, "created_at": _now()}
     with ledger.engine.begin() as conn:
         conn.execute(insert(ledger_checkpoints), [row])

@@ -33,6 +33,7 @@ from liaison.ledger import merkle
 from liaison.ledger.bundle import verify_bundle
 from liaison.ledger.bundle_export import export_bundle
 from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
+from liaison.ledger.checkpoint_signer import LocalSigner
 from liaison.ledger.cosignature import generate_cosigner, parse_cosigner, parse_witness_key
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.keys import load_vkey
@@ -211,8 +212,8 @@ def rewrite(site: Served, count: int) -> None:
         conn.execute(ledger_head.update().values(size=0, root=merkle.EMPTY_ROOT))
     site.add(count, "rewritten")
     size, root = ledger.head()
-    assert ledger.signer is not None
-    note = sign_checkpoint(Checkpoint(ORIGIN, size, root), ledger.signer)
+    assert isinstance(ledger.signer, LocalSigner)  # the key, in this process
+    note = sign_checkpoint(Checkpoint(ORIGIN, size, root), ledger.signer.key)
     row = {"size": size, "root": root, "note": note, "created_at": datetime.now(UTC)}
     with ledger.engine.begin() as conn:
         conn.execute(insert(ledger_checkpoints), [row])

@@ -4,9 +4,8 @@ Each class has a stable machine ``code``, the HTTP ``status`` the API answers it
 9110 §15) and a short ``description`` for the OpenAPI document (``liaison.api.errors``);
 docs/api.md lists every code with its status (a test holds the two together). Each error
 renders to one JSON object, ``to_dict()`` (``{"code", "message", "field"?, "problems"?,
-"choices"?}``), used by the API, by each item of a batch and by the command line.
-No error path ever yields a permit: callers that catch a ``LiaisonError`` while deciding
-must deny.
+"choices"?}``), used by the API, by each item of a batch and by the command line. No error
+path ever yields a permit: callers that catch a ``LiaisonError`` while deciding must deny.
 """
 
 from __future__ import annotations
@@ -289,8 +288,7 @@ class SigningKeyError(LiaisonError):
 
 class SignerRefused(LiaisonError):
     """The signer will not sign this tree: it does not extend the last tree it signed (a
-    rollback or rewrite of the ledger; docs/ledger.md). It conflicts with what was signed:
-    409."""
+    rollback or rewrite of the ledger; docs/ledger.md): a conflict with what was signed, 409."""
 
     code = "signer_refused"
     status = 409
@@ -299,10 +297,18 @@ class SignerRefused(LiaisonError):
     )
 
 
+class SignerUnavailable(LedgerError):
+    """The signer process (``LIAISON_SIGNER_SOCKET``) cannot be reached or answered no valid
+    note: checkpoints wait (decisions never need it), 503."""
+
+    code = "signer_unavailable"
+    status = 503
+    description = "The checkpoint signer process cannot be reached (LIAISON_SIGNER_SOCKET); retry"
+
+
 class InvalidCheckpoint(LiaisonError):
     """A checkpoint body that breaks tlog-checkpoint, or not from the expected log: input
-    that is refused, 422 (checkpoints are checked by ``liaison ledger verify`` and
-    ``verify-bundle``)."""
+    refused, 422 (``liaison ledger verify`` and ``verify-bundle`` check checkpoints)."""
 
     code = "invalid_checkpoint"
     status = 422
@@ -355,11 +361,9 @@ class SignatureError(NoteError):
 
 
 class WitnessConfigError(LiaisonError):
-    """A witness's configuration (its TOML file, its key file, its state file), or the
-    deployment's list of the witnesses it sends checkpoints to (``LIAISON_WITNESSES``),
-    that cannot be used: the message names the file and the field. The witness, or the
-    service, does not start with it; a state of the deployment, as ``key_error``: 503,
-    never answered over HTTP."""
+    """A witness's config, key or state file, or the service's list of witnesses
+    (``LIAISON_WITNESSES``), that cannot be used (the message names the file and field):
+    nothing starts with it. A state of the deployment: 503, never answered over HTTP."""
 
     code = "witness_config"
     status = 503

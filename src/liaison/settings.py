@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     signer's memory (a 0700 folder; a key others can read is refused); also holds
     ``api-keys.secret``, the server secret API keys are checked with (made on first need).
     A SQLite file is created 0600, and the folders made for it 0700.
+    ``LIAISON_SIGNER_SOCKET``: the Unix socket of a signer process (``liaison signer
+    serve``) that signs the checkpoints; when set, this process never reads the signing
+    key (docs/ledger.md, "Key custody").
     ``LIAISON_LOG_ORIGIN``: the checkpoint origin line (C2SP tlog-checkpoint).
     ``LIAISON_PACK_DIR``: the directive pack (default: the shipped D.C. pack).
     ``LIAISON_CHECKPOINT_INTERVAL``: seconds between scheduled checkpoints (0: none).
@@ -51,6 +54,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/liaison.db"
     key_dir: Path = Path("var/keys")
+    signer_socket: Path | None = None
     log_origin: str = "liaison.example/dc-mpd/ledger"
     pack_dir: Path | None = None
     checkpoint_interval: float = 60.0

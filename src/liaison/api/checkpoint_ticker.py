@@ -58,7 +58,8 @@ def sign_checkpoints(
             size, _ = ledger.head()
             grew = latest is None or latest.size < size
             signed = ledger.checkpoint() if grew else None
-        except LiaisonError:
+        except LiaisonError as exc:  # a refusal is logged by the signer; the process down too
+            log.warning("checkpoint_failed", code=exc.code, message=exc.message)
             continue
         if signed is not None and after is not None:
             _after(after, signed)

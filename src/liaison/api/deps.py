@@ -20,10 +20,9 @@ from liaison.gateway.key_secret import api_key_secret
 from liaison.gateway.packs import PackStore, StoredPack
 from liaison.gateway.roles import KeyRole
 from liaison.gateway.service import Gateway
+from liaison.ledger.checkpoint_signer import deployment_signer
 from liaison.ledger.cosignature import WitnessKey
-from liaison.ledger.keys import load_signer
 from liaison.ledger.log import Ledger
-from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.witness_client import Submission
 from liaison.ledger.witness_list import load_witnesses
 from liaison.logs import get_logger
@@ -78,11 +77,11 @@ def build_services(settings: Settings) -> Services:
     limiter = _limiter(settings)
     folder = settings.pack_dir or shipped_pack_path("dc")
     try:
-        signer = load_signer(settings.key_dir)
+        signer = deployment_signer(settings.key_dir, settings.signer_socket)
     except SigningKeyError as exc:  # a key others can read: the service does not start
         log.error("startup_refused", code=exc.code, message=exc.message)
         raise
-    ledger = Ledger(db, settings.log_origin, signer, SignerMemory(settings.key_dir))
+    ledger = Ledger(db, settings.log_origin, signer)
     metrics = Metrics()
     witnessing = build_witnessing(settings, ledger, metrics)
     stored = PackStore(db).latest()

@@ -7,8 +7,8 @@ force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HT
 ``demo``: the demo history; ``query``: the records queried; ``report``: the reports;
 ``publish``: the public figures as signed files; ``replay``: the records decided again
 under another view or a draft pack; ``witness``: a witness that cosigns checkpoints
-(for the Council or the inspector general). ``common`` holds what they share, printing errors
-among it.
+(for the Council or the inspector general); ``signer``: the checkpoint signer as its own
+process. ``common`` holds what they share, printing errors among it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from liaison.cli import (
     replay,
     report,
     serve,
+    signer,
     verify,
     verify_proof,
     witness,
@@ -60,6 +61,7 @@ app.command("report")(report.report)
 app.add_typer(publish.publish_app, name="publish")
 app.command("replay")(replay.replay_command)
 app.command("serve")(serve.serve)
+app.add_typer(signer.signer_app, name="signer")
 app.command("demo")(demo.demo)
 app.command("decide")(decide.decide)
 app.command("explain")(decide.explain)

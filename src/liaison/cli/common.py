@@ -165,20 +165,20 @@ def emit(obj: dict[str, Any]) -> None:
 
 
 def open_ledger(settings: Settings | None = None) -> Ledger:
-    """The ledger of this deployment, with its signing key (refused when group or others
-    can read it) and the key's memory when one exists."""
-    from liaison.ledger.keys import load_signer
+    """The ledger of this deployment, with its signer: the signer process at
+    LIAISON_SIGNER_SOCKET, else the signing key (refused when group or others can read it)
+    and its memory."""
+    from liaison.ledger.checkpoint_signer import deployment_signer
     from liaison.ledger.log import Ledger
-    from liaison.ledger.signer_memory import SignerMemory
     from liaison.settings import Settings
     from liaison.storage.database import open_engine
 
     s = settings or Settings()
     try:
-        signer = load_signer(s.key_dir)
+        signer = deployment_signer(s.key_dir, s.signer_socket)
     except LiaisonError as exc:
         raise fail_on(exc) from None
-    return Ledger(open_engine(s.database_url), s.log_origin, signer, SignerMemory(s.key_dir))
+    return Ledger(open_engine(s.database_url), s.log_origin, signer)
 
 
 @contextmanager
@@ -204,9 +204,12 @@ def report_scope(
 
 
 def refuse_exposed_key(settings: Settings) -> None:
-    """Exit 1 before starting when the signing key is readable by group or others."""
+    """Exit 1 before starting when the signing key is readable by group or others (unless
+    a signer process holds it: LIAISON_SIGNER_SOCKET; the key is then never read)."""
     from liaison.ledger.keys import load_signer
 
+    if settings.signer_socket is not None:
+        return
     try:
         load_signer(settings.key_dir)
     except LiaisonError as exc:

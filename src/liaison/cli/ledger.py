@@ -25,6 +25,7 @@ from liaison.cli.common import (
     valid_text,
 )
 from liaison.cli.proof_files import FileOpt, SinceOpt, write_proof_file
+from liaison.cli.rotate import ledger_rotate_key
 from liaison.cli.verify import ledger_verify
 from liaison.errors import InvalidRequest, LiaisonError
 
@@ -74,17 +75,26 @@ def ledger_signer_init(
     It starts from the newest kept checkpoint that the key signed, or, when the database
     keeps none, from nothing signed: the next checkpoint then signs the tree as the
     database holds it, so check it first (`liaison ledger verify --structure-only`)."""
-    from liaison.ledger.signer_memory import describe, initial_memory
+    from liaison.ledger.keys import load_signer
+    from liaison.ledger.log import Ledger
+    from liaison.ledger.signer_memory import SignerMemory, describe, initial_memory
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
 
-    ledger = open_ledger()
-    if ledger.signer is None:
+    s = Settings()  # the key folder's own key, even where a signer process holds it
+    ledger = Ledger(open_engine(s.database_url), s.log_origin)
+    try:
+        key = load_signer(s.key_dir)
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    if key is None:
         raise fail("no signing key: run `liaison ledger keygen`")
-    memory = ledger.memory
+    memory = SignerMemory(s.key_dir)
     with memory.locked():
         if not force and memory.path is not None and memory.path.exists():
             raise fail(f"{memory.path} exists already; --force replaces it")
         notes = [c.note for c in reversed(ledger.checkpoints())]
-        start = initial_memory(ledger.signer, ledger.origin, notes)
+        start = initial_memory(key, ledger.origin, notes)
         memory.remember(start)
     source = "the newest kept checkpoint this key signed" if start.note else "nothing signed"
     typer.echo(json.dumps({"memory": str(memory.path), "from": source, **describe(start)}))
@@ -280,6 +290,7 @@ def ledger_check_proof(
 
 
 ledger_app.command("verify")(ledger_verify)  # here: `liaison ledger --help` lists it here
+ledger_app.command("rotate-key")(ledger_rotate_key)
 
 
 @ledger_app.command("export")

@@ -61,13 +61,21 @@ def write(
 
     if folder.exists() and not force and (not folder.is_dir() or any(folder.iterdir())):
         raise fail(f"DIR: {folder} exists and is not empty (--force replaces it)", 2)
+    from liaison.ledger.checkpoint_signer import LocalSigner
+
     ledger = open_ledger()
     if ledger.signer is None:
         raise fail("no ledger key to sign the manifest: run `liaison ledger keygen`")
+    if not isinstance(ledger.signer, LocalSigner):
+        raise fail(
+            "the manifest is signed with the ledger key, which the signer process at "
+            "LIAISON_SIGNER_SOCKET holds (it signs checkpoints only): publish on the "
+            "signer's host, without LIAISON_SIGNER_SOCKET"
+        )
     with report_scope(ledger, {"from": start, "to": end}, checkpoint) as (where, index):
         note = next(c.note for c in ledger.checkpoints() if c.size == where.checkpoint.size)
         figures = public_tables.build(where, index)
-        written = public_files.files(figures, note, ledger.signer)
+        written = public_files.files(figures, note, ledger.signer.key)
         write_folder(folder, written, replace=True)
     typer.echo(
         f"wrote {len(written)} files to {folder}: checkpoint {where.checkpoint.size} "

@@ -63,7 +63,14 @@ def _replayed(
     from liaison.settings import Settings
 
     settings = Settings()
-    source = Source(settings.database_url, settings.log_origin, settings.key_dir, files, folder)
+    source = Source(
+        settings.database_url,
+        settings.log_origin,
+        settings.key_dir,
+        files,
+        folder,
+        settings.signer_socket,
+    )
     return replay_in_parts(IndexReader(ledger), plan, source, workers)
 
 

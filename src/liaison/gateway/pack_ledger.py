@@ -83,13 +83,13 @@ def unsigned_tree(ledger: Ledger) -> str | None:
     if signer is None:
         return None
     try:
-        last = ledger.memory.recall()
+        last = signer.last_signed()
         if last is None:
             return None
         size, root = ledger.head()
         check_extends(
             last,
-            signer,
+            last.vkey,
             Checkpoint(ledger.origin, size, root),
             lambda old: ledger.consistency_proof(old, size).hashes,
         )

@@ -29,11 +29,12 @@ from liaison.ledger.check_personal import PersonalCheck
 from liaison.ledger.check_stray import stray_rows
 from liaison.ledger.checkpoint import claimed_size, open_checkpoint
 from liaison.ledger.entries import parse_body
+from liaison.ledger.key_chain import KIND, KeyChain, Rotation, read_rotation
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import Verifier
 from liaison.ledger.store import blob
 from liaison.ledger.tiles import TileKey
-from liaison.ledger.verify import Finding, LogChecker, Report, TileBuilder
+from liaison.ledger.verify import Finding, KeyAt, LogChecker, Report, TileBuilder
 from liaison.storage.database import DriverCursor, param_mark, read_cursor
 
 BATCH = 8192
@@ -100,12 +101,16 @@ class _Reader:
 
     def erasures(self) -> list[bytes]:
         """The bodies of the erasure entries among those ``entries`` reads (by kind)."""
+        return [body for _, body in self.of_kind("erasure")]
+
+    def of_kind(self, kind: str) -> list[tuple[int, bytes]]:
+        """(index, body) of the entries of ``kind`` among those ``entries`` reads."""
         rows = self.rows(
-            f"SELECT {self.b('body')} FROM ledger_entries "
+            f"SELECT idx, {self.b('body')} FROM ledger_entries "
             f"WHERE kind = {self.m} AND idx >= 0 ORDER BY idx",
-            ("erasure",),
+            (kind,),
         )
-        return [blob(body) for (body,) in rows]
+        return [(int(index), blob(body)) for index, body in rows]
 
     def personal(self, after: int | None, upto: int | None) -> list[Any]:
         """Personal rows with ``after < idx <= upto`` (either bound open when None)."""
@@ -153,21 +158,22 @@ def _verify(
         notes = [(size, note) for size, note, _ in stored]
         if remembered and not structure_only and remembered not in {n for _, n in notes}:
             notes.append((claimed_size(remembered), remembered))
+        rotations, found = _rotations(db, ledger.origin)
+        chain = KeyChain(verifier, rotations) if verifier is not None else None
+        keys = chain.verifier_at if chain is not None and chain.rotations else None
         checker = LogChecker(
-            notes, verifier, ledger.origin, tiles=TileBuilder(), structure_only=structure_only
+            notes,
+            verifier,
+            ledger.origin,
+            tiles=TileBuilder(),
+            structure_only=structure_only,
+            keys=keys,
         )
-        _check_stored_roots(stored, verifier, ledger.origin, checker.report)
+        checker.report.problems.extend(found + (chain.problems if chain is not None else []))
+        _check_stored_roots(stored, verifier, ledger.origin, checker.report, keys)
         after: int | None = None
         while rows := db.entries(after):
-            indexes = [row[0] for row in rows]
-            leaves = [row[1] for row in rows]
-            bodies = [row[2] for row in rows]
-            if set(map(type, indexes)) != {int}:
-                indexes = [int(i) for i in indexes]
-            if set(map(type, bodies)) != {bytes}:
-                bodies = [blob(b) for b in bodies]
-            if set(map(type, leaves)) != {bytes}:
-                leaves = [blob(h) for h in leaves]
+            indexes, leaves, bodies = _columns(rows)
             checker.feed_many(indexes, bodies, leaves)
             for index, body, row in zip(indexes, bodies, rows, strict=True):
                 for message in _column_problems(body, row[3], row[4]):
@@ -191,9 +197,24 @@ def _verify(
         report = checker.finish(head)
         report.problems.extend(strays)
     _check_consistency(ledger, report)
+    _check_rotation_roots(ledger, rotations, report)
     report.problems.extend(personal.finish())
     report.erased = len(personal.erased)
     return report
+
+
+def _columns(rows: Sequence[Any]) -> tuple[list[int], list[bytes], list[bytes]]:
+    """The index, leaf hash and body of each row, as ints and bytes whatever the driver."""
+    indexes = [row[0] for row in rows]
+    leaves = [row[1] for row in rows]
+    bodies = [row[2] for row in rows]
+    if set(map(type, indexes)) != {int}:
+        indexes = [int(i) for i in indexes]
+    if set(map(type, bodies)) != {bytes}:
+        bodies = [blob(b) for b in bodies]
+    if set(map(type, leaves)) != {bytes}:
+        leaves = [blob(h) for h in leaves]
+    return indexes, leaves, bodies
 
 
 def _body_field(body: bytes, key: bytes, *, last: bool) -> str | None:
@@ -240,8 +261,46 @@ def _instant(value: object) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _rotations(db: _Reader, origin: str) -> tuple[list[Rotation], list[Finding]]:
+    """The ``key_rotation`` entries that hold (``key_chain.read_rotation``), and a finding
+    for each that does not."""
+    rotations, found = [], []
+    for index, body in db.of_kind(KIND):
+        try:
+            rotations.append(read_rotation(index, body, origin))
+        except ValueError as exc:
+            found.append(Finding(f"entry {index}", str(exc)))
+    return rotations, found
+
+
+def _check_rotation_roots(ledger: Ledger, rotations: list[Rotation], report: Report) -> None:
+    """Each rotation names the last tree the old key signed: it must be this log's tree
+    of that size (else the old key signed another history)."""
+    for rotation in rotations:
+        if rotation.size > report.size:
+            continue  # the entry itself is beyond the log: reported where it is read
+        try:
+            empty = rotation.size == 0
+            root = merkle.EMPTY_ROOT if empty else ledger.consistency_proof(rotation.size).old_root
+        except Exception as exc:  # a broken store cannot give the root: a finding
+            report.problems.append(Finding(f"entry {rotation.index}", f"key_rotation: {exc}"))
+            continue
+        if root != rotation.root:
+            report.problems.append(
+                Finding(
+                    f"entry {rotation.index}",
+                    f"key_rotation: record.root is not the root of this log's tree of size "
+                    f"{rotation.size} (the old key signed another tree)",
+                )
+            )
+
+
 def _check_stored_roots(
-    stored: list[tuple[int, str, bytes]], verifier: Verifier | None, origin: str, report: Report
+    stored: list[tuple[int, str, bytes]],
+    verifier: Verifier | None,
+    origin: str,
+    report: Report,
+    keys: KeyAt | None = None,
 ) -> None:
     """The root kept beside each validly signed checkpoint is the signed root (consistency
     proofs are checked against it, and it is what the service hands out)."""
@@ -249,7 +308,7 @@ def _check_stored_roots(
         return  # every checkpoint is reported as unverifiable already
     for size, note, root in stored:
         try:
-            signed = open_checkpoint(note, verifier, origin)
+            signed = open_checkpoint(note, verifier if keys is None else keys(size), origin)
         except Exception:  # reported by the LogChecker already
             continue
         if signed.root != root:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from liaison.errors import LedgerError, NotFound, NothingToErase
+from liaison.ledger.checkpoint_signer import CheckpointSigner, LocalSigner
 from liaison.ledger.entries import NewEntry, seal
 from liaison.ledger.erasure import delete_personal
 from liaison.ledger.note_keys import Signer
@@ -49,14 +50,16 @@ class Ledger:
         self,
         engine: Engine,
         origin: str,
-        signer: Signer | None = None,
+        signer: Signer | CheckpointSigner | None = None,
         memory: SignerMemory | None = None,
     ) -> None:
-        """``memory``: what the key signed before (its key folder's; default: this process's)."""
+        """``signer``: who signs checkpoints (``checkpoint_signer``; a key is signed with
+        here, remembering in ``memory``: its key folder's, default: this process's)."""
         self.engine = engine
         self.origin = origin
-        self.signer = signer
-        self.memory = memory if memory is not None else SignerMemory(None)
+        if isinstance(signer, Signer):
+            signer = LocalSigner(signer, memory if memory is not None else SignerMemory(None))
+        self.signer: CheckpointSigner | None = signer
         self.store = TreeStore(engine)
 
     # -- appending ----------------------------------------------------------------
@@ -168,7 +171,7 @@ class Ledger:
         it extends the last tree the key signed (``liaison.ledger.signer_memory``)."""
         if self.signer is None:
             raise LedgerError("no signing key: run `liaison ledger keygen`")
-        return sign_and_keep_checkpoint(self.store, self.origin, self.signer, self.memory)
+        return sign_and_keep_checkpoint(self.store, self.origin, self.signer)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         return kept_checkpoints(self.engine)

@@ -131,7 +131,7 @@ class SignerMemory:
         last: Signed | None = None
         try:
             last = self.recall() or self._first_memory(signer, tree, kept)
-            check_extends(last, signer, tree, prove)
+            check_extends(last, signer.verifier.vkey, tree, prove)
         except SignerRefused as exc:
             signed = None if last is None else last.size
             log.error("checkpoint_refused", reason=exc.message, size=tree.size, signed=signed)
@@ -176,9 +176,10 @@ def initial_memory(signer: Signer, origin: str, notes: Iterable[str]) -> Signed:
     return Signed.nothing(origin, signer)
 
 
-def check_extends(last: Signed, signer: Signer, tree: Checkpoint, prove: Prove) -> None:
-    """Refuse unless ``tree`` extends ``last`` (RFC 6962 section 2.1.2)."""
-    if last.vkey != signer.verifier.vkey or last.origin != tree.origin:
+def check_extends(last: Signed, vkey: str, tree: Checkpoint, prove: Prove) -> None:
+    """Refuse unless ``tree`` extends ``last`` (RFC 6962 section 2.1.2), the memory of the
+    key whose verifier key is ``vkey``."""
+    if last.vkey != vkey or last.origin != tree.origin:
         raise SignerRefused(
             f"the signer's memory is of another key or origin ({last.origin}, {last.vkey}): "
             "run `liaison ledger signer-init --force` if the key was replaced on purpose"

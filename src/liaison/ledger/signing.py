@@ -10,19 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from liaison.errors import NotFound, SignerRefused
 from liaison.ledger.checkpoint import Checkpoint
-from liaison.ledger.note_keys import Signer, b64decode_canonical
+from liaison.ledger.note_keys import b64decode_canonical
 from liaison.ledger.proofs import consistency_proof
 from liaison.ledger.reads import aware
-from liaison.ledger.signer_memory import SignerMemory
 from liaison.ledger.store import TreeStore, blob
 from liaison.storage.database import driver_cursor, write_transaction
 from liaison.storage.tables import ledger_checkpoints
+
+if TYPE_CHECKING:
+    from liaison.ledger.checkpoint_signer import CheckpointSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +48,11 @@ _KEPT_NOTES = select(ledger_checkpoints.c.note).order_by(ledger_checkpoints.c.si
 
 
 def sign_and_keep_checkpoint(
-    store: TreeStore, origin: str, signer: Signer, memory: SignerMemory
+    store: TreeStore, origin: str, signer: CheckpointSigner
 ) -> StoredCheckpoint:
     """Sign and keep a checkpoint of the current tree (the kept one, if it is signed
     already); ``SignerRefused`` when it does not extend what the key signed before."""
-    with memory.locked(), write_transaction(store.engine) as conn:
+    with signer.locked(), write_transaction(store.engine) as conn:
         size, root = store.lock_head(conn)
         existing = conn.execute(
             select(ledger_checkpoints).where(ledger_checkpoints.c.size == size)
@@ -64,8 +66,7 @@ def sign_and_keep_checkpoint(
             )
         cur = driver_cursor(conn)
         try:
-            note = memory.sign(
-                signer,
+            note = signer.sign(
                 Checkpoint(origin, size, root),
                 lambda old: consistency_proof(store, cur, old, size).hashes,
                 lambda: [str(n) for n in conn.execute(_KEPT_NOTES).scalars()],

@@ -21,11 +21,11 @@ and then none is checked. Entries after the latest verified checkpoint are count
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from liaison.ledger import merkle
-from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
+from liaison.ledger.checkpoint import Checkpoint, claimed_size, open_checkpoint
 from liaison.ledger.findings import Finding as Finding  # where every report finds it
 from liaison.ledger.locate import Locator
 from liaison.ledger.note_keys import Verifier
@@ -33,6 +33,7 @@ from liaison.ledger.tiles import HASH, HEIGHT, TILE_BYTES, TileKey, TileView, pa
 from liaison.ledger.witness_quorum import Witnessed
 
 _sha256 = hashlib.sha256
+KeyAt = Callable[[int], Verifier]  # the key that signs a checkpoint of a size (rotations)
 
 
 @dataclass
@@ -141,10 +142,13 @@ class LogChecker:
         *,
         tiles: TileBuilder | None = None,
         structure_only: bool = False,
+        keys: KeyAt | None = None,
     ) -> None:
         """``structure_only``: the checkpoints are not checked and none is required (the
         report says that nothing was authenticated); else a non-empty log that no verified
-        checkpoint covers is a problem."""
+        checkpoint covers is a problem. ``keys``: the key of each size, when the log's key
+        was rotated (``liaison.ledger.key_chain``); else ``verifier`` signs every one."""
+        self._keys = keys
         self.report = Report(structure_only=structure_only)
         self.tiles = tiles
         self._tree = tiles if tiles is not None else TileBuilder()
@@ -166,7 +170,8 @@ class LogChecker:
                 self._problem(where, "no verifier key to check its signature")
                 continue
             try:
-                cp = open_checkpoint(note, verifier, origin)
+                key = verifier if self._keys is None else self._keys(claimed_size(note))
+                cp = open_checkpoint(note, key, origin)
             except Exception as exc:  # any malformed or unsigned note is a finding
                 self._problem(where, f"signature or format is not valid: {exc}")
                 continue

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from liaison.errors import LiaisonError, NotFound
 from liaison.gateway.explaining import explain_recorded
 from liaison.gateway.records import shown_request
-from liaison.ledger.keys import load_vkey
+from liaison.ledger.checkpoint_signer import published_vkey
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import b64encode
 from liaison.ledger.proof_file import proof_file
@@ -31,10 +31,9 @@ if TYPE_CHECKING:
 
 def verifier_key(ledger: Ledger, key_dir: Path | None) -> str | None:
     """The log's verifier key, as the deployment publishes it (``ledger.vkey`` in its key
-    folder): its signing key's, or the one kept beside a deployment that does not sign."""
-    if ledger.signer is not None:
-        return ledger.signer.verifier.vkey
-    return load_vkey(key_dir) if key_dir is not None else None
+    folder): its signer's (the key, or the signer process), or the one kept beside a
+    deployment that does not sign (or whose signer process is down)."""
+    return published_vkey(ledger.signer, key_dir)
 
 
 def covering_checkpoint(ledger: Ledger, index: int) -> tuple[StoredCheckpoint | None, str]:

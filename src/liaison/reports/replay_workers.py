@@ -33,13 +33,15 @@ MIN_PER_WORKER = 5_000  # below this, starting a process costs more than it save
 class Source:
     """How a worker opens what the parent replays: the database, the log's origin, the
     folder of the signing key and its memory (None: no signed-tree check), and the pack
-    (its files, and the folder they came from, for naming problems)."""
+    (its files, and the folder they came from, for naming problems); the signer process's
+    socket, when it holds the key (``LIAISON_SIGNER_SOCKET``)."""
 
     database_url: str
     origin: str
     key_dir: Path | None
     files: PackFiles
     root: Path | None = None
+    signer_socket: Path | None = None
 
 
 def replay_in_parts(
@@ -97,18 +99,16 @@ def _work(
     source: Source, view: str | None, limit: int, start: datetime, stop: datetime
 ) -> Tally | tuple[str, str]:
     """One part, in its own process: its tally, or (code, message) of what refused it."""
-    from liaison.ledger.keys import load_signer
+    from liaison.ledger.checkpoint_signer import deployment_signer
     from liaison.ledger.log import Ledger
-    from liaison.ledger.signer_memory import SignerMemory
     from liaison.policy.engine import Engine
     from liaison.policy.loader import load_pack_files
     from liaison.storage.database import open_engine
 
     db = open_engine(source.database_url)
     try:
-        signer = load_signer(source.key_dir) if source.key_dir is not None else None
-        memory = SignerMemory(source.key_dir)
-        ledger = Ledger(db, source.origin, signer, memory)
+        signer = deployment_signer(source.key_dir, source.signer_socket)
+        ledger = Ledger(db, source.origin, signer)
         engine = Engine(load_pack_files(source.files, root=source.root))
         plan = ReplayPlan(start, stop, view, engine, {}, limit)
         return tally_range(IndexReader(ledger), plan, start, stop)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from liaison.errors import InvalidRequest, LedgerError, NotFound
+from liaison.errors import InvalidRequest, LedgerError, NotFound, SignerUnavailable
 from liaison.gateway.index_reads import IndexReader
 from liaison.ledger.log import Ledger
 from liaison.policy.engine import Engine as PolicyEngine
@@ -35,7 +35,8 @@ NO_CHECKPOINT = "no checkpoint yet: run `liaison ledger checkpoint`"
 
 def checkpoint(ledger: Ledger, size: int | None = None) -> CheckpointRef:
     """The signed checkpoint a report counts up to: the kept one of ``size``, or the
-    newest (signed now when the tree grew and the deployment has a key)."""
+    newest (signed now when the tree grew and the deployment has a key; the newest kept
+    while the signer process is down)."""
     if size is not None:
         kept = [c for c in ledger.checkpoints() if c.size == size]
         if not kept:
@@ -49,7 +50,11 @@ def checkpoint(ledger: Ledger, size: int | None = None) -> CheckpointRef:
     current, _ = ledger.head()
     latest = ledger.latest_checkpoint()
     if (latest is None or latest.size < current) and ledger.signer is not None:
-        latest = ledger.checkpoint()
+        try:
+            latest = ledger.checkpoint()
+        except SignerUnavailable:  # the signer process is down: the newest kept one
+            if latest is None:
+                raise
     if latest is None:
         raise LedgerError(NO_CHECKPOINT)
     return CheckpointRef.of(latest)

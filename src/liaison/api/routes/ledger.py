@@ -15,6 +15,7 @@ from liaison.errors import (
     LedgerError,
     NotFound,
     SignerRefused,
+    SignerUnavailable,
     Unauthenticated,
 )
 from liaison.gateway.roles import KeyRole
@@ -36,7 +37,9 @@ AUDITED = (Unauthenticated, Forbidden, NotFound, InvalidRequest, LedgerError)
 
 @router.get(
     "/v1/ledger/checkpoint",
-    responses=error_responses(Unauthenticated, NotFound, SignerRefused, LedgerError),
+    responses=error_responses(
+        Unauthenticated, NotFound, SignerRefused, SignerUnavailable, LedgerError
+    ),
 )
 def get_checkpoint(svc: Svc, who: Who) -> dict[str, Any]:
     """The latest signed checkpoint (C2SP tlog-checkpoint), made now if the tree grew (and

@@ -35,12 +35,10 @@ AUDITED = (Unauthenticated, Forbidden, NotFound, InvalidRequest, LedgerError)
 
 def _vkey(svc: Services) -> str:
     """The verifier key the deployment publishes: its signer's, else its key folder's."""
-    from liaison.ledger.keys import load_vkey
+    from liaison.ledger.checkpoint_signer import published_vkey
 
-    signer = svc.gateway.ledger.signer
-    if signer is not None:
-        return signer.verifier.vkey
-    vkey = load_vkey(svc.settings.key_dir) if svc.settings is not None else None
+    key_dir = svc.settings.key_dir if svc.settings is not None else None
+    vkey = published_vkey(svc.gateway.ledger.signer, key_dir)
     if vkey is None:
         raise LedgerError("no verifier key: run `liaison ledger keygen`")
     return vkey
