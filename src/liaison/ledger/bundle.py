@@ -33,7 +33,7 @@ from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.cosignature import WitnessKey
 from liaison.ledger.note_keys import parse_verifier
 from liaison.ledger.verify import Finding, LogChecker, Report
-from liaison.ledger.witness_quorum import witnessed
+from liaison.ledger.witness_quorum import Witnessed, witnessed
 
 
 def _open(path: Path, mode: str) -> IO[str]:
@@ -82,10 +82,11 @@ def verify_bundle(
     signed checkpoints the verifier saved itself (issue 12, item 2), checked as the
     bundle's own are: signed by the key, and the bundle's entries must make each one's
     root at its size, so a history rewritten after it (and signed again) fails, and so
-    does a bundle that ends before it. ``witnesses``: the checkpoint it is verified
-    against (the latest verified one) must be cosigned by ``min_witnesses`` of them
-    (default: all), read from its ``{"checkpoint": ...}`` lines
-    (``liaison.ledger.witness_quorum``)."""
+    does a bundle that ends before it. ``witnesses``: the newest verified checkpoint
+    cosigned by ``min_witnesses`` of them (default: all), read from its ``{"checkpoint":
+    ...}`` lines (``liaison.ledger.witness_quorum``), is the one the bundle is witnessed
+    up to (``Report.witnessed``); the entries after it are reported as not witnessed; a
+    bundle that no such checkpoint covers fails, as does a forged cosignature."""
     if trusted and structure_only:
         raise BundleError("--trusted checkpoints are checked: not with --structure-only")
     minimum = len(witnesses) if min_witnesses is None else min_witnesses
@@ -128,19 +129,37 @@ def verify_bundle(
 
 
 def _check_witnesses(report: Report, witnesses: Sequence[WitnessKey], minimum: int) -> None:
-    """The witnesses of the checkpoint the bundle was verified against, in the report; a
-    problem naming it when fewer than ``minimum`` of ``witnesses`` cosigned it."""
+    """The checkpoint the bundle is witnessed up to: the newest verified one (covering
+    entries) cosigned by ``minimum`` distinct witnesses of ``witnesses``, in the report
+    (the entries after it are signed, or not even that, but NOT witnessed: reported, not
+    failed, as uncovered entries are). A problem naming the latest checkpoint when none
+    is; and one naming each verified checkpoint with a cosignature line by a given witness
+    that does not verify (a forgery is never ignored, whatever the others say)."""
     if minimum > len(witnesses):
         raise BundleError(
             f"--min-witnesses {minimum}: only {len(witnesses)} witness key(s) given (--witness)"
         )
     if not report.latest_notes:
         return  # no verified checkpoint: a problem already, nothing to be cosigned
-    seen = witnessed(report.latest_notes, report.latest_checkpoint, witnesses, minimum)
-    report.witnessed = seen
-    if not seen.ok:
+    chosen: Witnessed | None = None
+    latest: Witnessed | None = None
+    for size in sorted(report.verified_notes, reverse=True):
+        seen = witnessed(report.verified_notes[size], size, witnesses, minimum)
+        latest = latest or seen
+        if seen.error:
+            report.problems.append(
+                Finding(f"checkpoint {size}", f"a cosignature does not verify: {seen.describe()}")
+            )
+        elif chosen is None and seen.ok and size > 0:
+            chosen = seen
+    report.witnessed = chosen or latest
+    if chosen is None and latest is not None and not latest.error:
         report.problems.append(
-            Finding(f"checkpoint {seen.size}", f"not witnessed as required: {seen.describe()}")
+            Finding(
+                f"checkpoint {latest.size}",
+                f"not witnessed as required: {latest.describe()}; no verified checkpoint "
+                "covering entries is",
+            )
         )
 
 
