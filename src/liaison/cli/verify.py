@@ -209,7 +209,13 @@ def verify_bundle_command(
     the bundle's checkpoint lines; the entries after it are reported as signed but NOT
     witnessed (witnessed_entries, unwitnessed_entries), without failing. It fails when no
     checkpoint covering entries is cosigned so, or a cosignature by a witness given does
-    not verify."""
+    not verify.
+
+    Key rotations are followed from --vkey (or the bundle's key): a key_rotation entry
+    signed by the key trusted at that point and by the new key, of this log, naming the
+    tree the bundle makes at its size, moves trust to the new key for the checkpoints
+    after it; one that does not hold fails naming its entry. The report says which key
+    signed which checkpoint (signing_keys)."""
     from liaison.ledger.bundle import verify_bundle
 
     witnesses, minimum = witness_keys(witness, min_witnesses, 1)
@@ -228,6 +234,11 @@ def verify_bundle_command(
     except OSError as exc:
         raise fail(str(exc)) from None
     extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
+    if "signing_keys" in header:  # which key signed which checkpoint (rotations followed)
+        from liaison.ledger.key_follow import describe_signers
+
+        signers = header["signing_keys"]
+        extra["signing_keys"] = signers if as_json else describe_signers(signers)
     _print_report(report, as_json, extra)
 
 

@@ -31,7 +31,9 @@ from liaison.errors import BundleError
 from liaison.ledger.bundle_export import FORMAT, export_bundle
 from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.cosignature import WitnessKey
-from liaison.ledger.note_keys import parse_verifier
+from liaison.ledger.key_chain import KIND, KeyChain
+from liaison.ledger.key_follow import follow, root_finding, rotation_in, signed_by
+from liaison.ledger.note_keys import Verifier, parse_verifier
 from liaison.ledger.verify import Finding, LogChecker, Report
 from liaison.ledger.witness_quorum import Witnessed, witnessed
 
@@ -102,30 +104,108 @@ def verify_bundle(
             raise BundleError("line 1: the bundle names no verifier key; pass --vkey")
         verifier = parse_verifier(key)
         origin = header.get("origin")
+        chain = None if structure_only else _key_chain(path, verifier, str(origin))
         notes: list[tuple[int, str]] = [(claimed_size(note), note) for note in trusted]
-        checker: LogChecker | None = None
-        for number, item in lines:
-            if "checkpoint" in item:
-                if checker is not None:
-                    raise BundleError(f"line {number}: checkpoint after the entries")
-                notes.append((claimed_size(item["checkpoint"]), str(item["checkpoint"])))
-                continue
-            if checker is None:
-                checker = LogChecker(notes, verifier, origin, structure_only=structure_only)
-            index, text = item.get("index"), item.get("entry")
-            if not isinstance(index, int) or not isinstance(text, str):
-                raise BundleError(
-                    f"line {number}: an entry line needs an integer index and a text entry"
-                )
-            checker.feed(index, _utf8(number, text))
-        checker = checker or LogChecker(notes, verifier, origin, structure_only=structure_only)
-        head = _head(header)
-        report = checker.finish(head)
+        checker = _check(lines, notes, verifier, origin, structure_only, chain)
+        report = checker.finish(_head(header))
     if witnesses or minimum:
         _check_witnesses(report, witnesses, minimum)
+    if chain is not None:
+        header["signing_keys"] = signed_by(chain, report.verified_notes)
     if vkey is None:
         header["key_source"] = "the bundle itself (pin the published key with --vkey)"
     return report, header
+
+
+def _key_chain(path: Path, pinned: Verifier, origin: str) -> KeyChain:
+    """The keys of the bundle's checkpoints, from the pinned one through the bundle's
+    ``key_rotation`` entries (``liaison.ledger.key_follow``), read in a first pass; a line
+    that cannot be read is left to the second pass, which reports it."""
+    rotations, bad = [], []
+    try:
+        with _open(path, "r") as handle:
+            for line in handle:
+                if KIND not in line:
+                    continue
+                item = json.loads(line)
+                index, text = item.get("index"), item.get("entry")
+                if not isinstance(index, int) or not isinstance(text, str):
+                    continue
+                try:
+                    found = rotation_in(index, text, origin)
+                except ValueError as exc:
+                    bad.append(Finding(f"entry {index}", str(exc)))
+                    continue
+                if found is not None:
+                    rotations.append(found)
+    except (ValueError, UnicodeDecodeError, EOFError, zlib.error, OSError, AttributeError):
+        pass  # a damaged bundle: the second pass names the line
+    return follow(pinned, sorted(rotations, key=lambda r: r.index), bad)
+
+
+class _Pass:
+    """The second pass: entries and checkpoints into a ``LogChecker`` whose keys follow
+    ``chain``, and each rotation's (size, root) compared with the tree rebuilt at that
+    size (RFC 6962 2.1) before the entry after it is fed."""
+
+    def __init__(self, chain: KeyChain | None) -> None:
+        self.chain = chain
+        rotations = chain.rotations if chain is not None else []
+        self.pending = sorted(rotations, key=lambda r: r.size)
+
+    def start(self, checker: LogChecker) -> LogChecker:
+        if self.chain is not None:
+            checker.report.problems.extend(self.chain.problems)
+        return checker
+
+    def roots(self, checker: LogChecker) -> None:
+        tree = checker.tree
+        while self.pending and self.pending[0].size <= tree.size:
+            rotation = self.pending.pop(0)
+            found = (
+                root_finding(rotation, tree.root())
+                if rotation.size == tree.size
+                else Finding(f"entry {rotation.index}", "key_rotation: its tree is not in order")
+            )
+            if found is not None:
+                checker.report.problems.append(found)
+
+
+def _check(
+    lines: Iterator[tuple[int, dict[str, Any]]],
+    notes: list[tuple[int, str]],
+    verifier: Verifier,
+    origin: Any,
+    structure_only: bool,
+    chain: KeyChain | None,
+) -> LogChecker:
+    """The bundle's checkpoint and entry lines fed to a ``LogChecker`` (not finished)."""
+    keys = chain.verifier_at if chain is not None and chain.rotations else None
+    steps = _Pass(chain)
+    checker: LogChecker | None = None
+    for number, item in lines:
+        if "checkpoint" in item:
+            if checker is not None:
+                raise BundleError(f"line {number}: checkpoint after the entries")
+            notes.append((claimed_size(item["checkpoint"]), str(item["checkpoint"])))
+            continue
+        if checker is None:
+            checker = steps.start(
+                LogChecker(notes, verifier, origin, structure_only=structure_only, keys=keys)
+            )
+        index, text = item.get("index"), item.get("entry")
+        if not isinstance(index, int) or not isinstance(text, str):
+            raise BundleError(
+                f"line {number}: an entry line needs an integer index and a text entry"
+            )
+        steps.roots(checker)
+        checker.feed(index, _utf8(number, text))
+    if checker is None:
+        checker = steps.start(
+            LogChecker(notes, verifier, origin, structure_only=structure_only, keys=keys)
+        )
+    steps.roots(checker)
+    return checker
 
 
 def _check_witnesses(report: Report, witnesses: Sequence[WitnessKey], minimum: int) -> None:

@@ -182,6 +182,11 @@ class LogChecker:
             opened.append((cp, note))
         return sorted(opened, key=lambda c: c[0].size)
 
+    @property
+    def tree(self) -> TileBuilder:
+        """The tree of the entries fed so far (its ``size`` and ``root()``)."""
+        return self._tree
+
     def _problem(self, where: str, message: str) -> None:
         self.report.problems.append(Finding(where, message))
 
