@@ -233,13 +233,19 @@ def verify_bundle_command(
         raise fail_on(exc) from None
     except OSError as exc:
         raise fail(str(exc)) from None
-    extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
-    if "signing_keys" in header:  # which key signed which checkpoint (rotations followed)
-        from liaison.ledger.key_follow import describe_signers
+    _print_report(report, as_json, _bundle_extra(header, as_json))
 
+
+def _bundle_extra(header: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """The bundle's origin, where its key came from, and which key signed which
+    checkpoint (rotations followed)."""
+    from liaison.ledger.key_follow import describe_signers
+
+    extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
+    if "signing_keys" in header:
         signers = header["signing_keys"]
         extra["signing_keys"] = signers if as_json else describe_signers(signers)
-    _print_report(report, as_json, extra)
+    return extra
 
 
 def _saved_checkpoints(files: list[Path]) -> list[str]:
