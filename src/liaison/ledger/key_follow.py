@@ -89,7 +89,12 @@ def describe_signers(signers: Sequence[dict[str, Any]]) -> str:
     """``signed_by`` in words, for a report's text."""
     parts = []
     for item in signers:
-        sizes = ", ".join(map(str, item["checkpoints"])) or "none"
+        signed = item["checkpoints"]
+        sizes = (
+            ", ".join(map(str, signed))
+            if len(signed) <= 5
+            else f"{signed[0]}, {signed[1]}, … {signed[-1]} ({len(signed)})"
+        ) or "none"
         where = "" if item["rotation_entry"] is None else f" (from entry {item['rotation_entry']})"
         parts.append(f"{item['vkey']}{where} signed checkpoint(s) {sizes}")
     return "; ".join(parts)
