@@ -162,3 +162,50 @@ def test_a_rotation_by_a_key_the_mirror_did_not_trust_is_refused(
     assert got.exit_code == 1
     assert f"entry {index}: key_rotation: not signed by a key trusted here" in got.stderr
     assert snapshot(copy) == before
+
+
+def test_a_rotation_naming_another_tree_is_refused(served: Served, tmp_path: Path) -> None:  # noqa: F811
+    copy = tmp_path / "copy"
+    assert mirror(served, copy).exit_code == 0
+    before = snapshot(copy)
+    ledger = served.services.gateway.ledger
+    old = load_signer(_key_dir(served))
+    assert old is not None
+    successor = parse_signer(generate_signer(ORIGIN)[0])
+    size, _ = ledger.head()
+    elsewhere = Signed(ORIGIN, old.verifier.vkey, size, bytes(32), None)
+    index = ledger.append(rotation_entry(ORIGIN, old, successor, elsewhere, "m", "x")).index
+    Ledger(ledger.engine, ORIGIN, successor).checkpoint()
+    got = mirror(served, copy)
+    assert got.exit_code == 1
+    assert f"entry {index}: key_rotation: record.root is not the root" in got.stderr
+    assert snapshot(copy) == before
+
+
+@pytest.mark.parametrize("honest", [True, False], ids=["its tree", "another tree"])
+def test_a_rotation_naming_an_older_tree_is_proved_against_the_copy(
+    served: Served,  # noqa: F811
+    tmp_path: Path,
+    honest: bool,
+) -> None:
+    """The rotation names the tree of 40 entries, appended at 43: its root is proved by a
+    consistency proof to the copy's (signed) root, not taken from the entry."""
+    copy = tmp_path / "copy"
+    ledger = served.services.gateway.ledger
+    size, root = ledger.head()
+    assert mirror(served, copy).exit_code == 0
+    served.add(3, "between")
+    old = load_signer(_key_dir(served))
+    assert old is not None
+    successor = parse_signer(generate_signer(ORIGIN)[0])
+    last = Signed(ORIGIN, old.verifier.vkey, size, root if honest else bytes(32), None)
+    index = ledger.append(rotation_entry(ORIGIN, old, successor, last, "m", "x")).index
+    assert index == size + 3
+    Ledger(ledger.engine, ORIGIN, successor).checkpoint()
+    got = mirror(served, copy)
+    if honest:
+        assert got.exit_code == 0, got.output
+        assert state(copy)["vkey"] == successor.verifier.vkey
+    else:
+        assert got.exit_code == 1
+        assert f"entry {index}: key_rotation: record.root is not the root" in got.stderr
