@@ -37,7 +37,11 @@ FolderArg = Annotated[
 ]
 VkeyOpt = Annotated[
     str,
-    typer.Option("--vkey", help="The log's published verifier key, or a file holding it (pinned)."),
+    typer.Option(
+        "--vkey",
+        help="The log's published verifier key, or a file holding it (pinned; the key "
+        "rotations the log records are followed from it).",
+    ),
 ]
 KeyFileOpt = Annotated[
     Path | None,

@@ -182,7 +182,12 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
 def verify_bundle_command(
     path: Annotated[Path, typer.Argument(help="A bundle written by `liaison ledger export`.")],
     vkey: Annotated[
-        str | None, typer.Option("--vkey", help="The published verifier key to pin.")
+        str | None,
+        typer.Option(
+            "--vkey",
+            help="The published verifier key to pin (the bundle's key rotations are "
+            "followed from it).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
     structure_only: StructureOnly = False,
