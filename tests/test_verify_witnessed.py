@@ -183,3 +183,54 @@ def test_bad_witness_options_are_errors(plain: Path, options: list[str], message
     assert got.exit_code == 1
     assert report == {}
     assert message in got.stderr
+
+
+def test_a_newer_checkpoint_not_yet_cosigned_is_reported_not_failed(
+    plain: Path, tmp_path: Path
+) -> None:
+    """Witnesses cosign minutes after a checkpoint is signed: a bundle exported meanwhile is
+    witnessed up to the newest cosigned checkpoint (10), and the entries signed after it by
+    checkpoint 30 are reported as signed but NOT witnessed, not failed."""
+    bundle = with_cosignatures(plain, tmp_path / "b.jsonl", {10: [ALICE_C, BOB_C]})
+    got, report = verify(bundle, "--witness", ALICE, "--witness", BOB)
+    assert got.exit_code == 0, got.output
+    assert report["witnesses"]["checkpoint"] == 10
+    assert report["witnesses"]["ok"] is True
+    assert (report["witnessed_entries"], report["unwitnessed_entries"]) == (10, 25)
+    assert report["checkpoints_verified"] == 2  # checkpoint 30 still checked
+    text, _ = verify(bundle, "--witness", ALICE, "--witness", BOB, as_json=False)
+    assert text.exit_code == 0, text.output
+    assert (
+        "the 25 entries after it (10..34) are NOT witnessed (20 of them, 10..29, signed but "
+        "NOT witnessed: checkpoint 30 is not cosigned as required)"
+    ) in text.stdout
+
+
+def test_a_forgery_on_an_older_checkpoint_fails_even_when_the_newest_is_witnessed(
+    plain: Path, tmp_path: Path
+) -> None:
+    forged_tail = BOB_C.cosign("another text\n", WHEN)  # Bob's line, not over checkpoint 10
+    bundle = with_cosignatures(plain, tmp_path / "b.jsonl", {30: [ALICE_C, BOB_C]})
+    lines = []
+    for line in bundle.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if item.get("checkpoint", "").split("\n")[1:2] == ["10"]:
+            item["checkpoint"] += forged_tail
+        lines.append(json.dumps(item, ensure_ascii=False) + "\n")
+    bundle.write_text("".join(lines), encoding="utf-8")
+    got, report = verify(bundle, "--witness", ALICE, "--witness", BOB)
+    assert got.exit_code == 1
+    (problem,) = [p for p in report["problems"] if p["where"] == "checkpoint 10"]
+    assert "invalid cosignature by witness.bob.example" in problem["message"]
+    assert report["witnesses"]["checkpoint"] == 30
+
+
+def test_a_signed_checkpoint_in_a_bundle_that_verifies_against_nothing_cosigned_fails(
+    plain: Path, tmp_path: Path
+) -> None:
+    bundle = with_cosignatures(plain, tmp_path / "b.jsonl", {10: [ALICE_C], 30: [BOB_C]})
+    got, report = verify(bundle, "--witness", ALICE, "--witness", BOB)
+    assert got.exit_code == 1
+    (problem,) = [p for p in report["problems"] if p["where"] == "checkpoint 30"]
+    assert "no verified checkpoint covering entries is" in problem["message"]
+    assert (report["witnessed_entries"], report["unwitnessed_entries"]) == (0, 35)

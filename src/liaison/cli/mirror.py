@@ -37,7 +37,11 @@ FolderArg = Annotated[
 ]
 VkeyOpt = Annotated[
     str,
-    typer.Option("--vkey", help="The log's published verifier key, or a file holding it (pinned)."),
+    typer.Option(
+        "--vkey",
+        help="The log's published verifier key, or a file holding it (pinned; the key "
+        "rotations the log records are followed from it).",
+    ),
 ]
 KeyFileOpt = Annotated[
     Path | None,
@@ -80,6 +84,11 @@ def mirror(
     (and cosigned by --min-witnesses of the --witness keys), consistent with the last one
     accepted, and the entries making its root. Only then are they kept.
 
+    While the latest checkpoint is not cosigned yet, it pulls up to the newest kept one
+    that is, and says so. Key rotations recorded in the ledger are followed from --vkey
+    (each signed by the key trusted before it and the new one); the copy's state.json
+    records the current key.
+
     Exits 1 on a fork (the evidence in FOLDER/forks/, the copy kept as it was) or when a
     pull is refused or cannot finish (nothing of it kept); 2 when an option is bad."""
     from liaison.ledger.mirror_source import LogSource
@@ -113,9 +122,14 @@ def _pull_once(source: LogSource, copy: MirrorFolder, trust: Trust, quiet: bool)
         done = pull(
             source, copy, trust, lambda n, total: bar.update(task, completed=n, total=total)
         )
+    if done.said:
+        typer.echo(done.said)
+    for entry in done.rotations:
+        typer.echo(f"followed the key rotation at entry {entry}")
     what = f"{done.added} new entries" if done.added else "nothing new"
     cosigned = f", cosigned by {', '.join(done.cosigned_by)}" if done.cosigned_by else ""
-    typer.echo(f"{what}: {done.size} entries, root {b64(done.root)}{cosigned}")
+    signed = f", signed by {done.vkey}" if done.rotations else ""
+    typer.echo(f"{what}: {done.size} entries, root {b64(done.root)}{cosigned}{signed}")
 
 
 def _api_key(key_file: Path | None) -> str:

@@ -46,7 +46,7 @@ def _print_report(report: Report, as_json: bool, extra: dict[str, Any] | None = 
                     "authenticated_entries": authenticated,
                     "uncovered_entries": report.uncovered,
                     "first_wrong_entry": _first_wrong_json(report),
-                    **({"witnesses": report.witnessed.to_json()} if report.witnessed else {}),
+                    **_witnesses_json(report),
                     **(extra or {}),
                     "problems": [{"where": p.where, "message": p.message} for p in report.problems],
                 }
@@ -79,15 +79,41 @@ def _first_wrong_json(report: Report) -> dict[str, int] | None:
     return {"from": report.first_wrong[0], "before": report.first_wrong[1]}
 
 
+def _witnessed_entries(report: Report) -> int:
+    """The entries the witnesses vouch for: those of the newest checkpoint cosigned as
+    required (none when no checkpoint is)."""
+    seen = report.witnessed
+    return seen.size if seen is not None and seen.ok else 0
+
+
+def _witnesses_json(report: Report) -> dict[str, Any]:
+    if report.witnessed is None:
+        return {}
+    done = _witnessed_entries(report)
+    return {
+        "witnesses": report.witnessed.to_json(),
+        "witnessed_entries": done,
+        "unwitnessed_entries": report.size - done,
+    }
+
+
 def _witnesses(report: Report) -> str:
-    """Which witnesses cosigned the checkpoint verified against; what they did not see."""
+    """Which witnesses cosigned the checkpoint witnessed up to; what they did not see: the
+    entries signed after it (signed but NOT witnessed), and those after the latest
+    verified checkpoint."""
     assert report.witnessed is not None
     text = report.witnessed.describe()
-    after = report.size - report.witnessed.size
+    if not report.witnessed.ok:
+        return text  # a problem says so
+    done = _witnessed_entries(report)
+    after = report.size - done
     if after > 0:
+        text += f"; the {after} entries after it ({done}..{report.size - 1}) are NOT witnessed"
+    signed = report.latest_checkpoint - done
+    if after > 0 and signed > 0:
         text += (
-            f"; the {after} entries after it ({report.witnessed.size}..{report.size - 1}) "
-            "are NOT witnessed"
+            f" ({signed} of them, {done}..{report.latest_checkpoint - 1}, signed but NOT "
+            f"witnessed: checkpoint {report.latest_checkpoint} is not cosigned as required)"
         )
     return text
 
@@ -156,7 +182,12 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
 def verify_bundle_command(
     path: Annotated[Path, typer.Argument(help="A bundle written by `liaison ledger export`.")],
     vkey: Annotated[
-        str | None, typer.Option("--vkey", help="The published verifier key to pin.")
+        str | None,
+        typer.Option(
+            "--vkey",
+            help="The published verifier key to pin (the bundle's key rotations are "
+            "followed from it).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
     structure_only: StructureOnly = False,
@@ -178,9 +209,18 @@ def verify_bundle_command(
     checkpoint are reported as not authenticated. Each --trusted checkpoint (a signed
     note saved earlier, e.g. from /checkpoint) must be signed by the key and be a state
     of the bundle's log: a history rewritten after it, or cut before it, fails. With
-    --witness, the checkpoint it verifies against (the latest verified one) must carry
+    --witness, the bundle is witnessed up to the newest verified checkpoint that carries
     --min-witnesses valid cosignatures (default: one by each witness given), read from
-    the bundle's checkpoint lines; the entries after it are reported as not witnessed."""
+    the bundle's checkpoint lines; the entries after it are reported as signed but NOT
+    witnessed (witnessed_entries, unwitnessed_entries), without failing. It fails when no
+    checkpoint covering entries is cosigned so, or a cosignature by a witness given does
+    not verify.
+
+    Key rotations are followed from --vkey (or the bundle's key): a key_rotation entry
+    signed by the key trusted at that point and by the new key, of this log, naming the
+    tree the bundle makes at its size, moves trust to the new key for the checkpoints
+    after it; one that does not hold fails naming its entry. The report says which key
+    signed which checkpoint (signing_keys)."""
     from liaison.ledger.bundle import verify_bundle
 
     witnesses, minimum = witness_keys(witness, min_witnesses, 1)
@@ -198,8 +238,19 @@ def verify_bundle_command(
         raise fail_on(exc) from None
     except OSError as exc:
         raise fail(str(exc)) from None
+    _print_report(report, as_json, _bundle_extra(header, as_json))
+
+
+def _bundle_extra(header: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """The bundle's origin, where its key came from, and which key signed which
+    checkpoint (rotations followed)."""
+    from liaison.ledger.key_follow import describe_signers
+
     extra = {"origin": header.get("origin"), "key": header.get("key_source", "pinned with --vkey")}
-    _print_report(report, as_json, extra)
+    if "signing_keys" in header:
+        signers = header["signing_keys"]
+        extra["signing_keys"] = signers if as_json else describe_signers(signers)
+    return extra
 
 
 def _saved_checkpoints(files: list[Path]) -> list[str]:

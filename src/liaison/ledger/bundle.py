@@ -31,9 +31,11 @@ from liaison.errors import BundleError
 from liaison.ledger.bundle_export import FORMAT, export_bundle
 from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.cosignature import WitnessKey
-from liaison.ledger.note_keys import parse_verifier
+from liaison.ledger.key_chain import KIND, KeyChain
+from liaison.ledger.key_follow import follow, root_finding, rotation_in, signed_by
+from liaison.ledger.note_keys import Verifier, parse_verifier
 from liaison.ledger.verify import Finding, LogChecker, Report
-from liaison.ledger.witness_quorum import witnessed
+from liaison.ledger.witness_quorum import Witnessed, witnessed
 
 
 def _open(path: Path, mode: str) -> IO[str]:
@@ -82,10 +84,11 @@ def verify_bundle(
     signed checkpoints the verifier saved itself (issue 12, item 2), checked as the
     bundle's own are: signed by the key, and the bundle's entries must make each one's
     root at its size, so a history rewritten after it (and signed again) fails, and so
-    does a bundle that ends before it. ``witnesses``: the checkpoint it is verified
-    against (the latest verified one) must be cosigned by ``min_witnesses`` of them
-    (default: all), read from its ``{"checkpoint": ...}`` lines
-    (``liaison.ledger.witness_quorum``)."""
+    does a bundle that ends before it. ``witnesses``: the newest verified checkpoint
+    cosigned by ``min_witnesses`` of them (default: all), read from its ``{"checkpoint":
+    ...}`` lines (``liaison.ledger.witness_quorum``), is the one the bundle is witnessed
+    up to (``Report.witnessed``); the entries after it are reported as not witnessed; a
+    bundle that no such checkpoint covers fails, as does a forged cosignature."""
     if trusted and structure_only:
         raise BundleError("--trusted checkpoints are checked: not with --structure-only")
     minimum = len(witnesses) if min_witnesses is None else min_witnesses
@@ -101,46 +104,142 @@ def verify_bundle(
             raise BundleError("line 1: the bundle names no verifier key; pass --vkey")
         verifier = parse_verifier(key)
         origin = header.get("origin")
+        chain = None if structure_only else _key_chain(path, verifier, str(origin))
         notes: list[tuple[int, str]] = [(claimed_size(note), note) for note in trusted]
-        checker: LogChecker | None = None
-        for number, item in lines:
-            if "checkpoint" in item:
-                if checker is not None:
-                    raise BundleError(f"line {number}: checkpoint after the entries")
-                notes.append((claimed_size(item["checkpoint"]), str(item["checkpoint"])))
-                continue
-            if checker is None:
-                checker = LogChecker(notes, verifier, origin, structure_only=structure_only)
-            index, text = item.get("index"), item.get("entry")
-            if not isinstance(index, int) or not isinstance(text, str):
-                raise BundleError(
-                    f"line {number}: an entry line needs an integer index and a text entry"
-                )
-            checker.feed(index, _utf8(number, text))
-        checker = checker or LogChecker(notes, verifier, origin, structure_only=structure_only)
-        head = _head(header)
-        report = checker.finish(head)
+        checker = _check(lines, notes, verifier, origin, structure_only, chain)
+        report = checker.finish(_head(header))
     if witnesses or minimum:
         _check_witnesses(report, witnesses, minimum)
+    if chain is not None:
+        header["signing_keys"] = signed_by(chain, report.verified_notes)
     if vkey is None:
         header["key_source"] = "the bundle itself (pin the published key with --vkey)"
     return report, header
 
 
+def _key_chain(path: Path, pinned: Verifier, origin: str) -> KeyChain:
+    """The keys of the bundle's checkpoints, from the pinned one through the bundle's
+    ``key_rotation`` entries (``liaison.ledger.key_follow``), read in a first pass; a line
+    that cannot be read is left to the second pass, which reports it."""
+    rotations, bad = [], []
+    try:
+        with _open(path, "r") as handle:
+            for line in handle:
+                if KIND not in line:
+                    continue
+                item = json.loads(line)
+                index, text = item.get("index"), item.get("entry")
+                if not isinstance(index, int) or not isinstance(text, str):
+                    continue
+                try:
+                    found = rotation_in(index, text, origin)
+                except ValueError as exc:
+                    bad.append(Finding(f"entry {index}", str(exc)))
+                    continue
+                if found is not None:
+                    rotations.append(found)
+    except (ValueError, UnicodeDecodeError, EOFError, zlib.error, OSError, AttributeError):
+        pass  # a damaged bundle: the second pass names the line
+    return follow(pinned, sorted(rotations, key=lambda r: r.index), bad)
+
+
+class _Pass:
+    """The second pass: entries and checkpoints into a ``LogChecker`` whose keys follow
+    ``chain``, and each rotation's (size, root) compared with the tree rebuilt at that
+    size (RFC 6962 2.1) before the entry after it is fed."""
+
+    def __init__(self, chain: KeyChain | None) -> None:
+        self.chain = chain
+        rotations = chain.rotations if chain is not None else []
+        self.pending = sorted(rotations, key=lambda r: r.size)
+
+    def start(self, checker: LogChecker) -> LogChecker:
+        if self.chain is not None:
+            checker.report.problems.extend(self.chain.problems)
+        return checker
+
+    def roots(self, checker: LogChecker) -> None:
+        tree = checker.tree
+        while self.pending and self.pending[0].size <= tree.size:
+            rotation = self.pending.pop(0)
+            found = (
+                root_finding(rotation, tree.root())
+                if rotation.size == tree.size
+                else Finding(f"entry {rotation.index}", "key_rotation: its tree is not in order")
+            )
+            if found is not None:
+                checker.report.problems.append(found)
+
+
+def _check(
+    lines: Iterator[tuple[int, dict[str, Any]]],
+    notes: list[tuple[int, str]],
+    verifier: Verifier,
+    origin: Any,
+    structure_only: bool,
+    chain: KeyChain | None,
+) -> LogChecker:
+    """The bundle's checkpoint and entry lines fed to a ``LogChecker`` (not finished)."""
+    keys = chain.verifier_at if chain is not None and chain.rotations else None
+    steps = _Pass(chain)
+    checker: LogChecker | None = None
+    for number, item in lines:
+        if "checkpoint" in item:
+            if checker is not None:
+                raise BundleError(f"line {number}: checkpoint after the entries")
+            notes.append((claimed_size(item["checkpoint"]), str(item["checkpoint"])))
+            continue
+        if checker is None:
+            checker = steps.start(
+                LogChecker(notes, verifier, origin, structure_only=structure_only, keys=keys)
+            )
+        index, text = item.get("index"), item.get("entry")
+        if not isinstance(index, int) or not isinstance(text, str):
+            raise BundleError(
+                f"line {number}: an entry line needs an integer index and a text entry"
+            )
+        steps.roots(checker)
+        checker.feed(index, _utf8(number, text))
+    if checker is None:
+        checker = steps.start(
+            LogChecker(notes, verifier, origin, structure_only=structure_only, keys=keys)
+        )
+    steps.roots(checker)
+    return checker
+
+
 def _check_witnesses(report: Report, witnesses: Sequence[WitnessKey], minimum: int) -> None:
-    """The witnesses of the checkpoint the bundle was verified against, in the report; a
-    problem naming it when fewer than ``minimum`` of ``witnesses`` cosigned it."""
+    """The checkpoint the bundle is witnessed up to: the newest verified one (covering
+    entries) cosigned by ``minimum`` distinct witnesses of ``witnesses``, in the report
+    (the entries after it are signed, or not even that, but NOT witnessed: reported, not
+    failed, as uncovered entries are). A problem naming the latest checkpoint when none
+    is; and one naming each verified checkpoint with a cosignature line by a given witness
+    that does not verify (a forgery is never ignored, whatever the others say)."""
     if minimum > len(witnesses):
         raise BundleError(
             f"--min-witnesses {minimum}: only {len(witnesses)} witness key(s) given (--witness)"
         )
     if not report.latest_notes:
         return  # no verified checkpoint: a problem already, nothing to be cosigned
-    seen = witnessed(report.latest_notes, report.latest_checkpoint, witnesses, minimum)
-    report.witnessed = seen
-    if not seen.ok:
+    chosen: Witnessed | None = None
+    latest: Witnessed | None = None
+    for size in sorted(report.verified_notes, reverse=True):
+        seen = witnessed(report.verified_notes[size], size, witnesses, minimum)
+        latest = latest or seen
+        if seen.error:
+            report.problems.append(
+                Finding(f"checkpoint {size}", f"a cosignature does not verify: {seen.describe()}")
+            )
+        elif chosen is None and seen.ok and size > 0:
+            chosen = seen
+    report.witnessed = chosen or latest
+    if chosen is None and latest is not None and not latest.error:
         report.problems.append(
-            Finding(f"checkpoint {seen.size}", f"not witnessed as required: {seen.describe()}")
+            Finding(
+                f"checkpoint {latest.size}",
+                f"not witnessed as required: {latest.describe()}; no verified checkpoint "
+                "covering entries is",
+            )
         )
 
 

@@ -30,6 +30,7 @@ from liaison.ledger.check_stray import stray_rows
 from liaison.ledger.checkpoint import claimed_size, open_checkpoint
 from liaison.ledger.entries import parse_body
 from liaison.ledger.key_chain import KIND, KeyChain, Rotation, read_rotation
+from liaison.ledger.key_follow import root_finding
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import Verifier
 from liaison.ledger.store import blob
@@ -285,14 +286,9 @@ def _check_rotation_roots(ledger: Ledger, rotations: list[Rotation], report: Rep
         except Exception as exc:  # a broken store cannot give the root: a finding
             report.problems.append(Finding(f"entry {rotation.index}", f"key_rotation: {exc}"))
             continue
-        if root != rotation.root:
-            report.problems.append(
-                Finding(
-                    f"entry {rotation.index}",
-                    f"key_rotation: record.root is not the root of this log's tree of size "
-                    f"{rotation.size} (the old key signed another tree)",
-                )
-            )
+        found = root_finding(rotation, root)
+        if found is not None:
+            report.problems.append(found)
 
 
 def _check_stored_roots(

@@ -3,9 +3,15 @@ pinned keys and the copy itself (issue 12, item 3; docs/ledger.md, "Mirroring th
 
 A pull (``pull``):
 
-1. reads the log's latest checkpoint and opens it with the pinned verifier key (C2SP
-   signed-note, tlog-checkpoint; the origin must stay the one accepted first) and, when
-   asked, requires ``K`` cosignatures by the pinned witnesses (C2SP tlog-cosignature);
+1. reads the log's latest checkpoint and, when asked, requires ``K`` cosignatures by the
+   pinned witnesses (C2SP tlog-cosignature): while the latest is not cosigned yet, the
+   pull goes up to the newest kept checkpoint that is, and says so
+   (``liaison.ledger.mirror_target``); it opens it with the key of its size (C2SP
+   signed-note, tlog-checkpoint; the origin must stay the one accepted first): the pinned
+   verifier key, or the key the log's ``key_rotation`` entries hand over to from it
+   (``liaison.ledger.key_follow``: the rotations the copy holds, and those among the
+   entries fetched, each signed by the key trusted before it and the new one, naming the
+   copy's tree at its size);
 2. compares it with the last checkpoint accepted: a smaller tree, or the same size with
    another root, is a fork; a larger one must be proved consistent with it (RFC 6962
    2.1.2, checked as RFC 9162 2.1.4.2 says) against the roots the mirror holds;
@@ -23,16 +29,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any, NoReturn
 
 from liaison.errors import ForkDetected, LiaisonError, MirrorError
 from liaison.ledger import merkle
-from liaison.ledger.checkpoint import Checkpoint, open_checkpoint
-from liaison.ledger.cosignature import WitnessKey, require_cosignatures
+from liaison.ledger.checkpoint import Checkpoint, claimed_size, open_checkpoint
+from liaison.ledger.cosignature import WitnessKey
+from liaison.ledger.findings import Finding
+from liaison.ledger.key_chain import KeyChain, Rotation
+from liaison.ledger.key_follow import follow, root_finding, rotation_in
 from liaison.ledger.mirror_source import LogSource, ServedEntry
 from liaison.ledger.mirror_store import MirrorFolder, MirrorState
+from liaison.ledger.mirror_target import choose
 from liaison.ledger.note_keys import Verifier, b64encode
 from liaison.ledger.verify import TileBuilder
 
@@ -51,12 +61,17 @@ class Trust:
 
 @dataclass(frozen=True, slots=True)
 class Pulled:
-    """What a pull did: the copy's size before and after, and its root."""
+    """What a pull did: the copy's size before and after, its root, the witnesses that
+    cosigned the checkpoint pulled to, why it is not the log's latest (``said``), the key
+    that signed it and the rotation entries followed."""
 
     before: int
     size: int
     root: bytes
     cosigned_by: tuple[str, ...]
+    said: str = ""
+    vkey: str = ""
+    rotations: tuple[int, ...] = ()
 
     @property
     def added(self) -> int:
@@ -68,31 +83,43 @@ def pull(
 ) -> Pulled:
     """One pull of ``source`` into ``folder``, checked as the module says."""
     state = folder.load(source.url)
-    note = source.latest_checkpoint()
-    checkpoint, witnesses = _open(note, trust, state)
-    fork = _Forks(folder, state, folder.accepted_note(state), note, checkpoint)
-    if state.checkpoint is not None:
+    target = choose(source, trust.witnesses, trust.minimum, state.size)
+    note = target.note
+    size = claimed_size(note)
+    known = _chain(trust, state.rotations)
+    if state.checkpoint is not None and size <= state.size:
+        checkpoint = _open(note, known.verifier_at(size), state)
+        fork = _Forks(folder, state, folder.accepted_note(state), note, checkpoint)
         if checkpoint.size < state.size:
             fork.found(
                 f"the log's latest checkpoint has {checkpoint.size} entries, fewer "
                 f"than the {state.size} of the one accepted (a rollback)"
             )
-        if checkpoint.size == state.size:
-            if checkpoint.root != state.root:
-                fork.found("two checkpoints of the same size with different roots")
-            return Pulled(state.size, state.size, state.root, witnesses)
-        if state.size > 0:
-            _check_consistency(source, state, checkpoint, fork)
+        if checkpoint.root != state.root:
+            fork.found("two checkpoints of the same size with different roots")
+        vkey = known.verifier_at(size).vkey
+        return Pulled(state.size, state.size, state.root, target.cosigned_by, target.said, vkey)
+    early = _try_open(note, known.verifier_at(size), state)
+    if early is not None:  # signed by the key trusted now: a fork is found before fetching
+        _check_consistency(source, folder, state, note, early)
     tree = state.builder()
     with folder.stage() as staged:
-        _fetch(source, state.size, checkpoint.size, tree, staged, progress)
+        fetched = _fetch(source, state.size, size, tree, staged, progress, _origin(note, state))
+        chain = _chain(trust, [*state.rotations, *fetched.rotations], fetched.problems)
+        key = chain.verifier_at(size)
+        if early is None or key != known.verifier_at(size):
+            checkpoint = _open(note, key, state)
+            _check_consistency(source, folder, state, note, checkpoint)
+        else:
+            checkpoint = early
         root = tree.root()
         if root != checkpoint.root:
-            fork.found(
+            _Forks(folder, state, folder.accepted_note(state), note, checkpoint).found(
                 f"the entries {state.size}..{checkpoint.size - 1} served, after the "
                 f"{state.size} of the copy, make the root {b64encode(root)}, not the signed one",
                 recomputed_root=b64encode(root),
             )
+        _check_rotation_roots(source, fetched.unproved, checkpoint)
         new = replace(
             state,
             origin=checkpoint.origin,
@@ -100,43 +127,93 @@ def pull(
             root=root,
             right_edge=tree.partial(),
             checkpoint=f"{checkpoint.size}.note",
+            vkey=key.vkey,
+            rotations=[*state.rotations, *fetched.rotations],
         )
         folder.commit(state, new, staged, note)
-    return Pulled(state.size, checkpoint.size, root, witnesses)
+    done = tuple(r.index for r in fetched.rotations)
+    return Pulled(state.size, size, root, target.cosigned_by, target.said, key.vkey, done)
 
 
-def _open(note: str, trust: Trust, state: MirrorState) -> tuple[Checkpoint, tuple[str, ...]]:
-    """The checkpoint of ``note``, signed by the pinned key, of the origin accepted before,
-    cosigned as required; ``MirrorError`` otherwise (nothing is kept)."""
+def _chain(trust: Trust, rotations: Sequence[Rotation], bad: Sequence[Finding] = ()) -> KeyChain:
+    """The keys from the pinned one through the rotations the copy holds and those just
+    fetched (``liaison.ledger.key_follow``); ``MirrorError`` naming the first entry that
+    does not hold."""
+    chain = follow(trust.verifier, rotations, bad)
+    if chain.problems:
+        raise MirrorError(f"pull refused: {chain.problems[0]}")
+    return chain
+
+
+def _origin(note: str, state: MirrorState) -> str:
+    """The log's origin: the copy's, else the one the checkpoint claims (checked when the
+    checkpoint is opened)."""
+    return state.origin or note.split("\n", 1)[0]
+
+
+def _try_open(note: str, key: Verifier, state: MirrorState) -> Checkpoint | None:
     try:
-        checkpoint = open_checkpoint(note, trust.verifier, state.origin)
+        return _open(note, key, state)
+    except MirrorError:
+        return None
+
+
+def _open(note: str, key: Verifier, state: MirrorState) -> Checkpoint:
+    """The checkpoint of ``note``, signed by ``key``, of the origin accepted before;
+    ``MirrorError`` otherwise (nothing is kept)."""
+    try:
+        return open_checkpoint(note, key, state.origin)
     except LiaisonError as exc:
         raise MirrorError(f"the log's latest checkpoint is refused: {exc.message}") from None
-    found: tuple[str, ...] = ()
-    if trust.minimum or trust.witnesses:
-        try:
-            cosigned = require_cosignatures(note, trust.witnesses, trust.minimum)
-        except LiaisonError as exc:
-            raise MirrorError(
-                f"the log's checkpoint of size {checkpoint.size} is refused: {exc.message}"
-            ) from None
-        found = tuple(c.witness for c in cosigned)
-    return checkpoint, found
 
 
 def _check_consistency(
-    source: LogSource, state: MirrorState, checkpoint: Checkpoint, fork: _Forks
+    source: LogSource, folder: MirrorFolder, state: MirrorState, note: str, checkpoint: Checkpoint
 ) -> None:
     """The log's proof that the signed tree extends the copy's; a fork when it does not."""
+    if state.checkpoint is None or state.size == 0:
+        return
     proof = source.consistency(state.size, checkpoint.size)
     if not merkle.verify_consistency(
         state.size, checkpoint.size, state.root, checkpoint.root, proof
     ):
-        fork.found(
+        _Forks(folder, state, folder.accepted_note(state), note, checkpoint).found(
             f"the log's consistency proof from size {state.size} to {checkpoint.size} does "
             "not prove that the signed tree extends the one accepted",
             consistency_proof=[b64encode(h) for h in proof],
         )
+
+
+def _check_rotation_roots(
+    source: LogSource, rotations: Sequence[Rotation], checkpoint: Checkpoint
+) -> None:
+    """A rotation naming a tree older than the copy's when its entry came: its (size,
+    root) must be a tree the signed one extends (RFC 6962 2.1.2 consistency proof, against
+    the copy's root, which is the signed root); ``MirrorError`` naming the entry."""
+    for rotation in rotations:
+        proved = (
+            rotation.root == merkle.EMPTY_ROOT
+            if rotation.size == 0
+            else merkle.verify_consistency(
+                rotation.size,
+                checkpoint.size,
+                rotation.root,
+                checkpoint.root,
+                source.consistency(rotation.size, checkpoint.size),
+            )
+        )
+        if not proved:
+            raise MirrorError(f"pull refused: {root_finding(rotation, b'')}")
+
+
+@dataclass
+class _Fetched:
+    """The rotation entries among the entries fetched, those whose root is still to be
+    proved (``_check_rotation_roots``), and the findings about them."""
+
+    rotations: list[Rotation] = field(default_factory=list)
+    unproved: list[Rotation] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
 
 def _fetch(
@@ -146,17 +223,42 @@ def _fetch(
     tree: TileBuilder,
     staged: IO[bytes],
     progress: Progress | None,
-) -> None:
-    """Entries ``[start, stop)`` into ``tree`` and ``staged``, each checked as served."""
+    origin: str,
+) -> _Fetched:
+    """Entries ``[start, stop)`` into ``tree`` and ``staged``, each checked as served; the
+    ``key_rotation`` entries among them, each one's (size, root) compared with the copy's
+    tree when it is the tree the entry was appended to."""
+    fetched = _Fetched()
     for page in source.entries(start, stop):
         for entry in page:
-            tree.extend(0, _leaf(entry, tree.size))
+            leaf = _leaf(entry, tree.size)
+            _rotation(entry, origin, tree, fetched)
+            tree.extend(0, leaf)
             line = {"index": entry.index, "entry": entry.text}
             staged.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
         if progress is not None:
             progress(tree.size - start, stop - start)
     if tree.size != stop:
         raise MirrorError(f"the log served {tree.size - start} entries of {stop - start}")
+    return fetched
+
+
+def _rotation(entry: ServedEntry, origin: str, tree: TileBuilder, fetched: _Fetched) -> None:
+    """A ``key_rotation`` entry into ``fetched`` (``key_follow.rotation_in``)."""
+    try:
+        rotation = rotation_in(entry.index, entry.text, origin)
+    except ValueError as exc:
+        fetched.problems.append(Finding(f"entry {entry.index}", str(exc)))
+        return
+    if rotation is None:
+        return
+    fetched.rotations.append(rotation)
+    if rotation.size == tree.size:  # the tree it was appended to: the copy's, now
+        found = root_finding(rotation, tree.root())
+        if found is not None:
+            fetched.problems.append(found)
+    else:
+        fetched.unproved.append(rotation)
 
 
 def _leaf(entry: ServedEntry, expected: int) -> bytes:

@@ -83,6 +83,36 @@ class LogSource:
                 return str(first["cosigned_note"])
         return note
 
+    def witnessed_checkpoint(self) -> str | None:
+        """The ``witnessed`` field of ``GET /v1/ledger/checkpoint`` (the newest checkpoint
+        the log's own witnesses cosigned, while the latest is not): its cosigned note."""
+        found = self.get("/v1/ledger/checkpoint").get("witnessed")
+        note = found.get("cosigned_note") if isinstance(found, dict) else None
+        return note if isinstance(note, str) else None
+
+    def kept_checkpoints(self, after: int) -> Iterator[str]:
+        """Every kept checkpoint of more than ``after`` entries, oldest first, page by page
+        (``GET /v1/ledger/checkpoints``): the cosigned note, else the note."""
+        path = "/v1/ledger/checkpoints"
+        while True:
+            page = self.get(path, after=after, limit=PAGE)
+            items = page.get("checkpoints")
+            if not isinstance(items, list):
+                raise MirrorError(f"GET {path}?after={after}: no checkpoints in the answer")
+            for item in items:
+                note = (
+                    item.get("cosigned_note") or item.get("note")
+                    if isinstance(item, dict)
+                    else None
+                )
+                if not isinstance(note, str):
+                    raise MirrorError(f"GET {path}?after={after}: a checkpoint without a note")
+                yield note
+            following = page.get("next")
+            if not isinstance(following, int) or following <= after:
+                return
+            after = following
+
     def entries(self, start: int, stop: int) -> Iterator[list[ServedEntry]]:
         """Entries ``[start, stop)``, a page at a time, as served (not yet checked)."""
         at = start

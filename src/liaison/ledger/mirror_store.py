@@ -10,7 +10,9 @@ Layout of ``DIR``:
   for ``liaison verify-bundle --trusted``;
 - ``state.json``: the copy's size and root, the byte length of ``entries.jsonl`` at that
   size, the right edge of its tree (the partial tiles, ``liaison.ledger.tiles``, that
-  extend the root without reading the entries again) and the last checkpoint accepted;
+  extend the root without reading the entries again), the last checkpoint accepted, the
+  key that signed it (``vkey``) and the key rotations followed (``rotations``: entry,
+  old and new key, size and root, each checked when it was pulled);
 - ``forks/<time>.json``: the evidence of each fork seen.
 
 A pull commits by renaming ``state.json`` over the old one (after writing the entries past
@@ -32,8 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from liaison.errors import MirrorError
+from liaison.errors import InvalidKey, MirrorError
 from liaison.ledger import merkle
+from liaison.ledger.key_chain import Rotation
+from liaison.ledger.key_follow import rotation_from_json, rotation_json
 from liaison.ledger.note_keys import b64encode
 from liaison.ledger.tiles import TileKey
 from liaison.ledger.verify import TileBuilder
@@ -55,6 +59,8 @@ class MirrorState:
     entries_bytes: int = 0
     right_edge: list[tuple[TileKey, bytes]] = field(default_factory=list)
     checkpoint: str | None = None
+    vkey: str | None = None  # the key that signed the last checkpoint accepted
+    rotations: list[Rotation] = field(default_factory=list)  # the key rotations followed
 
     def builder(self) -> TileBuilder:
         """The tree of the copy, ready to take more leaves."""
@@ -74,6 +80,8 @@ class MirrorState:
             "entries_bytes": self.entries_bytes,
             "right_edge": [[lvl, idx, b64encode(tile)] for (lvl, idx), tile in self.right_edge],
             "checkpoint": self.checkpoint,
+            "vkey": self.vkey,
+            "rotations": [rotation_json(r) for r in self.rotations],
             "updated_at": datetime.now(UTC).isoformat(),
         }
 
@@ -94,7 +102,7 @@ class MirrorFolder:
         else:
             try:
                 state = _parse_state(json.loads(path.read_text(encoding="utf-8")), url)
-            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            except (ValueError, KeyError, TypeError, binascii.Error, InvalidKey) as exc:
                 raise MirrorError(f"{path}: not a mirror's state ({exc})") from None
         self._cut_entries(state.entries_bytes)
         return state
@@ -192,4 +200,6 @@ def _parse_state(value: dict[str, Any], url: str) -> MirrorState:
         entries_bytes=length,
         right_edge=edge,
         checkpoint=str(checkpoint) if checkpoint is not None else None,
+        vkey=str(value["vkey"]) if value.get("vkey") is not None else None,
+        rotations=[rotation_from_json(r) for r in value.get("rotations", [])],
     )

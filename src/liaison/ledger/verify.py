@@ -9,7 +9,8 @@ tlog-checkpoint). Any edit, deletion, reordering or insertion of entries
 changes a recomputed root and is reported with the first entry that
 differs from what was checkpointed, or the gap, or the bad body, once per cause
 (``liaison.ledger.locate``: ``Report.first_wrong``). The notes of the latest verified
-checkpoint are kept (``Report.latest_notes``), for its witnesses' cosignatures.
+checkpoint are kept (``Report.latest_notes``), and those of every verified one
+(``Report.verified_notes``), for their witnesses' cosignatures.
 
 An empty log, or one that no verified checkpoint covers, fails: its entries, leaves and head
 can all be rebuilt by whoever can write them, so nothing would be authenticated. Only
@@ -47,6 +48,7 @@ class Report:
     erased: int = 0  # entries whose personal data a recorded erasure erased (``ledger verify``)
     first_wrong: tuple[int, int] | None = None  # the first wrong entry is in [first, before)
     latest_notes: list[str] = field(default_factory=list)  # the latest verified one's copies
+    verified_notes: dict[int, list[str]] = field(default_factory=dict)  # every verified one's
     witnessed: Witnessed | None = None  # what the witnesses given say of it (verify-bundle)
 
     @property
@@ -180,6 +182,11 @@ class LogChecker:
             opened.append((cp, note))
         return sorted(opened, key=lambda c: c[0].size)
 
+    @property
+    def tree(self) -> TileBuilder:
+        """The tree of the entries fed so far (its ``size`` and ``root()``)."""
+        return self._tree
+
     def _problem(self, where: str, message: str) -> None:
         self.report.problems.append(Finding(where, message))
 
@@ -256,6 +263,7 @@ class LogChecker:
                 report.latest_notes = []
             report.latest_checkpoint = cp.size
             report.latest_notes.append(note)
+            report.verified_notes.setdefault(cp.size, []).append(note)
 
     def finish(self, head: tuple[int, bytes] | None = None) -> Report:
         size = self._tree.size
