@@ -93,7 +93,8 @@ def test_both_witnesses_cosigned_the_latest_checkpoint(plain: Path, tmp_path: Pa
     assert text.exit_code == 0, text.output
     assert (
         "witnesses: checkpoint 30 is cosigned by witness.alice.example, witness.bob.example "
-        "(2 of 2 given, 2 required); the 5 entries after it (30..34) are NOT witnessed"
+        "(2 of 2 given, 2 required); the 5 entries after checkpoint 30 (30..34) are neither "
+        "signed nor witnessed"
     ) in text.stdout
 
 
@@ -201,8 +202,9 @@ def test_a_newer_checkpoint_not_yet_cosigned_is_reported_not_failed(
     text, _ = verify(bundle, "--witness", ALICE, "--witness", BOB, as_json=False)
     assert text.exit_code == 0, text.output
     assert (
-        "the 25 entries after it (10..34) are NOT witnessed (20 of them, 10..29, signed but "
-        "NOT witnessed: checkpoint 30 is not cosigned as required)"
+        "the 20 entries after it (10..29) are signed but NOT witnessed (checkpoint 30 is not "
+        "cosigned as required); the 5 entries after checkpoint 30 (30..34) are neither signed "
+        "nor witnessed"
     ) in text.stdout
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from liaison.cli.common import JsonOpt, fail, fail_on
-from liaison.cli.key_opts import MinWitnessesOpt, WitnessOpt, witness_keys
+from liaison.cli.key_opts import MinWitnessesOpt, WitnessOpt, log_verifier, witness_keys
 from liaison.errors import LiaisonError
 
 if TYPE_CHECKING:  # imported where used: `liaison decide` must start fast
@@ -106,14 +106,18 @@ def _witnesses(report: Report) -> str:
     if not report.witnessed.ok:
         return text  # a problem says so
     done = _witnessed_entries(report)
-    after = report.size - done
-    if after > 0:
-        text += f"; the {after} entries after it ({done}..{report.size - 1}) are NOT witnessed"
     signed = report.latest_checkpoint - done
-    if after > 0 and signed > 0:
+    if signed > 0:
         text += (
-            f" ({signed} of them, {done}..{report.latest_checkpoint - 1}, signed but NOT "
-            f"witnessed: checkpoint {report.latest_checkpoint} is not cosigned as required)"
+            f"; the {signed} entries after it ({done}..{report.latest_checkpoint - 1}) are "
+            f"signed but NOT witnessed (checkpoint {report.latest_checkpoint} is not cosigned "
+            "as required)"
+        )
+    last = max(done, report.latest_checkpoint)
+    if report.size > last:
+        text += (
+            f"; the {report.size - last} entries after checkpoint {last} "
+            f"({last}..{report.size - 1}) are neither signed nor witnessed"
         )
     return text
 
@@ -224,11 +228,12 @@ def verify_bundle_command(
     from liaison.ledger.bundle import verify_bundle
 
     witnesses, minimum = witness_keys(witness, min_witnesses, 1)
+    pinned = log_verifier(vkey, 1).vkey if vkey is not None else None
     try:
         saved = _saved_checkpoints(trusted or [])
         report, header = verify_bundle(
             path,
-            vkey,
+            pinned,
             structure_only=structure_only,
             trusted=saved,
             witnesses=witnesses,
@@ -238,7 +243,18 @@ def verify_bundle_command(
         raise fail_on(exc) from None
     except OSError as exc:
         raise fail(str(exc)) from None
-    _print_report(report, as_json, _bundle_extra(header, as_json))
+    extra = _bundle_extra(header, as_json)
+    if not saved and not structure_only:
+        extra["pinned_checkpoints"] = (
+            "none (--trusted): a history rewritten after the bundle's last checkpoint you "
+            "did not save, and signed again with the key, would verify as well"
+        )
+    if not witnesses and not structure_only:
+        extra["witnessed"] = (
+            "none required (--witness): nothing shows that independent witnesses saw this "
+            "history; it is not witnessed"
+        )
+    _print_report(report, as_json, extra)
 
 
 def _bundle_extra(header: dict[str, Any], as_json: bool) -> dict[str, Any]:
