@@ -301,14 +301,16 @@ def test_an_inspector_general_walks_through_and_catches_a_rewrite(
         assert (held["size"], held["root"]) == (second, honest_root)
         assert held["refused"] >= 1
 
-    got = desk.mirror(dept.url, *desk.witness_args())  # not cosigned: refused
+    # not cosigned, so refused; and the signed rewrite is a fork: its evidence is kept
+    got = desk.mirror(dept.url, *desk.witness_args())
     assert got.exit_code == 1
-    assert "cosigned by 0 of the 2 witnesses given" in got.stderr
-    got = desk.mirror(dept.url)  # the key alone: the fork is seen and kept as evidence
+    assert "FORK: two checkpoints of the same size with different roots" in got.stderr
+    assert len(list((desk.copy / "forks").iterdir())) == 1
+    got = desk.mirror(dept.url)  # the key alone: the same fork
     assert got.exit_code == 1
     assert "FORK: two checkpoints of the same size with different roots" in got.stderr
     assert snapshot(desk.copy) == before
-    assert len(list((desk.copy / "forks").iterdir())) == 1
+    assert len(list((desk.copy / "forks").iterdir())) == 2
 
     rewritten = dept.download_bundle(desk.folder / "rewritten.jsonl.gz")
     saved_notes = [arg for p in notes for arg in ("--trusted", str(p))]

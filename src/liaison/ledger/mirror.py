@@ -83,20 +83,17 @@ def pull(
 ) -> Pulled:
     """One pull of ``source`` into ``folder``, checked as the module says."""
     state = folder.load(source.url)
-    target = choose(source, trust.witnesses, trust.minimum, state.size)
+    known = _chain(trust, state.rotations)
+    try:
+        target = choose(source, trust.witnesses, trust.minimum, state.size)
+    except MirrorError:  # not witnessed: still, a fork signed by the key is evidence
+        _fork_behind_refusal(source, folder, state, known)
+        raise
     note = target.note
     size = claimed_size(note)
-    known = _chain(trust, state.rotations)
     if state.checkpoint is not None and size <= state.size:
         checkpoint = _open(note, known.verifier_at(size), state)
-        fork = _Forks(folder, state, folder.accepted_note(state), note, checkpoint)
-        if checkpoint.size < state.size:
-            fork.found(
-                f"the log's latest checkpoint has {checkpoint.size} entries, fewer "
-                f"than the {state.size} of the one accepted (a rollback)"
-            )
-        if checkpoint.root != state.root:
-            fork.found("two checkpoints of the same size with different roots")
+        _check_not_behind(folder, state, note, checkpoint)
         vkey = known.verifier_at(size).vkey
         return Pulled(state.size, state.size, state.root, target.cosigned_by, target.said, vkey)
     early = _try_open(note, known.verifier_at(size), state)
@@ -133,6 +130,38 @@ def pull(
         folder.commit(state, new, staged, note)
     done = tuple(r.index for r in fetched.rotations)
     return Pulled(state.size, size, root, target.cosigned_by, target.said, key.vkey, done)
+
+
+def _check_not_behind(
+    folder: MirrorFolder, state: MirrorState, note: str, checkpoint: Checkpoint
+) -> None:
+    """A checkpoint no larger than the copy's must be the copy's tree: a fork otherwise."""
+    fork = _Forks(folder, state, folder.accepted_note(state), note, checkpoint)
+    if checkpoint.size < state.size:
+        fork.found(
+            f"the log's latest checkpoint has {checkpoint.size} entries, fewer "
+            f"than the {state.size} of the one accepted (a rollback)"
+        )
+    if checkpoint.root != state.root:
+        fork.found("two checkpoints of the same size with different roots")
+
+
+def _fork_behind_refusal(
+    source: LogSource, folder: MirrorFolder, state: MirrorState, known: KeyChain
+) -> None:
+    """When no checkpoint is witnessed as required, the latest one signed by the key
+    trusted now is still compared with the copy: a rewritten history that the witnesses
+    refused is reported as the fork it is, with its evidence, not only as unwitnessed."""
+    if state.checkpoint is None:
+        return
+    note = source.latest_checkpoint()
+    checkpoint = _try_open(note, known.verifier_at(claimed_size(note)), state)
+    if checkpoint is None:
+        return
+    if checkpoint.size <= state.size:
+        _check_not_behind(folder, state, note, checkpoint)
+    else:
+        _check_consistency(source, folder, state, note, checkpoint)
 
 
 def _chain(trust: Trust, rotations: Sequence[Rotation], bad: Sequence[Finding] = ()) -> KeyChain:
