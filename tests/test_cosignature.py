@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from liaison.errors import InvalidKey, SignatureError
 from liaison.ledger.checkpoint import Checkpoint, sign_checkpoint
 from liaison.ledger.cosignature import (
+    Cosigner,
     generate_cosigner,
     parse_cosigner,
     parse_witness_key,
@@ -83,3 +84,18 @@ def test_keys_are_checked() -> None:
     with pytest.raises(InvalidKey, match="does not match the key"):
         parse_witness_key(f"{name}+{int(kid, 16) ^ 1:08x}+{data}")
     assert parse_witness_key(vkey).vkey == vkey
+
+
+def test_one_key_under_two_names_is_one_witness() -> None:
+    """The Ed25519 cosigned message does not name the witness: a line copied under a second
+    name of the same key verifies, and must not count as a second witness."""
+    note = _note()
+    text = note[: note.rfind("\n\n") + 1]
+    skey, vkey = generate_cosigner("w1.example")
+    first = parse_cosigner(skey)
+    alias = Cosigner("w2.example", first._private)  # the same private key, another name
+    relabelled = note + first.cosign(text, 100) + alias.cosign(text, 100)
+    keys = [parse_witness_key(vkey), alias.witness_key]
+    assert [c.witness for c in verify_cosignatures(relabelled, keys)] == ["w1.example"]
+    with pytest.raises(SignatureError, match="only 1 witness key"):
+        require_cosignatures(relabelled, keys, 2)

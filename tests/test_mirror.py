@@ -367,9 +367,12 @@ def test_too_few_witnesses_are_refused(served: Served, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--min-witnesses", "1"], "--min-witnesses 1: only 0 --witness key(s) given"),
+        (["--min-witnesses", "1"], "--min-witnesses 1: only 0 witness key(s) given"),
         (["--witness", "nope+1234+AAAA"], "--witness nope+1234+AAAA"),
-        (["--witness", "/no/such/file"], "--witness /no/such/file: neither a key nor"),
+        (
+            ["--witness", "/no/such/file"],
+            "--witness /no/such/file: not a witness verifier key nor a file",
+        ),
     ],
 )
 def test_bad_options_are_named(

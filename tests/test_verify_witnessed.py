@@ -77,6 +77,9 @@ def verify(bundle: Path, *options: str, as_json: bool = True) -> tuple[Result, d
 
 
 ALICE_C, BOB_C = parse_cosigner(ALICE_SKEY), parse_cosigner(BOB_SKEY)
+# Alice's key under another name: a cosignature does not name its witness, so it would
+# verify under both; it is one witness.
+ALICE_ALIAS = Cosigner("witness.mallory.example", ALICE_C._private).witness_key.vkey
 
 
 def test_both_witnesses_cosigned_the_latest_checkpoint(plain: Path, tmp_path: Path) -> None:
@@ -176,8 +179,19 @@ def test_pinned_and_witnessed(plain: Path, tmp_path: Path) -> None:
         (["--witness", ALICE, "--min-witnesses", "2"], "--min-witnesses 2: only 1 witness"),
         (["--min-witnesses", "1"], "--min-witnesses 1: only 0 witness"),
         (["--witness", ALICE, "--structure-only"], "not with --structure-only"),
+        (
+            ["--witness", ALICE, "--witness", ALICE_ALIAS, "--min-witnesses", "2"],
+            "the same public key as --witness witness.alice.example",
+        ),
     ],
-    ids=["not a key", "the log's key", "more than given", "no witness", "structure only"],
+    ids=[
+        "not a key",
+        "the log's key",
+        "more than given",
+        "no witness",
+        "structure only",
+        "one key, two names",
+    ],
 )
 def test_bad_witness_options_are_errors(plain: Path, options: list[str], message: str) -> None:
     got, report = verify(plain, *options)

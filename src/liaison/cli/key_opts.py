@@ -68,7 +68,7 @@ def witness_keys(
     naming the value that is not a witness key, or a minimum above the keys given."""
     from liaison.ledger.cosignature import parse_witness_key
 
-    keys: dict[str, WitnessKey] = {}
+    keys: dict[bytes, WitnessKey] = {}
     for value in values or []:
         try:
             key = parse_witness_key(key_text(value, "--witness", code))
@@ -77,7 +77,13 @@ def witness_keys(
                 f"--witness {value}: not a witness verifier key nor a file holding one: {exc}",
                 code,
             ) from None
-        keys.setdefault(key.vkey, key)
+        same = keys.setdefault(key.public_key, key)
+        if same != key:  # a cosignature does not name its witness (tlog-cosignature)
+            raise fail(
+                f"--witness {value}: the same public key as --witness {same}: one key is "
+                "one witness, whatever its names",
+                code,
+            )
     found = list(keys.values())
     needed = len(found) if minimum is None else minimum
     if needed > len(found):

@@ -150,36 +150,11 @@ def _api_key(key_file: Path | None) -> str:
     return key
 
 
-def _key_text(value: str, option: str) -> str:
-    """A key given as itself or as a file that holds it."""
-    path = Path(value)
-    if "+" in value and not path.is_file():
-        return value.strip()
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        message = f"{option} {value}: neither a key nor a readable file ({exc.strerror})"
-        raise fail(message, 2) from None
-    except UnicodeDecodeError:
-        raise fail(f"{option} {value}: not UTF-8 text", 2) from None
-
-
 def _trust(vkey: str, witnesses: list[str], minimum: int | None) -> Trust:
-    from liaison.ledger.cosignature import parse_witness_key
+    """The pinned key and witnesses (``liaison.cli.key_opts``, as the other verifiers);
+    exit 2 naming a bad option."""
+    from liaison.cli.key_opts import log_verifier, witness_keys
     from liaison.ledger.mirror import Trust
-    from liaison.ledger.note_keys import parse_verifier
 
-    try:
-        verifier = parse_verifier(_key_text(vkey, "--vkey"))
-    except LiaisonError as exc:
-        raise fail(f"--vkey: {exc.message}", 2) from None
-    keys = []
-    for value in witnesses:
-        try:
-            keys.append(parse_witness_key(_key_text(value, "--witness")))
-        except LiaisonError as exc:
-            raise fail(f"--witness {value}: {exc.message}", 2) from None
-    needed = len(keys) if minimum is None else minimum
-    if needed > len(keys):
-        raise fail(f"--min-witnesses {needed}: only {len(keys)} --witness key(s) given", 2)
-    return Trust(verifier, keys, needed)
+    keys, needed = witness_keys(witnesses, minimum, 2)
+    return Trust(log_verifier(vkey, 2), keys, needed)

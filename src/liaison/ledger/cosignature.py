@@ -174,12 +174,14 @@ class Cosignature:
 def verify_cosignatures(note: str | bytes, witnesses: Iterable[WitnessKey]) -> list[Cosignature]:
     """The cosignatures on ``note`` by ``witnesses``, verified; one per witness, in order.
 
-    Lines by other keys are ignored (signed-note). A line by a known witness that does not
-    verify raises ``SignatureError``; the log's own signature is not checked here
-    (``checkpoint.open_checkpoint`` does that)."""
+    A witness is its public key: the Ed25519 cosigned message does not name the witness, so
+    a line copied under a second name of the same key would verify too, and one key given
+    under two names counts once. Lines by other keys are ignored (signed-note). A line by
+    a known witness that does not verify raises ``SignatureError``; the log's own
+    signature is not checked here (``checkpoint.open_checkpoint`` does that)."""
     known = {(w.name, w.key_id): w for w in witnesses}
     text, lines = split_note(note)
-    found: dict[str, Cosignature] = {}
+    found: dict[bytes, Cosignature] = {}
     for line in lines:
         witness = known.get((line.name, line.key_id))
         if witness is None:
@@ -190,10 +192,10 @@ def verify_cosignatures(note: str | bytes, witnesses: Iterable[WitnessKey]) -> l
         timestamp = int.from_bytes(line.signature[:8], "big")
         if not witness.verify(text, timestamp, line.signature[8:]):
             raise SignatureError(f"invalid cosignature by {label}")
-        if witness.name not in found:
+        if witness.public_key not in found:
             payload = line.key_id.to_bytes(4, "big") + line.signature
             text_line = f"{SIGNATURE_PREFIX}{line.name} {b64encode(payload)}\n"
-            found[witness.name] = Cosignature(witness.name, line.key_id, timestamp, text_line)
+            found[witness.public_key] = Cosignature(witness.name, line.key_id, timestamp, text_line)
     return list(found.values())
 
 
@@ -202,7 +204,7 @@ def require_cosignatures(
 ) -> list[Cosignature]:
     """The verified cosignatures of ``note``; ``SignatureError`` when fewer than
     ``minimum`` distinct witnesses of ``witnesses`` cosigned it."""
-    given = list(witnesses)
+    given = list({w.public_key: w for w in witnesses}.values())  # one key: one witness
     if minimum > len(given):
         raise SignatureError(
             f"{minimum} cosignatures required but only {len(given)} witness key(s) given"

@@ -62,10 +62,11 @@ def witnessed(
     """The witnesses of ``witnesses`` that cosigned the checkpoint of ``size`` whose copies
     are ``notes`` (each a signed note, cosignature lines included)."""
     names: list[str] = []
-    given = tuple(dict.fromkeys(w.name for w in witnesses))
+    distinct = list({w.public_key: w for w in witnesses}.values())  # one key: one witness
+    given = tuple(dict.fromkeys(w.name for w in distinct))
     for note in notes:
         try:
-            found = verify_cosignatures(note, witnesses)
+            found = verify_cosignatures(note, distinct)
         except NoteError as exc:
             return Witnessed(size, tuple(names), given, minimum, f"{exc.message}")
         names.extend(c.witness for c in found if c.witness not in names)
