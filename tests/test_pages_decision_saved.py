@@ -1,11 +1,11 @@
 """A decision page's proof checked by an inspector general against a checkpoint they saved
-(issue 12, item 2; docs/pages.md, "A decision and its proof"): ``proof.json``'s checkpoint
-note carries the configured witnesses' cosignatures that verify (not another's, not a
-forged one); ``?since=SIZE`` adds a consistency proof from an older kept checkpoint, so that
-``liaison verify-proof --checkpoint SAVED --witness ...`` passes against the cosigned
-checkpoint the reader saved, and fails once the consistency part or the size is not the
-saved one's; a bad ``since`` is an error naming it; the page says who cosigned its
-checkpoint and offers the proof against a saved checkpoint in a labelled form."""
+(issue 12, item 2; docs/pages.md, "A decision and its proof: `/decisions/{id}`"):
+``proof.json``'s checkpoint note carries the configured witnesses' cosignatures that verify
+(not another's, not a forged one); ``?since=SIZE`` adds a consistency proof from an older
+kept checkpoint, so that ``liaison verify-proof --checkpoint SAVED --witness ...`` passes
+against the cosigned checkpoint the reader saved, and fails once the consistency part or the
+size is not the saved one's; a bad ``since`` is an error naming it; the page says who
+cosigned its checkpoint and offers the proof against a saved checkpoint in a labelled form."""
 
 from __future__ import annotations
 
