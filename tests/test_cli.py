@@ -247,6 +247,25 @@ def test_decide_json_lines_one_decision_per_line_in_order(write: Any) -> None:
     assert [d["view"] for d in decisions] == ["mpd"] * 4 + ["doj"] * 2 + ["mpd"] * 2
 
 
+def test_decide_records_nothing_and_its_help_says_so(
+    write: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inspector general took `liaison decide` for a way to record a decision: its help
+    says plainly that it records nothing, and where recording is done; and it opens no
+    database (the one configured is never created)."""
+    database = tmp_path / "never.db"
+    monkeypatch.setenv("LIAISON_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+    result = invoke("decide", write(jsonl(share_stopped(id="r1", at=NOON_15))))
+    assert result.exit_code == 0, result.output
+    assert out_lines(result)[0]["decision"] == "permit"
+    assert not database.exists()
+    assert not (tmp_path / "keys").exists()
+    helped = " ".join(invoke("decide", "--help").stdout.split())
+    assert "It only decides: it records nothing." in helped
+    assert "send the request to the service: POST /v1/decisions" in helped
+
+
 def test_decide_citation_fields_and_in_force(write: Any) -> None:
     result = invoke("decide", write(jsonl(share_stopped(id="r", at=NOON_15))))
     assert result.exit_code == 0, result.output

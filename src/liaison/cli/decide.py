@@ -1,8 +1,9 @@
 """``liaison decide`` and ``liaison explain``: deciding requests on the command line.
 
 ``liaison decide`` reads one JSON request or JSON lines and writes one JSON decision (or
-error object) per line, in order; it exits 0 when every line was valid and 2 when any was
-invalid (the others are still decided), 1 when the pack is invalid. Each request is
+error object) per line, in order, and records nothing (no database, no ledger entry: the
+service's ``POST /v1/decisions`` records); it exits 0 when every line was valid and 2 when
+any was invalid (the others are still decided), 1 when the pack is invalid. Each request is
 validated as the HTTP API validates a body (docs/request-schema.md).
 """
 
@@ -132,6 +133,11 @@ def decide(
 ) -> None:
     """Decide requests (one JSON object or JSON lines); one JSON decision per line.
 
+    It only decides: it records nothing. No database is opened, no ledger
+    entry is made, nothing can be looked up or proved afterwards. To record
+    a decision (in the ledger, with its page and proof), send the request
+    to the service: POST /v1/decisions (docs/api.md, "Routes").
+
     Each request is validated as the HTTP API validates a body (docs/request-schema.md).
 
     An invalid line gets an error object naming the field and the line; the rest are decided.
@@ -159,7 +165,8 @@ def explain(
     view: Annotated[str | None, typer.Option("--view", help="View to decide under.")] = None,
     pack: PackOpt = None,
 ) -> None:
-    """Decide requests and explain each decision for a person.
+    """Decide requests and explain each decision for a person (recording
+    nothing, as `liaison decide`: POST /v1/decisions records a decision).
 
     Each explanation names what was asked, the deciding sections with their text, who
     issued each and the authority it relies on up to the statute or emergency power, what

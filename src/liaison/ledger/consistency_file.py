@@ -21,6 +21,7 @@ the file's newer checkpoint to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +29,11 @@ from liaison.errors import InvalidRequest, NotFound
 from liaison.ledger.log import Ledger
 from liaison.ledger.proof_file import b64_field, count_field, hashes_field, proof_file
 from liaison.ledger.proofs import ConsistencyProof, b64
-from liaison.ledger.signing import StoredCheckpoint
+from liaison.ledger.reads import StoredEntry
+from liaison.ledger.signing import StoredCheckpoint, checkpoints_after
 
 FORMAT = "liaison-consistency-proof/1"
+MAX_SINCE = 16  # consistency parts one file carries at most
 
 
 def consistency_file(proof: ConsistencyProof, note: str, vkey: str) -> dict[str, Any]:
@@ -112,26 +115,73 @@ def parse_consistency_parts(data: dict[str, Any]) -> list[ConsistencyPart]:
 
 def kept_checkpoint(ledger: Ledger, size: int | None) -> StoredCheckpoint:
     """The kept checkpoint of ``size`` (default: the latest); ``NotFound`` when none is kept."""
-    kept = ledger.checkpoints()
-    found = [c for c in kept if c.size == size] if size is not None else kept[-1:]
-    if not found:
+    if size is None:
+        found = ledger.latest_checkpoint()
+    else:
+        after = checkpoints_after(ledger.engine, size - 1, 1)
+        found = after[0] if after and after[0].size == size else None
+    if found is None:
         what = "no checkpoint is kept" if size is None else f"no kept checkpoint of size {size}"
         raise NotFound(f"{what}: sign one with `liaison ledger checkpoint`")
-    return found[0]
+    return found
+
+
+def since_sizes(ledger: Ledger, since: Sequence[int], size: int) -> list[int]:
+    """The older tree sizes ``since`` (each once, in order), each the size of a kept
+    checkpoint below ``size``: the checkpoints a reader may have saved from this log.
+    ``InvalidRequest`` naming ``since`` otherwise."""
+    if len(since) > MAX_SINCE:
+        raise InvalidRequest("since", f"since: at most {MAX_SINCE} sizes, not {len(since)}")
+    sizes = list(dict.fromkeys(since))
+    for old in sizes:
+        if old == size:
+            raise InvalidRequest(
+                "since",
+                f"since: {old} is the proof's own tree: a checkpoint of {size} entries you "
+                "saved is checked without a consistency proof",
+            )
+        if not 0 < old < size:
+            raise InvalidRequest(
+                "since", f"since: {old} is not a tree size from 1 to {size - 1} (the proof's tree)"
+            )
+        after = checkpoints_after(ledger.engine, old - 1, 1)
+        if not after or after[0].size != old:
+            raise InvalidRequest(
+                "since",
+                f"since: no checkpoint of {old} entries is kept by this log, so none of that "
+                "size was signed and published (GET /v1/ledger/checkpoints lists them)",
+            )
+    return sizes
+
+
+def inclusion_file_at(
+    ledger: Ledger,
+    entry: StoredEntry,
+    checkpoint: StoredCheckpoint,
+    note: str,
+    since: Sequence[int],
+    vkey: str,
+) -> dict[str, Any]:
+    """The inclusion proof file of ``entry`` against the kept ``checkpoint``, whose signed
+    note (with the cosignature lines to publish) is ``note``, and a consistency part to its
+    tree from each size of ``since`` (``since_sizes``). The one builder of inclusion proof
+    files: ``liaison ledger prove-inclusion --file`` and a decision page's ``proof.json``."""
+    sizes = since_sizes(ledger, since, checkpoint.size)
+    proof = ledger.inclusion_proof(entry.index, checkpoint.size)
+    made = proof_file(entry.body, proof, note, vkey)
+    parts = [consistency_part(ledger.consistency_proof(old, checkpoint.size)) for old in sizes]
+    return {**made, "consistency": parts} if parts else made
 
 
 def inclusion_file_of(
-    ledger: Ledger, index: int, size: int | None, since: list[int], vkey: str
+    ledger: Ledger, index: int, size: int | None, since: Sequence[int], vkey: str
 ) -> dict[str, Any]:
     """The inclusion proof file of entry ``index`` against the kept checkpoint of ``size``
     (default: the latest), with its cosignatures, and a consistency proof to its tree from
     each size of ``since``."""
     checkpoint = kept_checkpoint(ledger, size)
-    proof = ledger.inclusion_proof(index, checkpoint.size)
     entry = ledger.entry(index)
-    made = proof_file(entry.body, proof, checkpoint.cosigned_note, vkey)
-    parts = [consistency_part(ledger.consistency_proof(old, checkpoint.size)) for old in since]
-    return {**made, "consistency": parts} if parts else made
+    return inclusion_file_at(ledger, entry, checkpoint, checkpoint.cosigned_note, since, vkey)
 
 
 def consistency_file_of(ledger: Ledger, old: int, new: int | None, vkey: str) -> dict[str, Any]:

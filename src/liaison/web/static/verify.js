@@ -11,7 +11,11 @@
       (same name and key hash) must verify over the text;
    3. the leaf hash SHA-256(0x00 || entry body) (RFC 6962 section 2.1);
    4. the root from the audit path (RFC 9162 section 2.1.3.2), equal to the signed root, at the
-      signed size. */
+      signed size.
+   Signature lines by other keys (the witnesses' cosignatures, C2SP tlog-cosignature) are not
+   checked here but counted: the reader checks them with their own copies of the witnesses' keys
+   (`liaison verify-proof --witness`). A proof file's "consistency" part (proofs from older trees,
+   for a checkpoint the reader saved) is not read: the check is against the page's checkpoint. */
 (function () {
   "use strict";
 
@@ -124,7 +128,12 @@
     try { note = parseNote(data.checkpoint); } catch (e) { return step(false, "Checkpoint: " + e.message); }
     var bad = await signedBy(note, key);
     if (bad) return step(false, "Checkpoint signature: " + bad);
-    step(true, "Checkpoint signature valid: " + note.origin + ", tree of " + note.size + " entries, root " + toB64(note.root));
+    var others = note.signatures.length - note.signatures.filter(function (s) {
+      return s.name === key.name && s.hash === key.hash;
+    }).length;
+    step(true, "Checkpoint signature valid: " + note.origin + ", tree of " + note.size + " entries, root " +
+      toB64(note.root) + (others ? " (and " + others + " other signature line" + (others > 1 ? "s" : "") +
+      ", not checked here: the witnesses' cosignatures, which `liaison verify-proof --witness` checks)" : ""));
     var same = note.size === data.size && toB64(note.root) === data.root;
     step(same, same ? "The proof is for the signed tree" : "The proof names another tree (" + data.size + ", " + data.root + ")");
     if (!same) return false;
