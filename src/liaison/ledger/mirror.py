@@ -42,7 +42,7 @@ from liaison.ledger.key_chain import KeyChain, Rotation
 from liaison.ledger.key_follow import follow, root_finding, rotation_in
 from liaison.ledger.mirror_source import LogSource, ServedEntry
 from liaison.ledger.mirror_store import MirrorFolder, MirrorState
-from liaison.ledger.mirror_target import choose
+from liaison.ledger.mirror_target import Target, choose
 from liaison.ledger.note_keys import Verifier, b64encode
 from liaison.ledger.verify import TileBuilder
 
@@ -81,7 +81,11 @@ class Pulled:
 def pull(
     source: LogSource, folder: MirrorFolder, trust: Trust, progress: Progress | None = None
 ) -> Pulled:
-    """One pull of ``source`` into ``folder``, checked as the module says."""
+    """One pull of ``source`` into ``folder``, checked as the module says. When the log's
+    latest checkpoint is not witnessed as required, the pull goes up to the newest that is
+    (or is refused), and the latest, if the key signed it, is still compared with the copy
+    as pulled: the department names the witnessed checkpoint it serves, so a rewrite the
+    witnesses refused must not pass for their lag."""
     state = folder.load(source.url)
     known = _chain(trust, state.rotations)
     try:
@@ -89,6 +93,23 @@ def pull(
     except MirrorError:  # not witnessed: still, a fork signed by the key is evidence
         _fork_behind_refusal(source, folder, state, known)
         raise
+    done = _pull_to(source, folder, trust, target, progress)
+    if target.said:  # an older checkpoint than the latest: the latest is checked too
+        now = folder.load(source.url)
+        _fork_behind_refusal(source, folder, now, _chain(trust, now.rotations))
+    return done
+
+
+def _pull_to(
+    source: LogSource,
+    folder: MirrorFolder,
+    trust: Trust,
+    target: Target,
+    progress: Progress | None,
+) -> Pulled:
+    """Pull the copy up to ``target``'s checkpoint, checked, kept only when all holds."""
+    state = folder.load(source.url)
+    known = _chain(trust, state.rotations)
     note = target.note
     size = claimed_size(note)
     if state.checkpoint is not None and size <= state.size:
