@@ -244,17 +244,26 @@ def verify_bundle_command(
     except OSError as exc:
         raise fail(str(exc)) from None
     extra = _bundle_extra(header, as_json)
-    if not saved and not structure_only:
-        extra["pinned_checkpoints"] = (
+    if not structure_only:
+        extra.update(_unchecked(bool(saved), bool(witnesses)))
+    _print_report(report, as_json, extra)
+
+
+def _unchecked(pinned: bool, witnessed: bool) -> dict[str, str]:
+    """What the check could not establish, said every time: no checkpoint the reader saved
+    was pinned, no witness required."""
+    said = {}
+    if not pinned:
+        said["pinned_checkpoints"] = (
             "none (--trusted): a history rewritten after the bundle's last checkpoint you "
             "did not save, and signed again with the key, would verify as well"
         )
-    if not witnesses and not structure_only:
-        extra["witnessed"] = (
+    if not witnessed:
+        said["witnessed"] = (
             "none required (--witness): nothing shows that independent witnesses saw this "
             "history; it is not witnessed"
         )
-    _print_report(report, as_json, extra)
+    return said
 
 
 def _bundle_extra(header: dict[str, Any], as_json: bool) -> dict[str, Any]:
