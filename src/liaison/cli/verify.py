@@ -183,26 +183,30 @@ def ledger_verify(as_json: JsonOpt = False, structure_only: StructureOnly = Fals
     _print_report(report, as_json, {"erased_entries": report.erased} if report.erased else None)
 
 
+BundleVkeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vkey",
+        help="The published verifier key to pin, or a file holding it (the bundle's key "
+        "rotations are followed from it).",
+    ),
+]
+TrustedOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--trusted",
+        help="A signed checkpoint you saved yourself (repeatable): the bundle must extend it.",
+        dir_okay=False,
+    ),
+]
+
+
 def verify_bundle_command(
     path: Annotated[Path, typer.Argument(help="A bundle written by `liaison ledger export`.")],
-    vkey: Annotated[
-        str | None,
-        typer.Option(
-            "--vkey",
-            help="The published verifier key to pin (the bundle's key rotations are "
-            "followed from it).",
-        ),
-    ] = None,
+    vkey: BundleVkeyOpt = None,
     as_json: JsonOpt = False,
     structure_only: StructureOnly = False,
-    trusted: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--trusted",
-            help="A signed checkpoint you saved yourself (repeatable): the bundle must extend it.",
-            dir_okay=False,
-        ),
-    ] = None,
+    trusted: TrustedOpt = None,
     witness: WitnessOpt = None,
     min_witnesses: MinWitnessesOpt = None,
 ) -> None:
