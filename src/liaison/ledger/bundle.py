@@ -162,7 +162,7 @@ def _key_chain(path: Path, pinned: Verifier, origin: str) -> _Rotations:
     try:
         with _open(path, "r") as handle:
             for line in handle:
-                if KIND not in line:
+                if KIND not in line and "\\u" not in line:  # a rotation, or JSON escapes
                     continue
                 item = json.loads(line)
                 index, text = item.get("index"), item.get("entry")
