@@ -318,7 +318,8 @@ def test_decide_answers_a_deep_line_as_invalid_and_decides_the_rest(where: int) 
     assert all(a["decision"] == "permit" for a in answers)
 
 
-def _bundle(tmp_path: Path, *lines: str) -> Path:
+def _bundle(tmp_path: Path, *lines: str, **fields: Any) -> Path:
+    """A bundle of ``lines`` after a header with ``fields`` changed (None: left out)."""
     _, vkey_path = keygen(tmp_path / "keys", "bad-input.example/ledger")
     header = {
         "format": "liaison-ledger-bundle",
@@ -328,6 +329,7 @@ def _bundle(tmp_path: Path, *lines: str) -> Path:
         "size": 0,
         "root": "",
     }
+    header = {k: v for k, v in {**header, **fields}.items() if v is not None}
     path = tmp_path / "bundle.jsonl"
     path.write_text("".join(f"{t}\n" for t in [json.dumps(header), *lines]), encoding="utf-8")
     return path
@@ -338,14 +340,60 @@ def _bundle(tmp_path: Path, *lines: str) -> Path:
     [
         (DEEP, "line 2: not JSON"),
         ('{"index": 0, "entry": "{\\"kind\\": \\"\\ud800\\"}"}', "line 2: the entry"),
+        ('{"kind": "key_rotation", "x": ' + DEEP + "}", "line 2: not JSON"),
+        ('{"index": true, "entry": "{}"}', "line 2: an entry line needs an integer index"),
+        ('{"index": 0.0, "entry": "{}"}', "line 2: an entry line needs an integer index"),
+        ('{"checkpoint": "x", "index": 0, "entry": "{}"}', "line 2: a checkpoint line with"),
+        ('{"checkpoint": "x", "entry": "{}"}', "line 2: a checkpoint line with an entry's"),
     ],
-    ids=["nested 10,000 deep", "entry with a lone surrogate"],
+    ids=[
+        "nested 10,000 deep",
+        "entry with a lone surrogate",
+        "nested and naming key_rotation (the first pass)",
+        "index true",
+        "index 0.0",
+        "a checkpoint and an entry in one line",
+        "a checkpoint with an entry",
+    ],
 )
 def test_verify_bundle_reports_a_bad_line(tmp_path: Path, line: str, says: str) -> None:
     result = CliRunner().invoke(cli_app, ["verify-bundle", str(_bundle(tmp_path, line))])
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {says}"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"origin": None}, "line 1: the header's origin is missing or not a string"),
+        ({"origin": 7}, "line 1: the header's origin is missing or not a string"),
+        ({"origin": ""}, "line 1: the header's origin is missing or not a string"),
+        ({"index": 0, "entry": "{}"}, "line 1: the header carries an entry's index or entry"),
+    ],
+    ids=["no origin", "origin 7", "empty origin", "an entry in the header"],
+)
+def test_verify_bundle_refuses_a_bad_header(
+    tmp_path: Path, fields: dict[str, Any], says: str
+) -> None:
+    """A header without the log's origin would let checkpoints of any origin verify."""
+    bundle = _bundle(tmp_path, **fields)
+    for extra in ([], ["--structure-only"]):
+        result = CliRunner().invoke(cli_app, ["verify-bundle", str(bundle), *extra])
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"error: {says}"), result.stderr
+
+
+def test_verify_bundle_reports_a_checkpoint_size_of_thousands_of_digits(tmp_path: Path) -> None:
+    """Over Python's 4300-digit int() limit: a problem naming the checkpoint, no crash."""
+    note = "bad-input.example/ledger\n" + "9" * 5000 + "\nAAAA\n\n\u2014 x AAAAAAAA\n"
+    bundle = _bundle(tmp_path, json.dumps({"checkpoint": note}))
+    result = CliRunner().invoke(cli_app, ["verify-bundle", str(bundle), "--json"])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert any(p["where"].startswith("checkpoint") for p in problems), problems
 
 
 # -- size limits: bodies (413) and lists -----------------------------------------------------

@@ -27,6 +27,7 @@ from liaison.errors import InvalidCheckpoint, LiaisonError, MalformedNote, NoteE
 from liaison.ledger.checkpoint import (
     MAX_TREE_SIZE,
     Checkpoint,
+    claimed_size,
     open_checkpoint,
     parse_checkpoint_body,
     sign_checkpoint,
@@ -234,6 +235,7 @@ def test_tampering_any_body_character_invalidates(keys: tuple[Signer, Verifier])
         (f"{ORIGIN}\n1.0\n{base64.b64encode(ROOT).decode()}\n", "'1.0' is not a decimal"),
         (f"{ORIGIN}\n\n{base64.b64encode(ROOT).decode()}\n", "'' is not a decimal"),
         (f"{ORIGIN}\n{2**64}\n{base64.b64encode(ROOT).decode()}\n", "larger than 2**64-1"),
+        (f"{ORIGIN}\n{'9' * 5000}\n{base64.b64encode(ROOT).decode()}\n", "of 5000 digits"),
         (f"{ORIGIN}\n1\n\n", "root hash '' is not valid base64"),
         (f"{ORIGIN}\n1\n{base64.b64encode(ROOT).decode()[:-1]}\n", "not valid base64"),
         (f"{ORIGIN}\n1\n{URLSAFE_ROOT}\n", "not valid base64"),
@@ -256,6 +258,17 @@ def test_malformed_bodies(body: str, message: str) -> None:
         parse_checkpoint_body(body)
     assert info.value.code == "invalid_checkpoint"
     assert isinstance(info.value, LiaisonError)
+
+
+def test_claimed_size_reads_line_2_and_never_thousands_of_digits() -> None:
+    """The size a note claims before it is verified: -1 for what no checkpoint holds, a
+    number over Python's 4300-digit int() limit included (no ValueError)."""
+    root = base64.b64encode(ROOT).decode()
+    assert claimed_size(f"{ORIGIN}\n{MAX_TREE_SIZE}\n{root}\n\n\u2014 x AAAA\n") == MAX_TREE_SIZE
+    for size in ("9" * 5000, "0" * 4999 + "7", "-1", "\u0661", ""):
+        assert claimed_size(f"{ORIGIN}\n{size}\n{root}\n\n\u2014 x AAAA\n") == -1, size[:9]
+    assert claimed_size(f"{ORIGIN}\n7") == -1
+    assert claimed_size(None) == -1
 
 
 def test_largest_tree_size() -> None:

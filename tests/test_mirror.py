@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -468,3 +469,67 @@ def test_a_damaged_state_is_refused(served: Served, tmp_path: Path) -> None:
     got = mirror(served, copy)
     assert got.exit_code == 1
     assert "state.json: tile (0, 0) of a tree of size 40 is not its right edge" in got.stderr
+
+
+@contextmanager
+def answering(payload: bytes) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request with the raw bytes ``payload``
+    (whatever HTTP they make, or not); its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(payload)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def _ok(body: bytes, length: int | None = None) -> bytes:
+    size = len(body) if length is None else length
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + (
+        f"Content-Length: {size}\r\nConnection: close\r\n\r\n".encode() + body
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "says"),
+    [
+        (_ok(b"{}", 100), "not an HTTP answer as specified (IncompleteRead)"),
+        (b"NOT-HTTP garbage\r\n\r\n", "not an HTTP answer as specified (BadStatusLine)"),
+        (_ok(b"[" * 100_000 + b"]" * 100_000), "the answer is JSON nested too deeply"),
+        (_ok(b'{"size": true, "note": "x"}'), "no size and note in the answer"),
+    ],
+    ids=["a body cut short", "no HTTP status line", "JSON nested 100,000 deep", "size true"],
+)
+def test_a_malformed_answer_is_a_mirror_error_naming_the_path(payload: bytes, says: str) -> None:
+    with answering(payload) as url, pytest.raises(MirrorError) as raised:
+        LogSource(url, "key", timeout=10).latest_checkpoint()
+    assert raised.value.message.startswith("GET /v1/ledger/checkpoint: ")
+    assert says in raised.value.message
+
+
+def test_a_served_entry_index_true_is_refused() -> None:
+    """JSON ``true`` is no index (Python reads it as 1): refused naming the entry."""
+    leaf = merkle_b64(merkle.leaf_hash(b"{}"))
+    served = json.dumps({"entries": [{"index": True, "entry": "{}", "leaf_hash": leaf}]})
+    with answering(_ok(served.encode())) as url:
+        pages = LogSource(url, "key", timeout=10).entries(1, 2)
+        with pytest.raises(MirrorError, match="entry 1: its index is not an integer"):
+            next(pages)

@@ -138,3 +138,30 @@ def test_a_saved_checkpoint_is_not_taken_with_structure_only(saved: dict[str, Pa
     got = CliRunner().invoke(cli_app, [*args, "--trusted", str(saved["pinned"])])
     assert got.exit_code == 1
     assert "--trusted checkpoints are checked: not with --structure-only" in got.stderr
+
+
+def test_a_saved_checkpoint_of_another_log_fails_naming_it(
+    saved: dict[str, Path], tmp_path: Path
+) -> None:
+    """Signed by the same key, same tree, another origin: a checkpoint of another log,
+    a problem naming it; and a bundle whose header names no origin is refused (it would
+    let checkpoints of any origin verify)."""
+    from liaison.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+
+    signer = parse_signer(SKEY)
+    mine = open_checkpoint(saved["pinned"].read_text(encoding="utf-8"), signer.verifier)
+    other = tmp_path / "other-30.txt"
+    other.write_text(sign_checkpoint(Checkpoint("other.example/log", 30, mine.root), signer))
+    got, report = verify(saved["honest"], saved["pinned"], other)
+    assert got.exit_code == 1
+    (problem,) = report["problems"]
+    assert problem["where"] == "trusted checkpoint 2 (size 30)"
+    assert "'other.example/log' is not the bundle's 'test.example/pinned'" in problem["message"]
+    lines = saved["honest"].read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    del header["origin"]
+    headless = tmp_path / "no-origin.jsonl"
+    headless.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
+    got, _ = verify(headless, other)
+    assert got.exit_code == 1
+    assert "line 1: the header's origin is missing or not a string" in got.stderr

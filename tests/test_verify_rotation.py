@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 
 from liaison.cli import app as cli_app
 from liaison.ledger.bundle import export_bundle
+from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.key_rotation import rotation_entry
 from liaison.ledger.keys import load_vkey
@@ -128,3 +129,67 @@ def test_an_honest_rotation_built_with_the_ledger_functions_verifies(tmp_path: P
     got, report = verify(bundle, pinned.verifier.vkey)
     assert got.exit_code == 0, got.output
     assert [k["checkpoints"] for k in report["signing_keys"]] == [[5], [index + 1]]
+
+
+def _rotation_text(old: Signer, new: Signer, size: int, root: bytes, tmp_path: Path) -> str:
+    """The canonical text of a key_rotation entry from ``old`` to ``new`` naming the tree
+    (size, root), made in a scratch log: a rotation that is no entry of the log verified."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+    upgrade(engine)
+    scratch = Ledger(engine, ORIGIN, old)
+    last = Signed(ORIGIN, old.verifier.vkey, size, root, None)
+    scratch.append(rotation_entry(ORIGIN, old, new, last, "mallory", "outside the log"))
+    return scratch.entry(0).body.decode()
+
+
+def test_a_rotation_outside_the_log_is_never_followed(tmp_path: Path) -> None:
+    """A rotation in a line that is also a checkpoint line never enters the rebuilt tree:
+    the line is refused; and a rotation line that is not the tree's entry at its index is
+    a problem naming the entry, whatever else the bundle says."""
+    ledger, pinned = _log(tmp_path)
+    successor = parse_signer(generate_signer(ORIGIN)[0])
+    size, root = ledger.head()
+    signed_new = Ledger(ledger.engine, ORIGIN, successor).checkpoint().note
+    root5 = next(c.root for c in ledger.checkpoints() if c.size == 5)
+    rotation = _rotation_text(pinned, successor, 5, root5, tmp_path)
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(ledger, bundle, pinned.verifier.vkey)
+    head, *rest = bundle.read_text(encoding="utf-8").splitlines()
+    phantom = json.dumps({"checkpoint": signed_new, "index": 5, "entry": rotation})
+    bundle.write_text("\n".join([head, phantom, *rest]) + "\n", encoding="utf-8")
+    got, _ = verify(bundle, pinned.verifier.vkey)
+    assert got.exit_code == 1
+    assert "line 2: a checkpoint line with an entry's index or entry" in got.stderr
+    # the rotation as an extra entry line at the end (at the tree's index 6, claiming 5)
+    misplaced = json.dumps({"index": 5, "entry": rotation})
+    bundle.write_text("\n".join([head, *rest, misplaced]) + "\n", encoding="utf-8")
+    got, report = verify(bundle, pinned.verifier.vkey)
+    assert got.exit_code == 1
+    assert any(
+        p["where"] == "entry 5" and "not the entry the bundle's tree holds" in p["message"]
+        for p in report["problems"]
+    ), report
+    assert (size, root) == ledger.head()
+
+
+def test_a_rotation_spelled_with_json_escapes_is_still_followed(tmp_path: Path) -> None:
+    """A rotation entry whose line spells ``key_rotation`` with a JSON escape is read as
+    any other: the checkpoint the old key signed after it fails, as it must."""
+    ledger, pinned = _log(tmp_path)
+    successor = parse_signer(generate_signer(ORIGIN)[0])
+    index = _rotate_with(ledger, pinned, successor)
+    ledger.append(NewEntry("note", {"n": 7}, "clerk", recorded_at=AT))
+    Ledger(ledger.engine, ORIGIN, pinned).checkpoint()  # the old key, after its rotation
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(ledger, bundle, pinned.verifier.vkey)
+    lines = []
+    for line in bundle.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if item.get("index") == index:
+            line = line.replace("key_rotation", "key\\u005frotation")
+        if index + 1 != claimed_size(item.get("checkpoint")):  # the new key's checkpoint
+            lines.append(line)
+    bundle.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got, report = verify(bundle, pinned.verifier.vkey)
+    assert got.exit_code == 1, got.output
+    assert any(p["where"] == f"checkpoint {index + 2}" for p in report["problems"]), report

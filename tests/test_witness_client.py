@@ -289,3 +289,33 @@ def test_against_the_witness_a_restart_a_fork_and_a_rewrite(ledger: Ledger, tmp_
     assert WitnessClient(witness, ledger, http).submit(three).outcome is Outcome.BEHIND
     assert restarted.submit(grow(ledger, 1)).outcome is Outcome.COSIGNED  # the log goes on
     engine.dispose()
+
+
+NOW = 1_800_000_000  # the server's clock in the tests below
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "kept_"),
+    [
+        (NOW + 86_400, True),  # a day ahead: a witness's clock may run a little fast
+        (1_577_836_800, True),  # 2020-01-01
+        (NOW + 86_401, False),
+        (1_577_836_799, False),
+        (0, False),
+        (2**63 - 1, False),  # beyond what a date holds: it would break the published JSON
+    ],
+)
+def test_a_cosignature_dated_implausibly_is_refused(
+    ledger: Ledger, timestamp: int, kept_: bool
+) -> None:
+    witness = ScriptedWitness(timestamp=timestamp - 1)  # it adds 1 before cosigning
+    client = WitnessClient(witness.witness, ledger, witness.client(), clock=lambda: NOW)
+    done = client.submit(grow(ledger, 2))
+    if kept_:
+        assert done.outcome is Outcome.COSIGNED, done
+        assert done.cosignatures[0].timestamp == timestamp
+        return
+    assert done.outcome is Outcome.BAD_COSIGNATURE, done
+    assert done.refused
+    assert f"its timestamp {timestamp} is before 2020 or more than a day ahead" in done.detail
+    assert kept(ledger, ledger.head()[0]).cosignatures == ""

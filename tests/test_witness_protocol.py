@@ -171,6 +171,7 @@ def test_old_size_above_the_checkpoint_is_400(witness: Witnessed, log: Log) -> N
         (b"new 3\n\nX", "line 1: expected 'old <size>'"),
         (b"old  3\n\nX", "line 1: expected 'old <size>'"),
         (b"old 9223372036854775808\n\nX", "line 1: old size 9223372036854775808 is larger"),
+        (b"old " + b"9" * 5000 + b"\n\nX", "line 1: old size of 5000 digits is larger"),
         (b"old 3\nnot base64\n\nX", "line 2: not a base64 SHA-256 hash"),
         (b"old 3\n" + b"AAAA\n" + b"\nX", "line 2: not a base64 SHA-256 hash"),
         (b"old 3\n" + b"A" * 43 + b"=\n" + b"B" * 43 + b"\n\nX", "line 3: not a base64"),
@@ -301,3 +302,42 @@ def test_a_state_locked_too_long_is_503_and_nothing_is_cosigned(tmp_path: Path, 
         holder.close()
     assert state.latest(ORIGIN) is None
     assert client.post("/add-checkpoint", content=body(0, [], log.notes[3])).status_code == 200
+
+
+def test_only_the_logs_verified_signatures_are_kept_and_served(
+    witness: Witnessed, log: Log, tmp_path: Path
+) -> None:
+    """A submitter's extra lines (another key's signature, a line forged in a witness's
+    name, the log's own line twice) are neither stored nor served by GET /checkpoints."""
+    note = log.notes[7]
+    other = sign_note(note_text(note), parse_signer(generate_signer("mallory.example")[0]))
+    forged = f"\u2014 {NAME} {base64.b64encode(bytes(76)).decode()}\n"
+    log_line = note[note.rindex("\n\n") + 2 :]
+    submitted = note + other.split("\n\n", 1)[1] + forged + log_line
+    status, _, line = witness.add(body(0, [], submitted))
+    assert status == 200
+    latest = witness.state.latest(ORIGIN)
+    assert latest is not None
+    assert latest.note == note
+    [item] = witness.client.get("/checkpoints").json()
+    assert item["note"] == note + line
+    assert "mallory.example" not in item["note"]
+    assert item["note"].count(f"\u2014 {NAME} ") == 1
+    # and as evidence too: a refused submission keeps the log's lines alone
+    fork = Log(tmp_path / "fork", log.skey)
+    try:
+        forked = fork.grow(7, "rewritten")
+        status, _, _ = witness.add(body(7, [], forked + other.split("\n\n", 1)[1]))
+        assert status == 409
+        [refused] = witness.state.refused(ORIGIN)
+        assert refused.note == forked
+    finally:
+        fork.close()
+
+
+def test_a_declared_length_of_thousands_of_digits_is_413(witness: Witnessed) -> None:
+    for declared in ("9" * 5000, "0" * 5000 + "70000"):
+        answer = witness.client.post(
+            "/add-checkpoint", content=b"old 0\n", headers={"content-length": declared}
+        )
+        assert answer.status_code == 413, declared

@@ -32,7 +32,7 @@ from liaison.ledger.keys import load_verifier
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import generate_signer, parse_signer
 from liaison.ledger.signer_memory import SignerMemory
-from liaison.ledger.signing import StoredCheckpoint
+from liaison.ledger.signing import StoredCheckpoint, add_cosignatures
 from liaison.ledger.witness_client import Outcome, Submission, WitnessClient
 from liaison.ledger.witness_list import load_witnesses
 from liaison.storage.database import open_engine
@@ -353,3 +353,35 @@ def test_a_list_of_witnesses_that_cannot_be_used_stops_the_start(tmp_path: Path)
     ):
         pass
     assert [(e["event"], e["code"]) for e in logs] == [("startup_refused", "witness_config")]
+
+
+def test_a_cosignature_with_a_huge_timestamp_breaks_no_published_checkpoint(
+    cosigning: tuple[Services, TestClient, ScriptedWitness],
+) -> None:
+    """A witness dating its cosignature near 2**63 seconds: refused (bad_cosignature,
+    logged), never kept; and such a line in the database (not trusted) is published with
+    ``time`` null, the checkpoint routes still 200."""
+    svc, client, witness = cosigning
+    assert svc.witnessing is not None
+    (work,) = svc.witnessing.workers
+    officer = bearer(svc.keys, KeyRole.OFFICER, "officer-1", "1D")
+    public = bearer(svc.keys, KeyRole.PUBLIC, "press")
+    assert client.post("/v1/decisions", json=inquiry("huge-time"), headers=officer).is_success
+    assert client.get("/v1/ledger/checkpoint", headers=public).status_code == 200  # offered
+    witness.timestamp = 2**63 - 2  # it adds 1 before cosigning
+    with capture_logs() as logs:
+        assert work.attempt() is None
+    (event,) = logs
+    assert (event["event"], event["outcome"]) == ("witness_refused", "bad_cosignature")
+    latest = client.get("/v1/ledger/checkpoint", headers=public)
+    assert latest.status_code == 200
+    assert latest.json()["cosignatures"] == []
+    note = latest.json()["note"]
+    line = witness.cosigner.cosign(note[: note.index("\n\n") + 1], 2**63 - 1)
+    add_cosignatures(svc.gateway.ledger.engine, latest.json()["size"], [line])
+    for path in ("/v1/ledger/checkpoint", "/checkpoint?format=json"):
+        answer = client.get(path, headers=public)
+        assert answer.status_code == 200, path
+        (cosig,) = answer.json()["cosignatures"]
+        assert (cosig["timestamp"], cosig["time"]) == (2**63 - 1, None)
+    assert client.get("/checkpoint").text.endswith(line)

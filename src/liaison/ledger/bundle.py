@@ -24,18 +24,22 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from liaison.errors import BundleError
 from liaison.ledger.bundle_export import FORMAT, export_bundle
 from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.cosignature import WitnessKey
 from liaison.ledger.key_chain import KIND, KeyChain
-from liaison.ledger.key_follow import follow, root_finding, rotation_in, signed_by
+from liaison.ledger.key_follow import follow, is_rotation, root_finding, rotation_in, signed_by
+from liaison.ledger.merkle import leaf_hash
 from liaison.ledger.note_keys import Verifier, parse_verifier
 from liaison.ledger.verify import Finding, LogChecker, Report
 from liaison.ledger.witness_quorum import Witnessed, witnessed
+
+_ENTRY_FIELDS = frozenset({"index", "entry"})
 
 
 def _open(path: Path, mode: str) -> IO[str]:
@@ -99,38 +103,72 @@ def verify_bundle(
         _, header = next(lines, (0, {}))
         if header.get("format") != FORMAT or header.get("version") != 1:
             raise BundleError(f"{path}: not a {FORMAT} (version 1) file")
+        origin = _origin(header)
         key = vkey or header.get("vkey")
         if not isinstance(key, str):
             raise BundleError("line 1: the bundle names no verifier key; pass --vkey")
         verifier = parse_verifier(key)
-        origin = header.get("origin")
-        chain = None if structure_only else _key_chain(path, verifier, str(origin))
-        notes: list[tuple[int, str]] = [(claimed_size(note), note) for note in trusted]
-        checker = _check(lines, notes, verifier, origin, structure_only, chain)
+        rotations = None if structure_only else _key_chain(path, verifier, origin)
+        notes, foreign = _trusted(trusted, origin)
+        checker = _check(lines, notes, verifier, origin, structure_only, rotations)
         report = checker.finish(_head(header))
+    report.problems.extend(foreign)
     if witnesses or minimum:
         _check_witnesses(report, witnesses, minimum)
-    if chain is not None:
-        header["signing_keys"] = signed_by(chain, report.verified_notes)
+    if rotations is not None:
+        header["signing_keys"] = signed_by(rotations.chain, report.verified_notes)
     if vkey is None:
         header["key_source"] = "the bundle itself (pin the published key with --vkey)"
     return report, header
 
 
-def _key_chain(path: Path, pinned: Verifier, origin: str) -> KeyChain:
+def _origin(header: dict[str, Any]) -> str:
+    """The log's origin the header names (every checkpoint must be of it); a header
+    without one, or that carries an entry's fields, is a bad bundle."""
+    origin = header.get("origin")
+    if not isinstance(origin, str) or not origin:
+        raise BundleError("line 1: the header's origin is missing or not a string")
+    if _ENTRY_FIELDS & header.keys():
+        raise BundleError("line 1: the header carries an entry's index or entry")
+    return origin
+
+
+def _trusted(trusted: Sequence[str], origin: str) -> tuple[list[tuple[int, str]], list[Finding]]:
+    """The ``--trusted`` checkpoints of the bundle's log, with their sizes; a problem
+    naming each one (by its place among them, and its size) of another origin."""
+    notes, foreign = [], []
+    for number, note in enumerate(trusted, start=1):
+        size, named = claimed_size(note), note.split("\n", 1)[0]
+        if named != origin:
+            foreign.append(
+                Finding(
+                    f"trusted checkpoint {number} (size {size})",
+                    f"its origin {named[:80]!r} is not the bundle's {origin!r}: a checkpoint "
+                    "of another log",
+                )
+            )
+            continue
+        notes.append((size, note))
+    return notes, foreign
+
+
+def _key_chain(path: Path, pinned: Verifier, origin: str) -> _Rotations:
     """The keys of the bundle's checkpoints, from the pinned one through the bundle's
-    ``key_rotation`` entries (``liaison.ledger.key_follow``), read in a first pass; a line
-    that cannot be read is left to the second pass, which reports it."""
-    rotations, bad = [], []
+    ``key_rotation`` entries (``liaison.ledger.key_follow``), read in a first pass, with
+    each rotation's (index, leaf hash) for the second pass to confirm it is the entry the
+    tree holds there; a line that cannot be read is left to the second pass, which
+    reports it (as it refuses a line that is both a checkpoint and an entry)."""
+    rotations, bad, read = [], [], []
     try:
         with _open(path, "r") as handle:
             for line in handle:
-                if KIND not in line:
+                if KIND not in line and "\\u" not in line:  # a rotation, or JSON escapes
                     continue
                 item = json.loads(line)
                 index, text = item.get("index"), item.get("entry")
-                if not isinstance(index, int) or not isinstance(text, str):
+                if "checkpoint" in item or not _is_index(index) or not isinstance(text, str):
                     continue
+                read.append((index, leaf_hash(text.encode("utf-8", "surrogatepass"))))
                 try:
                     found = rotation_in(index, text, origin)
                 except ValueError as exc:
@@ -138,20 +176,34 @@ def _key_chain(path: Path, pinned: Verifier, origin: str) -> KeyChain:
                     continue
                 if found is not None:
                     rotations.append(found)
-    except (ValueError, UnicodeDecodeError, EOFError, zlib.error, OSError, AttributeError):
+    except (ValueError, RecursionError, EOFError, zlib.error, OSError, AttributeError):
         pass  # a damaged bundle: the second pass names the line
-    return follow(pinned, sorted(rotations, key=lambda r: r.index), bad)
+    chain = follow(pinned, sorted(rotations, key=lambda r: r.index), bad)
+    return _Rotations(chain, read)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rotations:
+    """What the first pass read: the key chain, and the (index, leaf hash) of each line
+    it read a ``key_rotation`` entry from."""
+
+    chain: KeyChain
+    read: list[tuple[int, bytes]]
 
 
 class _Pass:
     """The second pass: entries and checkpoints into a ``LogChecker`` whose keys follow
     ``chain``, and each rotation's (size, root) compared with the tree rebuilt at that
-    size (RFC 6962 2.1) before the entry after it is fed."""
+    size (RFC 6962 2.1) before the entry after it is fed. The rotations followed are
+    exactly the entries fed: each line the first pass read one from must be the entry
+    fed at its index (the same leaf hash), and an entry fed that is a rotation must be
+    one the first pass read."""
 
-    def __init__(self, chain: KeyChain | None) -> None:
-        self.chain = chain
-        rotations = chain.rotations if chain is not None else []
-        self.pending = sorted(rotations, key=lambda r: r.size)
+    def __init__(self, rotations: _Rotations | None) -> None:
+        self.chain = None if rotations is None else rotations.chain
+        self.pending = sorted(self.chain.rotations if self.chain else [], key=lambda r: r.size)
+        self.read = [] if rotations is None else rotations.read
+        self.fed: dict[int, bytes] = {index: b"" for index, _ in self.read}
 
     def start(self, checker: LogChecker) -> LogChecker:
         if self.chain is not None:
@@ -170,23 +222,52 @@ class _Pass:
             if found is not None:
                 checker.report.problems.append(found)
 
+    def entry(self, checker: LogChecker, text: str, body: bytes) -> None:
+        """Before ``body`` is fed at the tree's size: keep its leaf hash if a rotation
+        was read at that index; a problem if it is a rotation the first pass did not read."""
+        at = checker.tree.size
+        if at in self.fed:
+            self.fed[at] = leaf_hash(body)
+        elif self.chain is not None and is_rotation(text):
+            checker.report.problems.append(
+                Finding(f"entry {at}", "key_rotation: not read as the bundle's entry line")
+            )
+
+    def end(self, checker: LogChecker) -> None:
+        """A problem naming each rotation read from a line that is not the entry the tree
+        holds at its index: a rotation outside the log is never followed silently."""
+        for index, leaf in self.read:
+            if self.fed[index] != leaf:
+                checker.report.problems.append(
+                    Finding(
+                        f"entry {index}",
+                        "key_rotation: not the entry the bundle's tree holds at this index "
+                        "(a rotation outside the log)",
+                    )
+                )
+
 
 def _check(
     lines: Iterator[tuple[int, dict[str, Any]]],
     notes: list[tuple[int, str]],
     verifier: Verifier,
-    origin: Any,
+    origin: str,
     structure_only: bool,
-    chain: KeyChain | None,
+    rotations: _Rotations | None,
 ) -> LogChecker:
     """The bundle's checkpoint and entry lines fed to a ``LogChecker`` (not finished)."""
+    chain = None if rotations is None else rotations.chain
     keys = chain.verifier_at if chain is not None and chain.rotations else None
-    steps = _Pass(chain)
+    steps = _Pass(rotations)
     checker: LogChecker | None = None
     for number, item in lines:
         if "checkpoint" in item:
             if checker is not None:
                 raise BundleError(f"line {number}: checkpoint after the entries")
+            if _ENTRY_FIELDS & item.keys():
+                raise BundleError(
+                    f"line {number}: a checkpoint line with an entry's index or entry"
+                )
             notes.append((claimed_size(item["checkpoint"]), str(item["checkpoint"])))
             continue
         if checker is None:
@@ -194,18 +275,26 @@ def _check(
                 LogChecker(notes, verifier, origin, structure_only=structure_only, keys=keys)
             )
         index, text = item.get("index"), item.get("entry")
-        if not isinstance(index, int) or not isinstance(text, str):
+        if not _is_index(index) or not isinstance(text, str):
             raise BundleError(
                 f"line {number}: an entry line needs an integer index and a text entry"
             )
+        body = _utf8(number, text)
         steps.roots(checker)
-        checker.feed(index, _utf8(number, text))
+        steps.entry(checker, text, body)
+        checker.feed(index, body)
     if checker is None:
         checker = steps.start(
             LogChecker(notes, verifier, origin, structure_only=structure_only, keys=keys)
         )
     steps.roots(checker)
+    steps.end(checker)
     return checker
+
+
+def _is_index(value: object) -> TypeGuard[int]:
+    """An entry's index: a JSON integer (not ``true``/``false``, which Python reads as 1/0)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_witnesses(report: Report, witnesses: Sequence[WitnessKey], minimum: int) -> None:

@@ -49,6 +49,7 @@ __all__ = [
 ROOT_HASH_SIZE = 32
 MAX_TREE_SIZE = 2**64 - 1
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_MAX_DIGITS = len(str(MAX_TREE_SIZE))  # 20
 
 
 def _check_line(value: object, what: str) -> str:
@@ -120,6 +121,8 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
         if re.fullmatch(r"0[0-9]+", size_text):
             raise InvalidCheckpoint(f"tree size {size_text!r} has leading zeros")
         raise InvalidCheckpoint(f"tree size {size_text!r} is not a decimal number")
+    if len(size_text) > _MAX_DIGITS:  # before int(): Python refuses over 4300 digits
+        raise InvalidCheckpoint(f"tree size of {len(size_text)} digits is larger than 2**64-1")
     size = int(size_text)
     if size > MAX_TREE_SIZE:
         raise InvalidCheckpoint(f"tree size {size_text} is larger than 2**64-1")
@@ -156,7 +159,9 @@ def open_checkpoint(note: str | bytes, verifier: Verifier, origin: str | None = 
 
 def claimed_size(note: object) -> int:
     """The tree size a checkpoint note claims (its body's line 2), read before the note is
-    verified (to order notes by size); -1 when it has none."""
-    lines = str(note).split("\n")
-    digits = len(lines) > 2 and lines[1].isascii() and lines[1].isdigit()
-    return int(lines[1]) if digits else -1
+    verified (to order notes by size); -1 when it has none, or a number of more digits
+    than a tree size has (which no checkpoint verifies with)."""
+    lines = str(note).split("\n", 2)
+    size = lines[1] if len(lines) > 2 else ""
+    digits = size.isascii() and size.isdigit() and len(size) <= _MAX_DIGITS
+    return int(size) if digits else -1

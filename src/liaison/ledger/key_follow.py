@@ -23,20 +23,25 @@ from liaison.ledger.key_chain import KIND, KeyChain, Rotation, read_rotation
 from liaison.ledger.note_keys import Verifier, b64encode, parse_verifier
 
 
+def is_rotation(text: str) -> bool:
+    """Whether the entry ``text`` (canonical JSON) is of kind ``key_rotation``, whether
+    or not it holds; False for a text that is not an entry (its leaf and checkpoints say
+    so)."""
+    if KIND not in text:  # cheap: most entries are not rotations
+        return False
+    try:
+        return parse_body(text.encode("utf-8", "surrogatepass")).get("kind") == KIND
+    except ValueError:
+        return False
+
+
 def rotation_in(index: int, text: str, origin: str) -> Rotation | None:
     """The rotation entry ``index`` (its canonical JSON ``text``) holds; None when it is
     an entry of another kind; ``ValueError`` naming the field when it is a rotation that
     does not hold (``key_chain.read_rotation``)."""
-    if KIND not in text:  # cheap: most entries are not rotations
+    if not is_rotation(text):
         return None
-    body = text.encode("utf-8", "surrogatepass")
-    try:
-        kind = parse_body(body).get("kind")
-    except ValueError:
-        return None  # not an entry: its leaf and checkpoints say so
-    if kind != KIND:
-        return None
-    return read_rotation(index, body, origin)
+    return read_rotation(index, text.encode("utf-8", "surrogatepass"), origin)
 
 
 def follow(pinned: Verifier, rotations: Sequence[Rotation], bad: Sequence[Finding]) -> KeyChain:
@@ -127,6 +132,7 @@ def rotation_from_json(value: dict[str, Any]) -> Rotation:
 __all__ = [
     "describe_signers",
     "follow",
+    "is_rotation",
     "root_finding",
     "rotation_from_json",
     "rotation_in",

@@ -11,13 +11,14 @@ naming the path.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from liaison.errors import MirrorError
 from liaison.ledger.note_keys import b64decode_canonical
@@ -59,10 +60,16 @@ class LogSource:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise MirrorError(f"GET {path}{query}: cannot reach {self.url}: {reason}") from None
+        except http.client.HTTPException as exc:  # a cut body, a status line that is not HTTP
+            raise MirrorError(
+                f"GET {path}{query}: not an HTTP answer as specified ({type(exc).__name__})"
+            ) from None
         try:
             value = json.loads(body)
         except ValueError:
             raise MirrorError(f"GET {path}{query}: the answer is not JSON") from None
+        except RecursionError:
+            raise MirrorError(f"GET {path}{query}: the answer is JSON nested too deeply") from None
         if not isinstance(value, dict):
             raise MirrorError(f"GET {path}{query}: the answer is not a JSON object")
         return value
@@ -71,7 +78,7 @@ class LogSource:
         """The latest signed checkpoint, with its cosignatures when the log keeps any."""
         head = self.get("/v1/ledger/checkpoint")
         size, note = head.get("size"), head.get("note")
-        if not isinstance(size, int) or not isinstance(note, str):
+        if not _integer(size) or not isinstance(note, str):
             raise MirrorError("GET /v1/ledger/checkpoint: no size and note in the answer")
         cosigned = head.get("cosigned_note")
         if isinstance(cosigned, str):
@@ -109,7 +116,7 @@ class LogSource:
                     raise MirrorError(f"GET {path}?after={after}: a checkpoint without a note")
                 yield note
             following = page.get("next")
-            if not isinstance(following, int) or following <= after:
+            if not _integer(following) or following <= after:
                 return
             after = following
 
@@ -143,12 +150,19 @@ def _entry(item: object, expected: int) -> ServedEntry:
     if not isinstance(item, dict):
         raise MirrorError(f"{where}: not a JSON object")
     index, text, leaf = item.get("index"), item.get("entry"), item.get("leaf_hash")
-    if not isinstance(index, int) or not isinstance(text, str) or not isinstance(leaf, str):
+    if not _integer(index):
+        raise MirrorError(f"{where}: its index is not an integer")
+    if not isinstance(text, str) or not isinstance(leaf, str):
         raise MirrorError(f"{where}: an entry needs an integer index, a text and a leaf_hash")
     decoded = b64decode_canonical(leaf)
     if decoded is None:
         raise MirrorError(f"{where}: its leaf_hash is not base64")
     return ServedEntry(index, text, decoded)
+
+
+def _integer(value: object) -> TypeGuard[int]:
+    """A JSON integer: not ``true``/``false``, which Python reads as 1/0."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:

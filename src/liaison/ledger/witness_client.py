@@ -11,7 +11,9 @@ then asks again with a proof from that size. A 409 to an old size equal to the c
 that size.
 
 The answer's cosignature lines (C2SP tlog-cosignature) are verified against the witness's
-key before they are kept (``signing.add_cosignatures``); lines by other keys are ignored.
+key before they are kept (``signing.add_cosignatures``); lines by other keys are ignored,
+and a cosignature dated before 2020 or more than a day ahead of this server's clock is
+refused (``bad_cosignature``).
 Each submission ends in an ``Outcome``: cosigned, transient (``unavailable``: retry
 later), or a refusal that retrying the same checkpoint cannot change (a rewritten or
 forked log is refused with 422 or 409; docs/ledger.md, "Witnesses").
@@ -19,6 +21,8 @@ forked log is refused with 422 or 409; docs/ledger.md, "Witnesses").
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,6 +38,9 @@ from liaison.ledger.witness_list import Witness
 
 SIZE_TYPE = "text/x.tlog.size"
 MAX_CONFLICTS = 3  # 409s with a new size followed within one submission (others racing)
+EARLIEST = 1_577_836_800  # 2020-01-01T00:00:00Z: no cosignature is older
+AHEAD = 86_400  # seconds a cosignature's timestamp may be ahead of this server's clock
+MAX_SIZE_DIGITS = 20  # 2**64 - 1: no int() of the thousands of digits a witness may send
 
 
 class Outcome(StrEnum):
@@ -108,6 +115,8 @@ def parse_size(response: httpx.Response) -> int | None:
         return None
     if not digits.isascii() or (digits.startswith("0") and digits != "0"):
         return None
+    if len(digits) > MAX_SIZE_DIGITS:
+        return None
     return int(digits)
 
 
@@ -115,10 +124,17 @@ class WitnessClient:
     """Submits checkpoints of ``ledger`` to ``witness`` over ``http``, remembering the
     size of the latest checkpoint the witness cosigned for this log."""
 
-    def __init__(self, witness: Witness, ledger: Ledger, http: httpx.Client) -> None:
+    def __init__(
+        self,
+        witness: Witness,
+        ledger: Ledger,
+        http: httpx.Client,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.witness = witness
         self.ledger = ledger
         self.http = http
+        self.clock = clock  # POSIX seconds now: a cosignature's timestamp must be near it
         self.cosigned_size = 0  # what the witness last cosigned, as this client knows it
 
     def submit(self, checkpoint: StoredCheckpoint) -> Submission:
@@ -172,12 +188,29 @@ class WitnessClient:
             return Submission(
                 Outcome.BAD_COSIGNATURE, size, f"no cosignature by {self.witness.key}", 200
             )
+        wrong = next((c for c in found if not _plausible(c.timestamp, self.clock())), None)
+        if wrong is not None:
+            return Submission(
+                Outcome.BAD_COSIGNATURE,
+                size,
+                f"its timestamp {wrong.timestamp} is before 2020 or more than a day ahead of "
+                "this server's clock",
+                200,
+            )
         self.cosigned_size = max(self.cosigned_size, size)
         try:
             add_cosignatures(self.ledger.engine, size, [c.line for c in found])
         except NotFound as exc:
             return Submission(Outcome.NOT_KEPT, size, exc.message, 200, tuple(found))
         return Submission(Outcome.COSIGNED, size, "cosigned", 200, tuple(found))
+
+
+def _plausible(timestamp: int, now: float) -> bool:
+    """A cosignature's timestamp (C2SP tlog-cosignature: POSIX seconds when the witness
+    cosigned) that is not before 2020 nor more than a day ahead of ``now``: a witness
+    whose clock says otherwise is wrong, and such a line is not kept (it would be
+    published with the checkpoint)."""
+    return EARLIEST <= timestamp <= now + AHEAD
 
 
 def _fork(old: int, size: int, response: httpx.Response) -> str:

@@ -81,15 +81,24 @@ def newest_witnessed(engine: Engine, keys: Sequence[WitnessKey]) -> Witnessed | 
 
 
 def cosignature_json(cosignature: Cosignature) -> dict[str, Any]:
-    """A verified cosignature: the witness, its key ID (hex), when it cosigned."""
+    """A verified cosignature: the witness, its key ID (hex), when it cosigned (``time``
+    null when its timestamp, a u64 the witness chose, is no date ``datetime`` can hold:
+    the database is not trusted, and a published checkpoint never fails on it)."""
     return {
         "witness": cosignature.witness,
         "key_id": f"{cosignature.key_id:08x}",
         "timestamp": cosignature.timestamp,
-        "time": datetime.fromtimestamp(cosignature.timestamp, UTC)
-        .isoformat()
-        .replace("+00:00", "Z"),
+        "time": _instant(cosignature.timestamp),
     }
+
+
+def _instant(timestamp: int) -> str | None:
+    """POSIX seconds as ISO 8601 UTC (``...Z``); None out of ``datetime``'s range."""
+    try:
+        moment = datetime.fromtimestamp(timestamp, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def checkpoint_json(found: Witnessed) -> dict[str, Any]:

@@ -33,9 +33,9 @@ MAX_BODY = 64 * 1024
 
 async def _read_bounded(request: Request, limit: int) -> bytes | None:
     """The request body, or None when it is larger than ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
+    declared = request.headers.get("content-length", "").lstrip("0")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 20 or int(declared) > limit):
+        return None  # (ASCII digits only, and never int() of thousands of them)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk

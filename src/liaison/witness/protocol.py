@@ -41,15 +41,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from liaison.errors import InvalidCheckpoint, MalformedNote, SignatureError, Unavailable
 from liaison.ledger import merkle
 from liaison.ledger.checkpoint import Checkpoint, parse_checkpoint_body
 from liaison.ledger.cosignature import Cosigner
-from liaison.ledger.note_keys import b64decode_canonical, b64encode
-from liaison.ledger.signed_note import open_note, split_note
+from liaison.ledger.note_keys import Verifier, b64decode_canonical, b64encode
+from liaison.ledger.signed_note import SIGNATURE_PREFIX, open_note, split_note
 from liaison.witness.config import WitnessConfig
 from liaison.witness.state import Cosigned, Refused, Transaction, WitnessState
 
@@ -60,6 +60,7 @@ __all__ = [
     "Answer",
     "Submission",
     "Witness",
+    "log_signed",
     "parse_submission",
 ]
 
@@ -107,10 +108,11 @@ def _old_size(line: str) -> int | Answer:
     if found is None:
         shown = line if len(line) <= 40 else line[:40] + "..."
         return _bad(f"line 1: expected 'old <size>' (decimal, no leading zeros), got {shown!r}")
-    size = int(found.group(1))
-    if size > MAX_SIZE:
-        return _bad(f"line 1: old size {size} is larger than 2**63-1")
-    return size
+    digits = found.group(1)
+    if len(digits) > len(str(MAX_SIZE)) or int(digits) > MAX_SIZE:  # no int() of 5000 digits
+        shown = digits if len(digits) <= 40 else f"of {len(digits)} digits"
+        return _bad(f"line 1: old size {shown} is larger than 2**63-1")
+    return int(digits)
 
 
 def parse_submission(body: bytes) -> Submission | Answer:
@@ -145,6 +147,23 @@ def parse_submission(body: bytes) -> Submission | Answer:
     except MalformedNote as exc:
         return _bad(f"the checkpoint (from line {number + 1}): {exc.message}")
     return Submission(old, tuple(proof), note, note_text, number + 1)
+
+
+def log_signed(note: str, verifiers: Sequence[Verifier]) -> str:
+    """``note`` (which ``open_note`` verified with ``verifiers``) with only the signature
+    lines of those keys, once each: what the witness keeps, serves and refuses as
+    evidence, never a line the submitter added (another key's, a cosignature it did not
+    make). ``open_note`` refuses a note in which any line of those keys fails, so each
+    line kept verified (C2SP signed-note: lines of unknown keys are ignored)."""
+    text, lines = split_note(note)
+    known = {(v.name, v.key_id) for v in verifiers}
+    kept: list[str] = []
+    for line in lines:
+        payload = line.key_id.to_bytes(4, "big") + line.signature
+        encoded = f"{SIGNATURE_PREFIX}{line.name} {b64encode(payload)}\n"
+        if (line.name, line.key_id) in known and encoded not in kept:
+            kept.append(encoded)
+    return text + "\n" + "".join(kept)
 
 
 def _checkpoint(submission: Submission) -> Checkpoint | Answer:
@@ -197,6 +216,7 @@ class Witness:
             open_note(submission.note, log.verifiers)
         except SignatureError as exc:
             return Answer(403, f"not signed by a trusted key of {log.origin!r}: {exc.message}\n")
+        submission = replace(submission, note=log_signed(submission.note, log.verifiers))
         checkpoint = _checkpoint(submission)
         if isinstance(checkpoint, Answer):
             return checkpoint

@@ -6,8 +6,9 @@ checkpoint before responding", and checking the old size against the latest chec
 and persisting the new one "must be performed atomically" (the spec's race, where a
 smaller checkpoint stored last rolls the witness back). So:
 
-- ``latest``: per origin, the latest cosigned checkpoint (size, root, the note as
-  submitted, the cosignature line returned for it and its timestamp);
+- ``latest``: per origin, the latest cosigned checkpoint (size, root, the note with the
+  log's signature lines that verified and no other, ``protocol.log_signed``, the
+  cosignature line returned for it and its timestamp);
 - ``refused``: submissions refused although a trusted log key signed them (the spec: the
   witness "MAY log the request ... as it might be proof of log misbehavior"): the note,
   the old size and proof, the answer's status, the reason, when;
