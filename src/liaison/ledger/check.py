@@ -323,11 +323,11 @@ def _note_erasure(body: bytes, erased: set[int]) -> None:
         return  # an edited body: reported through its leaf hash
     if not isinstance(record, dict):
         return
-    if isinstance(record.get("erased_index"), int):  # ``erase INDEX``
+    if type(record.get("erased_index")) is int:  # ``erase INDEX`` (a bool is not an index)
         erased.add(record["erased_index"])
     listed = record.get("erased_indexes")  # ``erase --subject``: every index it erased
     if isinstance(listed, list):
-        erased.update(i for i in listed if isinstance(i, int))
+        erased.update(i for i in listed if type(i) is int)
 
 
 def _compare_tiles(db: _Reader, checker: LogChecker) -> None:
