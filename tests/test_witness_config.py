@@ -178,7 +178,7 @@ def test_show_prints_each_log_with_its_latest_and_refusals(tmp_path: Path) -> No
     assert shown.exit_code == 0, shown.stderr
     root = json.loads(as_json.stdout.splitlines()[0])["root"]
     assert shown.stdout.splitlines() == [
-        f"{ORIGIN}: size 4 root {root} cosigned 2026-05-28T20:26:40+00:00; refused 1",
+        f"{ORIGIN}: size 4 root {root} cosigned 2026-05-28T16:26:40-04:00; refused 1",
         "other.example/log: nothing cosigned; refused 0",
     ]
     assert [json.loads(line) for line in as_json.stdout.splitlines()] == [

@@ -80,6 +80,17 @@ def _instant(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
+def _eastern(seconds: int) -> str:
+    """The instant as a person reads it: Eastern (D.C.'s zone), with its offset."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from liaison.model.timestamps import render
+
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return render(moment, ZoneInfo("America/New_York"))
+
+
 @witness_app.command("show")
 def witness_show(
     config: ConfigOpt,
@@ -128,5 +139,5 @@ def witness_show(
         else:
             typer.echo(
                 f"{origin}: size {row['size']} root {row['root']} cosigned "
-                f"{row['cosigned_at']}; refused {row['refused']}"
+                f"{_eastern(latest.cosigned_at)}; refused {row['refused']}"
             )
