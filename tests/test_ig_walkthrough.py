@@ -14,10 +14,7 @@ unpinned one passes while saying what it could not check."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner, Result
 
 from conftest import cli_runner, running_services
@@ -38,16 +34,9 @@ from liaison.ledger.keys import keygen
 from liaison.ledger.signer_memory import MEMORY_FILE
 from liaison.ledger.witness_client import Outcome
 from test_signer_memory import rewrite
-from witness_fixtures import WitnessFiles, make_witness, serving
+from witness_fixtures import WitnessFiles, make_witness, serve_asgi, serving, wait_for
 
 ORIGIN = "ig-walk.example/ledger"
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.02)
 
 
 @dataclass
@@ -114,13 +103,6 @@ class Department:
         assert result.exit_code == 0, result.output
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def department(tmp_path: Path) -> Iterator[Department]:
     folder = tmp_path / "department"
@@ -150,22 +132,11 @@ def department(tmp_path: Path) -> Iterator[Department]:
                 witness_retry_max=0.2,
             )
         )
-        port = _port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(services=services), host="127.0.0.1", port=port, log_level="warning"
-            )
+        url = stack.enter_context(
+            serve_asgi(create_app(services=services), "the department's service")
         )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        wait_for(lambda: server.started or not thread.is_alive())
-        assert thread.is_alive(), "the department's service did not start"
         api_key, _ = services.keys.create(KeyRole.AUDITOR, "inspector-general")
-        try:
-            yield Department(services, f"http://127.0.0.1:{port}", folder, witnesses, api_key)
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        yield Department(services, url, folder, witnesses, api_key)
 
 
 def liaison(*args: str) -> Result:

@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import insert
 from typer.testing import CliRunner, Result
 
@@ -53,6 +51,7 @@ from liaison.storage.tables import (
     ledger_personal,
     ledger_tiles,
 )
+from witness_fixtures import free_port, serve_asgi
 
 ORIGIN = "test.example/mirror"
 
@@ -70,13 +69,6 @@ class Served:
         )
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """A deployment (SQLite) served over HTTP on 127.0.0.1, with 40 entries, and an
@@ -84,31 +76,17 @@ def served(tmp_path: Path) -> Iterator[Served]:
     folder = tmp_path / "server"
     folder.mkdir()
     url = f"sqlite:///{folder / 'liaison.db'}"
-    with running_services(url, folder, log_origin=ORIGIN) as services:
-        port = _port()
-        config = uvicorn.Config(
-            create_app(services=services), host="127.0.0.1", port=port, log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "the test server did not start"
-            assert thread.is_alive(), "the test server stopped"
-            time.sleep(0.02)
+    with ExitStack() as stack:
+        services = stack.enter_context(running_services(url, folder, log_origin=ORIGIN))
+        base = stack.enter_context(serve_asgi(create_app(services=services), "the test server"))
         key, _ = services.keys.create(KeyRole.AUDITOR, "inspector-1")
         key_file = tmp_path / "auditor.key"
         key_file.write_text(key + "\n")
         vkey = load_vkey(folder / "keys")
         assert vkey is not None
-        site = Served(f"http://127.0.0.1:{port}", services, vkey, key_file)
+        site = Served(base, services, vkey, key_file)
         site.add(40 - services.gateway.ledger.head()[0])
-        try:
-            yield site
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        yield site
 
 
 def mirror(site: Served, folder: Path, *extra: str, vkey: str | None = None) -> Result:
@@ -427,7 +405,7 @@ def test_every_tries_again_after_a_failed_pull_and_stops_on_a_fork(
             raise StopLoop
 
     monkeypatch.setattr(mirror_cli.time, "sleep", nap)
-    down = Served(f"http://127.0.0.1:{_port()}", served.services, served.vkey, served.key_file)
+    down = Served(f"http://127.0.0.1:{free_port()}", served.services, served.vkey, served.key_file)
     got = mirror(down, tmp_path / "down", "--every", "5")
     assert isinstance(got.exception, StopLoop)  # still looping after two failed pulls
     assert got.stderr.count("cannot reach") == 2

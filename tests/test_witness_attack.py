@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,14 @@ from liaison.witness.app import create_witness_app
 from liaison.witness.state import WitnessState
 from test_api import bearer, inquiry
 from test_signer_memory import rewrite, truncate
-from witness_fixtures import WitnessFiles, body, make_witness, note_text, spec_check_cosignature
+from witness_fixtures import (
+    WitnessFiles,
+    body,
+    make_witness,
+    note_text,
+    spec_check_cosignature,
+    wait_for,
+)
 
 ORIGIN = "liaison.example/witnessed-ledger"
 
@@ -83,13 +89,6 @@ class WitnessServer:
         self._server.should_exit = True
         self._thread.join(10)
         self._sock.close()
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.02)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import hashlib
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from pathlib import Path
 import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from uvicorn._types import ASGIApplication
 
 from liaison.ledger.cosignature import generate_cosigner
 from liaison.ledger.entries import NewEntry
@@ -111,28 +112,48 @@ def make_witness(folder: Path, name: str, logs: dict[str, list[str]]) -> Witness
     return WitnessFiles(config, name, vkey)
 
 
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Wait until ``condition()`` holds (a test fails after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.02)
+
+
+def free_port() -> int:
+    """A loopback port free now (nothing listens on it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 @contextmanager
-def serving(files: WitnessFiles) -> Iterator[str]:
-    """The witness served by uvicorn on an ephemeral loopback port; its base URL."""
-    config = files.config()
-    app = create_witness_app(config, WitnessState(config.state_file))
+def serve_asgi(app: ASGIApplication, what: str = "the server") -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on an ephemeral loopback port; its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the witness did not start")
-        time.sleep(0.02)
+    wait_for(lambda: server.started or not thread.is_alive())
+    assert thread.is_alive(), f"{what} did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextmanager
+def serving(files: WitnessFiles) -> Iterator[str]:
+    """The witness served by uvicorn on an ephemeral loopback port; its base URL."""
+    config = files.config()
+    app = create_witness_app(config, WitnessState(config.state_file))
+    with serve_asgi(app, "the witness") as url:
+        yield url
 
 
 # -- cosignatures, from the specification -------------------------------------------------
