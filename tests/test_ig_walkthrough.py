@@ -34,7 +34,7 @@ from liaison.ledger.keys import keygen
 from liaison.ledger.signer_memory import MEMORY_FILE
 from liaison.ledger.witness_client import Outcome
 from test_signer_memory import rewrite
-from witness_fixtures import WitnessFiles, make_witness, serve_asgi, serving, wait_for
+from witness_fixtures import WitnessFiles, make_witness, serve_asgi, serving, wait_for, wait_settled
 
 ORIGIN = "ig-walk.example/ledger"
 
@@ -74,14 +74,8 @@ class Department:
         return int(self.checkpoint()["size"])
 
     def settled(self, size: int, outcome: Outcome) -> None:
-        assert self.services.witnessing is not None
-        workers = self.services.witnessing.workers
-        wait_for(
-            lambda: all(
-                w.last is not None and (w.last.size, w.last.outcome) == (size, outcome)
-                for w in workers
-            )
-        )
+        """Both workers' last submission was of ``size`` and ended in ``outcome``."""
+        wait_settled(self.services.witnessing, size, outcome)
 
     def download_bundle(self, path: Path) -> Path:
         """``GET /v1/ledger/bundle`` with the IG's auditor key."""

@@ -498,7 +498,7 @@ def _ok(body: bytes, length: int | None = None) -> bytes:
 )
 def test_a_malformed_answer_is_a_mirror_error_naming_the_path(payload: bytes, says: str) -> None:
     with answering(payload) as url, pytest.raises(MirrorError) as raised:
-        LogSource(url, "key", timeout=10).latest_checkpoint()
+        LogSource(url, "key", timeout=10).head()
     assert raised.value.message.startswith("GET /v1/ledger/checkpoint: ")
     assert says in raised.value.message
 

@@ -18,7 +18,7 @@ from liaison.ledger.key_rotation import rotate_key, rotation_entry
 from liaison.ledger.keys import load_signer, load_vkey
 from liaison.ledger.log import Ledger
 from liaison.ledger.mirror import Trust, pull
-from liaison.ledger.mirror_source import LogSource
+from liaison.ledger.mirror_source import LogHead, LogSource
 from liaison.ledger.mirror_store import MirrorFolder
 from liaison.ledger.note_keys import generate_signer, parse_signer, parse_verifier
 from liaison.ledger.signed_note import split_note
@@ -87,9 +87,10 @@ def test_nothing_witnessed_is_refused(served: Served, tmp_path: Path) -> None:  
 class _ForgedLine(LogSource):
     """A log whose latest checkpoint carries witness two's line over another text."""
 
-    def latest_checkpoint(self) -> str:
+    def head(self) -> LogHead:
         forged = parse_cosigner(TWO_SKEY).cosign("another text\n", 17)
-        return super().latest_checkpoint() + forged
+        head = super().head()
+        return LogHead(head.latest + forged, head.witnessed)
 
 
 def test_a_forged_cosignature_refuses_the_pull(served: Served, tmp_path: Path) -> None:  # noqa: F811

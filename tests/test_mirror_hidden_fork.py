@@ -17,7 +17,7 @@ from liaison.ledger.cosignature import generate_cosigner, parse_cosigner, parse_
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.mirror import Trust, pull
-from liaison.ledger.mirror_source import ServedEntry
+from liaison.ledger.mirror_source import LogHead, ServedEntry
 from liaison.ledger.mirror_store import MirrorFolder
 from liaison.ledger.note_keys import generate_signer, parse_signer
 from liaison.ledger.signed_note import split_note
@@ -50,11 +50,8 @@ class Source:
     def __init__(self, ledger: Ledger, latest: str, witnessed: str) -> None:
         self.ledger, self.latest, self.witnessed = ledger, latest, witnessed
 
-    def latest_checkpoint(self) -> str:
-        return self.latest
-
-    def witnessed_checkpoint(self) -> str:
-        return self.witnessed
+    def head(self) -> LogHead:
+        return LogHead(self.latest, self.witnessed)
 
     def kept_checkpoints(self, after: int) -> Iterator[str]:
         return iter([self.witnessed])

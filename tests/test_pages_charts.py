@@ -137,10 +137,11 @@ def test_the_default_period_is_the_90_days_ending_on_the_newest_decision(site: S
     assert len(found["buckets"]) == 90
 
 
-def test_a_decision_at_0230z_counts_on_the_eastern_day_before(site: Site) -> None:
+def decide_inquiry(site: Site, request_id: str, at: str) -> str:
+    """Record one NCIC inquiry by officer-1 at ``at`` through the API; its decision."""
     request = {
-        "id": "late-evening-1",
-        "at": "2025-10-15T02:30:00Z",
+        "id": request_id,
+        "at": at,
         "view": "mpd",
         "actor": {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"},
         "action": "database_inquiry",
@@ -152,13 +153,18 @@ def test_a_decision_at_0230z_counts_on_the_eastern_day_before(site: Site) -> Non
     }
     got = site.client.post("/v1/decisions", json=request, headers=site.bearer(KeyRole.OFFICER))
     assert got.status_code in (200, 201), got.text
+    return str(got.json()["decision"]["decision"])
+
+
+def test_a_decision_at_0230z_counts_on_the_eastern_day_before(site: Site) -> None:
+    decision = decide_inquiry(site, "late-evening-1", "2025-10-15T02:30:00Z")
     site.services.gateway.ledger.checkpoint()
     found = chart_json(site, **{"from": "2025-10-14", "to": "2025-10-15"})
     counts = {r["first_day"]: r["permit"] + r["deny"] for r in found["buckets"]}
     assert counts == {"2025-10-14": 1, "2025-10-15": 0}
     bucket = found["buckets"][0]
     assert bucket["first_day"] == "2025-10-14"
-    link = parse_qs(urlsplit(bucket[f"{got.json()['decision']['decision']}_href"]).query)
+    link = parse_qs(urlsplit(bucket[f"{decision}_href"]).query)
     assert link["from"] == ["2025-10-14T00:00:00-04:00"]
     assert link["to"] == ["2025-10-15T00:00:00-04:00"]
 
@@ -326,20 +332,7 @@ def test_the_kept_hour_counts_stop_at_their_checkpoint_and_grow_with_the_next(si
     recorded), and added when the next checkpoint extends the kept counts."""
     gw = site.services.gateway
     size = gw.ledger.checkpoint().size
-    request = {
-        "id": "hours-after-the-checkpoint",
-        "at": "2025-08-20T16:00:00Z",
-        "view": "mpd",
-        "actor": {"id": "officer-1", "agency": "MPD", "role": "officer", "unit": "1D"},
-        "action": "database_inquiry",
-        "purposes": ["criminal_investigation"],
-        "subject": {"id": "person-1", "custody": "stopped"},
-        "database": "NCIC",
-        "initiative": "proactive",
-        "legal_process": "none",
-    }
-    got = site.client.post("/v1/decisions", json=request, headers=site.bearer(KeyRole.OFFICER))
-    assert got.status_code in (200, 201), got.text
+    decide_inquiry(site, "hours-after-the-checkpoint", "2025-08-20T16:00:00Z")
     HOURS.clear()
     kept = HOURS.counts(gw.db, size)
     assert kept.counts() == count(gw.db, 0, size)

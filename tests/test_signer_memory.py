@@ -29,6 +29,7 @@ from liaison.api.app import create_app
 from liaison.api.deps import Services
 from liaison.cli import app as cli_app
 from liaison.errors import SignerRefused
+from liaison.gateway.pack_ledger import unsigned_tree
 from liaison.gateway.roles import KeyRole
 from liaison.ledger import merkle
 from liaison.ledger.check import check_ledger
@@ -239,6 +240,12 @@ def test_a_memory_of_another_key_is_refused(deployment: Deployment, tmp_path: Pa
     keygen(other, d.ledger.origin)
     (d.keys / MEMORY_FILE).write_bytes((other / MEMORY_FILE).read_bytes())
     assert_refused(d, "another key or origin")
+    # and the service reports it: the pack in force is not trusted over an unsigned tree
+    problem = unsigned_tree(
+        Ledger(d.engine, d.ledger.origin, load_signer(d.keys), SignerMemory(d.keys))
+    )
+    assert problem is not None
+    assert "another key or origin" in problem
 
 
 def test_in_process_memory(engine: Engine) -> None:

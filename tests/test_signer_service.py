@@ -136,6 +136,28 @@ def test_signs_a_checkpoint_that_extends_the_last_it_signed(
     assert json.loads((keys / "ledger.signed").read_text())["size"] == 8  # remembered
 
 
+def test_a_status_is_reused_for_a_second_not_asked_per_read(
+    setup: tuple[Ledger, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``last_signed`` runs on every record served: one round trip per ``fresh_for``."""
+    ledger, _, path = setup
+    grow(ledger, 3)
+    ledger.checkpoint()
+    client = RemoteSigner(path, fresh_for=60)
+    asked: list[str] = []
+    real = client.ask
+    monkeypatch.setattr(client, "ask", lambda request: asked.append(request["op"]) or real(request))
+    first = client.last_signed()
+    assert first is not None
+    assert first.size == 3
+    assert [client.last_signed() for _ in range(5)] == [first] * 5
+    assert client.vkey == first.vkey
+    assert asked == ["status"]
+    client.fresh_for = 0  # stale at once: asked again
+    assert client.last_signed() == first
+    assert asked == ["status", "status"]
+
+
 def test_refuses_a_rewritten_or_rolled_back_history(setup: tuple[Ledger, Path, Path]) -> None:
     ledger, _, path = setup
     grow(ledger, 6)

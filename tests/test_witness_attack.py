@@ -47,6 +47,7 @@ from witness_fixtures import (
     note_text,
     spec_check_cosignature,
     wait_for,
+    wait_settled,
 )
 
 ORIGIN = "liaison.example/witnessed-ledger"
@@ -141,14 +142,7 @@ class World:
 
     def settled(self, size: int, outcome: Outcome) -> None:
         """Both workers' last submission was of ``size`` and ended in ``outcome``."""
-        assert self.services.witnessing is not None
-        workers = self.services.witnessing.workers
-        wait_for(
-            lambda: all(
-                w.last is not None and (w.last.size, w.last.outcome) == (size, outcome)
-                for w in workers
-            )
-        )
+        wait_settled(self.services.witnessing, size, outcome)
 
     def metric(self, witness: str, outcome: str) -> float:
         text = self.client.get("/metrics").text

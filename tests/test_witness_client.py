@@ -227,6 +227,27 @@ def test_add_cosignatures_merges_per_witness_the_newest_winning(ledger: Ledger) 
         add_cosignatures(ledger.engine, 4, [newer])
     with pytest.raises(ValueError, match="not one signature line"):
         add_cosignatures(ledger.engine, 3, ["\u2014 w1.example AAAA"])
+    # checked against a note the row no longer holds (the database rewritten meanwhile)
+    with pytest.raises(NotFound, match="with the note cosigned"):
+        add_cosignatures(ledger.engine, 3, [newer], checkpoint.note.replace("3", "4", 1))
+    assert kept(ledger, 3).cosignatures == stored.cosignatures
+    assert add_cosignatures(ledger.engine, 3, [newer], checkpoint.note).size == 3
+
+
+def test_a_line_that_is_no_signature_line_is_dropped_not_raised(ledger: Ledger) -> None:
+    """A kept ``cosignatures`` cell the database holds in any shape never breaks what reads
+    it (the checkpoint route, /healthz, /metrics): it is logged and left out."""
+    one = ScriptedWitness(name="w1.example")
+    checkpoint = grow(ledger, 3)
+    with ledger.engine.begin() as conn:
+        conn.execute(
+            update(ledger_checkpoints)
+            .where(ledger_checkpoints.c.size == 3)
+            .values(cosignatures="garbage\n")
+        )
+    found = witnessed(kept(ledger, 3), [one.witness.key])
+    assert found.cosignatures == ()
+    assert found.cosigned_note == checkpoint.note
 
 
 def test_only_cosignatures_that_verify_are_published(ledger: Ledger) -> None:

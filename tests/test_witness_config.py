@@ -69,6 +69,7 @@ def _log(**fields: Any) -> str:
     ("text", "says"),
     [
         ("name = \n", "not valid TOML"),
+        ("x = " + "[" * 5000, "not valid TOML: nested too deeply"),
         (HEAD.replace('name = "council.example/witness"\n', "") + _log(), "name: missing"),
         (HEAD.replace("council.example/witness", "a witness") + _log(), "name: 'a witness'"),
         (HEAD.replace('key = "witness.key"', "key = 7") + _log(), "key: must be a non-empty"),

@@ -89,7 +89,8 @@ def test_the_list_of_witnesses_is_read_and_each_problem_names_the_file_and_field
         entry.replace(one.vkey, "w1.example+00+AA"): "witness[0].vkey:",
         entry + entry: "witness[1].vkey: the same name as witness[0]",
         "witnesses = 1\n": "unknown key 'witnesses'",
-        "[[witness\n": "not TOML",
+        "[[witness\n": "not valid TOML",
+        "x = " + "[" * 5000: "not valid TOML: nested too deeply",
     }
     for text, says in bad.items():
         path.write_text(text)

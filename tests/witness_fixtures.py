@@ -22,11 +22,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from uvicorn._types import ASGIApplication
 
+from liaison.api.witnessing import Witnessing
 from liaison.ledger.cosignature import generate_cosigner
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.note_keys import parse_signer
 from liaison.ledger.signer_memory import SignerMemory
+from liaison.ledger.witness_client import Outcome
 from liaison.storage.database import open_engine
 from liaison.storage.migrate import upgrade
 from liaison.witness.app import create_witness_app
@@ -118,6 +120,18 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not in time"
         time.sleep(0.02)
+
+
+def wait_settled(witnessing: Witnessing | None, size: int, outcome: Outcome) -> None:
+    """Wait until every witness worker's last submission was of ``size``, ended in
+    ``outcome``."""
+    assert witnessing is not None
+    workers = witnessing.workers
+    wait_for(
+        lambda: all(
+            w.last is not None and (w.last.size, w.last.outcome) == (size, outcome) for w in workers
+        )
+    )
 
 
 def free_port() -> int:

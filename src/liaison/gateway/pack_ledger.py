@@ -89,7 +89,7 @@ def unsigned_tree(ledger: Ledger) -> str | None:
         size, root = ledger.head()
         check_extends(
             last,
-            last.vkey,
+            signer.vkey,  # the memory must be this key's, not only consistent with itself
             Checkpoint(ledger.origin, size, root),
             lambda old: ledger.consistency_proof(old, size).hashes,
         )

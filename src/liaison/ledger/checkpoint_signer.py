@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from liaison.errors import SignerUnavailable
+from liaison.errors import SignerRefused, SignerUnavailable
 from liaison.ledger.checkpoint import Checkpoint
 from liaison.ledger.keys import load_signer, load_vkey
 from liaison.ledger.note_keys import Signer
@@ -69,10 +69,17 @@ class LocalSigner:
         return self.memory.sign(self.key, tree, prove, kept)
 
     def last_signed(self) -> Signed | None:
-        """The memory (``SignerRefused`` when it is unreadable); None when there is none or
-        it is another key's."""
+        """The memory; None when there is none. ``SignerRefused`` when it is unreadable or
+        another key's (the service then refuses to sign and to decide, as ``check_extends``
+        says: a memory swapped for another key's must not pass for no memory)."""
         last = self.memory.recall()
-        return last if last is not None and last.vkey == self.vkey else None
+        if last is not None and last.vkey != self.vkey:
+            raise SignerRefused(
+                f"the signer's memory is of another key or origin ({last.origin}, "
+                f"{last.vkey}): run `liaison ledger signer-init --force` if the key was "
+                "replaced on purpose"
+            )
+        return last
 
 
 def published_vkey(signer: CheckpointSigner | None, key_dir: Path | None) -> str | None:

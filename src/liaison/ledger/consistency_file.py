@@ -28,7 +28,7 @@ from typing import Any
 from liaison.errors import InvalidRequest, NotFound
 from liaison.ledger.log import Ledger
 from liaison.ledger.proof_file import b64_field, count_field, hashes_field, proof_file
-from liaison.ledger.proofs import ConsistencyProof, b64
+from liaison.ledger.proofs import ConsistencyProof
 from liaison.ledger.reads import StoredEntry
 from liaison.ledger.signing import StoredCheckpoint, checkpoints_after
 
@@ -43,11 +43,8 @@ def consistency_file(proof: ConsistencyProof, note: str, vkey: str) -> dict[str,
 
 def consistency_part(proof: ConsistencyProof) -> dict[str, Any]:
     """One item of an inclusion proof file's ``consistency`` list."""
-    return {
-        "old_size": proof.old_size,
-        "old_root": b64(proof.old_root),
-        "proof": proof.to_json()["proof"],
-    }
+    made = proof.to_json()
+    return {field: made[field] for field in ("old_size", "old_root", "proof")}
 
 
 @dataclass(frozen=True, slots=True)

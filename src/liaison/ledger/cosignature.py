@@ -37,7 +37,6 @@ __all__ = [
     "Cosignature",
     "Cosigner",
     "WitnessKey",
-    "cosign",
     "cosigned_message",
     "generate_cosigner",
     "parse_cosigner",
@@ -115,11 +114,6 @@ class Cosigner:
 
     def __repr__(self) -> str:
         return f"Cosigner({self.name}+{self.key_id:08x})"
-
-
-def cosign(text: str, cosigner: Cosigner, timestamp: int) -> str:
-    """``cosigner``'s cosignature line of the checkpoint note ``text`` at ``timestamp``."""
-    return cosigner.cosign(text, timestamp)
 
 
 def generate_cosigner(name: str) -> tuple[str, str]:

@@ -88,15 +88,16 @@ def pull(
     witnesses refused must not pass for their lag."""
     state = folder.load(source.url)
     known = _chain(trust, state.rotations)
+    head = source.head()
     try:
-        target = choose(source, trust.witnesses, trust.minimum, state.size)
+        target = choose(source, head, trust.witnesses, trust.minimum, state.size)
     except MirrorError:  # not witnessed: still, a fork signed by the key is evidence
-        _fork_behind_refusal(source, folder, state, known)
+        _fork_behind_refusal(source, folder, state, known, head.latest)
         raise
     done = _pull_to(source, folder, trust, target, progress)
     if target.said:  # an older checkpoint than the latest: the latest is checked too
         now = folder.load(source.url)
-        _fork_behind_refusal(source, folder, now, _chain(trust, now.rotations))
+        _fork_behind_refusal(source, folder, now, _chain(trust, now.rotations), head.latest)
     return done
 
 
@@ -168,14 +169,13 @@ def _check_not_behind(
 
 
 def _fork_behind_refusal(
-    source: LogSource, folder: MirrorFolder, state: MirrorState, known: KeyChain
+    source: LogSource, folder: MirrorFolder, state: MirrorState, known: KeyChain, note: str
 ) -> None:
     """When no checkpoint is witnessed as required, the latest one signed by the key
     trusted now is still compared with the copy: a rewritten history that the witnesses
     refused is reported as the fork it is, with its evidence, not only as unwitnessed."""
     if state.checkpoint is None:
         return
-    note = source.latest_checkpoint()
     checkpoint = _try_open(note, known.verifier_at(claimed_size(note)), state)
     if checkpoint is None:
         return

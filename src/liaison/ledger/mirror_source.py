@@ -35,6 +35,15 @@ class ServedEntry:
     leaf_hash: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class LogHead:
+    """What ``GET /v1/ledger/checkpoint`` says, read once per pull: the latest checkpoint
+    (its cosigned note) and the newest witnessed one (None when the latest is, or none)."""
+
+    latest: str
+    witnessed: str | None = None
+
+
 class LogSource:
     """The ledger routes of the API at ``url``, read with ``api_key`` (an auditor's)."""
 
@@ -74,28 +83,20 @@ class LogSource:
             raise MirrorError(f"GET {path}{query}: the answer is not a JSON object")
         return value
 
-    def latest_checkpoint(self) -> str:
-        """The latest signed checkpoint, with its cosignatures when the log keeps any."""
+    def head(self) -> LogHead:
+        """One read of ``GET /v1/ledger/checkpoint``: the latest signed checkpoint, with the
+        cosignatures the log keeps, and its newest witnessed one while the latest is not."""
         head = self.get("/v1/ledger/checkpoint")
         size, note = head.get("size"), head.get("note")
         if not _integer(size) or not isinstance(note, str):
             raise MirrorError("GET /v1/ledger/checkpoint: no size and note in the answer")
         cosigned = head.get("cosigned_note")
-        if isinstance(cosigned, str):
-            return cosigned
-        listed = self.get("/v1/ledger/checkpoints", after=size - 1, limit=1).get("checkpoints")
-        if isinstance(listed, list) and listed and isinstance(listed[0], dict):
-            first = listed[0]
-            if first.get("size") == size and isinstance(first.get("cosigned_note"), str):
-                return str(first["cosigned_note"])
-        return note
-
-    def witnessed_checkpoint(self) -> str | None:
-        """The ``witnessed`` field of ``GET /v1/ledger/checkpoint`` (the newest checkpoint
-        the log's own witnesses cosigned, while the latest is not): its cosigned note."""
-        found = self.get("/v1/ledger/checkpoint").get("witnessed")
-        note = found.get("cosigned_note") if isinstance(found, dict) else None
-        return note if isinstance(note, str) else None
+        found = head.get("witnessed")
+        witnessed = found.get("cosigned_note") if isinstance(found, dict) else None
+        return LogHead(
+            cosigned if isinstance(cosigned, str) else note,
+            witnessed if isinstance(witnessed, str) else None,
+        )
 
     def kept_checkpoints(self, after: int) -> Iterator[str]:
         """Every kept checkpoint of more than ``after`` entries, oldest first, page by page

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from liaison.errors import LiaisonError, MirrorError
 from liaison.ledger.checkpoint import claimed_size
 from liaison.ledger.cosignature import WitnessKey, verify_cosignatures
-from liaison.ledger.mirror_source import LogSource
+from liaison.ledger.mirror_source import LogHead, LogSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +32,15 @@ class Target:
 
 
 def choose(
-    source: LogSource, witnesses: Sequence[WitnessKey], minimum: int, copy_size: int
+    source: LogSource,
+    head: LogHead,
+    witnesses: Sequence[WitnessKey],
+    minimum: int,
+    copy_size: int,
 ) -> Target:
-    """The checkpoint a pull of a copy of ``copy_size`` entries goes up to."""
-    note = source.latest_checkpoint()
+    """The checkpoint a pull of a copy of ``copy_size`` entries goes up to (``head``: what
+    the log said of its latest checkpoint, read once by the pull)."""
+    note = head.latest
     if not (witnesses or minimum):
         return Target(note)
     size = claimed_size(note)
@@ -47,7 +52,7 @@ def choose(
         f"({', '.join(names) or 'none'}); {minimum} required"
     )
     best: tuple[int, str, tuple[str, ...]] | None = None
-    for candidate in _candidates(source, copy_size):
+    for candidate in _candidates(source, head, copy_size):
         at = claimed_size(candidate)
         if at < copy_size or at > size or (best is not None and at <= best[0]):
             continue
@@ -67,11 +72,11 @@ def choose(
     return Target(best[1], best[2], said)
 
 
-def _candidates(source: LogSource, copy_size: int) -> list[str]:
+def _candidates(source: LogSource, head: LogHead, copy_size: int) -> list[str]:
     """The ``witnessed`` checkpoint the log names, then its kept checkpoints beyond the
     copy (oldest first)."""
-    found = source.witnessed_checkpoint()
-    return ([found] if found is not None else []) + list(source.kept_checkpoints(copy_size - 1))
+    named = [head.witnessed] if head.witnessed is not None else []
+    return named + list(source.kept_checkpoints(copy_size - 1))
 
 
 def _cosigned_by(note: str, size: int, witnesses: Sequence[WitnessKey]) -> tuple[str, ...]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import socket
+import time
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,15 @@ log = get_logger("liaison.signer")
 class RemoteSigner:
     """The signer process listening on the Unix socket ``path``."""
 
-    def __init__(self, path: Path, timeout: float = 10.0) -> None:
+    def __init__(self, path: Path, timeout: float = 10.0, fresh_for: float = 1.0) -> None:
+        """``fresh_for``: seconds a status is reused by ``last_signed`` and ``vkey`` (read on
+        every record served: one socket round trip per second, not per read; the last
+        signed tree only grows, so a status a second old is still a tree the key signed)."""
         self.path = path
         self.timeout = timeout
+        self.fresh_for = fresh_for
         self._last: Signed | None = None  # the last status or signature seen
+        self._seen_at = -math.inf  # when (time.monotonic) ``_last`` was seen
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
         """One request and its successful response; ``SignerRefused`` when the signer
@@ -89,12 +96,21 @@ class RemoteSigner:
                     raise ValueError("its note is of another tree")
         except (KeyError, TypeError, ValueError, binascii.Error, LiaisonError) as exc:
             raise self._unavailable(f"answered a status that does not hold ({exc})") from None
-        self._last = last
+        self._last, self._seen_at = last, time.monotonic()
         return last
+
+    def _recent(self) -> Signed | None:
+        """The last status or signature seen, when it is fresh enough to reuse."""
+        if time.monotonic() - self._seen_at < self.fresh_for:
+            return self._last
+        return None
 
     @property
     def vkey(self) -> str:
         """The signer's verifier key (the last one seen when it is down now)."""
+        recent = self._recent()
+        if recent is not None:
+            return recent.vkey
         try:
             return self.status().vkey
         except SignerUnavailable:
@@ -128,11 +144,15 @@ class RemoteSigner:
         if (signed.size, signed.root) != (tree.size, tree.root):
             raise self._unavailable("answered a note of another tree than the one asked for")
         self._last = Signed(tree.origin, last.vkey, tree.size, tree.root, str(note))
+        self._seen_at = time.monotonic()
         return str(note)
 
     def last_signed(self) -> Signed | None:
         """The signer's last signed tree; the last one seen while it is down or refuses
         (None: never reached)."""
+        recent = self._recent()
+        if recent is not None:
+            return recent
         try:
             return self.status()
         except (SignerUnavailable, SignerRefused) as exc:

@@ -107,17 +107,20 @@ def latest_checkpoint(engine: Engine) -> StoredCheckpoint | None:
     return _checkpoint(row) if row is not None else None
 
 
-def add_cosignatures(engine: Engine, size: int, lines: Iterable[str]) -> StoredCheckpoint:
+def add_cosignatures(
+    engine: Engine, size: int, lines: Iterable[str], note: str | None = None
+) -> StoredCheckpoint:
     """Keep cosignature ``lines`` (each a signature line ending in a newline) for the kept
     checkpoint of ``size``; a witness's newer line replaces its older one (same name and
-    key ID). The caller verifies them first (``cosignature.verify_cosignatures``).
-    ``NotFound`` when no checkpoint of that size is kept."""
+    key ID). The caller verifies them first (``cosignature.verify_cosignatures``) against
+    ``note``: given, the kept row must hold that very note (the database may have been
+    rewritten meanwhile). ``NotFound`` when no such checkpoint is kept."""
     with write_transaction(engine) as conn:
         row = conn.execute(
             select(ledger_checkpoints).where(ledger_checkpoints.c.size == size)
         ).one_or_none()
-        if row is None:
-            raise NotFound(f"no kept checkpoint of size {size}")
+        if row is None or (note is not None and str(row.note) != note):
+            raise NotFound(f"no kept checkpoint of size {size} with the note cosigned")
         merged = _merge_lines(str(row.cosignatures or ""), lines)
         conn.execute(
             update(ledger_checkpoints)

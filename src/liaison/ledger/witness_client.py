@@ -199,7 +199,7 @@ class WitnessClient:
             )
         self.cosigned_size = max(self.cosigned_size, size)
         try:
-            add_cosignatures(self.ledger.engine, size, [c.line for c in found])
+            add_cosignatures(self.ledger.engine, size, [c.line for c in found], checkpoint.note)
         except NotFound as exc:
             return Submission(Outcome.NOT_KEPT, size, exc.message, 200, tuple(found))
         return Submission(Outcome.COSIGNED, size, "cosigned", 200, tuple(found))

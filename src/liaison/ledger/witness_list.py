@@ -44,17 +44,26 @@ class Witness:
         return f"{self.url.rstrip('/')}/add-checkpoint"
 
 
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML document of ``path`` (``what`` it is, for the errors: the witness's config,
+    the service's list of witnesses); ``WitnessConfigError`` naming the file otherwise."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise WitnessConfigError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise WitnessConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WitnessConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        raise WitnessConfigError(f"{path}: not valid TOML: nested too deeply") from None
+
+
 def load_witnesses(path: Path) -> tuple[Witness, ...]:
     """The witnesses listed in the TOML file ``path`` (none when it lists none)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WitnessConfigError(f"{path}: cannot read the list of witnesses: {exc}") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise WitnessConfigError(f"{path}: not TOML: {exc}") from None
-    return parse_witnesses(document, str(path))
+    return parse_witnesses(read_toml(path, "the list of witnesses"), str(path))
 
 
 def parse_witnesses(document: dict[str, Any], where: str) -> tuple[Witness, ...]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from liaison.errors import SignatureError
+from liaison.errors import NoteError
 from liaison.ledger.cosignature import Cosignature, WitnessKey, verify_cosignatures
 from liaison.ledger.proofs import b64
 from liaison.ledger.signing import StoredCheckpoint, checkpoint_from_row
@@ -53,7 +53,7 @@ def witnessed(stored: StoredCheckpoint, keys: Sequence[WitnessKey]) -> Witnessed
     for key in keys:
         try:
             found += verify_cosignatures(stored.cosigned_note, [key])
-        except SignatureError as exc:
+        except NoteError as exc:  # a bad signature, or a line that is not one
             log.error("cosignature_invalid", size=stored.size, witness=str(key), error=str(exc))
     return Witnessed(stored, tuple(found))
 

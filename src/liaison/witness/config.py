@@ -21,7 +21,6 @@ with a ``WitnessConfigError`` naming the file, the field and, for a log, its num
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from liaison.errors import NoteError, WitnessConfigError
 from liaison.files import private_dir, shared_mode, write_private
 from liaison.ledger.cosignature import Cosigner, generate_cosigner, parse_cosigner
 from liaison.ledger.note_keys import Verifier, is_valid_key_name, parse_verifier
+from liaison.ledger.witness_list import read_toml
 
 __all__ = ["FollowedLog", "WitnessConfig", "keygen", "load_config", "load_cosigner"]
 
@@ -141,17 +141,7 @@ def _parse(path: Path, document: Mapping[str, Any]) -> WitnessConfig:
 
 def load_config(path: Path) -> WitnessConfig:
     """Read and check the witness configuration file ``path``."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise WitnessConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise WitnessConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WitnessConfigError(f"{path}: not valid TOML: {exc}") from None
-    return _parse(path.absolute(), document)
+    return _parse(path.absolute(), read_toml(path, "the config"))
 
 
 def load_cosigner(config: WitnessConfig) -> Cosigner:

@@ -35,10 +35,10 @@ AUDITED = (Unauthenticated, Forbidden, NotFound, InvalidRequest, LedgerError)
 
 def _vkey(svc: Services) -> str:
     """The verifier key the deployment publishes: its signer's, else its key folder's."""
-    from liaison.ledger.checkpoint_signer import published_vkey
+    from liaison.reports.decision_proof import verifier_key
 
     key_dir = svc.settings.key_dir if svc.settings is not None else None
-    vkey = published_vkey(svc.gateway.ledger.signer, key_dir)
+    vkey = verifier_key(svc.gateway.ledger, key_dir)
     if vkey is None:
         raise LedgerError("no verifier key: run `liaison ledger keygen`")
     return vkey
