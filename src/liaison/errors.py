@@ -114,9 +114,8 @@ class UnsupportedMediaType(LiaisonError):
 
 
 class CanonicalJSONError(LiaisonError, ValueError):
-    """A value that has no canonical JSON form (RFC 8785 / I-JSON limits). What is given to
-    be recorded, so 422 (validation refuses such values first; this is the last guard).
-    Still a ``ValueError``, as the ``json`` module's errors are."""
+    """A value with no canonical JSON form (RFC 8785 / I-JSON limits): 422, the last guard
+    after validation. Still a ``ValueError``, as the ``json`` module's errors are."""
 
     code = "no_canonical_json"
     status = 422
@@ -163,8 +162,7 @@ class RateLimited(LiaisonError):
 
 
 class NotFound(LiaisonError):
-    """A named thing (directive, view, record, entry) that does not exist, or that the
-    key may not read (its existence is not revealed)."""
+    """A named thing that does not exist, or that the key may not read (not revealed)."""
 
     code = "not_found"
     status = 404
@@ -187,11 +185,9 @@ class Conflict(LiaisonError):
 
 
 class Ambiguous(LiaisonError):
-    """An id that names several records the caller may read (ids are scoped: a decision's
-    to its actor, an encounter's to its unit). ``field`` is the query parameter that
-    chooses one (``actor``, ``unit``) and ``choices`` its values, sorted; or ``encounter.id``
-    when a unit takes part in several units' encounters of the id, ``choices`` those units.
-    It conflicts with what is recorded: 409."""
+    """An id naming several records the caller may read (a decision's id is per actor, an
+    encounter's per unit): ``field`` chooses one (``actor``, ``unit``; or ``encounter.id``,
+    ``choices`` the units taking part) and ``choices`` its values, sorted. 409."""
 
     code = "ambiguous"
     status = 409
@@ -265,10 +261,9 @@ class IntegrityFailure(LiaisonError):
 
 
 class LedgerError(LiaisonError):
-    """The ledger cannot serve: it is not initialised (no ``liaison db upgrade``), it has no
-    signing key, or what it stores disagrees with itself (personal data that does not match
-    its commitment). A state of the deployment, not of the request, that an operator must
-    repair: 503, as ``integrity``, so that clients retry rather than change the request."""
+    """The ledger cannot serve: not initialised (no ``liaison db upgrade``), no signing key,
+    or what it stores disagrees with itself (personal data not matching its commitment). The
+    deployment's state for an operator to repair: 503, so that clients retry."""
 
     code = "ledger_error"
     status = 503
@@ -307,8 +302,7 @@ class SignerUnavailable(LedgerError):
 
 
 class InvalidCheckpoint(LiaisonError):
-    """A checkpoint body that breaks tlog-checkpoint, or not from the expected log: input
-    refused, 422 (``liaison ledger verify`` and ``verify-bundle`` check checkpoints)."""
+    """A checkpoint body that breaks tlog-checkpoint, or not from the expected log: 422."""
 
     code = "invalid_checkpoint"
     status = 422
@@ -317,8 +311,7 @@ class InvalidCheckpoint(LiaisonError):
 
 
 class BundleError(LiaisonError):
-    """A ledger bundle that cannot be read (not UTF-8, damaged compression, not JSON, a bad
-    header): input given by a user, 422."""
+    """A ledger bundle that cannot be read (not UTF-8, bad compression or JSON): 422."""
 
     code = "bad_bundle"
     status = 422
@@ -327,8 +320,7 @@ class BundleError(LiaisonError):
 
 
 class NoteError(LiaisonError):
-    """A key or signed note (C2SP signed-note) that was refused: input, 422. Never trust
-    the text of a refused note."""
+    """A key or signed note (C2SP signed-note) refused: 422. Never trust a refused note."""
 
     code = "invalid_note"
     status = 422
@@ -360,6 +352,16 @@ class SignatureError(NoteError):
 # -- witnesses (docs/ledger.md, "Witnesses") ------------------------------------------------
 
 
+class AuditInputError(LiaisonError):
+    """A log to audit (an export, a mapping file) that cannot be read at all, or a bad
+    option: the message names the file and line (or the option); nothing is imported."""
+
+    code = "bad_audit_input"
+    status = 422
+    description = "A log to audit, or its mapping, cannot be read; the message names the file"
+    answered_by_api = False
+
+
 class WitnessConfigError(LiaisonError):
     """A witness's config, key or state file, or the service's list of witnesses
     (``LIAISON_WITNESSES``), that cannot be used (the message names the file and field):
@@ -375,10 +377,9 @@ class WitnessConfigError(LiaisonError):
 
 
 class MirrorError(LiaisonError):
-    """A pull of the ledger into an oversight body's copy that was refused or could not
-    finish (the server unreachable or answering an error, a checkpoint not signed by the
-    pinned key or cosigned by too few witnesses, an entry that is not what it claims, a
-    damaged copy): nothing of it is kept. Only the command line reports it."""
+    """A pull into an oversight body's copy of the ledger that was refused or could not
+    finish (server unreachable, a checkpoint not signed by the pinned key or cosigned by too
+    few witnesses, a wrong entry, a damaged copy): nothing of it is kept. CLI only."""
 
     code = "mirror_error"
     status = 502
@@ -387,9 +388,8 @@ class MirrorError(LiaisonError):
 
 
 class ForkDetected(MirrorError):
-    """The log showed a history that does not extend the one the mirror accepted (a
-    checkpoint inconsistent with the last one accepted, or entries that do not make the
-    signed root): the evidence is written (``evidence``, a file path), the copy kept."""
+    """The log showed a history not extending the one the mirror accepted (an inconsistent
+    checkpoint, or entries not making the signed root): evidence written, copy kept."""
 
     code = "fork_detected"
     status = 409

@@ -253,3 +253,54 @@ web_sessions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("seen_at", UTCDateTime(), nullable=False, index=True),  # the idle timer
 )
+
+# Audits of other systems' logs (issue 13, ``liaison.audit``). Both tables are caches of
+# the ledger: each import is an ``audit_import`` entry (``ledger_index``, written when the
+# import completes), each row an ``audit_row`` entry, each auditor's review an
+# ``audit_review`` entry; ``liaison ledger verify`` checks the tables against them.
+# An import is named by what it is of: the file's bytes and the options that judge it, so
+# importing the same file again with the same options is the same import (idempotent).
+audit_imports = Table(
+    "audit_imports",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False, index=True),
+    Column("format", String(40), nullable=False),
+    Column("pack", String(64), nullable=True),  # None: no pack for its jurisdiction
+    Column("agency", String(256), nullable=True, index=True),
+    Column("timezone", String(64), nullable=True),
+    Column("rules_version", String(80), nullable=False),
+    Column("ledger_index", BigInteger, nullable=True, unique=True),  # None until complete
+    Column("rows", Integer, nullable=False),
+    Column("bad_rows", Integer, nullable=False),
+    Column("imported_at", UTCDateTime(), nullable=False),
+    Column("document", Text, nullable=False),  # JSON: options, bad rows (file, line, message)
+)
+
+audit_rows = Table(
+    "audit_rows",
+    metadata,
+    Column("import_id", String(80), primary_key=True),
+    Column("row", Integer, primary_key=True, autoincrement=False),  # 1-based data row
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+    Column("line", Integer, nullable=False),
+    Column("source_id", String(256), nullable=True),
+    Column("at", UTCDateTime(), nullable=True, index=True),
+    Column("kind", String(40), nullable=False),  # audit.rows.RowKind
+    Column("agency", String(256), nullable=True, index=True),
+    Column("organisation", String(256), nullable=True, index=True),
+    Column("org_type", String(40), nullable=True),  # a recipient type, None: unknown
+    Column("org_jurisdiction", String(16), nullable=True),
+    Column("purposes", Text, nullable=False),  # JSON array, sorted
+    Column("immigration", Boolean, nullable=True),  # None: in the review queue
+    Column("rule", String(120), nullable=False),
+    Column("reviewed", Boolean, nullable=False),  # an auditor's review decided the purpose
+    # permit, deny, not_judged (no pack for the jurisdiction, or no time), review (waiting)
+    Column("decision", String(16), nullable=False, index=True),
+    Column("basis", String(16), nullable=True),
+    Column("finding", Boolean, nullable=False, index=True),  # denied: forbidden or unauthorised
+    Column("citations", Text, nullable=False),  # JSON array of "DIRECTIVE section"
+    Column("reason", Text, nullable=True),
+    Column("document", Text, nullable=False),  # JSON: the row's fields as exported
+)
