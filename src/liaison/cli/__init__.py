@@ -8,7 +8,7 @@ force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HT
 ``publish``: the public figures as signed files; ``replay``: the records decided again
 under another view or a draft pack; ``witness``: a witness that cosigns checkpoints
 (for the Council or the inspector general); ``signer``: the checkpoint signer as its own
-process. ``common`` holds what they share, printing errors among it.
+process; ``audit``: other systems' query logs imported, classified, judged and reported. ``common`` holds what they share, printing errors among it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import typer
 
 from liaison import __version__
 from liaison.cli import (
+    audit,
     db,
     decide,
     demo,
@@ -59,6 +60,7 @@ app.add_typer(packs.packs_app, name="packs")
 app.add_typer(query.query_app, name="query")
 app.command("report")(report.report)
 app.add_typer(publish.publish_app, name="publish")
+app.add_typer(audit.audit_app, name="audit")
 app.command("replay")(replay.replay_command)
 app.command("serve")(serve.serve)
 app.add_typer(signer.signer_app, name="signer")

@@ -1,0 +1,15 @@
+"""``liaison audit``: audit what already happened (issue 13; docs/audit.md): other systems'
+query logs imported into the ledger, each row's purpose classified, each row judged against
+the directives in force at its time, and the findings reported.
+
+Each command lives in a module of its own (``audit_*``); this module assembles the group.
+"""
+
+from __future__ import annotations
+
+import typer
+
+audit_app = typer.Typer(
+    help="Audit other systems' query logs (Flock, Nlets, CSV): import, classify, judge, report.",
+    no_args_is_help=True,
+)
