@@ -8,7 +8,8 @@ force in the database; ``keys``: API keys; ``db``: migrations; ``serve``: the HT
 ``publish``: the public figures as signed files; ``replay``: the records decided again
 under another view or a draft pack; ``witness``: a witness that cosigns checkpoints
 (for the Council or the inspector general); ``signer``: the checkpoint signer as its own
-process; ``audit``: other systems' query logs imported, classified, judged and reported. ``common`` holds what they share, printing errors among it.
+process; ``audit``: other systems' query logs imported, classified, judged and reported.
+``common`` holds what they share, printing errors among it.
 """
 
 from __future__ import annotations
