@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run examples test lint typecheck unit bench bench-oversight bench-pages lock clean
+.PHONY: install run examples test lint typecheck unit bench bench-oversight bench-pages bench-audit lock clean
 
 install:
 	@scripts/bootstrap.sh
@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/replay_bench.py
 	$(BIN)/python bench/oversight_bench.py
 	$(BIN)/python bench/pages_bench.py
+	$(BIN)/python bench/audit_bench.py
 
 # Issue 10, item 6: a year of a large department's records (about 2,000,000 decisions and
 # events, made once and cached in bench/.data/), the list pages and counts timed on it.
@@ -66,6 +67,11 @@ bench-oversight: install
 # 2,000,000-record year; pages not merged yet are reported missing.
 bench-pages: install
 	$(BIN)/python bench/pages_bench.py
+
+# Auditing a 1,000,000-row Flock portal export (issue 13, item 5): classify beside a bare csv
+# pass, the import into the ledger, peak memory. Results in bench/results/audit.json.
+bench-audit: install
+	$(BIN)/python bench/audit_bench.py
 
 # Re-resolve the pinned, hashed dependency set after editing pyproject.toml.
 lock: install
