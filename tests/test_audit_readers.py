@@ -264,3 +264,15 @@ def test_header_repeated_with_a_bom_mid_file_is_skipped(tmp_path: Path) -> None:
         ("1", 1, 2),
         ("2", 2, 4),
     ]
+
+
+def test_split_search_date_and_time_columns_are_joined(tmp_path: Path) -> None:
+    path = tmp_path / "split.csv"
+    path.write_text(
+        "Org Name,Search Date,Search Time,Reason,Total Networks Searched\n"
+        f"{AGENCY},2025-05-01,09:11:16,theft,541\n"
+    )
+    with pytest.raises(AuditInputError, match="--timezone"):
+        open_rows(path, "flock-org", ReadOptions())
+    (row,) = audit_rows(read(path, "flock-org", timezone=ZoneInfo("UTC")))
+    assert row.at == datetime(2025, 5, 1, 9, 11, 16, tzinfo=UTC)
