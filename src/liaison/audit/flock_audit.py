@@ -24,7 +24,14 @@ matched by name in any order; every cell is kept in ``fields``. What a row means
 
 from __future__ import annotations
 
-from liaison.audit.cells import column_key, duplicate_columns, find_column, is_redacted, snake
+from liaison.audit.cells import (
+    MARKER_STARTS,
+    column_key,
+    duplicate_columns,
+    find_column,
+    is_redacted,
+    snake,
+)
 from liaison.audit.options import Source
 from liaison.audit.rows import AuditRow, Provenance, RowKind, RowProblem
 from liaison.audit.times import TimeReader
@@ -91,7 +98,14 @@ class AuditPlan:
     def build(self, cells: list[str], row: int, line: int) -> AuditRow | RowProblem:
         """One data row (its cells as many as the header's)."""
         file = self.source.file
-        redacted = frozenset(self.names[at] for at, cell in enumerate(cells) if is_redacted(cell))
+        names = self.names
+        redacted = frozenset(
+            [
+                names[at]
+                for at, cell in enumerate(cells)
+                if cell[:1] in MARKER_STARTS and is_redacted(cell)
+            ]
+        )
 
         def value(name: str) -> str | None:
             at = self.index.get(name)
