@@ -298,3 +298,13 @@ def test_damaged_workbooks_are_refused_naming_the_file(tmp_path: Path) -> None:
         ):
             list(stream)
         assert str(path) in str(caught.value)
+
+
+def test_a_network_audit_read_as_an_organization_audit_does_not_pass_as_own() -> None:
+    items = read(FIXTURES / "network-audit.csv", "flock-org")
+    own = [(row.source_id, row.agency) for row in audit_rows(items)]
+    # the first organisation seen is the audit's; rows of other organisations are problems
+    assert own == [("n-1", AGENCY), ("n-3", "springfield  or pd"), ("n-4", None), ("n-5", None)]
+    refused = [(problem.line, problem.field) for problem in problems(items)]
+    assert refused == [(3, "Org Name"), (7, "Org Name")]
+    assert "network audit" in problems(items)[0].message
