@@ -51,10 +51,12 @@ def load_rules(
     path = path or DEFAULT_RULES
     doc, digest = _read(path, PurposesDoc)
     rules = tuple(_rule(path, n, doc) for n in range(len(doc.rule)))
-    again = duplicate([rule.id for rule in rules])
+    ids = [rule.id for rule in rules]
+    again = duplicate(ids)
     if again is not None:
-        raise problem(path, line_of(path, ("rule", [r.id for r in rules].index(again), "id")),
-                      "id", f"rule id {again!r} is used twice")  # fmt: skip
+        second = len(ids) - 1 - ids[::-1].index(again)
+        raise problem(path, line_of(path, ("rule", second, "id")), "id",
+                      f"rule id {again!r} is used twice")  # fmt: skip
     table = organisations or load_organisations()
     speller = Speller(doc.spelling.fuzzy, doc.spelling.ordinary, doc.spelling.variants)
     both = hashlib.sha256(f"{digest}\n{table.digest}".encode()).hexdigest()

@@ -59,7 +59,7 @@ def load_organisations(path: Path | None = None) -> OrganisationTable:
     ids = [entry.id for entry in doc.organisation]
     again = duplicate(ids)
     if again is not None:
-        line = line_of(path, ("organisation", ids.index(again), "id"))
+        line = line_of(path, ("organisation", len(ids) - 1 - ids[::-1].index(again), "id"))
         raise problem(path, line, "id", f"organisation id {again!r} is used twice")
     # A name twice could never match the second time, unless the first is limited to
     # names that place no state ("homeland security").
