@@ -51,7 +51,8 @@ def labelled() -> list[dict[str, str]]:
 def test_the_labelled_set_is_large_and_mixed() -> None:
     labels = [entry["immigration"] for entry in labelled()]
     assert len(labels) >= 300
-    assert labels.count("true") >= 100 and labels.count("false") >= 150
+    assert labels.count("true") >= 100
+    assert labels.count("false") >= 150
     assert len({entry["reason"] for entry in labelled()}) == len(labels)
 
 
@@ -64,7 +65,9 @@ def test_precision_and_recall_over_the_labelled_set(rules: RuleSet) -> None:
         false_pos += said is True and entry["immigration"] != "true"
     precision = true_pos / (true_pos + false_pos)
     recall = true_pos / positives
-    print(f"labelled set: precision {precision:.4f}, recall {recall:.4f} over {positives} positives")
+    print(
+        f"labelled set: precision {precision:.4f}, recall {recall:.4f} over {positives} positives"
+    )
     assert precision >= 0.99
     assert recall >= 0.98
 
@@ -184,10 +187,11 @@ def test_the_version_is_declared_plus_a_content_hash(tmp_path: Path) -> None:
     assert shipped.version.startswith("2026.12.1+")
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     same = load_rules(write_rules(tmp_path, text))
-    changed = load_rules(write_rules(tmp_path, text + '\n[[rule]]\nid = "x.y"\nkind = "guard"\n'
-                                     'phrases = ["zzz"]\n'))  # fmt: skip
+    extra = '\n[[rule]]\nid = "x.y"\nkind = "guard"\nphrases = ["zzz"]\n'
+    changed = load_rules(write_rules(tmp_path, text + extra))
     assert same.version == shipped.version
-    assert changed.version != shipped.version and changed.version.startswith("2026.12.1+")
+    assert changed.version != shipped.version
+    assert changed.version.startswith("2026.12.1+")
 
 
 GOOD = 'version = "2026.1.1"\n\n[[rule]]\nid = "a.b"\nkind = "ordinary"\nphrases = ["x"]\n'

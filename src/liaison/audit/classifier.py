@@ -28,10 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from liaison.audit.organisations import OrganisationTable, load_organisations
+from liaison.audit.rows import AuditRow, Classification, RowKind
 from liaison.audit.rule_files import RULES_DIR, PurposesDoc, duplicate, line_of, problem
 from liaison.audit.rule_files import read_rule_file as _read
 from liaison.audit.rule_match import CodeMatcher, Rule, TextMatcher
-from liaison.audit.rows import AuditRow, Classification, RowKind
 from liaison.audit.spelling import Speller
 from liaison.model.vocabulary import Purpose, RecipientType
 
@@ -65,19 +65,18 @@ def load_rules(
 
 def _rule(path: Path, n: int, doc: PurposesDoc) -> Rule:
     spec = doc.rule[n]
-    text = bool(spec.phrases or spec.patterns)
-    if text == spec.reads_codes():
-        raise problem(path, line_of(path, ("rule", n, "id")), f"rule[{n}]",
-                      "a rule matches either phrases/patterns or codes/database, exactly one")  # fmt: skip
-    if spec.kind == "agency" and spec.recipient is None:
-        raise problem(path, line_of(path, ("rule", n, "kind")), f"rule[{n}].recipient",
-                      "an agency rule names its recipient type")  # fmt: skip
-    if spec.kind in ("guard", "review", "none") and spec.purposes:
-        raise problem(path, line_of(path, ("rule", n, "purposes")), f"rule[{n}].purposes",
-                      f"a {spec.kind} rule gives no purposes")  # fmt: skip
-    if spec.kind == "immigration" and not spec.purposes:
-        raise problem(path, line_of(path, ("rule", n, "kind")), f"rule[{n}].purposes",
-                      "an immigration rule gives its purposes")  # fmt: skip
+    wrong: tuple[str, str, str] | None = None  # (key on the line, key named, message)
+    if bool(spec.phrases or spec.patterns) == spec.reads_codes():
+        wrong = ("id", "", "a rule matches either phrases/patterns or codes/database, exactly one")
+    elif spec.kind == "agency" and spec.recipient is None:
+        wrong = ("kind", ".recipient", "an agency rule names its recipient type")
+    elif spec.kind in ("guard", "review", "none") and spec.purposes:
+        wrong = ("purposes", ".purposes", f"a {spec.kind} rule gives no purposes")
+    elif spec.kind == "immigration" and not spec.purposes:
+        wrong = ("kind", ".purposes", "an immigration rule gives its purposes")
+    if wrong is not None:
+        line = line_of(path, ("rule", n, wrong[0]))
+        raise problem(path, line, f"rule[{n}]{wrong[1]}", wrong[2])
     return Rule(
         id=spec.id,
         kind=spec.kind,

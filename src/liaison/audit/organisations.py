@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from liaison.audit.rows import Jurisdiction, OrganisationType
 from liaison.audit.rule_files import (
     RULES_DIR,
     OrganisationsDoc,
@@ -25,7 +26,6 @@ from liaison.audit.rule_files import (
     read_rule_file,
 )
 from liaison.audit.rule_match import phrase_regex
-from liaison.audit.rows import Jurisdiction, OrganisationType
 from liaison.audit.states import place, state_code
 from liaison.errors import AuditInputError
 from liaison.model.vocabulary import RecipientType
