@@ -221,3 +221,22 @@ def test_a_missing_or_broken_rule_file_is_an_input_error(tmp_path: Path) -> None
         load_rules(tmp_path / "absent.toml")
     with pytest.raises(AuditInputError, match="not valid TOML"):
         load_rules(write_rules(tmp_path, "version = \n"))
+
+
+def test_spelling_is_corrected_towards_the_vocabulary_only(rules: RuleSet) -> None:
+    from liaison.audit.spelling import edit_distance
+
+    assert edit_distance("deportaion", "deportation", 2) == 1
+    assert edit_distance("immigration", "investigation", 2) == 3
+    for misspelt in ("imigration", "immagration", "immigraiton", "inmigration"):
+        assert rules.classify(row(misspelt)).rule == "imm.immigration", misspelt
+    for word in ("migration", "documented", "importation", "departed", "integration"):
+        assert rules.classify(row(word)).immigration is False, word
+
+
+def test_ice_in_capitals_is_the_agency_and_in_lower_case_needs_context(rules: RuleSet) -> None:
+    assert rules.classify(row("ICE")).rule == "imm.ice"
+    assert rules.classify(row("ice")).immigration is None
+    assert rules.classify(row("assist ice")).rule == "imm.ice_context"
+    assert rules.classify(row("ICE CREAM")).immigration is False
+    assert rules.classify(row("possession of ice")).purposes == (Purpose.CRIMINAL_INVESTIGATION,)

@@ -110,9 +110,21 @@ class RuleSet:
         self._codes = CodeMatcher(rules)
         self._reason = lru_cache(maxsize=CACHE_SIZE)(self._reason_hits)
         self._decide = lru_cache(maxsize=CACHE_SIZE)(self._decision)
+        self._plain: dict[str | None, Classification] = {}
 
     def classify(self, row: AuditRow) -> Classification:
         """What ``row`` was for, and the rule that decided (see the module's docstring)."""
+        plain = not (row.codes or row.redacted or row.kind is RowKind.OUTSIDE_SEARCH)
+        if plain and row.database not in self._codes.databases:
+            found = self._plain.get(row.reason)  # the usual row: only its reason counts
+            if found is None:
+                if len(self._plain) >= CACHE_SIZE:
+                    self._plain.clear()
+                found = self._plain[row.reason] = self._classify(row)
+            return found
+        return self._classify(row)
+
+    def _classify(self, row: AuditRow) -> Classification:
         reason = row.reason.strip() if row.reason else ""
         hits = self._reason(reason) if reason else ()
         code = None

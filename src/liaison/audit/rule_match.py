@@ -1,6 +1,7 @@
-"""The purpose classifier's rules compiled: what each rule says (``Rule``), the one combined
-regular expression over every phrase and pattern (``TextMatcher``) and the match of a
-row's structured codes (``CodeMatcher``) (docs/audit.md, "Classifying purposes").
+"""The purpose classifier's rules compiled: what each rule says (``Rule``), the matcher of a
+reason's text (``TextMatcher``: every phrase in one table keyed by its first word, every
+pattern in one combined regular expression) and the match of a row's structured codes
+(``CodeMatcher``) (docs/audit.md, "Classifying purposes").
 
 A phrase matches whole words, case-insensitive unless its rule is ``case_sensitive``, with
 any run of spaces or punctuation between its words ("ICE+ERO", "hit & run"). Where
@@ -44,35 +45,68 @@ def phrase_regex(phrase: str) -> str:
     return r"[\W_]+".join(re.escape(word) for word in words)
 
 
+_TOKEN = re.compile(_ALNUM + "+")
+# (start, kind, -words, -letters, rule index, end): sorted, the first is the match
+_Candidate = tuple[int, int, int, int, int, int]
+
+
 class TextMatcher:
-    """Every text rule's phrases and patterns as one regular expression."""
+    """Every text rule's phrases (looked up word by word from a table keyed by their first
+    word) and patterns (one combined regular expression)."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        alternatives: list[tuple[tuple[int, int, int], str, int]] = []
+        self._phrases: dict[str, list[tuple[tuple[str, ...], tuple[str, ...] | None, int]]] = {}
+        patterns: list[str] = []
+        self._pattern_rule: dict[str, int] = {}
         for index, rule in enumerate(rules):
-            for number, pattern in enumerate(rule.patterns):
-                alternatives.append(((0, index, number), pattern, index))
+            for pattern in rule.patterns:
+                name = f"p{len(patterns)}"
+                patterns.append(f"(?P<{name}>{pattern})")
+                self._pattern_rule[name] = index
             for phrase in rule.phrases:
-                regex = phrase_regex(phrase)
-                if rule.case_sensitive:
-                    regex = f"(?-i:{regex})"
-                words = len(re.findall(_ALNUM + "+", phrase))
-                alternatives.append(((1, -words, -len(phrase)), regex, index))
-        alternatives.sort(key=lambda item: item[0])
-        self._rule_of = {f"g{n}": index for n, (_, _, index) in enumerate(alternatives)}
-        body = "|".join(f"(?P<g{n}>{regex})" for n, (_, regex, _) in enumerate(alternatives))
-        self._regex = re.compile(rf"(?<!{_ALNUM})(?:{body})(?!{_ALNUM})", re.IGNORECASE)
+                words = tuple(_TOKEN.findall(phrase))
+                exact = words if rule.case_sensitive else None
+                lowered = tuple(word.lower() for word in words)
+                self._phrases.setdefault(lowered[0], []).append((lowered, exact, index))
+        for entries in self._phrases.values():  # the longest phrase first
+            entries.sort(key=lambda e: (-len(e[0]), -sum(map(len, e[0]))))
+        body = "|".join(patterns) or "(?!)"
+        self._patterns = re.compile(rf"(?<!{_ALNUM})(?:{body})(?!{_ALNUM})", re.IGNORECASE)
         self._guards = frozenset(i for i, rule in enumerate(rules) if rule.kind == "guard")
 
     def hits(self, text: str) -> tuple[int, ...]:
         """The indexes of the rules ``text`` matches, each once, in the order of the text;
-        guards left out."""
+        guards left out. Leftmost first; at one place patterns, then the longest phrase."""
+        candidates = self._candidates(text)
+        candidates.sort()
         out: list[int] = []
-        for match in self._regex.finditer(text):
-            index = self._rule_of[match.lastgroup or ""]
+        free = 0
+        for start, _, _, _, index, end in candidates:
+            if start < free:
+                continue
+            free = end
             if index not in self._guards and index not in out:
                 out.append(index)
         return tuple(out)
+
+    def _candidates(self, text: str) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for match in self._patterns.finditer(text):
+            index = self._pattern_rule[match.lastgroup or ""]
+            found.append((match.start(), 0, 0, 0, index, match.end()))
+        tokens = list(_TOKEN.finditer(text))
+        lowered = [token.group(0).lower() for token in tokens]
+        for at, word in enumerate(lowered):
+            for words, exact, index in self._phrases.get(word, ()):
+                stop = at + len(words)
+                if tuple(lowered[at:stop]) != words:
+                    continue
+                if exact is not None and tuple(t.group(0) for t in tokens[at:stop]) != exact:
+                    continue
+                start, end = tokens[at].start(), tokens[stop - 1].end()
+                found.append((start, 1, -len(words), -len(text[start:end]), index, end))
+                break  # the longest phrase at this word (case-sensitive ones may not match)
+        return found
 
 
 class CodeMatcher:

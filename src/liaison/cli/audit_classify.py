@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from liaison.audit.rows import Classification
 
 _encode = json.encoder.encode_basestring  # the C speed-up of json.dumps for one string
+_TAILS = 65536  # JSON endings remembered
 _BUFFER = 1 << 20  # bytes of output held before a write: a file unreadable at once writes none
 
 
@@ -99,7 +100,8 @@ def _write(stream: RowStream, rule_set: RuleSet, out: BinaryIO) -> int:
     the number of rows reported as bad."""
     from liaison.audit.rows import RowProblem
 
-    tails: dict[Classification, bytes] = {}  # the end of each classification's JSON line
+    # the end of each classification's JSON line, by its id (the value keeps it alive)
+    tails: dict[int, tuple[Classification, bytes]] = {}
     problems = 0
     chunk: list[bytes] = []
     size = 0
@@ -110,9 +112,12 @@ def _write(stream: RowStream, rule_set: RuleSet, out: BinaryIO) -> int:
                 print_error(str(item))
                 continue
             found = rule_set.classify(item)
-            tail = tails.get(found)
-            if tail is None:
-                tail = tails[found] = _tail(found)
+            known = tails.get(id(found))
+            if known is None:
+                if len(tails) >= _TAILS:
+                    tails.clear()
+                known = tails[id(found)] = (found, _tail(found))
+            tail = known[1]
             source = "null" if item.source_id is None else _encode(item.source_id)
             line = f'{{"row":{item.provenance.row},"source_id":{source},'.encode() + tail
             chunk.append(line)
