@@ -15,12 +15,12 @@ from collections.abc import Iterable, Sequence
 
 _MARKERS = frozenset({"***", "* * *", "###", "redacted", "[redacted]", "(redacted)"})
 # The first character of a cell that may be a marker (before any spaces are stripped).
-_MARKER_STARTS = frozenset(" \t*#[(rR")
+MARKER_STARTS = frozenset(" \t*#[(rR")
 
 
 def is_redacted(cell: str) -> bool:
     """Whether the whole cell is a redaction marker (``***``, ``REDACTED``, ...)."""
-    if not cell or cell[0] not in _MARKER_STARTS:
+    if not cell or cell[0] not in MARKER_STARTS:
         return False
     text = cell.strip()
     if not text:

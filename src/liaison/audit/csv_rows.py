@@ -40,26 +40,34 @@ class TextSource:
         try:
             yield from self.text
         except UnicodeDecodeError:
-            raise AuditInputError(f"{self.path}: the file changed while it was read") from None
+            raise self.changed() from None
         self.raw.verify()
+
+    def changed(self) -> AuditInputError:
+        return AuditInputError(f"{self.path}: the file changed while it was read")
 
     def close(self) -> None:
         self.text.close()
 
 
 def csv_records(source: TextSource, delimiter: str = ",") -> Iterator[Record]:
-    """Each record of ``source`` with its first physical line; blank lines yield ``[]``."""
-    reader = csv.reader(source.lines(), delimiter=delimiter, strict=False)
+    """Each record of ``source`` with its first physical line; blank lines yield ``[]``.
+    At the end, the bytes read are checked against the file's hash."""
+    reader = csv.reader(source.text, delimiter=delimiter, strict=False)
     read = 0
-    while True:
-        try:
-            for record in reader:
-                start, read = read + 1, reader.line_num
-                yield start, record
-            return
-        except csv.Error as error:
-            start, stuck = read + 1, reader.line_num == read
-            read = reader.line_num
-            yield start, f"cannot be read as CSV ({error})"
-            if stuck:  # no progress: the rest cannot be read
-                return
+    try:
+        while True:
+            try:
+                for record in reader:
+                    start, read = read + 1, reader.line_num
+                    yield start, record
+                break
+            except csv.Error as error:
+                start, stuck = read + 1, reader.line_num == read
+                read = reader.line_num
+                yield start, f"cannot be read as CSV ({error})"
+                if stuck:  # no progress: the rest cannot be read
+                    return
+    except UnicodeDecodeError:
+        raise source.changed() from None
+    source.raw.verify()

@@ -33,7 +33,7 @@ from liaison.errors import AuditInputError
 FORMATS = ("flock-org", "flock-network")
 # Normalised name -> the column names (``column_key``) that hold it, first match wins.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "at": ("search time", "search date/time", "search date time", "searched at"),
+    "at": ("search time", "search date/time", "search date time", "searched at", "search date"),
     "reason": ("reason", "search reason"),
     "source_id": ("id", "search id"),
     "user": ("name", "user", "user name", "username", "userid"),
@@ -84,7 +84,8 @@ class AuditPlan:
         self.time_index = self.index["at"]
         self.time_column = header[self.time_index]
         # San Jose's split sheets: the day in "Search Date", the clock in "Search Time".
-        self.day_index = keys.index("search date") if "search date" in keys else None
+        split = keys[self.time_index] == "search time" and "search date" in keys
+        self.day_index = keys.index("search date") if split else None
         self.times = TimeReader(source.options.timezone)
 
     def build(self, cells: list[str], row: int, line: int) -> AuditRow | RowProblem:

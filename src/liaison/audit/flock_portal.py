@@ -11,7 +11,7 @@ agency is ``--agency`` (a portal does not name it).
 
 from __future__ import annotations
 
-from liaison.audit.cells import column_key, duplicate_columns, is_redacted
+from liaison.audit.cells import MARKER_STARTS, column_key, duplicate_columns, is_redacted
 from liaison.audit.options import Source
 from liaison.audit.rows import AuditRow, Provenance, RowKind, RowProblem
 from liaison.audit.times import TimeReader
@@ -20,6 +20,8 @@ from liaison.errors import AuditInputError
 FORMAT = "flock-portal"
 REQUIRED = ("id", "userid", "searchdate", "reason")
 COUNTS = ("networkcount", "cameracount")
+OWN_SEARCH = RowKind.OWN_SEARCH
+_NONE: frozenset[str] = frozenset()
 
 
 def is_portal_header(keys: list[str]) -> bool:
@@ -51,6 +53,7 @@ class PortalPlan:
         self.time_column = header[self.time_index]
         self.times = TimeReader(source.options.timezone)
         self.provenance = (source.file, source.sha256)
+        self.agency = source.options.agency
 
     def build(self, cells: list[str], row: int, line: int) -> AuditRow | RowProblem:
         """One data row (its cells as many as the header's)."""
@@ -67,29 +70,32 @@ class PortalPlan:
             cells[self.user_index],
             cells[self.reason_index],
         )
-        redacted: frozenset[str] = frozenset()
-        if is_redacted(user) or is_redacted(reason) or is_redacted(source_id):
+        redacted = _NONE
+        if (
+            user[:1] in MARKER_STARTS
+            or reason[:1] in MARKER_STARTS
+            or source_id[:1] in MARKER_STARTS
+        ):
             redacted = frozenset(
                 name
                 for name, cell in (("source_id", source_id), ("user", user), ("reason", reason))
                 if is_redacted(cell)
             )
-            source_id, user, reason = (
-                "" if "source_id" in redacted else source_id,
-                "" if "user" in redacted else user,
-                "" if "reason" in redacted else reason,
-            )
+            if redacted:
+                source_id = "" if "source_id" in redacted else source_id
+                user = "" if "user" in redacted else user
+                reason = "" if "reason" in redacted else reason
         return AuditRow(
             FORMAT,
             Provenance(file, sha256, row, line),
-            RowKind.OWN_SEARCH,
+            OWN_SEARCH,
             "ALPR",
             source_id or None,
             at,
-            self.source.options.agency,
+            self.agency,
             None,
             user or None,
-            reason if reason.strip() else None,
+            reason if reason and not reason.isspace() else None,
             None,
             {},
             redacted,

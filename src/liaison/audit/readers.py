@@ -86,17 +86,19 @@ def open_rows(path: Path, fmt: str | None, options: ReadOptions) -> RowStream:
     """The rows of ``path`` in format ``fmt`` (one of ``rows.FORMATS``; None: ``mapped``
     when a mapping is given, else detected). Raises ``AuditInputError`` before yielding
     anything when the file cannot be read at all."""
-    if fmt is None:
-        fmt = "mapped" if options.mapping is not None else detect_format(path)
-    if fmt not in FORMATS:
+    if fmt is not None and fmt not in FORMATS:
         raise AuditInputError(
             f"unknown format {fmt!r}: one of {', '.join(FORMATS)}", field="format"
         )
+    mapped = fmt == "mapped" or (fmt is None and options.mapping is not None)
+    workbook = not mapped and is_workbook(path)
+    sha256 = scan(path, text=not workbook)
+    if fmt is None:
+        fmt = "mapped" if mapped else detect_format(path)
     if fmt == "mapped" and options.mapping is None:
         raise AuditInputError(f"{path}: --format mapped needs --mapping FILE", field="mapping")
     mapping = load_mapping(options.mapping) if fmt == "mapped" and options.mapping else None
-    workbook = fmt != "mapped" and fmt != "nlets-iaq" and is_workbook(path)
-    sha256 = scan(path, text=not workbook)
+    workbook = workbook and fmt != "nlets-iaq"
     source = Source(str(path), sha256, fmt, options)
     opened: TextSource | XlsxSource = (
         XlsxSource(path, sha256) if workbook else TextSource(path, sha256)

@@ -27,6 +27,7 @@ from liaison.errors import AuditInputError
 Item = AuditRow | RowProblem
 # How many data rows are read ahead for the first time with a value (the zone check).
 PEEK = 64
+_DIGITS = frozenset("0123456789")
 
 
 class TablePlan(Protocol):
@@ -94,15 +95,20 @@ def _data_rows(
     probe, probe_key = plan.time_index, header[plan.time_index]
     row = 0
     for line, cells in records:
+        # The common case first: a row of the header's width whose time starts with a digit.
+        if type(cells) is list and len(cells) == width and cells[probe][:1] in _DIGITS:
+            row += 1
+            yield build(cells, row, line)
+            continue
         if isinstance(cells, str):
             row += 1
             yield RowProblem(file, line, row, None, cells)
             continue
         count = len(cells)
+        if not any(cells):
+            skipped["blank line"] += 1
+            continue
         if count != width:
-            if not any(cells):
-                skipped["blank line"] += 1
-                continue
             if count > width and not any(cell.strip() for cell in cells[width:]):
                 cells = cells[:width]
             elif count < width and pad:
@@ -112,17 +118,8 @@ def _data_rows(
                 message = f"has {count} cells where the header has {width}"
                 yield RowProblem(file, line, row, None, message)
                 continue
-        first = cells[probe][:1]
-        if (
-            first
-            and not first.isdigit()
-            and column_key(cells[probe]) == probe_key
-            and [column_key(cell) for cell in cells] == header
-        ):
+        if column_key(cells[probe]) == probe_key and [column_key(c) for c in cells] == header:
             skipped["repeated header"] += 1
-            continue
-        if not any(cells):
-            skipped["blank line"] += 1
             continue
         row += 1
         yield build(cells, row, line)

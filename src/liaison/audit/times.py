@@ -104,12 +104,15 @@ class TimeReader:
         tz = moment.tzinfo
         if tz is UTC:
             return moment
-        if tz is not None:
-            return moment.astimezone(UTC)
-        if self.local is None:
-            self.zone_missing = True
-            raise ValueError(f"{text!r} has no UTC offset, and no --timezone was given")
-        return self.local.to_utc(moment)
+        try:
+            if tz is not None:
+                return moment.astimezone(UTC)
+            if self.local is None:
+                self.zone_missing = True
+                raise ValueError(f"{text!r} has no UTC offset, and no --timezone was given")
+            return self.local.to_utc(moment)
+        except OverflowError:
+            raise ValueError(f"{text!r} is out of the range of times") from None
 
 
 def _iso_loose(text: str) -> datetime:
