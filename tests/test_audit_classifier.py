@@ -240,3 +240,29 @@ def test_ice_in_capitals_is_the_agency_and_in_lower_case_needs_context(rules: Ru
     assert rules.classify(row("assist ice")).rule == "imm.ice_context"
     assert rules.classify(row("ICE CREAM")).immigration is False
     assert rules.classify(row("possession of ice")).purposes == (Purpose.CRIMINAL_INVESTIGATION,)
+
+
+POSITIVES = [e["reason"] for e in labelled() if e["immigration"] == "true"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(POSITIVES),
+    st.lists(st.sampled_from(ORDINARY), max_size=4),
+    st.lists(st.sampled_from(ORDINARY), max_size=4),
+)
+def test_ordinary_words_around_an_immigration_reason_keep_it(
+    reason: str, before: list[str], after: list[str]
+) -> None:
+    text = " ".join([*before, reason, *after])
+    assert load_rules_cached().classify(row(text)).immigration is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_gets_a_well_formed_answer(reason: str) -> None:
+    found = load_rules_cached().classify(row(reason))
+    assert found.immigration in (True, False, None)
+    assert list(found.purposes) == sorted(found.purposes, key=list(Purpose).index)
+    assert found.rule
+    assert found.immigration is not True or found.purposes

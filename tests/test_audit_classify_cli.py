@@ -91,3 +91,44 @@ def test_an_unusable_file_or_option_exits_2_and_writes_nothing(
     code, lines, stderr = run(*[arg.format(portal=portal) for arg in args])
     assert (code, lines) == (2, [])
     assert message in stderr
+
+
+NETWORK = (
+    "Org Name,Name,Search Time,Reason,Case #,Total Networks Searched,Search Type,ID\n"
+    'U.S. Border Patrol,***,"07/01/2025, 02:00:00 PM UTC",investigation,,800,lookup,n-1\n'
+    'Houston TX PD,Officer,"07/01/2025, 03:00:00 PM UTC",ICE,,5,lookup,n-2\n'
+    'Acme Widgets,***,"07/01/2025, 04:00:00 PM UTC",theft,,5,lookup,n-3\n'
+    'FBI Sacramento,***,"07/01/2025, 05:00:00 PM UTC",***,,5,lookup,n-4\n'
+)
+IAQ = (
+    "2025-03-04T14:22:05-08:00 IAQ.ORPPB0000.AX.0001.TXT PUR/C.ATN/DET SMITH.PHN/5035551212"
+    ".NAM/DOE, JOHN.DOB/19800101.SEX/M.POB/MX.CUS/N.OFF/0399\n"
+    "2025-03-04T15:22:05-08:00 IAQ.ORPPB0000.AX.0002.TXT PUR/C.ATN/DET SMITH.PHN/5035551212"
+    ".NAM/DOE, JANE.DOB/19800101.SEX/F.POB/MX.CUS/Y.OFF/0301\n"
+)
+
+
+def test_an_outside_search_is_typed_by_the_searching_organisation(tmp_path: Path) -> None:
+    path = tmp_path / "network.csv"
+    path.write_text(NETWORK, encoding="utf-8")
+    code, lines, _ = run(str(path), "--format", "flock-network", "--agency", "Santa Rosa CA PD")
+    assert code == 0
+    answers = [(line["recipient_type"], line["immigration"], line["rule"]) for line in lines]
+    assert answers == [
+        ("federal_immigration", None, "recipient.federal_immigration"),
+        ("state_local", True, "imm.ice"),
+        (None, False, "crime.named"),
+        ("federal_other", False, "reason.redacted"),
+    ]
+
+
+def test_nlets_codes_decide_an_iaq(tmp_path: Path) -> None:
+    path = tmp_path / "iaq.log"
+    path.write_text(IAQ, encoding="utf-8")
+    code, lines, _ = run(str(path), "--format", "nlets-iaq")
+    assert code == 0
+    assert [line["rule"] for line in lines] == [
+        "code.nlets_status_only",
+        "code.nlets_immigration_offense",
+    ]
+    assert lines[0]["purposes"] == ["immigration_status"]
