@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from liaison.audit.readers import RowStream
     from liaison.audit.rows import Classification
 
-_encode = json.encoder.encode_basestring  # the C speed-up of json.dumps for one string
+_encode = json.encoder.encode_basestring_ascii  # json.dumps of one string, its C speed-up
 _TAILS = 65536  # JSON endings remembered
-_BUFFER = 1 << 20  # bytes of output held before a write: a file unreadable at once writes none
+_LINES = 8192  # lines of output held before a write: a file unreadable at once writes none
 
 
 def classify(
@@ -96,42 +96,39 @@ def _zone(name: str | None) -> ZoneInfo | None:
 
 
 def _write(stream: RowStream, rule_set: RuleSet, out: BinaryIO) -> int:
-    """Classify and write every row of ``stream`` through a buffer of ``_BUFFER`` bytes;
-    the number of rows reported as bad."""
+    """Classify and write every row of ``stream``, ``_LINES`` lines at a time (one
+    encoding and one write per block); the number of rows reported as bad."""
     from liaison.audit.rows import RowProblem
 
     # the end of each classification's JSON line, by its id (the value keeps it alive)
-    tails: dict[int, tuple[Classification, bytes]] = {}
+    tails: dict[int, tuple[Classification, str]] = {}
+    classify = rule_set.classify
     problems = 0
-    chunk: list[bytes] = []
-    size = 0
+    block: list[str] = []
     try:
         for item in stream:
             if isinstance(item, RowProblem):
                 problems += 1
                 print_error(str(item))
                 continue
-            found = rule_set.classify(item)
+            found = classify(item)
             known = tails.get(id(found))
             if known is None:
                 if len(tails) >= _TAILS:
                     tails.clear()
                 known = tails[id(found)] = (found, _tail(found))
-            tail = known[1]
             source = "null" if item.source_id is None else _encode(item.source_id)
-            line = f'{{"row":{item.provenance.row},"source_id":{source},'.encode() + tail
-            chunk.append(line)
-            size += len(line)
-            if size >= _BUFFER:
-                out.write(b"".join(chunk))
-                chunk, size = [], 0
+            block.append(f'{{"row":{item.provenance.row},"source_id":{source},{known[1]}')
+            if len(block) >= _LINES:
+                out.write("".join(block).encode("utf-8"))
+                block.clear()
     finally:
-        out.write(b"".join(chunk))
+        out.write("".join(block).encode("utf-8"))
         out.flush()
     return problems
 
 
-def _tail(found: Classification) -> bytes:
+def _tail(found: Classification) -> str:
     """The JSON after ``source_id`` of a classification, ending the line."""
     tail = json.dumps(
         {
@@ -143,4 +140,4 @@ def _tail(found: Classification) -> bytes:
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return tail[1:].encode("utf-8") + b"\n"
+    return tail[1:] + "\n"
