@@ -7,7 +7,8 @@ data row number), ``source_id``, ``purposes``, ``recipient_type``, ``immigration
 recorded: no database, no ledger. A row that cannot be read is reported on standard error
 with its file and line and gets no line of output (its ``row`` number is missing from the
 output); the command then exits 1. A file or option that cannot be used at all is reported
-and exits 2 before anything is written.
+and exits 2 before anything is written (a file that changes while it is read: exit 2 after
+the lines already written).
 """
 
 from __future__ import annotations
