@@ -202,6 +202,7 @@ GOOD = 'version = "2026.1.1"\n\n[[rule]]\nid = "a.b"\nkind = "ordinary"\nphrases
     [
         ('purposes = ["looking_around"]\n', 7, "rule[0].purposes[0]"),
         ("colour = 3\n", 7, "rule[0].colour"),
+        ('\n[[rule]]\nid = "c.d"\nkind = "guard"\nphrases = ["+ -"]\n', 11, "rule[1].phrases[0]"),
         ("patterns = ['(unclosed']\n", 7, "rule[0].patterns"),
         ('codes = { CUS = "N" }\n', 4, "rule[0]"),
         ('\n[[rule]]\nid = "a.b"\nkind = "guard"\nphrases = ["y"]\n', 9, "id"),

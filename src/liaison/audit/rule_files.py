@@ -24,7 +24,8 @@ from liaison.policy.pack_toml import TomlLocator, dotted
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 Id = Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
 Version = Annotated[str, Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$")]
-Words = list[Annotated[str, Field(min_length=1)]]
+# a phrase or name: at least one letter or digit (what is matched is its words)
+Words = list[Annotated[str, Field(pattern=r"[^\W_]")]]
 StateCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Kind = Literal["guard", "immigration", "review", "agency", "ordinary", "none"]
 
