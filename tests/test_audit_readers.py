@@ -276,3 +276,35 @@ def test_split_search_date_and_time_columns_are_joined(tmp_path: Path) -> None:
         open_rows(path, "flock-org", ReadOptions())
     (row,) = audit_rows(read(path, "flock-org", timezone=ZoneInfo("UTC")))
     assert row.at == datetime(2025, 5, 1, 9, 11, 16, tzinfo=UTC)
+
+
+def test_damaged_workbooks_are_refused_naming_the_file(tmp_path: Path) -> None:
+    import zipfile
+
+    good = _workbook(tmp_path / "good.xlsx", [HEADER] + [["x", AGENCY, "n", "", "r", "", 1]] * 50)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/sheet1"):
+                data = data[: len(data) // 2]  # the sheet's XML cut in the middle
+            target.writestr(item, data)
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(good.read_bytes()[:300])
+    for path in (damaged, truncated):
+        with (
+            pytest.raises(AuditInputError) as caught,
+            open_rows(path, "flock-org", ReadOptions()) as stream,
+        ):
+            list(stream)
+        assert str(path) in str(caught.value)
+
+
+def test_a_network_audit_read_as_an_organization_audit_does_not_pass_as_own() -> None:
+    items = read(FIXTURES / "network-audit.csv", "flock-org")
+    own = [(row.source_id, row.agency) for row in audit_rows(items)]
+    # the first organisation seen is the audit's; rows of other organisations are problems
+    assert own == [("n-1", AGENCY), ("n-3", "springfield  or pd"), ("n-4", None), ("n-5", None)]
+    refused = [(problem.line, problem.field) for problem in problems(items)]
+    assert refused == [(3, "Org Name"), (7, "Org Name")]
+    assert "network audit" in problems(items)[0].message

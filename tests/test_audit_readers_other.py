@@ -256,3 +256,12 @@ def test_the_hash_is_of_the_bytes(tmp_path: Path) -> None:
     assert isinstance(row, AuditRow)
     assert row.provenance.sha256 == stream.sha256
     assert row.provenance.file == str(path)
+
+
+def test_detection_trusts_the_rows_over_the_name(tmp_path: Path) -> None:
+    misnamed = tmp_path / "organization-audit.csv"
+    shutil.copy(FIXTURES / "network-audit.csv", misnamed)
+    assert detect_format(misnamed) == "flock-network"
+    one_org = tmp_path / "Springfield-organization-audit.csv"
+    shutil.copy(FIXTURES / "org-audit.csv", one_org)
+    assert detect_format(one_org) == "flock-org"

@@ -5,9 +5,10 @@ CUS/``), a portal export by its header (``id, userId, searchDate, networkCount``
 ``cameraCount``, ``reason``), a Flock organization or network audit by its header (``Total
 Networks Searched``, ``Search Time``, ``Reason``, ...; CSV or XLSX). The two audits share
 their columns, so they are told apart by what only one can be: an export with no ``Org
-Name`` column is an organization audit; a file Flock named ``...-Network-Audit`` is a
-network audit; a network audit shows several searching organisations where an
-organization audit shows only the agency (the first rows are sampled). When none of this
+Name`` column is an organization audit; a network audit shows several searching
+organisations where an organization audit shows only the agency (the first rows are
+sampled); failing that, a file named ``...-Network-Audit`` (Flock's name) is a network
+audit, one named ``...organization...`` an organization audit. When none of this
 decides, the reader is asked for ``--format`` rather than guessing. A mapped log is never
 detected: it needs its mapping (``--mapping``).
 """
@@ -93,11 +94,6 @@ def _org_or_network(path: Path, keys: list[str], records: Iterator[list[str]]) -
     org = find_column(keys, ALIASES["organisation"])
     if org is None:
         return "flock-org"
-    name = path.name.casefold()
-    if "network" in name:
-        return "flock-network"
-    if "organization" in name or "organisation" in name:
-        return "flock-org"
     seen: set[str] = set()
     for cells in itertools.islice(records, SAMPLE):
         if org < len(cells) and cells[org].strip() and not is_redacted(cells[org]):
@@ -106,6 +102,11 @@ def _org_or_network(path: Path, keys: list[str], records: Iterator[list[str]]) -
                 seen.add(key)
         if len(seen) > 1:
             return "flock-network"
+    name = path.name.casefold()
+    if "network" in name:
+        return "flock-network"
+    if "organization" in name or "organisation" in name:
+        return "flock-org"
     raise AuditInputError(
         f"{path}: an organization audit or a network audit? Their columns are the same and "
         "its first rows name one organisation only; give --format flock-org or flock-network"

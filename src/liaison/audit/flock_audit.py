@@ -8,7 +8,9 @@ matched by name in any order; every cell is kept in ``fields``. What a row means
 
 - an **organization audit** lists the searches made by the agency's own users, whatever
   cameras they covered: each is the agency's own search (``OWN_SEARCH``), the agency being
-  its ``Org Name`` (or ``--agency`` when the export has no such column);
+  its ``Org Name`` (or ``--agency`` when the export has no such column); a row naming
+  another organisation than the rows before it is a row problem (a network audit read as
+  an organization audit would otherwise pass other agencies' searches off as own ones);
 - a **network audit** lists every search, by any organisation, that covered the agency's
   cameras: a row whose ``Org Name`` is the agency itself (``--agency``, required, compared
   ignoring case and spacing) is its own search; any other is another organisation's search
@@ -24,7 +26,14 @@ matched by name in any order; every cell is kept in ``fields``. What a row means
 
 from __future__ import annotations
 
-from liaison.audit.cells import column_key, duplicate_columns, find_column, is_redacted, snake
+from liaison.audit.cells import (
+    MARKER_STARTS,
+    column_key,
+    duplicate_columns,
+    find_column,
+    is_redacted,
+    snake,
+)
 from liaison.audit.options import Source
 from liaison.audit.rows import AuditRow, Provenance, RowKind, RowProblem
 from liaison.audit.times import TimeReader
@@ -87,11 +96,20 @@ class AuditPlan:
         split = keys[self.time_index] == "search time" and "search date" in keys
         self.day_index = keys.index("search date") if split else None
         self.times = TimeReader(source.options.timezone)
+        self.org_key: str | None = None  # an organization audit's organisation, once seen
+        self.org_seen = ""
 
     def build(self, cells: list[str], row: int, line: int) -> AuditRow | RowProblem:
         """One data row (its cells as many as the header's)."""
         file = self.source.file
-        redacted = frozenset(self.names[at] for at, cell in enumerate(cells) if is_redacted(cell))
+        names = self.names
+        redacted = frozenset(
+            [
+                names[at]
+                for at, cell in enumerate(cells)
+                if cell[:1] in MARKER_STARTS and is_redacted(cell)
+            ]
+        )
 
         def value(name: str) -> str | None:
             at = self.index.get(name)
@@ -106,7 +124,15 @@ class AuditPlan:
             at = self.times.read(at_text) if at_text else None
         except ValueError as error:
             return RowProblem(file, line, row, self.time_column, str(error))
-        kind, agency, organisation = self._who(value("organisation"))
+        org = value("organisation")
+        if org is not None and not self.network and self._other_org(org):
+            message = (
+                f"{org!r} is not {self.org_seen!r}, the organisation of the rows before: an "
+                "organization audit lists one organisation's searches (a network audit? "
+                "--format flock-network)"
+            )
+            return RowProblem(file, line, row, self.header[self.index["organisation"]], message)
+        kind, agency, organisation = self._who(org)
         reason = None if "reason" in redacted else cells[self.index["reason"]]
         return AuditRow(
             format=self.source.format,
@@ -128,6 +154,13 @@ class AuditPlan:
             redacted=redacted,
             fields=dict(zip(self.header, cells, strict=True)),
         )
+
+    def _other_org(self, org: str) -> bool:
+        """Whether an organization audit's row names another organisation than its first."""
+        key = column_key(org)
+        if self.org_key is None:
+            self.org_key, self.org_seen = key, org
+        return key != self.org_key
 
     def _who(self, org: str | None) -> tuple[RowKind, str | None, str | None]:
         """(kind, agency, searching organisation) of a row whose ``Org Name`` is ``org``."""

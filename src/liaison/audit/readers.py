@@ -91,14 +91,14 @@ def open_rows(path: Path, fmt: str | None, options: ReadOptions) -> RowStream:
             f"unknown format {fmt!r}: one of {', '.join(FORMATS)}", field="format"
         )
     mapped = fmt == "mapped" or (fmt is None and options.mapping is not None)
-    workbook = not mapped and is_workbook(path)
+    # Only Flock's exports come as workbooks (a detected format is one of them).
+    workbook = not mapped and fmt != "nlets-iaq" and is_workbook(path)
     sha256 = scan(path, text=not workbook)
     if fmt is None:
         fmt = "mapped" if mapped else detect_format(path)
     if fmt == "mapped" and options.mapping is None:
         raise AuditInputError(f"{path}: --format mapped needs --mapping FILE", field="mapping")
     mapping = load_mapping(options.mapping) if fmt == "mapped" and options.mapping else None
-    workbook = workbook and fmt != "nlets-iaq"
     source = Source(str(path), sha256, fmt, options)
     opened: TextSource | XlsxSource = (
         XlsxSource(path, sha256) if workbook else TextSource(path, sha256)

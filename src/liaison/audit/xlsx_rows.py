@@ -13,7 +13,6 @@ while it was read is refused.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -34,7 +33,7 @@ class XlsxSource:
         self.sha256 = sha256
         try:
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        except Exception as error:  # openpyxl's own and zipfile's, XML parsers' errors
             raise AuditInputError(f"{path}: not a readable XLSX workbook ({error})") from None
         sheets = self.book.worksheets
         if not sheets:
@@ -52,7 +51,18 @@ class XlsxSource:
     def records(self, *, verify: bool = True) -> Iterator[Record]:
         """Each sheet row (1-based) with its cells as text; empty rows yield ``[]``; at the
         end (with ``verify``) the file's hash is checked again."""
-        for number, values in enumerate(self.sheet.iter_rows(values_only=True), start=1):
+        number = 0
+        rows = self.sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                break
+            except Exception as error:  # a damaged sheet: its XML, its shared strings
+                raise AuditInputError(
+                    f"{self.path}:{number + 1}: the worksheet cannot be read ({error})"
+                ) from None
+            number += 1
             cells = [cell_text(value) for value in values]
             yield number, cells if any(cells) else []
         if verify and scan(self.path, text=False) != self.sha256:
