@@ -13,3 +13,7 @@ audit_app = typer.Typer(
     help="Audit other systems' query logs (Flock, Nlets, CSV): import, classify, judge, report.",
     no_args_is_help=True,
 )
+
+from liaison.cli.audit_classify import classify  # noqa: E402  (each command's own module)
+
+audit_app.command("classify")(classify)
