@@ -76,8 +76,9 @@ class Party(_Strict):
 
 
 class Recipient(Party):
-    """The agency an action is for. ``jurisdiction`` absent means unknown (never in-state);
-    ``declaration_on_file``: its written declaration of 625 ILCS 5/2-130(c) is on file."""
+    """The agency an action is for. jurisdiction: whether a state or local agency is of the
+    pack's own state (absent: unknown, never read as in-state); declaration_on_file: its
+    written declaration under 625 ILCS 5/2-130(c) is on file."""
 
     jurisdiction: Jurisdiction | None = None
     declaration_on_file: StrictBool = False
@@ -88,8 +89,8 @@ class Transport(_Strict):
 
 
 class Access(_Strict):
-    """``detainee_requested`` and ``counsel`` are required for kinds ``facility`` and
-    ``interview`` (``check_access``); for ``data`` they may be omitted, read as false/none."""
+    """detainee_requested and counsel are required for the kinds facility and interview;
+    for the kind data they may be omitted (read as false and none)."""
 
     kind: AccessKind
     detainee_requested: StrictBool = False
