@@ -64,5 +64,6 @@ def check(
     assert len(decision.citations) == len(cited(decision))
     for c in decision.citations:
         assert c.effective_from == datetime.fromisoformat(effective_from[c.directive])
-        assert c.title and c.issuer
+        assert c.title
+        assert c.issuer
     assert decision.policy_version.startswith("sha256:")

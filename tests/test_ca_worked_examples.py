@@ -336,7 +336,10 @@ def test_unknown_jurisdiction_is_never_in_state(engine: Engine, action: str) -> 
 
 
 def test_alpr_to_federal_other_and_private_is_forbidden(engine: Engine) -> None:
-    for recipient in ({"agency": "FBI", "type": "federal_other"}, {"agency": "X", "type": "private"}):
+    for recipient in (
+        {"agency": "FBI", "type": "federal_other"},
+        {"agency": "X", "type": "private"},
+    ):
         raw = camera_search(JUNE_2025, recipient, ["criminal_investigation"])
         check(decide(engine, raw), "deny", "forbid", {("CA-CIV-1798.90.55", "b")}, EFFECTIVE_FROM)
 

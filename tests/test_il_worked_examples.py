@@ -133,9 +133,7 @@ WORKED = [
         {("IL-TRUST-2017", "15a")},
         id="IL-8",
     ),
-    pytest.param(
-        detainer_hold(JAN_2022), "deny", "forbid", {("IL-TRUST-2021", "15a")}, id="IL-9"
-    ),
+    pytest.param(detainer_hold(JAN_2022), "deny", "forbid", {("IL-TRUST-2021", "15a")}, id="IL-9"),
     pytest.param(transport_for_ice(JAN_2020), "deny", "default", set(), id="IL-10"),
     pytest.param(
         transport_for_ice(JAN_2022), "deny", "forbid", {("IL-TRUST-2021", "15h1")}, id="IL-11"
@@ -176,7 +174,9 @@ def test_15h_not_lifted_by_a_state_criminal_warrant(engine: Engine) -> None:
     )  # fmt: skip
     check(decide(engine, raw), "deny", "forbid", {("IL-TRUST-2021", "15h3")}, EFFECTIVE_FROM)
     judicial = {**raw, "legal_process": "judicial_warrant"}
-    check(decide(engine, judicial), "permit", "permit", {("IL-BASELINE", "custody")}, EFFECTIVE_FROM)
+    check(
+        decide(engine, judicial), "permit", "permit", {("IL-BASELINE", "custody")}, EFFECTIVE_FROM
+    )
 
 
 def test_15h_lifted_for_status_only_data(engine: Engine) -> None:
@@ -242,7 +242,9 @@ def test_nlets_iaq_not_saved_by_section_5(engine: Engine) -> None:
 
 
 def test_unknown_jurisdiction_is_never_permitted(engine: Engine) -> None:
-    raw = camera_search(MARCH_2025, {"agency": "Some PD", "type": "state_local"}, ["missing_person"])
+    raw = camera_search(
+        MARCH_2025, {"agency": "Some PD", "type": "state_local"}, ["missing_person"]
+    )
     check(decide(engine, raw), "deny", "default", set(), EFFECTIVE_FROM)
 
 
