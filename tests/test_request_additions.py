@@ -1,4 +1,4 @@
-"""The additions for state packs and imported logs (request-schema.md, "Additions"):
+"""The additions of request-schema.md, "Additions for state packs and imported logs":
 ``recipient.jurisdiction``, ``recipient.declaration_on_file``,
 ``subject.qualifying_conviction`` and ``access.kind`` ``data``: validated strictly, carried
 into the Cedar context, and part of the exact decision cache's key.

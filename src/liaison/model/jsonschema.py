@@ -67,9 +67,9 @@ def _refine(schema: dict[str, Any]) -> None:
 
 
 def _refine_access(schema: dict[str, Any]) -> None:
-    """What ``check_access`` enforces (request-schema.md, "Additions"): ``detainee_requested``
-    and ``counsel`` for access kinds facility and interview; ``data_classes`` for a
-    ``grant_access`` of kind data."""
+    """What ``check_access`` enforces: ``detainee_requested`` and ``counsel`` for access
+    kinds facility and interview; ``data_classes`` for a ``grant_access`` of kind data
+    (request-schema.md, "Additions for state packs and imported logs")."""
     kinds = [AccessKind.FACILITY.value, AccessKind.INTERVIEW.value]
     schema["$defs"]["Access"]["allOf"] = [
         {

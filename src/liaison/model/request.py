@@ -162,9 +162,10 @@ def check_action_fields(request: ActionRequest) -> None:
 
 
 def check_access(request: ActionRequest) -> None:
-    """The fields an ``access`` of each kind requires (request-schema.md, "Additions"):
-    ``detainee_requested`` and ``counsel`` for ``facility`` and ``interview``; for a
-    ``grant_access`` of kind ``data``, a non-empty ``data_classes``."""
+    """The fields an ``access`` of each kind requires: ``detainee_requested`` and
+    ``counsel`` for ``facility`` and ``interview``; for a ``grant_access`` of kind
+    ``data``, a non-empty ``data_classes`` (request-schema.md,
+    "Additions for state packs and imported logs")."""
     access = request.access
     if access is None:
         return

@@ -120,7 +120,8 @@ class AccessKind(StrEnum):
 
 
 # ``recipient.jurisdiction``: whether a state or local agency is of the pack's own state;
-# absent means unknown, which no rule reads as in-state (request-schema.md, "Additions").
+# absent means unknown, which no rule reads as in-state (request-schema.md,
+# "Additions for state packs and imported logs").
 class Jurisdiction(StrEnum):
     IN_STATE = "in_state"
     OUT_OF_STATE = "out_of_state"

@@ -30,8 +30,8 @@ Kind = Literal[
     "department_configuration",
 ]
 
-# How the section's text is known (ca-pack.md, "Marks"): read in a public copy of the text
-# at ``source``; known from a secondary copy; or the encoding's own reading.
+# How the section's text is known (the marks of ca-pack.md): read in a public copy of the
+# text at ``source``; known from a secondary copy; or the encoding's own reading.
 Evidence = Literal["verified", "secondary", "interpretation"]
 
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
