@@ -67,8 +67,10 @@ def _section(pack: Pack, directive: str, label: str) -> dict[str, Any]:
         **issuer_and_authority(pack, d),
         "in_force_since": render(d.effective_from, pack.timezone),
         "text_kind": s.text_kind,
+        "evidence": s.evidence,
         "source": s.source,
         "text": s.text,
+        "interpretation": s.interpretation,
     }
 
 
@@ -135,12 +137,16 @@ def _section_text(s: Mapping[str, Any]) -> list[str]:
     lines.append(f"  issued by {who}; in force since {s['in_force_since']}")
     lines.extend(f"  under the authority of {path}" for path in s["authority_paths"])
     label = "quoted" if s["text_kind"] == "quote" else "paraphrase"
+    label += f", {s['evidence']}" if s.get("evidence") else ""
     lines.append(f"  text ({label}, {s['source']}):")
     quote = '"' if s["text_kind"] == "quote" else ""
     body = s["text"].splitlines() or [""]
     body[0] = quote + body[0]
     body[-1] = body[-1] + quote
     lines.extend(f"    {line}" for line in body)
+    if s.get("interpretation"):
+        lines.append("  interpretation (the encoding's choice, not the text):")
+        lines.extend(f"    {line}" for line in s["interpretation"].splitlines())
     return lines
 
 
