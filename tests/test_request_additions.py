@@ -154,3 +154,25 @@ def test_qualifying_conviction_is_in_the_cache_key() -> None:
         raw["subject"]["qualifying_conviction"] = True
         assert cached.decide(parse_request(raw)).decision is Outcome.PERMIT
         raw["subject"]["qualifying_conviction"] = False
+
+
+def test_records_hold_the_additions_only_when_set() -> None:
+    """A request that does not use the additions is recorded as before they existed."""
+    from liaison.gateway.records import request_document
+
+    plain, _ = request_document(parse_request(camera_search()))
+    assert plain["recipient"] == {"agency": "Dallas PD", "type": "state_local"}
+    assert plain["subject"] == {"custody": "free", "federal_criminal_charge": False}
+    raw = camera_search(jurisdiction="out_of_state", declaration_on_file=True)
+    raw["subject"]["qualifying_conviction"] = True
+    used, _ = request_document(parse_request(raw))
+    assert used["recipient"] == {
+        "agency": "Dallas PD",
+        "type": "state_local",
+        "jurisdiction": "out_of_state",
+        "declaration_on_file": True,
+    }
+    assert used["subject"]["qualifying_conviction"] is True
+    again = parse_request({**used, "subject": {**used["subject"], "id": "plate-1"}})
+    assert again.recipient == parse_request(raw).recipient
+    assert again.subject == parse_request(raw).subject
