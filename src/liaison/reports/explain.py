@@ -28,10 +28,14 @@ def _asked(request: ActionRequest, personal: bool) -> str:
         parts.append(f"in {request.database.value}")
     if request.subject:
         charge = ", federal criminal charge" if request.subject.federal_criminal_charge else ""
+        charge += ", qualifying conviction" if request.subject.qualifying_conviction else ""
         who = request.subject.id if personal else "the subject"
         parts.append(f"about {who} (custody: {request.subject.custody.value}{charge})")
     if request.recipient:
-        parts.append(f"for {request.recipient.agency} ({request.recipient.type.value})")
+        r = request.recipient
+        known = [r.type.value, *([r.jurisdiction.value] if r.jurisdiction else [])]
+        known += ["declaration on file"] if r.declaration_on_file else []
+        parts.append(f"for {r.agency} ({', '.join(known)})")
     text = " ".join(parts)
     details = []
     if request.purposes:
