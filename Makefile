@@ -27,9 +27,12 @@ run: install
 	@echo
 	$(BIN)/liaison serve --host $(HOST) --port $(PORT)
 
-# The worked examples of the D.C. pack, decided and explained on the command line.
+# The worked examples of the D.C., California and Illinois packs, decided and explained on the
+# command line.
 examples: install
 	$(BIN)/liaison decide examples/dc-worked-examples.jsonl
+	$(BIN)/liaison decide --pack packs/ca examples/ca-worked-examples.jsonl
+	$(BIN)/liaison decide --pack packs/il examples/il-worked-examples.jsonl
 	$(BIN)/liaison explain examples/traffic-stop-share.json
 
 test: install lint typecheck unit

@@ -65,8 +65,18 @@ FULL: dict[str, Any] = {
     "actor": {"id": "officer-1234", "agency": "MPD", "role": "officer", "unit": "1D"},
     "action": "share_information",
     "purposes": ["assist_federal_agency", "criminal_investigation"],
-    "subject": {"id": "person-77", "custody": "stopped", "federal_criminal_charge": False},
-    "recipient": {"agency": "ICE-ERO", "type": "federal_immigration"},
+    "subject": {
+        "id": "person-77",
+        "custody": "stopped",
+        "federal_criminal_charge": False,
+        "qualifying_conviction": False,
+    },
+    "recipient": {
+        "agency": "ICE-ERO",
+        "type": "federal_immigration",
+        "jurisdiction": "in_state",
+        "declaration_on_file": False,
+    },
     "database": "NCIC",
     "data_classes": ["identity", "location"],
     "initiative": "proactive",
@@ -398,6 +408,7 @@ ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "operation.partners[0].type": voc.RecipientType,
     "operation.partners[1].type": voc.RecipientType,
     "encounter.kind": voc.EncounterKind,
+    "recipient.jurisdiction": voc.Jurisdiction,
 }
 
 
@@ -924,9 +935,15 @@ FIELD_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "purposes": st.lists(values_of(voc.Purpose), min_size=1, max_size=5),
     "subject": st.fixed_dictionaries(
         {"id": names, "custody": values_of(voc.Custody)},
-        optional={"federal_criminal_charge": st.booleans()},
+        optional={"federal_criminal_charge": st.booleans(), "qualifying_conviction": st.booleans()},
     ),
-    "recipient": party,
+    "recipient": st.fixed_dictionaries(
+        {"agency": names, "type": values_of(voc.RecipientType)},
+        optional={
+            "jurisdiction": values_of(voc.Jurisdiction) | st.none(),
+            "declaration_on_file": st.booleans(),
+        },
+    ),
     "database": values_of(voc.Database),
     "data_classes": st.lists(values_of(voc.DataClass), min_size=1, max_size=5),
     "arrest_basis": values_of(voc.ArrestBasis),
@@ -937,6 +954,10 @@ FIELD_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
             "detainee_requested": st.booleans(),
             "counsel": values_of(voc.Counsel),
         }
+    )
+    | st.fixed_dictionaries(  # kind data: consent and counsel may be omitted
+        {"kind": st.just("data")},
+        optional={"detainee_requested": st.booleans(), "counsel": values_of(voc.Counsel)},
     ),
     "operation": st.fixed_dictionaries(
         {"kind": values_of(voc.OperationKind), "partners": st.lists(party, min_size=1, max_size=3)}
@@ -967,7 +988,15 @@ def requests_for(action: Action) -> st.SearchStrategy[dict[str, Any]]:
         if name not in required
     }
     optional.update(NOT_NULLABLE)
-    return st.fixed_dictionaries(mandatory, optional=optional)
+    return st.fixed_dictionaries(mandatory, optional=optional).filter(_data_access_has_classes)
+
+
+def _data_access_has_classes(doc: dict[str, Any]) -> bool:
+    """A grant_access of kind data requires data_classes (request-schema.md,
+    "Additions for state packs and imported logs")."""
+    access = doc.get("access") or {}
+    granting = doc["action"] == Action.GRANT_ACCESS.value
+    return not (granting and access.get("kind") == "data" and doc.get("data_classes") is None)
 
 
 valid_requests = st.sampled_from(list(Action)).flatmap(requests_for)

@@ -30,6 +30,11 @@ from liaison.model.request import ActionRequest
 from liaison.model.timestamps import parse_instant, render
 from liaison.storage.tables import events, ledger_entries, ledger_personal
 
+# The additions for state packs (request-schema.md,
+# "Additions for state packs and imported logs") are recorded only when set: a request that
+# does not use them is recorded exactly as before they existed (absent reads as false).
+UNSET_WHEN_FALSE = (("subject", "qualifying_conviction"), ("recipient", "declaration_on_file"))
+
 # The fields of an event, and of the encounter it reports, kept in the personal part.
 EVENT_PERSONAL = ("subject_id", "note")
 ENCOUNTER_PERSONAL = ("place", "location")
@@ -38,6 +43,10 @@ ENCOUNTER_PERSONAL = ("place", "location")
 def request_document(request: ActionRequest) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(public request, personal data or None)."""
     public = request.model_dump(mode="json", exclude_none=True)
+    for outer, name in UNSET_WHEN_FALSE:
+        part = public.get(outer)
+        if isinstance(part, dict) and part.get(name) is False:
+            del part[name]
     personal: dict[str, Any] = {}
     subject = public.get("subject")
     if isinstance(subject, dict) and "id" in subject:

@@ -28,10 +28,14 @@ def _asked(request: ActionRequest, personal: bool) -> str:
         parts.append(f"in {request.database.value}")
     if request.subject:
         charge = ", federal criminal charge" if request.subject.federal_criminal_charge else ""
+        charge += ", qualifying conviction" if request.subject.qualifying_conviction else ""
         who = request.subject.id if personal else "the subject"
         parts.append(f"about {who} (custody: {request.subject.custody.value}{charge})")
     if request.recipient:
-        parts.append(f"for {request.recipient.agency} ({request.recipient.type.value})")
+        r = request.recipient
+        known = [r.type.value, *([r.jurisdiction.value] if r.jurisdiction else [])]
+        known += ["declaration on file"] if r.declaration_on_file else []
+        parts.append(f"for {r.agency} ({', '.join(known)})")
     text = " ".join(parts)
     details = []
     if request.purposes:
@@ -67,8 +71,10 @@ def _section(pack: Pack, directive: str, label: str) -> dict[str, Any]:
         **issuer_and_authority(pack, d),
         "in_force_since": render(d.effective_from, pack.timezone),
         "text_kind": s.text_kind,
+        "evidence": s.evidence,
         "source": s.source,
         "text": s.text,
+        "interpretation": s.interpretation,
     }
 
 
@@ -135,12 +141,16 @@ def _section_text(s: Mapping[str, Any]) -> list[str]:
     lines.append(f"  issued by {who}; in force since {s['in_force_since']}")
     lines.extend(f"  under the authority of {path}" for path in s["authority_paths"])
     label = "quoted" if s["text_kind"] == "quote" else "paraphrase"
+    label += f", {s['evidence']}" if s.get("evidence") else ""
     lines.append(f"  text ({label}, {s['source']}):")
     quote = '"' if s["text_kind"] == "quote" else ""
     body = s["text"].splitlines() or [""]
     body[0] = quote + body[0]
     body[-1] = body[-1] + quote
     lines.extend(f"    {line}" for line in body)
+    if s.get("interpretation"):
+        lines.append("  interpretation (the encoding's choice, not the text):")
+        lines.extend(f"    {line}" for line in s["interpretation"].splitlines())
     return lines
 
 
