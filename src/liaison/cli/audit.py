@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import typer
 
+from liaison.cli.audit_import import audit_import
+from liaison.cli.audit_review import audit_queue, audit_review
+
 audit_app = typer.Typer(
     help="Audit other systems' query logs (Flock, Nlets, CSV): import, classify, judge, report.",
     no_args_is_help=True,
 )
+audit_app.command("import")(audit_import)
+audit_app.command("review")(audit_review)
+audit_app.command("queue")(audit_queue)
