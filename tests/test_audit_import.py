@@ -49,7 +49,9 @@ def test_each_row_is_an_entry_with_its_row_and_the_import_one_entry(
         found = conn.execute(select(audit_rows).order_by(audit_rows.c.row)).mappings().all()
         done = conn.execute(select(audit_imports)).mappings().one()
     assert [r["row"] for r in found] == list(range(1, 11))
-    assert done["id"] == result.id and done["ledger_index"] == 10 and done["rows"] == 10
+    assert done["id"] == result.id
+    assert done["ledger_index"] == 10
+    assert done["rows"] == 10
     # REASONS cycle: 1 ICE (deny), 2 burglary, 3 ??? (review), 4 "" (no purpose), 0 stolen
     assert result.counts == {"findings": 2, "permitted": 4, "review": 2, "not_judged": 2}
     ice = found[0]
@@ -65,9 +67,13 @@ def test_the_rows_own_fields_are_personal_and_apart_from_the_public_record(
     importer(ledger).run(source(rows(2)), OPTIONS)
     stored = ledger.entry(0)
     public = stored.document()["record"]
-    assert "officer-9" not in json.dumps(public) and "7ABC123" not in json.dumps(public)
-    assert public["file_sha256"] == "ab" * 32 and public["row"] == 1 and public["line"] == 2
-    assert public["pack"] == "dc" and public["rules_version"] == "test-rules-1"
+    assert "officer-9" not in json.dumps(public)
+    assert "7ABC123" not in json.dumps(public)
+    assert public["file_sha256"] == "ab" * 32
+    assert public["row"] == 1
+    assert public["line"] == 2
+    assert public["pack"] == "dc"
+    assert public["rules_version"] == "test-rules-1"
     assert stored.personal is not None
     assert stored.personal["fields"]["userId"] == "officer-9"
     assert stored.personal["fields"]["plate"] == "7ABC123"
@@ -77,12 +83,14 @@ def test_importing_the_same_file_again_changes_nothing(ledger: Ledger) -> None:
     first = importer(ledger).run(source(rows(5)), OPTIONS)
     head = ledger.head()
     again = importer(ledger).run(source(rows(5)), OPTIONS)
-    assert again.already and again.id == first.id
+    assert again.already
+    assert again.id == first.id
     assert (again.rows, again.counts) == (5, first.counts)
     assert ledger.head() == head
     # Other options that change the judgement are another import.
     other = importer(ledger, Judge(None)).run(source(rows(5)), {**OPTIONS, "pack": None})
-    assert other.id != first.id and not other.already
+    assert other.id != first.id
+    assert not other.already
 
 
 def test_bad_rows_are_named_with_file_and_line_and_skipped(ledger: Ledger) -> None:
@@ -90,7 +98,8 @@ def test_bad_rows_are_named_with_file_and_line_and_skipped(ledger: Ledger) -> No
     assert (result.rows, result.bad_rows) == (9, 3)
     assert result.problems[0] == "portal.csv:5: searchDate: not a date: 'yesterday'"
     record = ledger.entry(ledger.head()[0] - 1).document()["record"]
-    assert record["bad_rows"] == 3 and record["bad_rows_listed"] == result.problems
+    assert record["bad_rows"] == 3
+    assert record["bad_rows_listed"] == result.problems
 
 
 def test_a_file_that_cannot_be_read_changes_nothing(ledger: Ledger, engine: Engine) -> None:
@@ -101,7 +110,8 @@ def test_a_file_that_cannot_be_read_changes_nothing(ledger: Ledger, engine: Engi
     with pytest.raises(AuditInputError):
         importer(ledger).run(source(unreadable()), OPTIONS)
     assert ledger.head()[0] == 0
-    assert _count(engine, audit_rows) == 0 and _count(engine, audit_imports) == 0
+    assert _count(engine, audit_rows) == 0
+    assert _count(engine, audit_imports) == 0
 
 
 def _failing_at(limit: int) -> Iterator[AuditRow | RowProblem]:
@@ -117,9 +127,11 @@ def test_a_crash_between_batches_loses_nothing_and_running_again_completes_it(
     with pytest.raises(RuntimeError, match="killed"):
         importer(ledger, batch=4).run(source(_failing_at(10)), OPTIONS)
     assert ledger.head()[0] == 8  # two whole batches acknowledged, no import entry
-    assert _count(engine, audit_rows) == 8 and _count(engine, audit_imports) == 0
+    assert _count(engine, audit_rows) == 8
+    assert _count(engine, audit_imports) == 0
     result = importer(ledger, batch=4).run(source(rows(10)), OPTIONS)
-    assert result.resumed_after == 8 and result.rows == 10
+    assert result.resumed_after == 8
+    assert result.rows == 10
     assert ledger.head()[0] == 11
     with engine.connect() as conn:
         numbers = conn.execute(select(audit_rows.c.row).order_by(audit_rows.c.row)).scalars()
@@ -144,7 +156,8 @@ def test_a_failure_inside_a_batch_leaves_none_of_it(
     monkeypatch.setattr(importing_module, "insert_rows", failing)
     with pytest.raises(OSError, match="disk full"):
         importer(ledger, batch=4).run(source(rows(10)), OPTIONS)
-    assert ledger.head()[0] == 4 and _count(engine, audit_rows) == 4
+    assert ledger.head()[0] == 4
+    assert _count(engine, audit_rows) == 4
     assert [e.index for e in ledger.entries()] == [0, 1, 2, 3]
     monkeypatch.setattr(importing_module, "insert_rows", real)
     result = importer(ledger, batch=4).run(source(rows(10)), OPTIONS)
@@ -156,5 +169,6 @@ def test_without_a_pack_every_row_is_classified_but_not_judged(ledger: Ledger) -
     result = importer(ledger, Judge(None)).run(source(rows(10)), {**OPTIONS, "pack": None})
     assert result.counts == {"findings": 0, "permitted": 0, "review": 2, "not_judged": 8}
     record = ledger.entry(0).document()["record"]
-    assert record["purposes"] == ["immigration_status"] and record["immigration"] is True
+    assert record["purposes"] == ["immigration_status"]
+    assert record["immigration"] is True
     assert (record["decision"], record["pack"]) == ("not_judged", None)

@@ -45,7 +45,8 @@ def test_an_own_search_is_a_database_inquiry_of_its_database_about_no_one_held()
 def test_a_redacted_user_is_a_placeholder_distinct_from_an_empty_one() -> None:
     redacted = request_for(row(user=None, redacted=frozenset({"user"})), classification(), None)
     empty = request_for(row(user=None), classification(), None)
-    assert isinstance(redacted, dict) and isinstance(empty, dict)
+    assert isinstance(redacted, dict)
+    assert isinstance(empty, dict)
     assert redacted["actor"]["id"] == judgement.REDACTED_USER
     assert empty["actor"]["id"] == judgement.UNKNOWN_USER
 
@@ -86,7 +87,8 @@ def test_an_organisation_of_unknown_type_is_not_judged() -> None:
         classification(CRIME, recipient=RecipientType.FEDERAL_OTHER),
         UNKNOWN_ORG,
     )
-    assert isinstance(typed, dict) and typed["recipient"]["type"] == "federal_other"
+    assert isinstance(typed, dict)
+    assert typed["recipient"]["type"] == "federal_other"
 
 
 def test_decided_with_the_directives_in_force_at_the_rows_time() -> None:
@@ -128,13 +130,19 @@ def test_rows_that_cannot_be_judged_are_never_permitted(
     judged = (judge or dc_judge()).judge(row(at=at), classification(purposes, True))  # type: ignore[arg-type]
     assert judged.decision == "not_judged"
     assert judged.reason == reason
-    assert not judged.finding and judged.basis is None and not judged.citations
+    assert not judged.finding
+    assert judged.basis is None
+    assert not judged.citations
 
 
 def test_an_ambiguous_row_waits_for_review_without_a_verdict() -> None:
     for judge in (dc_judge(), Judge(None)):
         judged = judge.judge(row(), classification(STATUS, None))
-        assert (judged.decision, judged.basis, judged.reason) == ("review", None, judgement.IN_REVIEW)
+        assert (judged.decision, judged.basis, judged.reason) == (
+            "review",
+            None,
+            judgement.IN_REVIEW,
+        )
 
 
 def test_a_row_whose_request_is_invalid_fails_closed_as_a_finding() -> None:
