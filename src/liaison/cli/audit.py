@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from liaison.cli.audit_classify import classify
 from liaison.cli.audit_import import audit_import
 from liaison.cli.audit_review import audit_queue, audit_review
 
@@ -17,5 +18,6 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 audit_app.command("import")(audit_import)
+audit_app.command("classify")(classify)
 audit_app.command("review")(audit_review)
 audit_app.command("queue")(audit_queue)
