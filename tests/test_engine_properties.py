@@ -4,6 +4,10 @@
 - evaluating the action's slice with the context cut to what it reads gives
   the same answer as the whole policy set with the whole context;
 - every context the engine builds conforms to the pack's Cedar schema.
+
+Every property holds for every shipped pack (dc, ca, il), over requests that use the
+additions for state packs (recipient jurisdiction and declaration, qualifying conviction,
+access of kind data).
 """
 
 from __future__ import annotations
@@ -22,9 +26,18 @@ from liaison.model.request import ActionRequest
 from liaison.policy import Engine, load_pack, shipped_pack_path
 from liaison.policy.context import cedar_request, context_key
 
-ENGINE = Engine(load_pack(shipped_pack_path("dc")))
-SMALL = Engine(ENGINE.pack, cache_capacity=4)  # tiny cache: every batch evicts
+PACKS = ("dc", "ca", "il")
+ENGINES = {name: Engine(load_pack(shipped_pack_path(name))) for name in PACKS}
+# tiny caches: every batch evicts
+SMALL = {name: Engine(engine.pack, cache_capacity=4) for name, engine in ENGINES.items()}
+ENGINE = ENGINES["dc"]
 START = datetime(2025, 8, 1, tzinfo=UTC)
+# Where each pack's history happens: (start, minutes covered).
+SPANS = {
+    "dc": (START, 60 * 24 * 60),
+    "ca": (datetime(2013, 6, 1, tzinfo=UTC), 60 * 24 * 365 * 13),
+    "il": (datetime(2016, 6, 1, tzinfo=UTC), 60 * 24 * 365 * 10),
+}
 
 
 def _enum(kind: type[Any]) -> st.SearchStrategy[str]:
@@ -41,21 +54,30 @@ party = st.fixed_dictionaries(
         "type": _enum(v.RecipientType),
     }
 )
+recipient = st.fixed_dictionaries(
+    {
+        "agency": st.sampled_from(["ICE-ERO", "HSI", "FBI", "MSP", "X"]),
+        "type": _enum(v.RecipientType),
+    },
+    optional={"jurisdiction": _enum(v.Jurisdiction), "declaration_on_file": st.booleans()},
+)
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> dict[str, Any]:
+def requests(draw: st.DrawFn, pack: str = "dc") -> dict[str, Any]:
     action = draw(_enum(v.Action))
-    at = START + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
+    start, span = SPANS[pack]
+    at = start + timedelta(minutes=draw(st.integers(0, span)))
     req: dict[str, Any] = {
         "at": at.isoformat(),
-        "view": draw(st.sampled_from(["mpd", "doj"])),
+        "view": draw(st.sampled_from(sorted(ENGINES[pack].pack.views))),
         "actor": {"id": "o", "agency": "MPD", "role": draw(_enum(v.ActorRole))},
         "action": action,
         "subject": {
             "id": "s",
             "custody": draw(_enum(v.Custody)),
             "federal_criminal_charge": draw(st.booleans()),
+            "qualifying_conviction": draw(st.booleans()),
         },
         "legal_process": draw(_enum(v.LegalProcess)),
         "initiative": draw(_enum(v.Initiative)),
@@ -63,7 +85,7 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     optional: dict[str, st.SearchStrategy[Any]] = {
         "purposes": _subset(v.Purpose),
         "data_classes": _subset(v.DataClass),
-        "recipient": party,
+        "recipient": recipient,
         "database": _enum(v.Database),
         "arrest_basis": _enum(v.ArrestBasis),
         "transport": st.fixed_dictionaries({"passengers": _enum(v.Passengers)}),
@@ -86,6 +108,12 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
             req[name] = draw(strategy)
     if action == "joint_operation" and draw(st.booleans()):
         del req["subject"]
+    if req.get("access", {}).get("kind") == "data":
+        if action == "grant_access" and "data_classes" not in req:
+            req["data_classes"] = draw(_subset(v.DataClass))
+        for name in ("detainee_requested", "counsel"):
+            if draw(st.booleans()):
+                del req["access"][name]  # may be omitted for kind data
     return req
 
 
@@ -94,10 +122,12 @@ def _answer(engine: Engine, request: ActionRequest) -> tuple[Any, ...]:
     return d.decision, d.basis, d.citations, d.errors, d.in_force, d.policy_version
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(requests(), min_size=1, max_size=6))
-def test_cached_and_uncached_decisions_are_identical(batch: list[dict[str, Any]]) -> None:
-    cached = SMALL
+@pytest.mark.parametrize("pack", PACKS)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_cached_and_uncached_decisions_are_identical(pack: str, data: st.DataObject) -> None:
+    batch = data.draw(st.lists(requests(pack), min_size=1, max_size=6))
+    cached = SMALL[pack]
     for raw in batch + batch:  # the second pass hits the cache
         request = parse_request(raw)
         hit = cached.decide(request)
@@ -108,20 +138,22 @@ def test_cached_and_uncached_decisions_are_identical(batch: list[dict[str, Any]]
             hit.errors,
             hit.in_force,
             hit.policy_version,
-        ) == _answer(ENGINE, request)
+        ) == _answer(ENGINES[pack], request)
 
 
-@settings(max_examples=400, deadline=None)
-@given(requests())
-def test_slices_decide_like_the_whole_policy_set(raw: dict[str, Any]) -> None:
-    request = parse_request(raw)
-    regime = ENGINE.regime(request.at or START, request.view)
+@pytest.mark.parametrize("pack", PACKS)
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_slices_decide_like_the_whole_policy_set(pack: str, data: st.DataObject) -> None:
+    request = parse_request(data.draw(requests(pack)))
+    engine = ENGINES[pack]
+    regime = engine.regime(request.at or START, request.view)
     whole = cedarpy.is_authorized(
         cedar_request(request.action.value, context_key(request)), regime.compiled.policy_set, []
     )
     assert not whole.diagnostics.errors
     expected = regime.compiled.interpret(whole)
-    got = ENGINE.decide(request, use_cache=False)
+    got = engine.decide(request, use_cache=False)
     assert (got.decision, got.basis, got.citations) == (
         expected.outcome,
         expected.basis,
@@ -129,16 +161,18 @@ def test_slices_decide_like_the_whole_policy_set(raw: dict[str, Any]) -> None:
     )
 
 
-@settings(max_examples=300, deadline=None)
-@given(requests())
-def test_every_context_conforms_to_the_schema(raw: dict[str, Any]) -> None:
-    request = parse_request(raw)
-    regime = ENGINE.regime(request.at or START, request.view)
+@pytest.mark.parametrize("pack", PACKS)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_every_context_conforms_to_the_schema(pack: str, data: st.DataObject) -> None:
+    request = parse_request(data.draw(requests(pack)))
+    engine = ENGINES[pack]
+    regime = engine.regime(request.at or START, request.view)
     result = cedarpy.is_authorized(
         cedar_request(request.action.value, context_key(request)),
         regime.compiled.policy_set,
         [],
-        schema=ENGINE.pack.schema_text,
+        schema=engine.pack.schema_text,
     )
     assert result.diagnostics.errors == []
     assert result.decision in (cedarpy.Decision.Allow, cedarpy.Decision.Deny)
@@ -173,14 +207,17 @@ def test_no_generated_request_ever_errors(view: str) -> None:
         assert not ENGINE.decide(parse_request(raw), use_cache=False).errors
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(requests(), min_size=1, max_size=30), st.integers(1, 8))
-def test_batch_decisions_equal_single_decisions(batch: list[dict[str, Any]], size: int) -> None:
+@pytest.mark.parametrize("pack", PACKS)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), size=st.integers(1, 8))
+def test_batch_decisions_equal_single_decisions(pack: str, data: st.DataObject, size: int) -> None:
     from liaison.errors import InvalidRequest
 
+    batch = data.draw(st.lists(requests(pack), min_size=1, max_size=30))
     parsed = [parse_request(raw) for raw in batch]
     parsed.append(parsed[0].model_copy(update={"view": "no-such-view"}))
-    engine = Engine(ENGINE.pack, cache_capacity=size)  # small: entries are evicted mid-batch
+    # small: entries are evicted mid-batch
+    engine = Engine(ENGINES[pack].pack, cache_capacity=size)
     got = engine.decide_many(parsed + parsed)
     for request, item in zip(parsed + parsed, got, strict=True):
         if request.view == "no-such-view":
@@ -197,4 +234,4 @@ def test_batch_decisions_equal_single_decisions(batch: list[dict[str, Any]], siz
             item.policy_version,
             item.id,
             item.at,
-        ) == (*_answer(ENGINE, request), request.id, request.at)
+        ) == (*_answer(ENGINES[pack], request), request.id, request.at)

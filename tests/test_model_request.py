@@ -65,8 +65,18 @@ FULL: dict[str, Any] = {
     "actor": {"id": "officer-1234", "agency": "MPD", "role": "officer", "unit": "1D"},
     "action": "share_information",
     "purposes": ["assist_federal_agency", "criminal_investigation"],
-    "subject": {"id": "person-77", "custody": "stopped", "federal_criminal_charge": False},
-    "recipient": {"agency": "ICE-ERO", "type": "federal_immigration"},
+    "subject": {
+        "id": "person-77",
+        "custody": "stopped",
+        "federal_criminal_charge": False,
+        "qualifying_conviction": False,
+    },
+    "recipient": {
+        "agency": "ICE-ERO",
+        "type": "federal_immigration",
+        "jurisdiction": "in_state",
+        "declaration_on_file": False,
+    },
     "database": "NCIC",
     "data_classes": ["identity", "location"],
     "initiative": "proactive",
@@ -398,6 +408,7 @@ ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "operation.partners[0].type": voc.RecipientType,
     "operation.partners[1].type": voc.RecipientType,
     "encounter.kind": voc.EncounterKind,
+    "recipient.jurisdiction": voc.Jurisdiction,
 }
 
 

@@ -15,7 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from liaison.model.vocabulary import Purpose, RecipientType
+from liaison.model.vocabulary import Jurisdiction, Purpose, RecipientType
+
+# ``Jurisdiction`` (``recipient.jurisdiction``) is defined once, in the request vocabulary;
+# it is re-exported here for the audit modules that import it from this contract.
+__all__ = [
+    "FORMATS",
+    "AuditRow",
+    "Classification",
+    "Jurisdiction",
+    "OrganisationType",
+    "Provenance",
+    "RowKind",
+    "RowProblem",
+]
 
 # The ``--format`` names (fixed by the issue).
 FORMATS = ("flock-portal", "flock-org", "flock-network", "nlets-iaq", "mapped")
@@ -109,13 +122,6 @@ class Classification:
     immigration: bool | None
     rule: str
     rules_version: str
-
-
-class Jurisdiction(StrEnum):
-    """``recipient.jurisdiction``: whether a state or local agency is of the pack's state."""
-
-    IN_STATE = "in_state"
-    OUT_OF_STATE = "out_of_state"
 
 
 @dataclass(frozen=True, slots=True)

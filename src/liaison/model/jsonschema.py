@@ -9,7 +9,8 @@ in the repository and checked by tests/test_jsonschema_drift.py. Regenerate it w
 (without a path the schema is written to standard output).
 
 Beyond pydantic's schema of ``ActionRequest`` it states, from the same sources the
-model uses: the fields each action requires (``REQUIRED_BY_ACTION``), that purposes
+model uses: the fields each action requires (``REQUIRED_BY_ACTION``) and each access kind
+requires (``check_access``), that purposes
 and data classes are non-empty, the RFC 3339 pattern of ``at``, and (under
 ``$defs``) the error object returned for an invalid request.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from liaison.docgen import render_json, write_document
 from liaison.model.request import ActionRequest
 from liaison.model.timestamps import _RFC3339
-from liaison.model.vocabulary import REQUIRED_BY_ACTION
+from liaison.model.vocabulary import REQUIRED_BY_ACTION, AccessKind, Action
 
 SCHEMA_ID = "https://liaison.invalid/schemas/action-request.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -62,6 +63,34 @@ def _refine(schema: dict[str, Any]) -> None:
         }
         for action, names in REQUIRED_BY_ACTION.items()
     ]
+    _refine_access(schema)
+
+
+def _refine_access(schema: dict[str, Any]) -> None:
+    """What ``check_access`` enforces (request-schema.md, "Additions"): ``detainee_requested``
+    and ``counsel`` for access kinds facility and interview; ``data_classes`` for a
+    ``grant_access`` of kind data."""
+    kinds = [AccessKind.FACILITY.value, AccessKind.INTERVIEW.value]
+    schema["$defs"]["Access"]["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"enum": kinds}}, "required": ["kind"]},
+            "then": {"required": ["detainee_requested", "counsel"]},
+        }
+    ]
+    schema["if"] = {
+        "properties": {
+            "action": {"const": Action.GRANT_ACCESS.value},
+            "access": {
+                "properties": {"kind": {"const": AccessKind.DATA.value}},
+                "required": ["kind"],
+            },
+        },
+        "required": ["action", "access"],
+    }
+    schema["then"] = {
+        "required": ["data_classes"],
+        "properties": {"data_classes": {"not": {"type": "null"}}},
+    }
 
 
 def error_json_schema() -> dict[str, Any]:

@@ -37,6 +37,7 @@ from liaison.model.vocabulary import (
     DataClass,
     EncounterKind,
     Initiative,
+    Jurisdiction,
     LegalProcess,
     OperationKind,
     Passengers,
@@ -64,6 +65,7 @@ class Subject(_Strict):
     id: Name
     custody: Custody
     federal_criminal_charge: StrictBool = False
+    qualifying_conviction: StrictBool = False  # meets Cal. Gov. Code § 7282.5
 
 
 class Party(_Strict):
@@ -73,14 +75,26 @@ class Party(_Strict):
     type: RecipientType
 
 
+class Recipient(Party):
+    """The agency an action is for. jurisdiction: whether a state or local agency is of the
+    pack's own state (absent: unknown, never read as in-state); declaration_on_file: its
+    written declaration under 625 ILCS 5/2-130(c) is on file."""
+
+    jurisdiction: Jurisdiction | None = None
+    declaration_on_file: StrictBool = False
+
+
 class Transport(_Strict):
     passengers: Passengers
 
 
 class Access(_Strict):
+    """detainee_requested and counsel are required for the kinds facility and interview;
+    for the kind data they may be omitted (read as false and none)."""
+
     kind: AccessKind
-    detainee_requested: StrictBool
-    counsel: Counsel
+    detainee_requested: StrictBool = False
+    counsel: Counsel = Counsel.NONE
 
 
 class Operation(_Strict):
@@ -108,7 +122,7 @@ class ActionRequest(_Strict):
     action: Action
     purposes: Annotated[tuple[Purpose, ...], Field(max_length=MAX_ITEMS)] | None = None
     subject: Subject | None = None
-    recipient: Party | None = None
+    recipient: Recipient | None = None
     database: Database | None = None
     data_classes: Annotated[tuple[DataClass, ...], Field(max_length=MAX_ITEMS)] | None = None
     initiative: Initiative = Initiative.ON_REQUEST
@@ -143,6 +157,32 @@ def check_action_fields(request: ActionRequest) -> None:
         if getattr(request, name) is None:
             raise InvalidRequest(
                 name, f"{name}: required field is missing (required for {request.action.value})"
+            )
+    check_access(request)
+
+
+def check_access(request: ActionRequest) -> None:
+    """The fields an ``access`` of each kind requires (request-schema.md, "Additions"):
+    ``detainee_requested`` and ``counsel`` for ``facility`` and ``interview``; for a
+    ``grant_access`` of kind ``data``, a non-empty ``data_classes``."""
+    access = request.access
+    if access is None:
+        return
+    if access.kind is AccessKind.DATA:
+        if request.action is Action.GRANT_ACCESS and request.data_classes is None:
+            raise InvalidRequest(
+                "data_classes",
+                "data_classes: required field is missing (required for grant_access of "
+                "access kind data)",
+            )
+        return
+    for name in ("detainee_requested", "counsel"):
+        if name not in access.model_fields_set:
+            field = f"access.{name}"
+            raise InvalidRequest(
+                field,
+                f"{field}: required field is missing (required for access kind "
+                f"{access.kind.value})",
             )
 
 

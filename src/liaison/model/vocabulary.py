@@ -111,9 +111,19 @@ class Passengers(StrEnum):
     MPD_ARRESTEE = "mpd_arrestee"
 
 
+# ``access.kind``; ``data``: access to search the department's data (request-schema.md,
+# "Additions for state packs and imported logs").
 class AccessKind(StrEnum):
     FACILITY = "facility"
     INTERVIEW = "interview"
+    DATA = "data"
+
+
+# ``recipient.jurisdiction``: whether a state or local agency is of the pack's own state;
+# absent means unknown, which no rule reads as in-state (request-schema.md, "Additions").
+class Jurisdiction(StrEnum):
+    IN_STATE = "in_state"
+    OUT_OF_STATE = "out_of_state"
 
 
 class Counsel(StrEnum):

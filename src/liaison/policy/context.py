@@ -36,12 +36,20 @@ def _subject(r: ActionRequest) -> Any:
     s = r.subject
     if s is None:
         return _ABSENT
-    return (("custody", s.custody), ("federal_criminal_charge", s.federal_criminal_charge))
+    return (
+        ("custody", s.custody),
+        ("federal_criminal_charge", s.federal_criminal_charge),
+        ("qualifying_conviction", s.qualifying_conviction),
+    )
 
 
 def _recipient(r: ActionRequest) -> Any:
+    """``jurisdiction`` only when known: absent stays absent (policies test ``has``)."""
     p = r.recipient
-    return _ABSENT if p is None else (("agency", p.agency), ("type", p.type))
+    if p is None:
+        return _ABSENT
+    base = (("agency", p.agency), ("type", p.type), ("declaration_on_file", p.declaration_on_file))
+    return base if p.jurisdiction is None else (*base, ("jurisdiction", p.jurisdiction))
 
 
 def _transport(r: ActionRequest) -> Any:

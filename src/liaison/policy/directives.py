@@ -42,6 +42,8 @@ class Section:
     policy_text: str
     policies: tuple[Policy, ...]
     line: int | None = None
+    evidence: str | None = None  # "verified", "secondary", "interpretation"; None: unmarked
+    interpretation: str = ""  # where the encoding chooses what the text does not settle
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ class Pack:
     directives: dict[str, Directive]
     views: dict[str, View]
     default_view: str
+    state: str | None = None  # the home state's two-letter postal code (pack.toml ``state``)
 
     def directive(self, directive_id: str) -> Directive:
         try:

@@ -97,6 +97,7 @@ def load_pack_files(files: Mapping[str, str], *, root: Path | None = None) -> Pa
         directives=directives,
         views=views,
         default_view=default,
+        state=doc.state,
     )
 
 
@@ -281,6 +282,8 @@ def _section(doc: SectionDoc, policies: tuple[Policy, ...], line: int | None) ->
         policy_text=doc.policy.strip(),
         policies=policies,
         line=line,
+        evidence=doc.evidence,
+        interpretation=doc.interpretation.strip(),
     )
 
 

@@ -30,6 +30,10 @@ Kind = Literal[
     "department_configuration",
 ]
 
+# How the section's text is known (ca-pack.md, "Marks"): read in a public copy of the text
+# at ``source``; known from a secondary copy; or the encoding's own reading.
+Evidence = Literal["verified", "secondary", "interpretation"]
+
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
 _SYNTAX_LINE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -213,6 +217,7 @@ class PackDoc(_Doc):
     name: Text
     jurisdiction: Text
     timezone: Text
+    state: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # home state, postal code
 
 
 class ViewDoc(_Doc):
@@ -260,6 +265,8 @@ class SectionDoc(_Doc):
     text: Text
     text_kind: Literal["quote", "paraphrase"]
     source: Text
+    evidence: Evidence | None = None
+    interpretation: str = ""
     policy: str = ""
 
 

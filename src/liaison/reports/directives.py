@@ -97,6 +97,8 @@ def directive_detail(pack: Pack, d: Directive) -> dict[str, Any]:
             "text": s.text,
             "text_kind": s.text_kind,
             "source": s.source,
+            "evidence": s.evidence,
+            "interpretation": s.interpretation,
             "policy": s.policy_text,
         }
         for s in d.sections
@@ -174,9 +176,14 @@ def show_text(pack: Pack, d: Directive) -> list[str]:
         lines.append(
             f"  § {s.label}"
             + (f": {s.heading}" if s.heading else "")
-            + f"  ({s.text_kind}; source: {s.source})"
+            + f"  ({s.text_kind}"
+            + (f", {s.evidence}" if s.evidence else "")
+            + f"; source: {s.source})"
         )
         lines.extend(f"    {line}" for line in s.text.splitlines())
+        if s.interpretation:
+            lines.append("    interpretation:")
+            lines.extend(f"      {line}" for line in s.interpretation.splitlines())
         if s.policy_text:
             lines.append("    policy:")
             lines.extend(f"      {line}" for line in s.policy_text.splitlines())
