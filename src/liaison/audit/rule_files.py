@@ -61,7 +61,9 @@ class RuleDoc(_Doc):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a regular expression: {exc}") from None
+                raise ValueError(
+                    f"pattern {pattern!r} is not a regular expression: {exc}"
+                ) from None
         return patterns
 
     def reads_codes(self) -> bool:

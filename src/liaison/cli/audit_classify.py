@@ -32,7 +32,9 @@ _BUFFER = 1 << 20  # bytes of output held before a write: a file unreadable at o
 
 
 def classify(
-    file: Annotated[Path, typer.Argument(help="The log to classify (CSV, XLSX, JSON lines, Nlets).")],
+    file: Annotated[
+        Path, typer.Argument(help="The log to classify (CSV, XLSX, JSON lines, Nlets).")
+    ],
     format: Annotated[
         str | None,
         typer.Option(

@@ -79,7 +79,9 @@ def audit_import(
             result = _one(importer, path, format, read, options, quiet)
         except Exception as exc:
             failed += 1
-            print_error(f"{path}: not imported: {exc}")
+            said = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+            stage = "; ".join(getattr(exc, "__notes__", ())) or "not imported"
+            print_error(f"{said} ({stage})")
             continue
         _report(result, json_out)
     if failed:
@@ -141,19 +143,40 @@ def _one(
     options: dict[str, Any],
     quiet: bool,
 ) -> ImportResult:
+    from rich.console import Console
     from rich.progress import Progress
 
     from liaison.audit.importing import ImportSource
     from liaison.audit.readers import open_rows
 
-    with open_rows(path, fmt, read) as stream, Progress(transient=True, disable=quiet) as bar:
+    console = Console(stderr=True)  # standard output keeps the summary alone
+    bar = Progress(console=console, transient=True, disable=quiet or not console.is_terminal)
+    try:
+        stream = open_rows(path, fmt, read)
+    except Exception as exc:
+        exc.add_note("not imported: nothing of it was recorded")
+        raise
+    with stream, bar:
         task = bar.add_task(f"importing {path.name}", total=None)
         source = ImportSource(str(path), stream.sha256, stream.format, stream)
-        return importer.run(source, options, lambda n: bar.advance(task, n))
+        try:
+            return importer.run(source, options, lambda n: bar.advance(task, n))
+        except Exception as exc:
+            exc.add_note(
+                "interrupted: the rows recorded so far are kept; run the same import again "
+                "to complete it"
+            )
+            raise
 
 
 def _report(result: ImportResult, json_out: bool) -> None:
     counts = result.counts
+    if not result.already:
+        for problem in result.problems:
+            typer.echo(f"bad row skipped: {problem}", err=True)
+        if result.bad_rows > len(result.problems):
+            more = result.bad_rows - len(result.problems)
+            typer.echo(f"... and {more} more bad rows (counted, not named)", err=True)
     if json_out:
         emit(
             {
@@ -168,16 +191,13 @@ def _report(result: ImportResult, json_out: bool) -> None:
             }
         )
         return
-    for problem in result.problems:
-        print_error(f"bad row skipped: {problem}")
-    if result.bad_rows > len(result.problems):
-        print_error(f"... and {result.bad_rows - len(result.problems)} more bad rows")
     said = "already imported: nothing changed" if result.already else "imported"
     if result.resumed_after:
         said += f" (resumed after row {result.resumed_after})"
     typer.echo(
         f"{result.file_name}: {said} as {result.id} (entry {result.ledger_index}): "
         f"{result.rows} rows, {result.bad_rows} bad rows; "
-        f"{counts.get('findings', 0)} findings, {counts.get('review', 0)} in the review "
-        f"queue, {counts.get('not_judged', 0)} not judged, {counts.get('permitted', 0)} permitted"
+        f"findings: {counts.get('findings', 0)}, in the review queue: "
+        f"{counts.get('review', 0)}, not judged: {counts.get('not_judged', 0)}, "
+        f"permitted: {counts.get('permitted', 0)}"
     )
