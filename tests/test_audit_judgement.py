@@ -6,6 +6,7 @@ judged, ambiguous ones wait for review, and none of these is ever permitted."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,9 +26,10 @@ from audit_fixture import (
 )
 from liaison.audit import judgement
 from liaison.audit.judgement import Judge, request_for
-from liaison.audit.rows import RowKind
+from liaison.audit.rows import AuditRow, Jurisdiction, OrganisationType, RowKind
 from liaison.model.request import request_from_json
-from liaison.model.vocabulary import RecipientType
+from liaison.model.vocabulary import Purpose, RecipientType
+from liaison.policy import Engine, load_pack, shipped_pack_path
 
 
 def test_an_own_search_is_a_database_inquiry_of_its_database_about_no_one_held() -> None:
@@ -162,3 +164,57 @@ def test_repeated_rows_are_decided_once_per_shape_and_policy_version() -> None:
     judge.judge(row(), classification(STATUS, True))
     assert judge.evaluated == 3
     assert engine.cached_count() >= 1  # asked through the engine's decision cache
+
+
+# -- the California and Illinois packs (ca-pack.md, il-pack.md) -----------------------------
+
+IN_STATE_CA = OrganisationType(RecipientType.STATE_LOCAL, Jurisdiction.IN_STATE, "CA", "t")
+OUT_OF_STATE_IL = OrganisationType(RecipientType.STATE_LOCAL, Jurisdiction.OUT_OF_STATE, "IN", "t")
+UNPLACED = OrganisationType(RecipientType.STATE_LOCAL, None, None, "t")
+BEFORE_2_130 = datetime(2023, 6, 1, 12, tzinfo=UTC)  # 625 ILCS 5/2-130's ALPR rules from 2024
+
+
+def _judge(pack: str) -> Judge:
+    return Judge(Engine(load_pack(shipped_pack_path(pack))), name=pack)
+
+
+def _outside(at: datetime = AFTER_EO) -> AuditRow:
+    """A search by another organisation (its type comes from the table, not the row)."""
+    return row(kind=RowKind.OUTSIDE_SEARCH, organisation="Searching Org", at=at)
+
+
+@pytest.mark.parametrize(
+    ("org", "purposes", "decision", "citations"),
+    [
+        # Civ. Code 1798.90.55(b): no ALPR data to federal or out-of-state agencies; Gov.
+        # Code 7284.6(a)(1)(D): none to immigration authorities.
+        (ICE, CRIME, "deny", {"CA-CIV-1798.90.55 b", "CA-GOV-7284.6 a1D"}),
+        (OUT_OF_STATE, CRIME, "deny", {"CA-CIV-1798.90.55 b"}),
+        (IN_STATE_CA, CRIME, "permit", {"CA-BASELINE alpr"}),
+        (IN_STATE_CA, CIVIL, "deny", {"CA-GOV-7284.6 a1"}),
+    ],
+)
+def test_outside_searches_under_the_california_pack(
+    org: OrganisationType, purposes: tuple[Purpose, ...], decision: str, citations: set[str]
+) -> None:
+    immigration = Purpose.CIVIL_IMMIGRATION_ENFORCEMENT in purposes
+    judged = _judge("ca").judge(_outside(), classification(purposes, immigration), org)
+    assert judged.decision == decision
+    assert set(judged.citations) == citations
+
+
+def test_an_agency_the_table_cannot_place_is_never_taken_for_an_in_state_one() -> None:
+    judged = _judge("ca").judge(_outside(), classification(CRIME), UNPLACED)
+    assert (judged.decision, judged.basis) == ("deny", "default")
+    assert judged.finding
+
+
+def test_the_illinois_pack_in_force_at_each_rows_time() -> None:
+    judge = _judge("il")
+    before = judge.judge(_outside(BEFORE_2_130), classification(CRIME), OUT_OF_STATE_IL)
+    after = judge.judge(_outside(), classification(CRIME), OUT_OF_STATE_IL)
+    assert (before.decision, before.citations) == ("permit", ("IL-BASELINE alpr",))
+    # 625 ILCS 5/2-130(c): no declaration on file (an imported log never shows one).
+    assert (after.decision, after.basis, after.citations) == ("deny", "forbid", ("IL-VEH-2-130 c",))
+    own = judge.judge(row(), classification(CIVIL, True))
+    assert (own.decision, own.citations) == ("deny", ("IL-TRUST-2021 15h1",))
