@@ -172,3 +172,12 @@ def test_without_a_pack_every_row_is_classified_but_not_judged(ledger: Ledger) -
     assert record["purposes"] == ["immigration_status"]
     assert record["immigration"] is True
     assert (record["decision"], record["pack"]) == ("not_judged", None)
+
+
+def test_a_rows_personal_part_is_erasable_and_its_index_row_stays_true(ledger: Ledger) -> None:
+    importer(ledger).run(source(rows(3)), OPTIONS)
+    ledger.erase(0, "the person asked", "records-officer", "court order 25-1")
+    erased = ledger.entry(0)
+    assert erased.erased
+    assert erased.personal is None
+    assert check_audit_index(ledger) == []  # no audit table held the personal part

@@ -63,7 +63,11 @@ def audit_import(
     quiet: QuietOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Import query logs into the ledger: each row classified and judged, findings counted."""
+    """Import query logs into the ledger: each row classified and judged, findings counted.
+
+    Each file is its own import; importing it again changes nothing, an interrupted one
+    completes. Exits 0 when every file is in, 1 when any could not be (the others still
+    are), 2 for a bad option."""
     from liaison.audit.readers import ReadOptions
     from liaison.audit.rows import FORMATS
     from liaison.cli.common import open_ledger
