@@ -1,5 +1,5 @@
 """The judgement of an imported row: row -> action request -> decision (issue 13, item 3;
-request-schema.md, "Additions for state packs and imported logs"; docs/audit.md,
+the additions of request-schema.md for state packs and imported logs; docs/audit.md,
 "Judgement").
 
 Each row becomes the request the schema's additions name for it:
