@@ -101,7 +101,7 @@ class Importer:
             result.counts = done["counts"]
             return result
         result.resumed_after = committed_rows(self.ledger, ident)
-        pending: list[Any] = []
+        pending: list[NewEntry] = []
         for item in source.rows:
             if isinstance(item, RowProblem):
                 result.bad_rows += 1
@@ -120,7 +120,7 @@ class Importer:
         self._finish(source, options, result)
         return result
 
-    def _entry(self, ident: str, row: AuditRow) -> Any:
+    def _entry(self, ident: str, row: AuditRow) -> NewEntry:
         cls = self.classify(row)
         org = self._org(row.organisation)
         judged = self.judge.judge(row, cls, org)
@@ -134,7 +134,7 @@ class Importer:
             org = self._orgs[name] = self.type_of(name, self.home_state)
         return org
 
-    def _flush(self, entries: list[Any], progress: Progress | None) -> None:
+    def _flush(self, entries: list[NewEntry], progress: Progress | None) -> None:
         if not entries:
             return
 

@@ -148,13 +148,21 @@ def _one(
     quiet: bool,
 ) -> ImportResult:
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from liaison.audit.importing import ImportSource
     from liaison.audit.readers import open_rows
 
     console = Console(stderr=True)  # standard output keeps the summary alone
-    bar = Progress(console=console, transient=True, disable=quiet or not console.is_terminal)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows in the ledger"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet or not console.is_terminal,
+    )
     try:
         stream = open_rows(path, fmt, read)
     except Exception as exc:
