@@ -53,7 +53,13 @@ def test_each_row_is_an_entry_with_its_row_and_the_import_one_entry(
     assert done["ledger_index"] == 10
     assert done["rows"] == 10
     # REASONS cycle: 1 ICE (deny), 2 burglary, 3 ??? (review), 4 "" (no purpose), 0 stolen
-    assert result.counts == {"findings": 2, "permitted": 4, "review": 2, "not_judged": 2}
+    assert result.counts == {
+        "findings": 2,
+        "permitted": 4,
+        "review": 2,
+        "not_judged": 2,
+        "immigration": 2,
+    }
     ice = found[0]
     assert (ice["decision"], ice["basis"], ice["finding"]) == ("deny", "forbid", True)
     assert json.loads(ice["citations"]) == ["EO-25-005 E3"]
@@ -167,7 +173,13 @@ def test_a_failure_inside_a_batch_leaves_none_of_it(
 
 def test_without_a_pack_every_row_is_classified_but_not_judged(ledger: Ledger) -> None:
     result = importer(ledger, Judge(None)).run(source(rows(10)), {**OPTIONS, "pack": None})
-    assert result.counts == {"findings": 0, "permitted": 0, "review": 2, "not_judged": 8}
+    assert result.counts == {
+        "findings": 0,
+        "permitted": 0,
+        "review": 2,
+        "not_judged": 8,
+        "immigration": 2,
+    }
     record = ledger.entry(0).document()["record"]
     assert record["purposes"] == ["immigration_status"]
     assert record["immigration"] is True

@@ -205,17 +205,23 @@ def committed_rows(ledger: Ledger, ident: str) -> int:
 
 
 def counts(ledger: Ledger, ident: str) -> dict[str, int]:
-    """The rows of import ``ident`` by decision, and its findings."""
+    """The rows of import ``ident`` by decision (its findings: the denied), and those the
+    classifier (or a review) found of an immigration purpose."""
     m = param_mark(ledger.engine)
     with read_cursor(ledger.engine) as cur:
         cur.execute(
-            f"SELECT decision, COUNT(*) FROM audit_rows WHERE import_id = {m} GROUP BY decision",
+            f"SELECT decision, immigration, COUNT(*) FROM audit_rows WHERE import_id = {m} "
+            "GROUP BY decision, immigration",
             (ident,),
         )
-        by = {str(d): int(n) for d, n in cur.fetchall()}
+        found = [(str(d), i, int(n)) for d, i, n in cur.fetchall()]
+    by: dict[str, int] = {}
+    for decision, _, n in found:
+        by[decision] = by.get(decision, 0) + n
     return {
         "findings": by.get(DENY, 0),
         "permitted": by.get(PERMIT, 0),
         "review": by.get(REVIEW, 0),
         "not_judged": by.get(NOT_JUDGED, 0),
+        "immigration": sum(n for _, i, n in found if i is not None and bool(i)),
     }

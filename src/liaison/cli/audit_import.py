@@ -209,6 +209,7 @@ def _report(result: ImportResult, json_out: bool) -> None:
     typer.echo(
         f"{result.file_name}: {said} as {result.id} (entry {result.ledger_index}): "
         f"{result.rows} rows, {result.bad_rows} bad rows; "
+        f"of an immigration purpose: {counts.get('immigration', 0)}; "
         f"findings: {counts.get('findings', 0)}, in the review queue: "
         f"{counts.get('review', 0)}, not judged: {counts.get('not_judged', 0)}, "
         f"permitted: {counts.get('permitted', 0)}"
