@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import typer
 
+from liaison.cli.audit_classify import classify
+from liaison.cli.audit_import import audit_import
+from liaison.cli.audit_review import audit_queue, audit_review
+
 audit_app = typer.Typer(
     help="Audit other systems' query logs (Flock, Nlets, CSV): import, classify, judge, report.",
     no_args_is_help=True,
 )
-
-from liaison.cli.audit_classify import classify  # noqa: E402  (each command's own module)
-
+audit_app.command("import")(audit_import)
 audit_app.command("classify")(classify)
+audit_app.command("review")(audit_review)
+audit_app.command("queue")(audit_queue)

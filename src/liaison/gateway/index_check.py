@@ -17,7 +17,9 @@ side) reads them beside the ledger and is called by the command (``liaison.cli.v
   so far (so its flags, ``encounter_flags``, are checked too); and each decision's and
   event's ``encounter_unit``, the unit owning the encounter the writer filed it under;
 - ``pack_changes``: each row against the version its ``pack_change`` entries replay to,
-  and each entry against its row (``pack_ledger``).
+  and each entry against its row (``pack_ledger``);
+- ``audit_rows`` and ``audit_imports``: against the ``audit_row``, ``audit_review`` and
+  ``audit_import`` entries (``liaison.audit.index_check``).
 
 Everything is read in one snapshot and streamed in batches of ``BATCH`` entries by index
 range, with the rows of that range read beside them; only the replayed encounter rows are
@@ -29,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from liaison.audit.index_check import check_audit_index
 from liaison.errors import LiaisonError
 from liaison.gateway.encounter_flags import JointDecision
 from liaison.gateway.encounters import resolve
@@ -60,6 +63,7 @@ def check_index(ledger: Ledger) -> list[Finding]:
     try:
         problems = _IndexCheck(ledger).run()
         problems.extend(read_pack_record(ledger, prove=False).problems)
+        problems.extend(check_audit_index(ledger))
     except Exception as exc:  # a crash would hide a finding: report it as one
         return [Finding("index", f"the index check could not finish: {exc}")]
     return problems

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from liaison.errors import LedgerError, NotFound, NothingToErase
 from liaison.ledger.checkpoint_signer import CheckpointSigner, LocalSigner
-from liaison.ledger.entries import NewEntry, seal
+from liaison.ledger.entries import NewEntry, Sealed, seal
 from liaison.ledger.erasure import delete_personal
 from liaison.ledger.note_keys import Signer
 from liaison.ledger.proofs import (
@@ -75,7 +75,13 @@ class Ledger:
         ``after`` runs inside the same transaction with the appended positions, so rows
         that index the entries (decisions, events) commit with them or not at all.
         """
-        sealed = [seal(e) for e in entries]
+        return self.append_sealed_many([seal(e) for e in entries], after)
+
+    def append_sealed_many(
+        self, sealed: list[Sealed], after: AfterAppend | None = None
+    ) -> list[Appended]:
+        """``append_many`` of entries already sealed (``entries.seal``): a caller that
+        needs an entry's canonical bytes for its index rows seals it once."""
         with write_transaction(self.engine) as conn:
             done = append_sealed(self.store, conn, sealed)
             if after is not None:

@@ -301,6 +301,8 @@ audit_rows = Table(
     Column("basis", String(16), nullable=True),
     Column("finding", Boolean, nullable=False, index=True),  # denied: forbidden or unauthorised
     Column("citations", Text, nullable=False),  # JSON array of "DIRECTIVE section"
-    Column("reason", Text, nullable=True),
-    Column("document", Text, nullable=False),  # JSON: the row's fields as exported
+    Column("reason", Text, nullable=True),  # why not judged, waiting, or failed
+    # JSON: the audit_row entry's public record. The row's fields as exported are personal
+    # (the entry's personal part, erasable): no audit table holds them (docs/ledger.md).
+    Column("document", Text, nullable=False),
 )

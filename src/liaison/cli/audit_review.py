@@ -1,0 +1,99 @@
+"""``liaison audit review IMPORT ROW`` and ``liaison audit queue [IMPORT]``: the review
+queue of imported rows whose purpose the classifier could not tell (issue 13, item 2;
+docs/audit.md, "The review queue").
+
+``review`` exits 0 once the review is in the ledger and the row judged again; 2 for bad
+input (an unknown purpose, a purpose contradicting ``--immigration``, an empty reviewer or
+note); 1 when the row is not imported or its row disagrees with the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from liaison.cli.common import emit, fail, fail_on
+
+if TYPE_CHECKING:
+    from liaison.audit.judgement import Judge
+
+ImportArg = Annotated[str, typer.Argument(help="The import id (`liaison audit import` prints it).")]
+RowArg = Annotated[int, typer.Argument(help="The 1-based data row number.", min=1)]
+
+
+def audit_review(
+    import_id: ImportArg,
+    row: RowArg,
+    immigration: Annotated[
+        str, typer.Option("--immigration", help="Was the row's purpose immigration: yes or no.")
+    ],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviewed it.")],
+    note: Annotated[str, typer.Option("--note", help="Why (kept apart, erasable).")],
+    purpose: Annotated[
+        list[str] | None,
+        typer.Option("--purpose", help="A purpose of the row (request-schema.md); repeatable."),
+    ] = None,
+) -> None:
+    """Record an auditor's review of a row in the ledger and judge the row again."""
+    from liaison.audit.review import Review, review_row
+    from liaison.cli.common import open_ledger
+    from liaison.errors import InvalidRequest, LiaisonError
+    from liaison.model.vocabulary import Purpose
+
+    if immigration not in ("yes", "no"):
+        raise fail(f"--immigration: {immigration!r} is not yes or no", 2)
+    try:
+        purposes = tuple(Purpose(p) for p in purpose or ())
+    except ValueError:
+        known = ", ".join(p.value for p in Purpose)
+        raise fail(f"--purpose: {purpose!r} names an unknown purpose (known: {known})", 2) from None
+    review = Review(import_id, row, immigration == "yes", purposes, reviewer, note)
+    try:
+        done = review_row(open_ledger(), review, _judge_for)
+    except InvalidRequest as exc:
+        raise fail_on(exc, 2) from None
+    except LiaisonError as exc:
+        raise fail_on(exc) from None
+    judged = done.judged
+    cited = f" ({', '.join(judged.citations)})" if judged.citations else ""
+    why = f": {judged.reason}" if judged.reason and judged.decision != "permit" else ""
+    typer.echo(
+        f"review recorded at entry {done.ledger_index}; row {row} of {import_id}: "
+        f"{judged.decision}{'' if judged.basis is None else ' (' + judged.basis + ')'}"
+        f"{cited}{why}"
+    )
+
+
+def _judge_for(pack: str | None) -> Judge:
+    """The judge of the pack an import was judged with (its shipped folder)."""
+    from liaison.audit.judgement import Judge
+    from liaison.policy import Engine, load_pack, shipped_pack_path
+
+    if pack is None:
+        return Judge(None)
+    return Judge(Engine(load_pack(shipped_pack_path(pack))), name=pack)
+
+
+def audit_queue(
+    import_id: Annotated[str | None, typer.Argument(help="Only this import's rows.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON line per row.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.", min=1)] = 1000,
+) -> None:
+    """List the imported rows waiting for an auditor's review."""
+    from liaison.audit.review import waiting
+    from liaison.cli.common import open_ledger
+
+    rows = waiting(open_ledger(), import_id, limit)
+    for item in rows:
+        if json_out:
+            emit(item)
+            continue
+        typer.echo(
+            f"{item['import_id']} row {item['row']} (line {item['line']}): {item['at'] or '-'} "
+            f"{item['agency'] or '-'}"
+            f"{' searched by ' + item['organisation'] if item['organisation'] else ''} "
+            f"[rule {item['rule']}]"
+        )
+    if not json_out:
+        typer.echo(f"{len(rows)} row(s) waiting for review")

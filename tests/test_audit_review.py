@@ -1,0 +1,136 @@
+"""The review queue (issue 13, item 2; docs/audit.md, "The review queue"): an ambiguous
+row waits without a verdict; an auditor's review is an ``audit_review`` entry and the row
+is judged again with the reviewed purposes; a second review supersedes the first, both
+stay in the ledger. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from audit_fixture import OPTIONS, dc_judge, importer, rows, source
+from liaison.audit import records
+from liaison.audit.importing import ImportResult
+from liaison.audit.index_check import check_audit_index
+from liaison.audit.judgement import Judge
+from liaison.audit.review import Review, review_row, waiting
+from liaison.errors import InvalidRequest, NotFound
+from liaison.ledger.log import Ledger
+from liaison.model.vocabulary import Purpose
+from liaison.storage.tables import audit_rows
+
+ORIGIN = "test.example/audit-review"
+AMBIGUOUS = 3  # REASONS[3] is "???": the stand-in classifier sends it to review
+
+
+@pytest.fixture
+def ledger(engine: Engine) -> Ledger:
+    return Ledger(engine, ORIGIN)
+
+
+@pytest.fixture
+def imported(ledger: Ledger) -> ImportResult:
+    return importer(ledger).run(source(rows(10)), OPTIONS)
+
+
+def judge_for(pack: str | None) -> Judge:
+    assert pack == "dc"
+    return dc_judge()
+
+
+def _row(engine: Engine, ident: str, number: int) -> dict[str, object]:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(audit_rows).where(audit_rows.c.import_id == ident, audit_rows.c.row == number)
+        )
+        return dict(found.mappings().one())
+
+
+def test_ambiguous_rows_wait_in_the_queue(ledger: Ledger, imported: ImportResult) -> None:
+    queue = waiting(ledger)
+    assert [(q["import_id"], q["row"]) for q in queue] == [(imported.id, 3), (imported.id, 8)]
+    assert queue[0]["line"] == 4
+    assert queue[0]["rule"] == "test-rule"
+    assert waiting(ledger, "imp-other") == []
+
+
+def test_a_review_is_in_the_ledger_and_the_row_is_judged_again(
+    ledger: Ledger, engine: Engine, imported: ImportResult
+) -> None:
+    review = Review(
+        imported.id, AMBIGUOUS, True, (Purpose.IMMIGRATION_STATUS,), "auditor-1", "ICE in notes"
+    )
+    done = review_row(ledger, review, judge_for)
+    assert (done.judged.decision, done.judged.basis) == ("deny", "forbid")
+    stored = ledger.entry(done.ledger_index)
+    assert stored.kind == records.REVIEW
+    body = stored.document()
+    assert body["actor"] == "auditor-1"
+    assert body["record"]["row_entry"] == 2
+    assert body["record"]["purposes"] == ["immigration_status"]
+    assert stored.personal == {"note": "ICE in notes"}
+    row = _row(engine, imported.id, AMBIGUOUS)
+    assert row["reviewed"]
+    assert row["decision"] == "deny"
+    assert row["finding"]
+    assert row["immigration"] is True
+    assert [q["row"] for q in waiting(ledger)] == [8]
+    assert check_audit_index(ledger) == []
+
+
+def test_a_second_review_supersedes_the_first(
+    ledger: Ledger, engine: Engine, imported: ImportResult
+) -> None:
+    first = Review(imported.id, AMBIGUOUS, True, (Purpose.IMMIGRATION_STATUS,), "a-1", "ICE?")
+    second = Review(
+        imported.id, AMBIGUOUS, False, (Purpose.CRIMINAL_INVESTIGATION,), "a-2", "burglary"
+    )
+    one = review_row(ledger, first, judge_for)
+    two = review_row(ledger, second, judge_for)
+    assert two.ledger_index > one.ledger_index
+    assert ledger.entry(one.ledger_index).kind == records.REVIEW  # both stay
+    row = _row(engine, imported.id, AMBIGUOUS)
+    assert (row["decision"], row["finding"], row["immigration"]) == ("permit", False, False)
+    assert check_audit_index(ledger) == []
+
+
+def test_a_review_without_purposes_keeps_the_rows_non_immigration_ones(
+    ledger: Ledger, engine: Engine, imported: ImportResult
+) -> None:
+    # Row 3 had no purposes: a "no" review with none can form no request.
+    done = review_row(ledger, Review(imported.id, 3, False, (), "a-1", "unclear"), judge_for)
+    assert (done.judged.decision, done.judged.reason) == (
+        "not_judged",
+        "no purpose could be formed from the row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("immigration", "purposes", "field"),
+    [
+        (True, (), "purpose"),
+        (True, (Purpose.CRIMINAL_INVESTIGATION,), "purpose"),
+        (False, (Purpose.CIVIL_IMMIGRATION_ENFORCEMENT,), "purpose"),
+    ],
+)
+def test_a_review_that_contradicts_itself_is_refused(
+    ledger: Ledger,
+    imported: ImportResult,
+    immigration: bool,
+    purposes: tuple[Purpose, ...],
+    field: str,
+) -> None:
+    size = ledger.head()[0]
+    with pytest.raises(InvalidRequest) as caught:
+        review_row(ledger, Review(imported.id, 3, immigration, purposes, "a", "n"), judge_for)
+    assert caught.value.field == field
+    assert ledger.head()[0] == size
+
+
+def test_reviewing_a_row_that_is_not_imported_is_not_found(
+    ledger: Ledger, imported: ImportResult
+) -> None:
+    with pytest.raises(NotFound):
+        review_row(ledger, Review(imported.id, 99, False, (), "a", "n"), judge_for)
+    with pytest.raises(InvalidRequest):
+        review_row(ledger, Review(imported.id, 3, False, (), " ", "n"), judge_for)
