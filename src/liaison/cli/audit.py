@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import typer
 
+from liaison.cli import audit_report
+
 audit_app = typer.Typer(
     help="Audit other systems' query logs (Flock, Nlets, CSV): import, classify, judge, report.",
     no_args_is_help=True,
 )
+audit_app.command("report")(audit_report.report)
