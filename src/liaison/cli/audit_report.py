@@ -55,14 +55,6 @@ def report(
     purpose class, agency, organisation and month (in each agency's zone, with offset),
     every finding with its source row and citations, the review queue, the rows not
     judged and why. Only the database is read."""
-    from liaison.gateway.auth import Principal
-    from liaison.gateway.roles import KeyRole
-    from liaison.reports import audit_filter, audit_report
-    from liaison.reports.render_csv import csv_text
-    from liaison.reports.render_html import html
-    from liaison.settings import Settings
-    from liaison.storage.database import open_engine
-
     if fmt not in FORMATS:
         raise fail(f"format: must be one of {', '.join(FORMATS)}", 2)
     asked = {
@@ -75,22 +67,34 @@ def report(
         "to": end,
     }
     given = {k: v for k, v in asked.items() if v is not None}
-    db = open_engine(Settings().database_url)
-    who = Principal("cli", KeyRole.AUDITOR, "cli", None)  # the database's own reader
-    try:
-        with db.connect() as conn:
-            wanted = audit_filter.parse(given, audit_filter.imports_zones(conn))
-    except InvalidRequest as exc:
-        raise fail_on(exc, 2) from None
-    doc = audit_report.build(db, wanted, who, given)
-    if fmt == "json":
-        body = doc.model_dump_json(by_alias=True, indent=2) + "\n"
-    elif fmt == "html":
-        body = html(doc, "audit_report.html.j2")
-    else:
-        body = csv_text(doc)
+    body = _render(given, fmt)
     if output is not None:
         output.write_text(body, encoding="utf-8", newline="")
     else:
         sys.stdout.write(body)
         sys.stdout.flush()
+
+
+def _render(given: dict[str, str], fmt: str) -> str:
+    """The report over the rows ``given`` selects, in ``fmt``; a bad filter exits 2."""
+    from liaison.gateway.auth import Principal
+    from liaison.gateway.roles import KeyRole
+    from liaison.reports import audit_filter, audit_report
+    from liaison.reports.render_csv import csv_text
+    from liaison.reports.render_html import html
+    from liaison.settings import Settings
+    from liaison.storage.database import open_engine
+
+    db = open_engine(Settings().database_url)
+    who = Principal("cli", KeyRole.AUDITOR, "cli", None)  # the database's own reader
+    try:
+        with db.connect() as conn:
+            wanted = audit_filter.parse(given, audit_filter.imports_zones(conn))
+        doc = audit_report.build(db, wanted, who, given)
+    except InvalidRequest as exc:
+        raise fail_on(exc, 2) from None
+    finally:
+        db.dispose()
+    if fmt == "json":
+        return doc.model_dump_json(by_alias=True, indent=2) + "\n"
+    return html(doc, "audit_report.html.j2") if fmt == "html" else csv_text(doc)

@@ -2,8 +2,8 @@
 report of the catalog, ``docs/schemas/report-NAME.schema.json``, generated from its
 document model (``model_json_schema(by_alias=True)``, the serialization a report's JSON is:
 ``model_dump(mode="json", by_alias=True)``) and written as every generated document is
-(``liaison.docgen.render_json``). ``python -m liaison.reports.schemas DIR`` writes them, and the audit report's
-(``docs/schemas/audit-report.schema.json``, ``others``);
+(``liaison.docgen.render_json``). ``python -m liaison.reports.schemas DIR`` writes them,
+and the audit report's (``docs/schemas/audit-report.schema.json``, ``others``);
 tests/test_report_schemas.py holds the committed files to what this makes.
 """
 
