@@ -262,3 +262,14 @@ def test_cli_bad_option_exits_2(cli: Callable[..., Result]) -> None:
     assert result.exit_code == 2
     assert "finding" in result.output
     assert cli("--format", "pdf").exit_code == 2
+
+
+def test_a_limit_shortens_the_lists_not_the_counts(loaded: Engine) -> None:
+    with loaded.connect() as conn:
+        wanted = audit_filter.parse({}, audit_filter.imports_zones(conn))
+    whole = audit_report.build(loaded, wanted, AUDITOR, {})
+    short = audit_report.build(loaded, wanted, AUDITOR, {}, limit=3)
+    assert short.findings == whole.findings[:3]
+    assert short.review_queue == whole.review_queue[:3]
+    assert short.total == whole.total
+    assert whole.total.findings == len(whole.findings) > 3

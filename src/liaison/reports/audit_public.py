@@ -30,7 +30,7 @@ def public_summary(db: Engine) -> dict[str, Any]:
     """The public tables (module docstring), each as ``Published.to_dict`` gives it."""
     with db.connect() as conn:
         where = complete()
-        tallies = {k: audit_query.tally(conn, where, k) for k in ("agency", "month")}
+        tallies = audit_query.tallies(conn, where, ("agency", "month"))
     out = []
     for ident, title, key, columns in TABLES:
         groups = tallies[key]

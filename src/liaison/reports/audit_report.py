@@ -142,11 +142,15 @@ def _keyed(found: list[dict[str, Any]], key: str) -> list[KeyedCounts]:
     return [KeyedCounts(key=f[key], org_type=f.get("org_type"), **_counts(f)) for f in found]
 
 
-def build(db: Engine, wanted: Filter, who: Principal, asked: dict[str, str]) -> AuditReport:
-    """The report over the rows ``wanted`` selects that ``who`` may read."""
+def build(
+    db: Engine, wanted: Filter, who: Principal, asked: dict[str, str], limit: int | None = None
+) -> AuditReport:
+    """The report over the rows ``wanted`` selects that ``who`` may read (``limit``: at
+    most so many findings and rows of the review queue, the first by import and row: a
+    page shows some and links to them all; the totals count them all)."""
     where = audit_query.condition(wanted, who)
     with db.connect() as conn:
-        tallies = {k: audit_query.tally(conn, where, k) for k in audit_query.KEYS}
+        tallies = audit_query.tallies(conn, where)
         chosen = asked.get("import")
         found = audit_query.imports(conn)
         listed = [f for f in found if chosen is None or f["id"] in chosen.split(",")]
@@ -162,16 +166,20 @@ def build(db: Engine, wanted: Filter, who: Principal, asked: dict[str, str]) -> 
             by_month=_keyed(tallies["month"], "month"),
             by_decision=_keyed(tallies["decision"], "decision"),
             not_judged=[NotJudged(**n) for n in audit_query.not_judged(conn, where)],
-            findings=_rows(conn, wanted, who, "finding", "yes"),
-            review_queue=_rows(conn, wanted, who, "decision", "review"),
+            findings=_rows(conn, wanted, who, ("finding", "yes"), limit),
+            review_queue=_rows(conn, wanted, who, ("decision", "review"), limit),
         )
 
 
-def _rows(conn: Any, wanted: Filter, who: Principal, key: str, value: str) -> list[SourceRow]:
+def _rows(
+    conn: Any, wanted: Filter, who: Principal, also: tuple[str, str], limit: int | None
+) -> list[SourceRow]:
     """The selected rows that are also ``key=value`` (the findings, the review queue)."""
+    key, value = also
     narrowed = Filter(wanted.start, wanted.end, (*wanted.values, (key, (value,))))
     where = audit_query.condition(narrowed, who)
-    return [SourceRow.model_validate(s) for s in audit_query.source_rows(conn, where)]
+    found = audit_query.source_rows(conn, where, limit)
+    return [SourceRow.model_validate(s) for s in found]
 
 
 def schema() -> dict[str, Any]:

@@ -40,6 +40,7 @@ from liaison.web.viewer import Viewer, require_reader
 router = APIRouter()
 ASKED = (*KEYS, "from", "to")
 ROWS_PER_PAGE = 50
+SHOWN_ROWS = 200  # findings and review-queue rows shown on the page (the rest: linked)
 
 
 def _asked(request: Request) -> dict[str, str]:
@@ -62,7 +63,8 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
         choices = audit_query.imports(conn)
     if request.query_params.get("format") == "csv":
         return download(gw, who, wanted, AUDIT_ROWS)
-    doc = build(gw.db, wanted, who, asked)
+    fmt = request.query_params.get("format")
+    doc = build(gw.db, wanted, who, asked, None if fmt == "json" else SHOWN_ROWS)
     cursor = request.query_params.get("cursor") or None
     rows = rows_page(gw.db, gw.index, who, wanted, ROWS_PER_PAGE, cursor, AUDIT_ROWS)
     context = {
@@ -77,6 +79,9 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
         "next_href": _href({**asked, "cursor": rows.next_cursor}) if rows.next_cursor else None,
         "csv_href": _href({**asked, "format": "csv"}),
         "json_href": _href({**asked, "format": "json"}),
+        "all_findings": _href({**asked, "finding": "yes", "format": "csv"}),
+        "all_review": _href({**asked, "decision": "review"}),
+        "shown_rows": SHOWN_ROWS,
     }
     return render.page(
         request, "audit.html.j2", context, doc.model_dump(mode="json", by_alias=True)
@@ -93,9 +98,7 @@ def import_page(ident: str, request: Request, who: Viewer, svc: Svc) -> Response
         found = audit_query.one_import(conn, ident)
         zones = audit_filter.imports_zones(conn)
         where = audit_query.condition(audit_filter.parse({"import": ident}, zones), reader)
-        counts = {
-            k: audit_query.tally(conn, where, k) for k in ("purpose_class", "decision", "month")
-        }
+        counts = audit_query.tallies(conn, where, ("purpose_class", "decision", "month"))
         finds = audit_filter.parse({"import": ident, "finding": "yes"}, zones)
         findings = audit_query.source_rows(conn, audit_query.condition(finds, reader))
     data: dict[str, Any] = {"import": found, "counts": counts, "findings": findings}

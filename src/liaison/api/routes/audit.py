@@ -85,7 +85,7 @@ def get_import(
     with svc.gateway.db.connect() as conn:
         found = audit_query.one_import(conn, ident)
         where = audit_query.condition(wanted, who)
-        counts = {k: audit_query.tally(conn, where, k) for k in ("purpose_class", "decision")}
+        counts = audit_query.tallies(conn, where, ("purpose_class", "decision"))
         finds = audit_query.condition(wanted_filter(svc, {"import": ident, "finding": "yes"}), who)
         findings = audit_query.source_rows(conn, finds)
     return {"import": found, "counts": counts, "findings": findings}
