@@ -273,3 +273,32 @@ def test_a_limit_shortens_the_lists_not_the_counts(loaded: Engine) -> None:
     assert short.review_queue == whole.review_queue[:3]
     assert short.total == whole.total
     assert whole.total.findings == len(whole.findings) > 3
+
+
+def test_liaison_query_audit_rows(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """``liaison query audit-rows``: the rows and their counts, as the other record kinds."""
+    fx.load(cli.engine)  # type: ignore[attr-defined]
+    url = str(cli.engine.url)  # type: ignore[attr-defined]
+
+    def query(*args: str) -> Result:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("LIAISON_DATABASE_URL", url)
+            env.setenv("LIAISON_KEY_DIR", str(tmp_path / "keys"))
+            return CliRunner().invoke(cli_app, ["query", "audit-rows", *args])
+
+    result = query("--where", "finding=yes", "--where", "from=2025-07", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    expected = [
+        r
+        for r in fx.complete_rows()
+        if r.decision == "deny" and (fx.local_month(r) or "") >= "2025-07"
+    ]
+    assert sorted((f["import"], f["row"]) for f in found) == sorted(
+        (r.import_id, r.row) for r in expected
+    )
+    counted = json.loads(query("--group-by", "agency").stdout)
+    assert {g["agency"]: g["count"] for g in counted["groups"]} == Counter(
+        r.agency for r in fx.complete_rows()
+    )
+    assert query("--where", "finding=perhaps").exit_code == 2
