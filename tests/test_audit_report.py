@@ -123,6 +123,10 @@ def test_filters(loaded: Engine, given: dict[str, str], keep: Callable[[fx.Row],
     assert doc.total.rows == len(expected)
     assert keyed(doc.by_decision) == Counter(r.decision for r in expected)
     assert doc.filters == given
+    named = [i for i in fx.IMPORTS if i.ledger_index is not None]
+    for key, field in (("import", "id"), ("agency", "agency")):
+        named = [i for i in named if key not in given or getattr(i, field) == given[key]]
+    assert [m.id for m in doc.imports] == sorted(i.id for i in named)
 
 
 @pytest.mark.parametrize(

@@ -151,9 +151,7 @@ def build(
     where = audit_query.condition(wanted, who)
     with db.connect() as conn:
         tallies = audit_query.tallies(conn, where)
-        chosen = asked.get("import")
-        found = audit_query.imports(conn)
-        listed = [f for f in found if chosen is None or f["id"] in chosen.split(",")]
+        listed = [f for f in audit_query.imports(conn) if _chosen(f, asked)]
         total = {c: sum(g[c] for g in tallies["decision"]) for c in COUNTS}
         return AuditReport(
             generated_at=render(now_utc(), zone_of(UTC_NAME)),
@@ -169,6 +167,15 @@ def build(
             findings=_rows(conn, wanted, who, ("finding", "yes"), limit),
             review_queue=_rows(conn, wanted, who, ("decision", "review"), limit),
         )
+
+
+def _chosen(found: dict[str, Any], asked: dict[str, str]) -> bool:
+    """Whether the report names import ``found``: every import, or those the ``import``
+    and ``agency`` filters name."""
+    ids, agencies = asked.get("import"), asked.get("agency")
+    if ids is not None and found["id"] not in ids.split(","):
+        return False
+    return agencies is None or found["agency"] in agencies.split(",")
 
 
 def _rows(

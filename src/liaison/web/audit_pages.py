@@ -21,10 +21,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 
 from liaison.api.deps import Svc
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
+from liaison.ledger.log import Ledger
 from liaison.reports import audit_filter, audit_query
 from liaison.reports.audit_filter import DECISIONS, KEYS, PURPOSE_CLASSES
 from liaison.reports.audit_listing import AUDIT_ROWS
@@ -34,6 +36,7 @@ from liaison.reports.audit_tables import count_table, row_table
 from liaison.reports.query import page as rows_page
 from liaison.reports.suppression import MEANING, SHOWN, WITHHELD
 from liaison.web import render
+from liaison.web.cache import CACHE
 from liaison.web.lists import download
 from liaison.web.viewer import Viewer, require_reader
 
@@ -41,6 +44,15 @@ router = APIRouter()
 ASKED = (*KEYS, "from", "to")
 ROWS_PER_PAGE = 50
 SHOWN_ROWS = 200  # findings and review-queue rows shown on the page (the rest: linked)
+
+
+def kept_summary(db: Engine, ledger: Ledger) -> dict[str, Any]:
+    """The public tables (``audit_public.public_summary``), kept per ledger size
+    (``web.cache.CACHE``): every import and review appends to the ledger, so the same size
+    means the same tables, and a reader without a key cannot make the server count a large
+    import again and again."""
+    size, _ = ledger.head()
+    return CACHE.get(("audit-public", str(db.url), size), lambda: public_summary(db))
 
 
 def _asked(request: Request) -> dict[str, str]:
@@ -53,7 +65,7 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
     gw = svc.gateway
     gw.refuse_untrusted_index("audit")
     if who is None or who.role is not KeyRole.AUDITOR:
-        found = public_summary(gw.db)
+        found = kept_summary(gw.db, gw.ledger)
         legend = {"small": (SHOWN, MEANING[SHOWN]), "withheld": (WITHHELD, MEANING[WITHHELD])}
         context = {"public": True, "summary": found, "legend": legend}
         return render.page(request, "audit.html.j2", context, {"public": True, **found})

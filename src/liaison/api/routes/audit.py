@@ -20,11 +20,11 @@ from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
 from liaison.reports import audit_filter, audit_query
 from liaison.reports.audit_listing import AUDIT_ROWS
-from liaison.reports.audit_public import public_summary
 from liaison.reports.audit_report import build
 from liaison.reports.query import MAX_LIMIT, page
 from liaison.reports.query_filter import MAX_TEXT, Filter
 from liaison.reports.query_formats import MEDIA_TYPES, items_text
+from liaison.web.audit_pages import kept_summary
 
 router = APIRouter(tags=["audit"])
 Format = Literal["json", "csv", "jsonl"]
@@ -132,7 +132,7 @@ def summary(svc: Svc, who: Who) -> JSONResponse:
     tables, small counts suppressed (`<11`, `withheld`)."""
     svc.gateway.refuse_untrusted_index("audit")
     if who.role is not KeyRole.AUDITOR:
-        return JSONResponse({"public": True, **public_summary(svc.gateway.db)})
+        return JSONResponse({"public": True, **kept_summary(svc.gateway.db, svc.gateway.ledger)})
     doc = build(svc.gateway.db, wanted_filter(svc, {}), who, {})
     counts = doc.model_dump(mode="json", by_alias=True, exclude={"findings", "review_queue"})
     return JSONResponse({"public": False, **counts})
