@@ -10,6 +10,10 @@ cosignatures (published so that anyone can hold the department to its log), the
 directives and the pack in force (public texts). Every key may read those.
 An unknown, malformed or revoked key, or none, is unauthenticated (401).
 
+Audited rows (issue 13) carry personal data: only auditors read imports and rows (an
+unknown import is 404 to them); every key reads the audit summary, auditors exactly, the
+others as the public figures (small counts suppressed).
+
 Records that a key may not read are answered 404, as if absent (their existence is not
 revealed); a route a role may not use at all is 403, whatever the id. The keys: officer
 ``officer-1`` (1D), supervisor ``sergeant-1`` (1D); "unit-mate" is ``officer-2`` (1D),
@@ -46,6 +50,10 @@ GET /v1/stats/encounters       200      200         200      403    403     401
 GET /v1/reports                403      403         200      403    403     401
 GET /v1/reports/{name}         403      403         200      403    403     401
 POST /v1/replays               403      403         200      403    403     401
+GET /v1/audit/imports          403      403         200      403    403     401
+GET /v1/audit/imports/{id}     403      403         404      403    403     401
+GET /v1/audit/rows             403      403         200      403    403     401
+GET /v1/audit/summary          200      200         200      200    200     401
 GET encounter: own             200      200         200      403    403     401
 ... unit-mate's                404      200         200      403    403     401
 ... other unit's               404      404         200      403    403     401
@@ -143,6 +151,10 @@ MATRIX: dict[str, list[int]] = {
     "GET reports": row(403, 403, 200, 403, 403),
     "GET report": row(403, 403, 200, 403, 403),
     "POST replay": row(403, 403, 200, 403, 403),
+    "GET audit imports": row(403, 403, 200, 403, 403),
+    "GET audit import": row(403, 403, 404, 403, 403),
+    "GET audit rows": row(403, 403, 200, 403, 403),
+    "GET audit summary": row(200, 200, 200, 200, 200),
     "GET encounter own": row(200, 200, 200, 403, 403),
     "GET encounter unit-mate": row(404, 200, 200, 403, 403),
     "GET encounter other unit": row(404, 404, 200, 403, 403),
@@ -362,6 +374,10 @@ ROUTES: dict[str, Call] = {
     "GET reports": _get("/v1/reports"),
     "GET report": _get("/v1/reports/council", format="csv"),
     "POST replay": _replay,
+    "GET audit imports": _get("/v1/audit/imports"),
+    "GET audit import": _get("/v1/audit/imports/no-such-import"),
+    "GET audit rows": _get("/v1/audit/rows", finding="yes"),
+    "GET audit summary": _get("/v1/audit/summary"),
     "GET encounter own": _get("/v1/encounters/stop-officer-1"),
     "GET encounter unit-mate": _get("/v1/encounters/stop-officer-2"),
     "GET encounter other unit": _get("/v1/encounters/stop-officer-3"),

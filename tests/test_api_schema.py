@@ -248,6 +248,10 @@ def test_every_route_declares_the_503_it_answers(tmp_path: Path) -> None:
         ("get", "/v1/encounters", "auditor", None),  # stop-1: req-0 under it
         ("get", "/v1/stats/encounters?group_by=flag", "auditor", None),  # the pack row
         ("get", "/v1/ledger/entries/2", "auditor", None),  # req-0: its personal data
+        ("get", "/v1/audit/imports", "auditor", None),
+        ("get", "/v1/audit/imports/imp-1", "auditor", None),
+        ("get", "/v1/audit/rows", "auditor", None),
+        ("get", "/v1/audit/summary", "auditor", None),
         (
             "post",
             "/v1/replays",

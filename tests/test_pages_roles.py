@@ -12,6 +12,8 @@ page                                        anonymous  public  admin  officer  s
 /decisions/{id} /decisions/{id}/proof.json  303        403     403    200      200         200
 /encounters/{id}                            303        403     403    200      200         200
 /reports /reports/{name}                    303        403     403    403      403         200
+/audit (auditors: the rows; others: counts)  200        200     200    200      200         200
+/audit/imports/{id} (none in the demo)      303        403     403    403      403         404
 ==========================================  =========  ======  =====  =======  ==========  =======
 
 303: sent to ``/signin?next=`` the page. The record pages name a record of the officer's own
@@ -64,6 +66,8 @@ MATRIX: list[tuple[str, str, list[int]]] = [
     ("/encounters/{id}", f"/encounters/{ENCOUNTER}?unit={UNIT}", RECORDS),
     ("/reports", "/reports", AUDITORS),
     ("/reports/{name}", "/reports/council", AUDITORS),
+    ("/audit", "/audit", EVERYONE),
+    ("/audit/imports/{id}", "/audit/imports/no-such-import", [303, 403, 403, 403, 403, 404]),
 ]
 
 

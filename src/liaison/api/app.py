@@ -27,6 +27,7 @@ from liaison.api.errors import install
 from liaison.api.openapi import install_openapi
 from liaison.api.requestlog import RequestLog
 from liaison.api.routes import (
+    audit,
     decisions,
     directives,
     encounters,
@@ -57,6 +58,7 @@ ROUTERS = (
     queries.router,
     reports.router,
     replays.router,
+    audit.router,
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from liaison.cli import audit_report
 from liaison.cli.audit_classify import classify
 from liaison.cli.audit_import import audit_import
 from liaison.cli.audit_review import audit_queue, audit_review
@@ -21,3 +22,4 @@ audit_app.command("import")(audit_import)
 audit_app.command("classify")(classify)
 audit_app.command("review")(audit_review)
 audit_app.command("queue")(audit_queue)
+audit_app.command("report")(audit_report.report)

@@ -1,4 +1,4 @@
-"""``liaison query decisions|events|encounters``: the records a filter selects, or their
+"""``liaison query decisions|events|encounters|audit-rows``: the records a filter selects, or their
 counts (issue 10, item 1; docs/api.md, "Querying the records"): what ``GET /v1/decisions``
 (``events``, ``encounters``) and ``GET /v1/stats/...`` answer, read from the deployment's
 database as an auditor reads it, each row checked against its ledger entry. A bad filter
@@ -8,7 +8,7 @@ exits 2, naming it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from liaison.reports.query_filter import Filter
 
 query_app = typer.Typer(
-    help="Query the records: decisions, events and encounters, listed or counted.",
+    help="Query the records: decisions, events, encounters and audited rows, listed or counted.",
     no_args_is_help=True,
 )
 _WHERE = "A filter KEY=VALUE[,VALUE...] (repeatable; several values: any of them): "
@@ -58,6 +58,14 @@ EventWhere = Annotated[
     _where_option(
         "from, to (RFC 3339 with an offset), kind, flag (a flag, any or none), unit, "
         "actor, encounter, district, encounter_kind, decision"
+    ),
+]
+AuditWhere = Annotated[
+    list[str] | None,
+    _where_option(
+        "from, to (RFC 3339 with an offset, or a month YYYY-MM in each agency's zone), "
+        "import, agency, organisation, finding (yes/no), decision (permit, deny, "
+        "not_judged, review), purpose_class (immigration, other, review, unknown)"
     ),
 ]
 EncounterWhere = Annotated[
@@ -127,6 +135,28 @@ def query_encounters(
     _query(ENCOUNTERS, where, group_by, fmt, limit, cursor)
 
 
+@query_app.command("audit-rows")
+def query_audit_rows(
+    where: AuditWhere = None,
+    group_by: GroupByOpt = None,
+    fmt: FormatOpt = "json",
+    limit: LimitOpt = None,
+    cursor: CursorOpt = None,
+) -> None:
+    """The audited rows of complete imports (`liaison audit import`) the filters select (all
+    of them, or one page with --limit), by time in each agency's zone, or with --group-by
+    (import, agency, organisation, decision, finding, purpose_class) how many there are.
+    Months: `liaison audit report`."""
+    from liaison.reports import audit_filter
+    from liaison.reports.audit_listing import AUDIT_ROWS
+
+    def read(ledger: Ledger, given: dict[str, str]) -> Filter:
+        with ledger.engine.connect() as conn:
+            return audit_filter.parse(given, audit_filter.imports_zones(conn))
+
+    _query(AUDIT_ROWS, where, group_by, fmt, limit, cursor, read)
+
+
 def _query(
     listing: Listing,
     where: list[str] | None,
@@ -134,6 +164,7 @@ def _query(
     fmt: str,
     limit: int | None,
     cursor: str | None,
+    read: Callable[[Ledger, dict[str, str]], Filter] | None = None,
 ) -> None:
     from liaison.gateway.auth import Principal
     from liaison.gateway.roles import KeyRole
@@ -144,12 +175,19 @@ def _query(
     if fmt not in FORMATS:
         raise fail(f"format: must be one of {', '.join(FORMATS)}", 2)
     try:
-        wanted = parse_filter(listing.filters, _where(where or []))
+        given = _where(where or [])
+        wanted = parse_filter(listing.filters, given) if read is None else None
         keys = parse_group_by(group_by, listing) if group_by is not None else None
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
-    who = Principal("cli", KeyRole.AUDITOR, "cli", None)  # the database's own reader
     ledger = open_ledger()
+    if read is not None:  # a filter read against the database (its zones)
+        try:
+            wanted = read(ledger, given)
+        except InvalidRequest as exc:
+            raise fail_on(exc, 2) from None
+    assert wanted is not None
+    who = Principal("cli", KeyRole.AUDITOR, "cli", None)  # the database's own reader
     try:
         if keys is not None:
             _counts(ledger, who, listing, wanted, keys, fmt)

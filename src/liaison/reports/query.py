@@ -308,18 +308,21 @@ def counts(
     return {"group_by": list(keys), "groups": groups, "total": total}
 
 
-def month_of(conn: Any, condition: ColumnElement[bool], at: Any) -> ColumnElement[Any]:
-    """``YYYY-MM`` of the instant ``at`` (a column) in D.C.'s zone: a CASE over the months
-    the rows span, each month's bounds as UTC instants (daylight saving time included)."""
+def month_of(
+    conn: Any, condition: ColumnElement[bool], at: Any, zone: ZoneInfo = ZONE
+) -> ColumnElement[Any]:
+    """``YYYY-MM`` of the instant ``at`` (a column) in ``zone`` (D.C.'s unless named): a
+    CASE over the months the rows span, each month's bounds as UTC instants (daylight
+    saving time included)."""
     low, high = conn.execute(select(func.min(at), func.max(at)).where(condition)).one()
     if low is None:
         return literal(None)
-    first, last = instant(low).astimezone(ZONE), instant(high).astimezone(ZONE)  # type: ignore[union-attr]
+    first, last = instant(low).astimezone(zone), instant(high).astimezone(zone)  # type: ignore[union-attr]
     whens = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
         after = (year + month // 12, month % 12 + 1)
-        bound = datetime(*after, 1, tzinfo=ZONE)
+        bound = datetime(*after, 1, tzinfo=zone)
         whens.append((at < bound, literal(f"{year:04d}-{month:02d}")))
         year, month = after
     return case(*whens, else_=literal(None))

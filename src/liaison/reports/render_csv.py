@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, Protocol
 
-from liaison.reports.report_document import ReportDocument
+from liaison.reports.report_document import Table
 
 
-def csv_text(doc: ReportDocument) -> str:
+class Tabled(Protocol):
+    """A report that lays itself out as tables (``ReportDocument``, ``AuditReport``)."""
+
+    def tables(self) -> list[Table]: ...
+
+
+def csv_text(doc: Tabled) -> str:
     """``doc``'s tables stacked in one CSV table with a header row."""
     tables = doc.tables()
     columns: list[str] = []

@@ -2,7 +2,8 @@
 report of the catalog, ``docs/schemas/report-NAME.schema.json``, generated from its
 document model (``model_json_schema(by_alias=True)``, the serialization a report's JSON is:
 ``model_dump(mode="json", by_alias=True)``) and written as every generated document is
-(``liaison.docgen.render_json``). ``python -m liaison.reports.schemas DIR`` writes them;
+(``liaison.docgen.render_json``). ``python -m liaison.reports.schemas DIR`` writes them,
+and the audit report's (``docs/schemas/audit-report.schema.json``, ``others``);
 tests/test_report_schemas.py holds the committed files to what this makes.
 """
 
@@ -40,6 +41,14 @@ def rendered() -> dict[str, str]:
     return {file_name(name): render_json(report_schema(name)) for name in CATALOG}
 
 
+def others() -> dict[str, str]:
+    """The schemas of the reports outside the catalog (not over a checkpoint): the report
+    of audited rows (``audit_report``, docs/audit.md, "Reports")."""
+    from liaison.reports import audit_report
+
+    return {audit_report.SCHEMA_FILE: render_json(audit_report.schema())}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m liaison.reports.schemas DIR``: write every report's schema into DIR."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -48,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args and args[0] in {"-h", "--help"} else 2
     folder = Path(args[0])
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in rendered().items():
+    for name, text in {**rendered(), **others()}.items():
         (folder / name).write_text(text, encoding="utf-8")
     return 0
 

@@ -56,6 +56,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/events", "Events", "records"),
     ("/encounters", "Encounters", "records"),
     ("/reports", "Reports", "auditor"),
+    ("/audit", "Audits", "all"),
     ("/docs", "API", "all"),
 )
 FORMATS = ("html", "json", "csv")

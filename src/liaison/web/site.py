@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from liaison.web import (
     api_docs,
+    audit_pages,
     charts,
     checkpoint_page,
     decision_page,
@@ -35,6 +36,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     decision_page.router,
     encounter_page.router,
     report_pages.router,
+    audit_pages.router,
     public_page.router,
 )
 

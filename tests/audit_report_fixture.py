@@ -1,0 +1,258 @@
+"""Audited rows for the report tests (issue 13, item 4), inserted straight into
+``audit_imports`` and ``audit_rows`` as the import (``liaison audit import``) would leave
+them (migration 0015's comments are the contract): three complete imports of three
+agencies (a Flock portal export of an agency with no pack, a Flock network audit judged
+under the ``ca`` pack, an Nlets IAQ log judged under ``il``) over several months, with
+findings and their citations, rows in the review queue, rows not judged (no pack; no
+time), and one import still being appended (no ledger entry yet: never counted).
+
+Tests count what a report should say with plain Python over ``IMPORTS``/``ROWS``
+(``complete_rows``, ``purpose_class``, ``local_month``). ``load(engine)`` is the one
+place that writes: once the import is merged, it can run ``liaison audit import`` over
+fixture files instead and keep the same lists as the expectations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert
+
+from liaison.storage.tables import audit_imports, audit_rows
+
+CA = ["CA-GOV-7284.6 a1A", "CA-CIV-1798.90.55 b"]
+IL = ["IL-5-805 15a"]
+
+
+@dataclass(frozen=True)
+class Import:
+    id: str
+    file_name: str
+    format: str
+    pack: str | None
+    agency: str
+    timezone: str | None
+    ledger_index: int | None  # None: still being appended
+    bad_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return (self.id.encode().hex() * 8)[:64]
+
+
+@dataclass(frozen=True)
+class Row:
+    import_id: str
+    row: int
+    at: str | None  # RFC 3339 with offset, or None
+    kind: str
+    agency: str
+    organisation: str | None
+    org_type: str | None
+    purposes: list[str]
+    immigration: bool | None
+    decision: str
+    basis: str | None
+    citations: list[str]
+    reason: str | None
+    user: str | None
+
+
+IMPORTS = [
+    Import(
+        "imp-eugene",
+        "eugene-portal-audit.csv",
+        "flock-portal",
+        None,
+        "Eugene Police Department",
+        "America/Los_Angeles",
+        1000,
+        [{"file": "eugene-portal-audit.csv", "line": 7, "message": "searchDate: not a time"}],
+    ),
+    Import(
+        "imp-oakland",
+        "oakland-network-audit.xlsx",
+        "flock-network",
+        "ca",
+        "Oakland Police Department",
+        "America/Los_Angeles",
+        2000,
+    ),
+    Import(
+        "imp-evanston",
+        "evanston-iaq.log",
+        "nlets-iaq",
+        "il",
+        "Evanston PD",
+        "America/Chicago",
+        3000,
+    ),
+    Import("imp-pending", "pending.csv", "mapped", "ca", "Pending PD", None, None),
+]
+
+# (reason, purposes, immigration) cycled through each import's rows
+REASONS: list[tuple[str | None, list[str], bool | None]] = [
+    ("ICE ERO", ["civil_immigration_enforcement"], True),
+    ("stolen vehicle", ["criminal_investigation"], False),
+    ("HSI assist", ["assist_federal_agency"], None),
+    ("ice machine theft", ["criminal_investigation"], False),
+    ("", [], False),
+    ("Immigration (civil/administrative)", ["civil_immigration_enforcement"], True),
+    ("missing person", ["missing_person"], False),
+]
+ORGS = [
+    ("HSI Houston", "federal_immigration"),
+    ("Texas Department of Public Safety", "state_local"),
+    ("Unknown Org 77", None),
+]
+
+
+def _times(year: int, months: list[int], n: int, zone: str) -> list[str]:
+    """``n`` instants spread over ``months``; the first of each month is 23:30 local on
+    its last day (the next month in UTC)."""
+    out = []
+    for k in range(n):
+        month = months[k % len(months)]
+        day = 1 + (k * 3) % 27
+        moment = datetime(year, month, day, 10 + k % 12, 15, tzinfo=ZoneInfo(zone))
+        if k < len(months):  # late on the month's last day: next month in UTC
+            after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=ZoneInfo(zone))
+            moment = datetime.fromtimestamp(after.timestamp() - 1800, ZoneInfo(zone))
+        out.append(moment.isoformat())
+    return out
+
+
+def _judged(
+    pack: str | None, immigration: bool | None, at: str | None
+) -> tuple[str, str | None, list[str]]:
+    """decision, basis, citations as the judgement would leave them."""
+    if immigration is None:
+        return "review", None, []
+    if pack is None or at is None:
+        return "not_judged", None, []
+    if immigration:
+        return "deny", "forbid", CA if pack == "ca" else IL
+    return "permit", "permit", ["CA-GOV-7284.6 b"] if pack == "ca" else ["IL-5-805 20"]
+
+
+def _rows(imp: Import, n: int, months: list[int], outside: bool) -> list[Row]:
+    times: list[str | None] = list(_times(2025, months, n, imp.timezone or "UTC"))
+    times[-1] = None  # a row without a usable time
+    out = []
+    for k in range(n):
+        reason, purposes, immigration = REASONS[k % len(REASONS)]
+        org = ORGS[k % len(ORGS)] if outside else (None, None)
+        decision, basis, citations = _judged(imp.pack, immigration, times[k])
+        if outside and org[1] is None and decision == "permit":
+            decision, basis, citations = "deny", "default", []  # nothing authorised it
+        out.append(
+            Row(
+                imp.id,
+                k + 1,
+                times[k],
+                "outside_search" if outside else "own_search",
+                imp.agency,
+                org[0],
+                org[1],
+                purposes,
+                immigration,
+                decision,
+                basis,
+                citations,
+                reason or None,
+                f"user-{k % 5}",
+            )
+        )
+    return out
+
+
+ROWS = [
+    *_rows(IMPORTS[0], 30, [6, 7, 8], outside=False),
+    *_rows(IMPORTS[1], 45, [6, 7, 8, 9], outside=True),
+    *_rows(IMPORTS[2], 12, [1, 2], outside=False),
+    *_rows(IMPORTS[3], 5, [6], outside=False),
+]
+BY_ID = {i.id: i for i in IMPORTS}
+
+
+def complete_rows() -> list[Row]:
+    """The rows a report counts: those of complete imports."""
+    return [r for r in ROWS if BY_ID[r.import_id].ledger_index is not None]
+
+
+def purpose_class(row: Row) -> str:
+    if row.immigration is None:
+        return "review"
+    if row.immigration:
+        return "immigration"
+    return "other" if row.purposes else "unknown"
+
+
+def local_month(row: Row) -> str | None:
+    """The row's month in its agency's zone."""
+    if row.at is None:
+        return None
+    zone = ZoneInfo(BY_ID[row.import_id].timezone or "UTC")
+    return datetime.fromisoformat(row.at).astimezone(zone).strftime("%Y-%m")
+
+
+def load(engine: Engine) -> None:
+    """Every import and row of the fixture, in one transaction."""
+    with engine.begin() as conn:
+        for imp in IMPORTS:
+            conn.execute(insert(audit_imports).values(**_import_values(imp)))
+        for n, row in enumerate(ROWS):
+            base = BY_ID[row.import_id].ledger_index or 9000
+            conn.execute(insert(audit_rows).values(**_row_values(row, base + n + 1)))
+
+
+def _import_values(imp: Import) -> dict[str, Any]:
+    count = sum(1 for r in ROWS if r.import_id == imp.id)
+    options = {"format": imp.format, "timezone": imp.timezone, "agency": imp.agency}
+    document = {"options": options, "bad_rows": imp.bad_rows}
+    return {
+        "id": imp.id,
+        "file_name": imp.file_name,
+        "file_sha256": imp.sha256,
+        "format": imp.format,
+        "pack": imp.pack,
+        "agency": imp.agency,
+        "timezone": imp.timezone,
+        "rules_version": "purpose-rules-1",
+        "ledger_index": imp.ledger_index,
+        "rows": count,
+        "bad_rows": len(imp.bad_rows),
+        "imported_at": datetime(2026, 11, 30, 18, 0, tzinfo=UTC),
+        "document": json.dumps(document),
+    }
+
+
+def _row_values(row: Row, ledger_index: int) -> dict[str, Any]:
+    fields = {k: v for k, v in asdict(row).items() if k in ("reason", "user")}
+    return {
+        "import_id": row.import_id,
+        "row": row.row,
+        "ledger_index": ledger_index,
+        "line": row.row + 1,
+        "source_id": f"{row.import_id}-{row.row:04d}",
+        "at": None if row.at is None else datetime.fromisoformat(row.at),
+        "kind": row.kind,
+        "agency": row.agency,
+        "organisation": row.organisation,
+        "org_type": row.org_type,
+        "org_jurisdiction": "out_of_state" if row.org_type == "state_local" else None,
+        "purposes": json.dumps(sorted(row.purposes)),
+        "immigration": row.immigration,
+        "rule": "imm.ice" if row.immigration else "none",
+        "reviewed": False,
+        "decision": row.decision,
+        "basis": row.basis,
+        "finding": row.decision == "deny",
+        "citations": json.dumps(row.citations),
+        "reason": row.reason,
+        "document": json.dumps(fields),
+    }
