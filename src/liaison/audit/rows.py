@@ -47,7 +47,10 @@ class RowKind(StrEnum):
     EXPORT = "export"
 
 
-@dataclass(frozen=True, slots=True)
+# Provenance and AuditRow are read-only by convention, not frozen: a frozen dataclass's
+# __init__ sets each field through object.__setattr__, ~7x slower, and a reader makes one
+# of each per row (the classify and import paths' largest cost after splitting the line).
+@dataclass(slots=True)
 class Provenance:
     """Where a row came from: the file (its name as given and the SHA-256 of its bytes),
     the 1-based data row number (header rows, repeated headers and blank lines not counted)
@@ -59,7 +62,7 @@ class Provenance:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AuditRow:
     """One data row of an imported log, normalised.
 
