@@ -15,7 +15,7 @@ fixture files instead and keep the same lists as the expectations.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -232,7 +232,6 @@ def _import_values(imp: Import) -> dict[str, Any]:
 
 
 def _row_values(row: Row, ledger_index: int) -> dict[str, Any]:
-    fields = {k: v for k, v in asdict(row).items() if k in ("reason", "user")}
     return {
         "import_id": row.import_id,
         "row": row.row,
@@ -254,5 +253,4 @@ def _row_values(row: Row, ledger_index: int) -> dict[str, Any]:
         "finding": row.decision == "deny",
         "citations": json.dumps(row.citations),
         "reason": row.reason,
-        "document": json.dumps(fields),
     }

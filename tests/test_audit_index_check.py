@@ -43,7 +43,6 @@ ROW_TAMPER: dict[str, Any] = {
     "finding": False,
     "citations": "[]",
     "reason": "forged",
-    "document": '{"row": 1}',
 }
 IMPORT_TAMPER: dict[str, Any] = {
     "file_name": "other.csv",

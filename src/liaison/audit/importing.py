@@ -19,24 +19,29 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
 
 from liaison.audit import records
 from liaison.audit.judgement import DENY, NOT_JUDGED, PERMIT, REVIEW, Judge
+from liaison.audit.row_json import RowRenderer
 from liaison.audit.rows import AuditRow, Classification, OrganisationType, RowProblem
-from liaison.ledger.entries import NewEntry, seal
+from liaison.ledger.entries import NewEntry, stamp
 from liaison.ledger.log import Ledger
 from liaison.ledger.sequencer import Appended
 from liaison.storage.bulk import insert_rows
 from liaison.storage.database import param_mark, read_cursor
 from liaison.storage.tables import audit_imports, audit_rows
 
-BATCH = 5000
+BATCH = 10_000  # rows per transaction: each commit is a durable (fsync'd) write
 Classify = Callable[[AuditRow], Classification]
 TypeOf = Callable[[str, str | None], OrganisationType]
 Progress = Callable[[int], None]
+# A row ready to append: its record's canonical text, its audit_rows values, the row.
+_Rendered = tuple[str, list[Any], AuditRow]
+_LEDGER_INDEX = records.ROW_COLUMNS.index("ledger_index")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +106,9 @@ class Importer:
             result.counts = done["counts"]
             return result
         result.resumed_after = committed_rows(self.ledger, ident)
-        pending: list[NewEntry] = []
+        make = partial(records.row_record, ident, self.judge.pack)
+        renderer = RowRenderer(make, records.row_columns)
+        pending: list[_Rendered] = []
         for item in source.rows:
             if isinstance(item, RowProblem):
                 result.bad_rows += 1
@@ -111,7 +118,7 @@ class Importer:
             result.rows += 1
             if item.provenance.row <= result.resumed_after:
                 continue
-            pending.append(self._entry(ident, item))
+            pending.append(self._render(renderer, item))
             if len(pending) >= self.batch:
                 self._flush(pending, progress)
                 pending = []
@@ -120,11 +127,12 @@ class Importer:
         self._finish(source, options, result)
         return result
 
-    def _entry(self, ident: str, row: AuditRow) -> NewEntry:
+    def _render(self, renderer: RowRenderer, row: AuditRow) -> _Rendered:
         cls = self.classify(row)
         org = self._org(row.organisation)
         judged = self.judge.judge(row, cls, org)
-        return records.row_entry(ident, row, cls, org, judged, self.judge.pack)
+        text, values = renderer.render(row, cls, org, judged)
+        return text, values, row
 
     def _org(self, name: str | None) -> OrganisationType | None:
         if name is None:
@@ -134,22 +142,25 @@ class Importer:
             org = self._orgs[name] = self.type_of(name, self.home_state)
         return org
 
-    def _flush(self, entries: list[NewEntry], progress: Progress | None) -> None:
-        if not entries:
+    def _flush(self, rendered: list[_Rendered], progress: Progress | None) -> None:
+        """Seal the ``rendered`` rows' entries and append them with their index rows in one
+        transaction; returns once they are durable."""
+        if not rendered:
             return
-
-        sealed = [seal(e) for e in entries]
+        now = datetime.now(UTC)
+        at = stamp(now)
+        sealed = [records.seal_row(text, row, now, at) for text, _, row in rendered]
 
         def index(conn: Connection, appended: list[Appended]) -> None:
-            rows = [
-                tuple(records.row_columns(a.index, e.record, records.record_text(s.body)).values())
-                for a, e, s in zip(appended, entries, sealed, strict=True)
-            ]
+            rows = []
+            for (_, values, _), done in zip(rendered, appended, strict=True):
+                values[_LEDGER_INDEX] = done.index
+                rows.append(tuple(values))
             insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows)
 
         self.ledger.append_sealed_many(sealed, after=index)
         if progress is not None:
-            progress(len(entries))
+            progress(len(rendered))
 
     def _finish(
         self, source: ImportSource, options: Mapping[str, Any], result: ImportResult

@@ -13,9 +13,9 @@ verify`` (``audit.index_check``); docs/ledger.md, the entry kinds ``audit_row``,
 - ``audit_review``: an auditor's review of one row and the judgement it led to; a later
   review of the same row supersedes it.
 
-``audit_rows.document`` holds the entry's public record (never the personal part: an
-erasure must leave nothing personal behind in the index); ``reason`` says why a row was not
-judged, waits, or failed.
+``audit_rows`` holds what the entry's public record says, never the personal part (an
+erasure must leave nothing personal behind in the index); its ``reason`` says why a row was
+not judged, waits, or failed (the row's own reason is personal: the entry's personal part).
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from liaison.audit import row_json
 from liaison.audit.judgement import Judged
 from liaison.audit.rows import AuditRow, Classification, OrganisationType
 from liaison.gateway.index_rows import instant
 from liaison.ledger.canonical import canonical_json
-from liaison.ledger.entries import NewEntry
+from liaison.ledger.entries import NewEntry, Sealed, seal_rendered
 from liaison.model.vocabulary import Purpose
 
 ROW, IMPORT, REVIEW = "audit_row", "audit_import", "audit_review"
@@ -59,7 +61,6 @@ ROW_COLUMNS = (
     "finding",
     "citations",
     "reason",
-    "document",
 )
 IMPORT_COLUMNS = (
     "id",
@@ -118,8 +119,23 @@ def row_entry(
     pack: str | None,
 ) -> NewEntry:
     """The ``audit_row`` entry of ``row`` of import ``ident``."""
+    record = row_record(ident, pack, row, cls, org, judged)
+    # The row as exported: every column verbatim (user id, reason, plate, case number...).
+    personal = {"fields": row.fields, "redacted": sorted(row.redacted)}
+    return NewEntry(ROW, record, ACTOR, personal)
+
+
+def row_record(
+    ident: str,
+    pack: str | None,
+    row: AuditRow,
+    cls: Classification,
+    org: OrganisationType | None,
+    judged: Judged,
+) -> dict[str, Any]:
+    """The public record of ``row``'s ``audit_row`` entry (import ``ident``, ``pack``)."""
     organisation = row.organisation
-    record = {
+    return {
         "import": ident,
         "file_sha256": row.provenance.sha256,
         "row": row.provenance.row,
@@ -144,9 +160,6 @@ def row_entry(
         "pack": pack,
         **_judged(judged),
     }
-    # The row as exported: every column verbatim (user id, reason, plate, case number...).
-    personal = {"fields": row.fields, "redacted": sorted(row.redacted)}
-    return NewEntry(ROW, record, ACTOR, personal)
 
 
 @functools.cache
@@ -170,19 +183,21 @@ def judged_record(judged: Judged) -> dict[str, Any]:
     }
 
 
-def record_text(body: bytes) -> str:
-    """The canonical text of the record of a sealed entry's ``body`` (``entries.seal``
-    writes ``"actor"``, ``"kind"`` and ``"personal"``, all strings, before ``"record"``,
-    and ``"recorded_at"`` and ``"v"`` after it)."""
-    start = body.index(b',"record":') + 10
-    return body[start : body.rindex(b',"recorded_at":"')].decode("utf-8")
+def seal_row(record_text: str, row: AuditRow, at: datetime, stamp: str) -> Sealed:
+    """``entries.seal`` of ``row``'s ``audit_row`` entry, whose record's canonical text
+    (``row_json.RowRenderer``) is ``record_text``, recorded ``at`` (``stamp``: its text)."""
+    data = row_json.personal_bytes(row.fields, sorted(row.redacted))
+    return seal_rendered(ROW, ACTOR, record_text, data, at, stamp)
 
 
-def row_columns(
-    index: int, record: Mapping[str, Any], document: str | None = None
-) -> dict[str, Any]:
+@functools.lru_cache(maxsize=1024)
+def _json_list(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items), ensure_ascii=False)
+
+
+def row_columns(index: int, record: Mapping[str, Any]) -> dict[str, Any]:
     """The ``audit_rows`` row an ``audit_row`` entry's record (at ``index``) determines,
-    before any review (``document``: the record's text when the caller has it).
+    before any review.
     ``KeyError``/``TypeError`` for a record of another shape."""
     return {
         "import_id": record["import"],
@@ -196,18 +211,15 @@ def row_columns(
         "organisation": record["organisation"],
         "org_type": record["org_type"],
         "org_jurisdiction": record["org_jurisdiction"],
-        "purposes": json.dumps(record["purposes"]),
+        "purposes": _json_list(tuple(record["purposes"])),
         "immigration": record["immigration"],
         "rule": record["rule"],
         "reviewed": False,
         "decision": record["decision"],
         "basis": record["basis"],
         "finding": record["finding"],
-        "citations": json.dumps(record["citations"], ensure_ascii=False),
+        "citations": _json_list(tuple(record["citations"])),
         "reason": record["reason"],
-        "document": document
-        if document is not None
-        else json.dumps(record, ensure_ascii=False, separators=(",", ":")),
     }
 
 

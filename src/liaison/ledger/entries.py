@@ -65,19 +65,39 @@ def seal(entry: NewEntry, now: datetime | None = None) -> Sealed:
     would produce for the whole object (tested), at a fraction of the cost.
     """
     at = (entry.recorded_at or now or datetime.now(UTC)).astimezone(UTC)
-    stamp = at.isoformat().replace("+00:00", "Z")
+    personal = None if entry.personal is None else canonical_json(entry.personal)
     record = canonical_json(entry.record).decode("utf-8")
-    salt = data = None
-    personal = ""
-    if entry.personal is not None:
+    return seal_rendered(entry.kind, entry.actor, record, personal, at, stamp(at))
+
+
+def stamp(at: datetime) -> str:
+    """``recorded_at`` as the body writes it: UTC, RFC 3339 with ``Z``."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def seal_rendered(
+    kind: str,
+    actor: str,
+    record: str,
+    personal: bytes | None,
+    at: datetime,
+    recorded_at: str,
+) -> Sealed:
+    """``seal`` of an entry whose record and personal data the caller has already
+    rendered as canonical JSON (RFC 8785): ``record`` the record's text, ``personal`` the
+    personal data's UTF-8 bytes (None: none); ``recorded_at`` is ``stamp(at)``. A caller
+    appending many entries of one shape renders them directly (``audit.row_json``),
+    held to ``canonical_json`` by its tests."""
+    salt = None
+    commit = ""
+    if personal is not None:
         salt = secrets.token_bytes(32)
-        data = canonical_json(entry.personal)
-        personal = f',"personal":{json_string(commitment(salt, data))}'
+        commit = f',"personal":{json_string(commitment(salt, personal))}'
     body = (
-        f'{{"actor":{json_string(entry.actor)},"kind":{json_string(entry.kind)}{personal},'
-        f'"record":{record},"recorded_at":"{stamp}","v":{VERSION}}}'
+        f'{{"actor":{json_string(actor)},"kind":{json_string(kind)}{commit},'
+        f'"record":{record},"recorded_at":"{recorded_at}","v":{VERSION}}}'
     ).encode()
-    return Sealed(entry.kind, at, body, leaf_hash(body), salt, data)
+    return Sealed(kind, at, body, leaf_hash(body), salt, personal)
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

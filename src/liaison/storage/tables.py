@@ -297,12 +297,11 @@ audit_rows = Table(
     Column("rule", String(120), nullable=False),
     Column("reviewed", Boolean, nullable=False),  # an auditor's review decided the purpose
     # permit, deny, not_judged (no pack for the jurisdiction, or no time), review (waiting)
-    Column("decision", String(16), nullable=False, index=True),
+    Column("decision", String(16), nullable=False),
     Column("basis", String(16), nullable=True),
-    Column("finding", Boolean, nullable=False, index=True),  # denied: forbidden or unauthorised
+    Column("finding", Boolean, nullable=False),  # denied: forbidden or unauthorised
     Column("citations", Text, nullable=False),  # JSON array of "DIRECTIVE section"
     Column("reason", Text, nullable=True),  # why not judged, waiting, or failed
-    # JSON: the audit_row entry's public record. The row's fields as exported are personal
-    # (the entry's personal part, erasable): no audit table holds them (docs/ledger.md).
-    Column("document", Text, nullable=False),
+    # The row's fields as exported are personal (the entry's personal part, erasable): no
+    # audit table holds them (docs/ledger.md); the entry's body is the row's whole record.
 )

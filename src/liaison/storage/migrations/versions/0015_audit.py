@@ -56,12 +56,11 @@ def upgrade() -> None:
         sa.Column("immigration", sa.Boolean(), nullable=True),
         sa.Column("rule", sa.String(120), nullable=False),
         sa.Column("reviewed", sa.Boolean(), nullable=False),
-        sa.Column("decision", sa.String(16), nullable=False, index=True),
+        sa.Column("decision", sa.String(16), nullable=False),
         sa.Column("basis", sa.String(16), nullable=True),
-        sa.Column("finding", sa.Boolean(), nullable=False, index=True),
+        sa.Column("finding", sa.Boolean(), nullable=False),
         sa.Column("citations", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("document", sa.Text(), nullable=False),
     )
 
 
