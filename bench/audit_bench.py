@@ -3,7 +3,8 @@
 
 Writes a Flock transparency-portal search audit of 1,000,000 rows (``id,userId,
 searchDate,networkCount,reason``; ISO times with ``Z``; ``***`` for some user ids; the
-reasons a real portal shows, immigration ones among them, drawn with a fixed seed), once,
+reasons a real portal shows, immigration ones among them, drawn with a fixed seed, a fifth
+of them with a case number or a plate, so that most of those texts are seen once), once,
 cached in bench/.data/. Then, side by side in the same run:
 
 - a bare ``csv.reader`` pass over the file (the floor: reading and splitting, nothing else);
@@ -99,6 +100,10 @@ def portal_file(rows: int) -> Path:
             user = "***" if i % 50 == 0 else rng.choice(users)
             stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
             reason = rng.choices(texts, weights)[0]
+            if i % 10 == 0:  # a tenth carry a case number or a plate: texts seen once
+                reason = f"{reason} case 25-{rng.randrange(10**6):06d}".strip()
+            elif i % 10 == 1:
+                reason = f"{reason} plate {rng.getrandbits(24):06X}".strip()
             writer.writerow([f"{rng.getrandbits(128):032x}", user, stamp, 1 + i % 3000, reason])
     tmp.replace(path)
     return path
@@ -111,6 +116,14 @@ def bare_pass(path: Path) -> float:
         for _ in csv.reader(f):
             pass
     return time.perf_counter() - start
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The commands' environment: compiled modules cached outside the repository (as an
+    installed package has them; ``make`` turns writing them off for the repository)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
+    return {**env, **(extra or {})}
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
@@ -133,8 +146,12 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
 
 def import_run(path: Path, rows: int, folder: Path) -> dict[str, Any]:
     """The import of ``path`` into a fresh SQLite database in ``folder``, timed."""
-    env = {**os.environ, "LIAISON_DATABASE_URL": f"sqlite:///{folder / 'audit.db'}"}
-    env["LIAISON_KEY_DIR"] = str(folder / "keys")
+    env = child_env(
+        {
+            "LIAISON_DATABASE_URL": f"sqlite:///{folder / 'audit.db'}",
+            "LIAISON_KEY_DIR": str(folder / "keys"),
+        }
+    )
     subprocess.run([str(LIAISON), "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([str(LIAISON), "ledger", "keygen"], env=env, check=True, capture_output=True)
     args = ["audit", "import", str(path), "--format", "flock-portal"]
@@ -157,7 +174,8 @@ def main() -> None:
     began = time.perf_counter()
     path = portal_file(opts.rows)
     bare = [bare_pass(path) for _ in range(3)]
-    env = dict(os.environ)
+    env = child_env()
+    subprocess.run([str(LIAISON), "--help"], env=env, check=True, capture_output=True)
     classify = [
         run(["audit", "classify", str(path), "--format", "flock-portal"], env) for _ in range(2)
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ class Demo:
     decisions: list[dict[str, Any]]  # public records of the decision entries, in order
     events: list[dict[str, Any]]  # public records of the event entries, in order
     size: int  # the tree size the bundle holds
+    audited: list[dict[str, Any]] = field(default_factory=list)  # audit_row records
 
     def cli(self, *args: str) -> Result:
         with pytest.MonkeyPatch.context() as env:
@@ -73,6 +74,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
             made.decisions.append(entry["record"])
         elif entry["kind"] == "event":
             made.events.append(entry["record"])
+        elif entry["kind"] == "audit_row":
+            made.audited.append(entry["record"])
     return made
 
 
@@ -201,3 +204,23 @@ def test_no_handovers_to_ice_in_the_demo(demo: Demo) -> None:
             1 for d in handed if d["decision"]["decision"] == "permit"
         )
     assert got["handover_without_judicial_warrant"]["answer"] == ("yes" if handed else "no")
+
+
+def test_the_demo_search_log_is_audited(demo: Demo) -> None:
+    """`liaison demo` imports the demo's ALPR search log under the D.C. pack: its findings
+    (the searches whose reasons are immigration ones) are in the report, each citing what
+    forbade it, and the report's counts are the bundle's."""
+    denied = [r for r in demo.audited if r["decision"] == "deny"]
+    assert len(demo.audited) > 500
+    assert denied
+    assert all(r["immigration"] for r in denied)
+    after_eo = [r for r in denied if instant(r["at"]) >= datetime(2025, 8, 14, tzinfo=EASTERN)]
+    assert after_eo
+    assert all(any(c.startswith("EO-25-005") for c in r["citations"]) for r in after_eo)
+    report = demo.json("audit", "report", "--format", "json")
+    assert report["total"]["rows"] == len(demo.audited)
+    assert report["total"]["findings"] == len(denied)
+    assert sorted(f["row"] for f in report["findings"]) == sorted(r["row"] for r in denied)
+    again = demo.cli("demo", "--per-day", "2", "--key-file", str(demo.folder / "auditor.key"))
+    assert again.exit_code == 0, again.output
+    assert "already imported: nothing changed" in again.output

@@ -16,7 +16,9 @@ row) and a file's rows come in order, so the committed rows are a prefix).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -28,7 +30,7 @@ from liaison.audit import records
 from liaison.audit.judgement import DENY, NOT_JUDGED, PERMIT, REVIEW, Judge
 from liaison.audit.row_json import RowRenderer
 from liaison.audit.rows import AuditRow, Classification, OrganisationType, RowProblem
-from liaison.ledger.entries import NewEntry, stamp
+from liaison.ledger.entries import NewEntry, Sealed, stamp
 from liaison.ledger.log import Ledger
 from liaison.ledger.sequencer import Appended
 from liaison.storage.bulk import insert_rows
@@ -108,6 +110,16 @@ class Importer:
         result.resumed_after = committed_rows(self.ledger, ident)
         make = partial(records.row_record, ident, self.judge.pack)
         renderer = RowRenderer(make, records.row_columns)
+        with _Writer(self.ledger, progress) as writer:
+            self._rows(source, renderer, result, writer)
+        result.counts = counts(self.ledger, ident)
+        self._finish(source, options, result)
+        return result
+
+    def _rows(
+        self, source: ImportSource, renderer: RowRenderer, result: ImportResult, out: _Writer
+    ) -> None:
+        """Every row of ``source`` after those already committed, in batches to ``out``."""
         pending: list[_Rendered] = []
         for item in source.rows:
             if isinstance(item, RowProblem):
@@ -120,12 +132,10 @@ class Importer:
                 continue
             pending.append(self._render(renderer, item))
             if len(pending) >= self.batch:
-                self._flush(pending, progress)
+                out.put(pending)
                 pending = []
-        self._flush(pending, progress)
-        result.counts = counts(self.ledger, ident)
-        self._finish(source, options, result)
-        return result
+        out.put(pending)
+        out.wait()
 
     def _render(self, renderer: RowRenderer, row: AuditRow) -> _Rendered:
         cls = self.classify(row)
@@ -141,26 +151,6 @@ class Importer:
         if org is None:
             org = self._orgs[name] = self.type_of(name, self.home_state)
         return org
-
-    def _flush(self, rendered: list[_Rendered], progress: Progress | None) -> None:
-        """Seal the ``rendered`` rows' entries and append them with their index rows in one
-        transaction; returns once they are durable."""
-        if not rendered:
-            return
-        now = datetime.now(UTC)
-        at = stamp(now)
-        sealed = [records.seal_row(text, row, now, at) for text, _, row in rendered]
-
-        def index(conn: Connection, appended: list[Appended]) -> None:
-            rows = []
-            for (_, values, _), done in zip(rendered, appended, strict=True):
-                values[_LEDGER_INDEX] = done.index
-                rows.append(tuple(values))
-            insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows)
-
-        self.ledger.append_sealed_many(sealed, after=index)
-        if progress is not None:
-            progress(len(rendered))
 
     def _finish(
         self, source: ImportSource, options: Mapping[str, Any], result: ImportResult
@@ -186,6 +176,62 @@ class Importer:
             insert_rows(conn, audit_imports, records.IMPORT_COLUMNS, [tuple(row.values())])
 
         result.ledger_index = self.ledger.append_many([entry], after=index)[0].index
+
+
+class _Writer:
+    """Batches sealed in the caller's thread and appended in a writer thread, each in one
+    transaction, while the caller prepares the next: at most one batch in flight, so a
+    failure stops the import after the batches already durable (raised by ``put`` or
+    ``wait``) and none is half written (leaving waits for the one in flight). SQLite and
+    psycopg release the GIL while the database works; a short switch interval while
+    importing hands it back at once (otherwise each statement waits up to 5 ms for it)."""
+
+    SWITCH = 0.0002  # seconds
+
+    def __init__(self, ledger: Ledger, progress: Progress | None) -> None:
+        self.ledger, self.progress = ledger, progress
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="audit-writer")
+        self.flight: tuple[Future[None], int] | None = None
+        self.switch = sys.getswitchinterval()
+
+    def __enter__(self) -> _Writer:
+        sys.setswitchinterval(self.SWITCH)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.pool.shutdown(wait=True)
+        finally:
+            sys.setswitchinterval(self.switch)
+
+    def put(self, rendered: list[_Rendered]) -> None:
+        if not rendered:
+            return
+        now = datetime.now(UTC)
+        at = stamp(now)
+        sealed = [records.seal_row(text, row, now, at) for text, _, row in rendered]
+        values = [v for _, v, _ in rendered]
+        self.wait()
+        self.flight = (self.pool.submit(self._write, sealed, values), len(rendered))
+
+    def wait(self) -> None:
+        """Until the batch in flight is durable (its failure raised here)."""
+        if self.flight is not None:
+            future, count = self.flight
+            self.flight = None
+            future.result()
+            if self.progress is not None:
+                self.progress(count)
+
+    def _write(self, sealed: list[Sealed], values: list[list[Any]]) -> None:
+        def index(conn: Connection, appended: list[Appended]) -> None:
+            rows = []
+            for row, done in zip(values, appended, strict=True):
+                row[_LEDGER_INDEX] = done.index
+                rows.append(tuple(row))
+            insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows)
+
+        self.ledger.append_sealed_many(sealed, after=index)
 
 
 def completed(ledger: Ledger, ident: str) -> dict[str, Any] | None:

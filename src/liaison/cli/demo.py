@@ -1,8 +1,10 @@
 """``liaison demo``: load the demo history (``liaison.demo``) into this deployment through
-its gateway, and keep a demo auditor key to look at it with (``make run``)."""
+its gateway, keep a demo auditor key to look at it with (``make run``), and import the
+demo's ALPR search log (``liaison.demo.flock_export``) as ``liaison audit import`` does."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +21,6 @@ def demo(
 ) -> None:
     """Load the demo history (Aug-Sep 2025) through the gateway; print a demo auditor key."""
     import os
-    from pathlib import Path
 
     from rich.progress import Progress
 
@@ -57,3 +58,15 @@ def demo(
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
     typer.echo(f"demo auditor key (in {path}): {path.read_text().strip()}")
+    _import_search_log(Path(key_file).parent / "demo-flock-portal.csv")
+
+
+def _import_search_log(path: Path) -> None:
+    """The demo's ALPR search log (``liaison.demo.flock_export``), written and imported as
+    ``liaison audit import FILE --jurisdiction-pack dc`` does it (again: nothing changes)."""
+    from liaison.cli.audit_import import audit_import
+    from liaison.demo.flock_export import write_export
+
+    audit_import(
+        [write_export(path)], "flock-portal", "dc", None, "MPD", None, quiet=True, json_out=False
+    )
