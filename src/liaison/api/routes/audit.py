@@ -133,6 +133,7 @@ def summary(svc: Svc, who: Who) -> JSONResponse:
     svc.gateway.refuse_untrusted_index("audit")
     if who.role is not KeyRole.AUDITOR:
         return JSONResponse({"public": True, **kept_summary(svc.gateway.db, svc.gateway.ledger)})
-    doc = build(svc.gateway.db, wanted_filter(svc, {}), who, {})
-    counts = doc.model_dump(mode="json", by_alias=True, exclude={"findings", "review_queue"})
+    doc = build(svc.gateway.db, wanted_filter(svc, {}), who, {}, 0)
+    listed = {"findings", "review_queue", "not_judged_rows"}
+    counts = doc.model_dump(mode="json", by_alias=True, exclude=listed)
     return JSONResponse({"public": False, **counts})
