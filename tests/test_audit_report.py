@@ -169,7 +169,8 @@ def test_findings_carry_their_source_row(loaded: Engine) -> None:
         assert f.citations == row.citations
         assert f.stated_reason == (row.reason or "")  # the row's own, from the ledger
         assert f.exported_fields == {"reason": row.reason or "", "user": row.user}
-        assert f.judgement_note is None and f.erased is False
+        assert f.judgement_note is None
+        assert f.erased is False
         assert f.source_id == f"{row.import_id}-{row.row:04d}"
         assert f.agency == row.agency
         assert f.organisation == row.organisation

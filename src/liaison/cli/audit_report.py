@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from liaison.cli.common import fail, fail_on
-from liaison.errors import InvalidRequest
+from liaison.errors import IntegrityFailure, InvalidRequest
 
 FORMATS = ("json", "html", "csv")
 
@@ -93,6 +93,8 @@ def _render(given: dict[str, str], fmt: str) -> str:
         doc = audit_report.build(db, wanted, who, given)
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
+    except IntegrityFailure as exc:  # a row differs from its ledger entry: nothing shown
+        raise fail_on(exc, 1) from None
     finally:
         db.dispose()
     if fmt == "json":

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, and_
 
 from liaison.audit.judgement import NO_PACK
-
 from liaison.gateway.auth import Principal
 from liaison.model.timestamps import now_utc, render
 from liaison.reports import audit_query
