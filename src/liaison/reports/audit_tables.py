@@ -66,7 +66,7 @@ NOTES = {
     "not-judged": "no_pack: no pack for the agency's jurisdiction (the whole import); "
     "no_time: the row has no usable time; no_purpose: no purpose could be formed from the "
     'row (an empty reason, "test", a case number alone); unknown_organisation: the '
-    "searching organisation's type is unknown. Never counted as permitted",
+    "searching organisation's type is unknown; never counted as permitted",
     "not-judged-rows": "the rows not judged for a reason of their own, with the reason "
     "they gave (an import with no pack: counted above, its rows not listed)",
 }

@@ -65,7 +65,7 @@ def _checked(
     if stored is None:
         raise failure(TABLE, ident, ["ledger_index"], "the row points at no ledger entry")
     try:
-        entry = stored_entry(stored, personal.get(index))
+        entry = stored_entry(stored, personal.get(int(stored.idx)))
     except LedgerError:
         what = "its personal part does not match its entry's commitment"
         raise failure(TABLE, ident, ["ledger_personal"], what) from None
