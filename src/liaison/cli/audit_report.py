@@ -27,6 +27,12 @@ def report(
     agency: Annotated[
         str | None, typer.Option("--agency", help="Only this agency's rows (comma-separated).")
     ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option(
+            "--organisation", help="Only rows searched by this organisation (comma-separated)."
+        ),
+    ] = None,
     finding: Annotated[
         str | None, typer.Option("--finding", help="yes: only findings; no: only the others.")
     ] = None,
@@ -54,12 +60,14 @@ def report(
     """The audited rows of every complete import (or those the options select): counts by
     purpose class, agency, organisation and month (in each agency's zone, with offset),
     every finding with its source row and citations, the review queue, the rows not
-    judged and why. Only the database is read."""
+    judged and why. Only the database is read; each row listed is checked against its
+    ledger entry first (a row that differs: exit 1, nothing written)."""
     if fmt not in FORMATS:
         raise fail(f"format: must be one of {', '.join(FORMATS)}", 2)
     asked = {
         "import": import_id,
         "agency": agency,
+        "organisation": organisation,
         "finding": finding,
         "decision": decision,
         "purpose_class": purpose_class,
