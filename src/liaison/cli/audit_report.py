@@ -18,6 +18,12 @@ from liaison.cli.common import fail, fail_on
 from liaison.errors import IntegrityFailure, InvalidRequest
 
 FORMATS = ("json", "html", "csv")
+OrganisationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--organisation", help="Only rows searched by this organisation (comma-separated)."
+    ),
+]
 
 
 def report(
@@ -27,12 +33,7 @@ def report(
     agency: Annotated[
         str | None, typer.Option("--agency", help="Only this agency's rows (comma-separated).")
     ] = None,
-    organisation: Annotated[
-        str | None,
-        typer.Option(
-            "--organisation", help="Only rows searched by this organisation (comma-separated)."
-        ),
-    ] = None,
+    organisation: OrganisationOpt = None,
     finding: Annotated[
         str | None, typer.Option("--finding", help="yes: only findings; no: only the others.")
     ] = None,
