@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import and_, select, update
 from typer.testing import Result
 
 from conftest import BACKENDS, cli_runner, database_url, running_services
 from liaison.api.app import create_app
 from liaison.gateway.roles import KeyRole
-from liaison.storage.tables import audit_rows, ledger_personal
+from liaison.ledger.merkle import leaf_hash
+from liaison.storage.tables import audit_rows, ledger_entries, ledger_personal
 from page_parse import by_id, parse, table_rows
 
 ORIGIN = "test.example/audit-e2e"
@@ -231,3 +232,38 @@ def test_an_erased_row_says_so(world: World) -> None:
     assert again["exported_fields"] is None
     assert again["stated_reason"] is None
     assert again["citations"] == first["citations"]  # the audit's record stays
+
+
+def test_a_forged_entry_is_refused_once_signed(world: World) -> None:
+    """A forger who rewrites a row, its entry and the entry's leaf hash together (all in the
+    database) is caught by the signed tree: the entry is not in the tree the key signed."""
+    signed = world.cli("ledger", "checkpoint")
+    assert signed.exit_code == 0, signed.output
+    e, r = ledger_entries.c, audit_rows.c
+    chosen = and_(r.import_id == world.ids["network"], r.row == 3)
+    with world.db.begin() as conn:
+        index, document = conn.execute(select(r.ledger_index, r.document).where(chosen)).one()
+        body = bytes(conn.execute(select(e.body).where(e.idx == index)).scalar_one())
+        forged = body.replace(b"Houston TX PD", b"Example PD")
+        assert forged != body
+        conn.execute(
+            update(ledger_entries)
+            .where(e.idx == index)
+            .values(body=forged, leaf_hash=leaf_hash(forged))
+        )
+        conn.execute(
+            update(audit_rows)
+            .where(chosen)
+            .values(
+                organisation="Example PD", document=document.replace("Houston TX PD", "Example PD")
+            )
+        )
+    rows = world.client.get(
+        "/v1/audit/rows", params={"import": world.ids["network"]}, headers=world.auditor
+    )
+    assert rows.status_code == 503
+    assert "not in the tree" in rows.json()["error"]["message"]
+    page = world.client.get(
+        f"/audit/imports/{world.ids['network']}", headers={**world.auditor, "Accept": "text/html"}
+    )
+    assert page.status_code == 503

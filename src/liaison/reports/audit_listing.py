@@ -41,11 +41,11 @@ def with_imports(
 ) -> list[Row]:
     """A page's rows, each checked against its ledger entry (``audit_verified``: with the
     row as exported), with their import's file name and zone (``zone``)."""
-    del reader, who  # the scope is part of the query (auditors only)
+    del who  # the scope is part of the query (auditors only)
     ids = sorted({r["import_id"] for r in found})
     i = audit_imports.c
     with engine.connect() as conn:
-        found = verified(conn, found)
+        found = verified(conn, found, reader)
         names = {
             ident: (name, zone)
             for ident, name, zone in conn.execute(

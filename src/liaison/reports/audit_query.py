@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, sel
 from liaison.audit import judgement
 from liaison.errors import NotFound
 from liaison.gateway.auth import Principal
+from liaison.gateway.index_reads import IndexReader
 from liaison.model.timestamps import render
 from liaison.reports.audit_filter import (
     AUDIT_FILTERS,
@@ -134,7 +135,10 @@ def not_judged(conn: Connection, where_: ColumnElement[bool]) -> list[dict[str, 
 
 
 def source_rows(
-    conn: Connection, where_: ColumnElement[bool], limit: int | None = None
+    conn: Connection,
+    where_: ColumnElement[bool],
+    limit: int | None = None,
+    signed: IndexReader | None = None,
 ) -> list[dict[str, Any]]:
     """The selected rows as a person reads them, by import then row (``limit``: at most)."""
     source = audit_rows.join(audit_imports, i.id == r.import_id)
@@ -149,7 +153,7 @@ def source_rows(
     if limit is not None:
         query = query.limit(limit)
     found = [dict(f._mapping) for f in conn.execute(query)]
-    return [shown(f) for f in verified(conn, found)]
+    return [shown(f) for f in verified(conn, found, signed)]
 
 
 def shown(row: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, and_
 
 from liaison.audit.judgement import NO_PACK
 from liaison.gateway.auth import Principal
+from liaison.gateway.index_reads import IndexReader
 from liaison.model.timestamps import now_utc, render
 from liaison.reports import audit_query
 from liaison.reports.audit_filter import UTC_NAME, zone_of
@@ -160,11 +161,17 @@ def _keyed(found: list[dict[str, Any]], key: str) -> list[KeyedCounts]:
 
 
 def build(
-    db: Engine, wanted: Filter, who: Principal, asked: dict[str, str], limit: int | None = None
+    db: Engine,
+    wanted: Filter,
+    who: Principal,
+    asked: dict[str, str],
+    limit: int | None = None,
+    signed: IndexReader | None = None,
 ) -> AuditReport:
     """The report over the rows ``wanted`` selects that ``who`` may read (``limit``: at
     most so many findings and rows of the review queue, the first by import and row: a
-    page shows some and links to them all; the totals count them all)."""
+    page shows some and links to them all; the totals count them all; ``signed``: the
+    service's reader, to prove each listed row's entry in the signed tree)."""
     where = audit_query.condition(wanted, who)
     with db.connect() as conn:
         tallies = audit_query.tallies(conn, where)
@@ -181,9 +188,9 @@ def build(
             by_month=_keyed(tallies["month"], "month"),
             by_decision=_keyed(tallies["decision"], "decision"),
             not_judged=[NotJudged(**n) for n in audit_query.not_judged(conn, where)],
-            not_judged_rows=_rows(conn, wanted, who, ("decision", "not_judged"), limit, True),
-            findings=_rows(conn, wanted, who, ("finding", "yes"), limit),
-            review_queue=_rows(conn, wanted, who, ("decision", "review"), limit),
+            not_judged_rows=_rows(conn, wanted, who, ("decision", "not_judged"), limit, signed),
+            findings=_rows(conn, wanted, who, ("finding", "yes"), limit, signed),
+            review_queue=_rows(conn, wanted, who, ("decision", "review"), limit, signed),
         )
 
 
@@ -202,16 +209,16 @@ def _rows(
     who: Principal,
     also: tuple[str, str],
     limit: int | None,
-    packed: bool = False,
+    signed: IndexReader | None,
 ) -> list[SourceRow]:
     """The selected rows that are also ``key=value`` (the findings, the review queue, the
-    rows not judged); ``packed``: only those an import with a pack did not judge."""
+    rows not judged: only those an import with a pack did not judge)."""
     key, value = also
     narrowed = Filter(wanted.start, wanted.end, (*wanted.values, (key, (value,))))
     where = audit_query.condition(narrowed, who)
-    if packed:
+    if (key, value) == ("decision", "not_judged"):
         where = and_(where, audit_rows.c.reason != NO_PACK)
-    found = audit_query.source_rows(conn, where, limit)
+    found = audit_query.source_rows(conn, where, limit, signed)
     return [SourceRow.model_validate(s) for s in found]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, select
 
 from liaison.audit import records
 from liaison.errors import LedgerError
+from liaison.gateway.index_reads import IndexReader
 from liaison.gateway.index_rows import checked_entry, differences, failure, instant
 from liaison.ledger.reads import stored_entry
 from liaison.storage.tables import ledger_entries, ledger_personal
@@ -36,11 +37,14 @@ REASON_COLUMN = "reason"
 NLETS_TEXT = ("ATN", "RMK", "REM")
 
 
-def verified(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def verified(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], signed: IndexReader | None = None
+) -> list[dict[str, Any]]:
     """``rows`` of ``audit_rows`` (every column of ``records.ROW_COLUMNS``, and any others
     the caller read beside them), each once checked against its entry and its reviews, with
     ``exported``: the row as exported (``exported_part``); ``IntegrityFailure`` for the
-    first that differs."""
+    first that differs. ``signed`` (the service's reader, when it has a signing key): each
+    entry below the size the key last signed must also be in that signed tree."""
     if not rows:
         return []
     indexes = [int(r["ledger_index"]) for r in rows if isinstance(r.get("ledger_index"), int)]
@@ -50,7 +54,11 @@ def verified(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[dict[s
         int(f.idx): f for f in conn.execute(select(p.idx, p.salt, p.data).where(p.idx.in_(indexes)))
     }
     reviews = _reviews(conn)
-    return [_checked(row, found, personal, reviews) for row in rows]
+    out = [_checked(row, found, personal, reviews) for row in rows]
+    if signed is not None:
+        pointed = [(r, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body)) for r in rows]
+        signed.in_signed_tree(TABLE, pointed)
+    return out
 
 
 def _checked(

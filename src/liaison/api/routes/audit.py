@@ -87,7 +87,7 @@ def get_import(
         where = audit_query.condition(wanted, who)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision"))
         finds = audit_query.condition(wanted_filter(svc, {"import": ident, "finding": "yes"}), who)
-        findings = audit_query.source_rows(conn, finds)
+        findings = audit_query.source_rows(conn, finds, signed=svc.gateway.index)
     return {"import": found, "counts": counts, "findings": findings}
 
 
