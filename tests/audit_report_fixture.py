@@ -32,6 +32,7 @@ from liaison.ledger.sequencer import Appended
 from liaison.storage.tables import audit_imports, audit_rows
 
 CA = ["CA-GOV-7284.6 a1A", "CA-CIV-1798.90.55 b"]
+PACK_ZONES = {"ca": "America/Los_Angeles", "il": "America/Chicago", "dc": "America/New_York"}
 IL = ["IL-5-805 15a"]
 
 
@@ -203,7 +204,9 @@ def local_month(row: Row) -> str | None:
     """The row's month in its agency's zone."""
     if row.at is None:
         return None
-    zone = ZoneInfo(BY_ID[row.import_id].timezone or "UTC")
+    imp = BY_ID[row.import_id]
+    # --timezone, else the pack's zone (its pack.toml), else UTC (docs/audit.md, "Times")
+    zone = ZoneInfo(imp.timezone or PACK_ZONES.get(imp.pack or "", "UTC"))
     return datetime.fromisoformat(row.at).astimezone(zone).strftime("%Y-%m")
 
 
