@@ -142,6 +142,9 @@ def test_findings_carry_citations_and_the_rows_own_reason(world: World) -> None:
     portal = next(i for i in doc["imports"] if i["id"] == ids["portal"])
     assert (portal["timezone"], portal["zone"]) == (None, "America/Los_Angeles")
     assert portal["bad_rows"] == 1
+    # p3 is 2025-07-01T06:30Z: June 30 in Los Angeles, so June's, not July's.
+    months = {m["key"]: m["rows"] for m in _report(world, "--import", ids["portal"])["by_month"]}
+    assert months == {"2025-06": 3, "2025-07": 2}
     assert portal["bad_rows_listed"][0].startswith(f"{Path(portal['file_name'])}:7: searchDate")
 
 
