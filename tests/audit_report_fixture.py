@@ -205,7 +205,7 @@ def local_month(row: Row) -> str | None:
     if row.at is None:
         return None
     imp = BY_ID[row.import_id]
-    # --timezone, else the pack's zone (its pack.toml), else UTC (docs/audit.md, "Times")
+    # --timezone, else the pack's zone (its pack.toml), else UTC (docs/audit.md, "Reports")
     zone = ZoneInfo(imp.timezone or PACK_ZONES.get(imp.pack or "", "UTC"))
     return datetime.fromisoformat(row.at).astimezone(zone).strftime("%Y-%m")
 
