@@ -270,3 +270,13 @@ def test_a_forged_entry_is_refused_once_signed(world: World) -> None:
         f"/audit/imports/{world.ids['network']}", headers={**world.auditor, "Accept": "text/html"}
     )
     assert page.status_code == 503
+
+
+def test_entries_are_read_in_chunks(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from liaison.reports import audit_verified
+
+    whole = _report(world)
+    monkeypatch.setattr(audit_verified, "CHUNK", 2)
+    chunked = _report(world)
+    assert len(chunked["findings"]) > 2
+    assert chunked["findings"] == whole["findings"]

@@ -31,6 +31,7 @@ from liaison.ledger.reads import stored_entry
 from liaison.storage.tables import ledger_entries, ledger_personal
 
 TABLE = "audit_rows"
+CHUNK = 5000  # entries read per query (under SQLite's and PostgreSQL's parameter limits)
 # The export's column that holds a row's stated reason, by its name (ignoring case and
 # spacing); an Nlets IAQ message's free text is ATN, then RMK/REM (docs/audit.md, nlets-iaq).
 REASON_COLUMN = "reason"
@@ -49,10 +50,14 @@ def verified(
         return []
     indexes = [int(r["ledger_index"]) for r in rows if isinstance(r.get("ledger_index"), int)]
     e, p = ledger_entries.c, ledger_personal.c
-    found = {int(f.idx): f for f in conn.execute(select(ledger_entries).where(e.idx.in_(indexes)))}
-    personal = {
-        int(f.idx): f for f in conn.execute(select(p.idx, p.salt, p.data).where(p.idx.in_(indexes)))
-    }
+    found: dict[int, Any] = {}
+    personal: dict[int, Any] = {}
+    for at in range(0, len(indexes), CHUNK):  # a report's list may hold 100,000 rows
+        some = indexes[at : at + CHUNK]
+        entries = select(ledger_entries).where(e.idx.in_(some))
+        found |= {int(f.idx): f for f in conn.execute(entries)}
+        kept = select(p.idx, p.salt, p.data).where(p.idx.in_(some))
+        personal |= {int(f.idx): f for f in conn.execute(kept)}
     reviews = _reviews(conn)
     out = [_checked(row, found, personal, reviews) for row in rows]
     if signed is not None:
@@ -122,7 +127,10 @@ def exported_part(personal: Mapping[str, Any] | None, erased: bool) -> dict[str,
     return {
         "fields": fields,
         "redacted": redacted,
-        "stated_reason": stated_reason(fields),
+        # The reader's own reading when the entry holds it (``reason``), else the columns.
+        "stated_reason": personal["reason"]
+        if personal and isinstance(personal.get("reason"), str)
+        else stated_reason(fields),
         "erased": erased,
     }
 
