@@ -1,6 +1,9 @@
-"""Audited rows for the report tests (issue 13, item 4), inserted straight into
-``audit_imports`` and ``audit_rows`` as the import (``liaison audit import``) would leave
-them (migration 0015's comments are the contract): three complete imports of three
+"""Audited rows for the report tests (issue 13, item 4), written as the import
+(``liaison audit import``) leaves them, without reading files: each row an ``audit_row``
+ledger entry (the row as exported its personal part) and the ``audit_rows`` row it
+determines; the imports' rows straight into ``audit_imports``. It keeps what the real
+import cannot produce cheaply: many months and zones, and an import still being appended.
+In it: three complete imports of three
 agencies (a Flock portal export of an agency with no pack, a Flock network audit judged
 under the ``ca`` pack, an Nlets IAQ log judged under ``il``) over several months, with
 findings and their citations, rows in the review queue, rows not judged (no pack; no
@@ -8,8 +11,8 @@ time), and one import still being appended (no ledger entry yet: never counted).
 
 Tests count what a report should say with plain Python over ``IMPORTS``/``ROWS``
 (``complete_rows``, ``purpose_class``, ``local_month``). ``load(engine)`` is the one
-place that writes: once the import is merged, it can run ``liaison audit import`` over
-fixture files instead and keep the same lists as the expectations.
+place that writes. The import itself, end to end, is tested over files by
+tests/test_audit_end_to_end.py.
 """
 
 from __future__ import annotations
@@ -20,11 +23,16 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, insert
 
+from liaison.audit import judgement, records
+from liaison.ledger.entries import NewEntry
+from liaison.ledger.log import Ledger
+from liaison.ledger.sequencer import Appended
 from liaison.storage.tables import audit_imports, audit_rows
 
 CA = ["CA-GOV-7284.6 a1A", "CA-CIV-1798.90.55 b"]
+PACK_ZONES = {"ca": "America/Los_Angeles", "il": "America/Chicago", "dc": "America/New_York"}
 IL = ["IL-5-805 15a"]
 
 
@@ -196,24 +204,42 @@ def local_month(row: Row) -> str | None:
     """The row's month in its agency's zone."""
     if row.at is None:
         return None
-    zone = ZoneInfo(BY_ID[row.import_id].timezone or "UTC")
+    imp = BY_ID[row.import_id]
+    # --timezone, else the pack's zone (its pack.toml), else UTC (docs/audit.md, "Reports")
+    zone = ZoneInfo(imp.timezone or PACK_ZONES.get(imp.pack or "", "UTC"))
     return datetime.fromisoformat(row.at).astimezone(zone).strftime("%Y-%m")
 
 
+def note(row: Row) -> str | None:
+    """The judgement's note of a row (``audit_rows.reason``), as the judgement writes it."""
+    if row.decision == "review":
+        return judgement.IN_REVIEW
+    if row.decision != "not_judged":
+        return None
+    return judgement.NO_PACK if BY_ID[row.import_id].pack is None else judgement.NO_TIME
+
+
 def load(engine: Engine) -> None:
-    """Every import and row of the fixture, in one transaction."""
-    with engine.begin() as conn:
+    """Every import and row of the fixture: each row an ``audit_row`` ledger entry (its
+    record, and the row as exported as its personal part) with the ``audit_rows`` row the
+    entry determines (``records.row_columns``), as the import leaves them."""
+    ledger = Ledger(engine, "t/audit-report")
+    entries = [NewEntry(records.ROW, _record(r), records.ACTOR, _personal(r)) for r in ROWS]
+
+    def index(conn: Connection, appended: list[Appended]) -> None:
         for imp in IMPORTS:
             conn.execute(insert(audit_imports).values(**_import_values(imp)))
-        for n, row in enumerate(ROWS):
-            base = BY_ID[row.import_id].ledger_index or 9000
-            conn.execute(insert(audit_rows).values(**_row_values(row, base + n + 1)))
+        for row, done in zip(ROWS, appended, strict=True):
+            conn.execute(insert(audit_rows).values(**_row_values(row, done.index)))
+
+    ledger.append_many(entries, after=index)
 
 
 def _import_values(imp: Import) -> dict[str, Any]:
     count = sum(1 for r in ROWS if r.import_id == imp.id)
     options = {"format": imp.format, "timezone": imp.timezone, "agency": imp.agency}
-    document = {"options": options, "bad_rows": imp.bad_rows}
+    listed = [f"{p['file']}:{p['line']}: {p['message']}" for p in imp.bad_rows]
+    document = {"options": options, "bad_rows": len(imp.bad_rows), "bad_rows_listed": listed}
     return {
         "id": imp.id,
         "file_name": imp.file_name,
@@ -231,26 +257,33 @@ def _import_values(imp: Import) -> dict[str, Any]:
     }
 
 
-def _row_values(row: Row, ledger_index: int) -> dict[str, Any]:
+def _record(row: Row) -> dict[str, Any]:
     return {
-        "import_id": row.import_id,
+        "import": row.import_id,
         "row": row.row,
-        "ledger_index": ledger_index,
         "line": row.row + 1,
         "source_id": f"{row.import_id}-{row.row:04d}",
-        "at": None if row.at is None else datetime.fromisoformat(row.at),
+        "at": row.at,
         "kind": row.kind,
         "agency": row.agency,
         "organisation": row.organisation,
         "org_type": row.org_type,
         "org_jurisdiction": "out_of_state" if row.org_type == "state_local" else None,
-        "purposes": json.dumps(sorted(row.purposes)),
+        "purposes": sorted(row.purposes),
         "immigration": row.immigration,
         "rule": "imm.ice" if row.immigration else "none",
-        "reviewed": False,
         "decision": row.decision,
         "basis": row.basis,
         "finding": row.decision == "deny",
-        "citations": json.dumps(row.citations),
-        "reason": row.reason,
+        "citations": row.citations,
+        "reason": note(row),
     }
+
+
+def _personal(row: Row) -> dict[str, Any]:
+    """The row as exported: its free-text reason and user id."""
+    return {"fields": {"reason": row.reason or "", "user": row.user}, "redacted": []}
+
+
+def _row_values(row: Row, ledger_index: int) -> dict[str, Any]:
+    return records.row_columns(ledger_index, _record(row))

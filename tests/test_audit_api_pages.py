@@ -81,7 +81,9 @@ def test_imports_are_the_complete_ones_with_their_provenance(served: Served) -> 
     assert sorted(f["id"] for f in found) == sorted(i.id for i in complete)
     one = get(served, "/v1/audit/imports/imp-eugene").json()
     assert one["import"]["file_sha256"] == fx.BY_ID["imp-eugene"].sha256
-    assert one["import"]["problems"] == fx.BY_ID["imp-eugene"].bad_rows
+    assert one["import"]["bad_rows_listed"] == [
+        f"{p['file']}:{p['line']}: {p['message']}" for p in fx.BY_ID["imp-eugene"].bad_rows
+    ]
     eugene = [r for r in fx.complete_rows() if r.import_id == "imp-eugene"]
     decided = {g["decision"]: g["rows"] for g in one["counts"]["decision"]}
     assert decided == Counter(r.decision for r in eugene)

@@ -46,8 +46,8 @@ def report(engine: Engine, **given: str) -> AuditReport:
 
 
 def why(r: fx.Row) -> str:
-    """Why the fixture's row was not judged: no time, else no pack."""
-    return "no_time" if r.at is None else "no_pack"
+    """Why the fixture's row was not judged: no pack (judged first), else no time."""
+    return "no_pack" if fx.BY_ID[r.import_id].pack is None else "no_time"
 
 
 def keyed(groups: list[Any], field: str = "rows") -> dict[Any, int]:
@@ -167,7 +167,10 @@ def test_findings_carry_their_source_row(loaded: Engine) -> None:
         assert f.file_name == imp.file_name
         assert f.line == row.row + 1
         assert f.citations == row.citations
-        assert f.reason == row.reason
+        assert f.stated_reason == (row.reason or "")  # the row's own, from the ledger
+        assert f.exported_fields == {"reason": row.reason or "", "user": row.user}
+        assert f.judgement_note is None
+        assert f.erased is False
         assert f.source_id == f"{row.import_id}-{row.row:04d}"
         assert f.agency == row.agency
         assert f.organisation == row.organisation
@@ -188,6 +191,14 @@ def test_review_queue_and_not_judged(loaded: Engine) -> None:
     expected = Counter(why(r) for r in rows if r.decision == "not_judged")
     assert {n.why: n.rows for n in doc.not_judged} == expected
     assert set(expected) == {"no_time", "no_pack"}
+    # Listed with why: the rows of an import with a pack (those with no pack: counted).
+    listed = sorted(
+        (r.import_id, r.row)
+        for r in rows
+        if r.decision == "not_judged" and fx.BY_ID[r.import_id].pack is not None
+    )
+    assert [(n.import_, n.row) for n in doc.not_judged_rows] == listed
+    assert {n.judgement_note for n in doc.not_judged_rows} == {"no usable time"}
 
 
 # -- liaison audit report -------------------------------------------------------------------
@@ -244,7 +255,7 @@ def test_cli_html_parses(cli: Callable[..., Result]) -> None:
     assert result.exit_code == 0
     page = parse(result.stdout)
     assert len(page.find_all("h1")) == 1
-    shown = {c[0].text: int(c[1].text) for c in table_rows(page, "not-judged")}
+    shown = {c[0].text: int(c[2].text) for c in table_rows(page, "not-judged")}
     eugene = [r for r in fx.complete_rows() if r.import_id == "imp-eugene"]
     assert shown == Counter(why(r) for r in eugene if r.decision == "not_judged")
     imports = table_rows(page, "imports")

@@ -87,7 +87,7 @@ def audit_import(
             stage = "; ".join(getattr(exc, "__notes__", ())) or "not imported"
             print_error(f"{said} ({stage})")
             continue
-        _report(result, json_out)
+        _report(result, json_out, options.get("pack"))
     if failed:
         raise typer.Exit(1)
 
@@ -181,7 +181,7 @@ def _one(
             raise
 
 
-def _report(result: ImportResult, json_out: bool) -> None:
+def _report(result: ImportResult, json_out: bool, pack: str | None) -> None:
     counts = result.counts
     if not result.already:
         for problem in result.problems:
@@ -208,9 +208,19 @@ def _report(result: ImportResult, json_out: bool) -> None:
         said += f" (resumed after row {result.resumed_after})"
     typer.echo(
         f"{result.file_name}: {said} as {result.id} (entry {result.ledger_index}): "
-        f"{result.rows} rows, {result.bad_rows} bad rows; "
+        f"{_plural(result.rows, 'row')}, {_plural(result.bad_rows, 'bad row')}; "
         f"of an immigration purpose: {counts.get('immigration', 0)}; "
         f"findings: {counts.get('findings', 0)}, in the review queue: "
         f"{counts.get('review', 0)}, not judged: {counts.get('not_judged', 0)}, "
         f"permitted: {counts.get('permitted', 0)}"
     )
+    if pack is None and result.rows:
+        typer.echo(
+            "  not judged: no --jurisdiction-pack (no pack for the agency's jurisdiction): "
+            "each row is classified and counted, none is judged; the shipped packs are dc, "
+            f"ca and il. Read it with `liaison audit report --import {result.id}`."
+        )
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")

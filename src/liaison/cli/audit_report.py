@@ -15,9 +15,15 @@ from typing import Annotated
 import typer
 
 from liaison.cli.common import fail, fail_on
-from liaison.errors import InvalidRequest
+from liaison.errors import IntegrityFailure, InvalidRequest
 
 FORMATS = ("json", "html", "csv")
+OrganisationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--organisation", help="Only rows searched by this organisation (comma-separated)."
+    ),
+]
 
 
 def report(
@@ -27,6 +33,7 @@ def report(
     agency: Annotated[
         str | None, typer.Option("--agency", help="Only this agency's rows (comma-separated).")
     ] = None,
+    organisation: OrganisationOpt = None,
     finding: Annotated[
         str | None, typer.Option("--finding", help="yes: only findings; no: only the others.")
     ] = None,
@@ -54,12 +61,14 @@ def report(
     """The audited rows of every complete import (or those the options select): counts by
     purpose class, agency, organisation and month (in each agency's zone, with offset),
     every finding with its source row and citations, the review queue, the rows not
-    judged and why. Only the database is read."""
+    judged and why. Only the database is read; each row listed is checked against its
+    ledger entry first (a row that differs: exit 1, nothing written)."""
     if fmt not in FORMATS:
         raise fail(f"format: must be one of {', '.join(FORMATS)}", 2)
     asked = {
         "import": import_id,
         "agency": agency,
+        "organisation": organisation,
         "finding": finding,
         "decision": decision,
         "purpose_class": purpose_class,
@@ -93,6 +102,8 @@ def _render(given: dict[str, str], fmt: str) -> str:
         doc = audit_report.build(db, wanted, who, given)
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
+    except IntegrityFailure as exc:  # a row differs from its ledger entry: nothing shown
+        raise fail_on(exc, 1) from None
     finally:
         db.dispose()
     if fmt == "json":

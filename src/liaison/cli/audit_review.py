@@ -9,13 +9,16 @@ note); 1 when the row is not imported or its row disagrees with the ledger.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import json
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from liaison.cli.common import emit, fail, fail_on
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from liaison.audit.judgement import Judge
 
 ImportArg = Annotated[str, typer.Argument(help="The import id (`liaison audit import` prints it).")]
@@ -80,12 +83,20 @@ def audit_queue(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON line per row.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows.", min=1)] = 1000,
 ) -> None:
-    """List the imported rows waiting for an auditor's review."""
+    """List the imported rows waiting for an auditor's review, each with the reason it gave
+    (checked against its ledger entry)."""
     from liaison.audit.review import waiting
     from liaison.cli.common import open_ledger
+    from liaison.errors import IntegrityFailure
 
-    rows = waiting(open_ledger(), import_id, limit)
+    ledger = open_ledger()
+    rows = waiting(ledger, import_id, limit)
+    try:
+        shown = _as_read(ledger.engine, rows)
+    except IntegrityFailure as exc:
+        raise fail_on(exc) from None
     for item in rows:
+        item["at"], item["stated_reason"] = shown[(item["import_id"], item["row"])]
         if json_out:
             emit(item)
             continue
@@ -93,7 +104,38 @@ def audit_queue(
             f"{item['import_id']} row {item['row']} (line {item['line']}): {item['at'] or '-'} "
             f"{item['agency'] or '-'}"
             f"{' searched by ' + item['organisation'] if item['organisation'] else ''} "
-            f"[rule {item['rule']}]"
+            f"[rule {item['rule']}]: {json.dumps(item['stated_reason'], ensure_ascii=False)}"
         )
     if not json_out:
         typer.echo(f"{len(rows)} row(s) waiting for review")
+
+
+def _as_read(engine: Engine, rows: list[dict[str, Any]]) -> dict[tuple[str, int], Any]:
+    """Each row's time in its agency's zone with its offset, and the reason it gave as
+    exported (its entry's personal part), each row checked against its ledger entry first
+    (``reports.audit_verified``)."""
+    from sqlalchemy import select, tuple_
+
+    from liaison.model.timestamps import render
+    from liaison.reports.audit_filter import import_zone, zone_of
+    from liaison.reports.audit_verified import verified
+    from liaison.storage.tables import audit_imports, audit_rows
+
+    if not rows:
+        return {}
+    keys = [(r["import_id"], r["row"]) for r in rows]
+    c, i = audit_rows.c, audit_imports.c
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(audit_rows, import_zone().label("zone"))
+            .outerjoin(audit_imports, i.id == c.import_id)
+            .where(tuple_(c.import_id, c.row).in_(keys))
+        )
+        checked = verified(conn, [dict(f._mapping) for f in found])
+    return {
+        (r["import_id"], r["row"]): (
+            None if r["at"] is None else render(r["at"], zone_of(r["zone"])),
+            r["exported"]["stated_reason"],
+        )
+        for r in checked
+    }

@@ -78,6 +78,14 @@ class IndexReader:
         self._signed(table, pointed, self._last_signed())
         return checked
 
+    def in_signed_tree(
+        self, table: str, rows: Sequence[tuple[Mapping[str, Any], int, bytes]]
+    ) -> None:
+        """Each (row, entry index, entry body) whose entry is below the size the key last
+        signed must be in that tree (``_signed``); for rows checked elsewhere (the audit's:
+        ``reports.audit_verified``)."""
+        self._signed(table, rows, self._last_signed())
+
     def _signed(
         self,
         table: str,

@@ -7,7 +7,8 @@ The purpose class of a row (``purpose_class``) is what the classifier made of it
 verdict), ``other`` (a purpose, none of them immigration) or ``unknown`` (no purpose found).
 
 ``from``/``to`` take an instant (RFC 3339 with an offset) or a month ``YYYY-MM``: the month
-that starts in each row's agency zone (its import's ``timezone``; UTC when it names none),
+that starts in each row's agency zone (``ZONE``: its import's ``--timezone``, else the
+zone of its pack, else UTC),
 so that ``from=2025-06&to=2025-09`` is June to August wherever each agency is. The filter
 is a ``query_filter.Filter`` over ``AUDIT_FILTERS``, parsed and applied as the records'
 filters are; only auditors may read audited rows (user ids, plates, free-text reasons).
@@ -15,7 +16,9 @@ filters are; only auditors may read audited rows (user ids, plates, free-text re
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +51,34 @@ PURPOSE_CLASS: ColumnElement[str] = case(
     (r.purposes == "[]", literal("unknown")),
     else_=literal("other"),
 )
+
+
+@functools.cache
+def pack_zones() -> dict[str, str]:
+    """The zone each shipped pack names in its ``pack.toml`` (``timezone``)."""
+    from liaison.policy import shipped_pack_path
+
+    root = shipped_pack_path().parent
+    found = {}
+    for folder in sorted(root.iterdir()):
+        meta = folder / "pack.toml"
+        if meta.is_file():
+            found[folder.name] = str(tomllib.loads(meta.read_text("utf-8"))["timezone"])
+    return found
+
+
+def import_zone() -> ColumnElement[str | None]:
+    """An import's zone, as SQL: its ``timezone`` (``--timezone``, given when the file's
+    times had no offset), else its pack's (a file whose times carry offsets says nothing of
+    the agency's zone; the pack of its jurisdiction does), else None (UTC)."""
+    i = audit_imports.c
+    packs = [(i.pack == name, literal(zone)) for name, zone in pack_zones().items()]
+    return case((i.timezone.is_not(None), i.timezone), *packs, else_=literal(None))
+
+
+def zone_name(timezone: str | None, pack: str | None) -> str | None:
+    """``import_zone`` in Python, for an import's ``timezone`` and ``pack``."""
+    return timezone or (pack_zones().get(pack) if pack else None)
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -83,7 +114,8 @@ def _month_bound(later: bool) -> Condition:
         parts = []
         for name in wanted.get("zones") or ("",):
             start = datetime(year, month, 1, tzinfo=zone_of(name))
-            named = i.timezone.is_(None) if not name else i.timezone == name
+            zone = import_zone()
+            named = zone.is_(None) if not name else zone == name
             bound = r.at >= start if later else r.at < start
             parts.append(and_(r.import_id.in_(select(i.id).where(named)), bound))
         return or_(*parts)
@@ -142,5 +174,5 @@ def parse(given: Mapping[str, str | None], zones: list[str | None]) -> Filter:
 
 
 def imports_zones(conn: Connection) -> list[str | None]:
-    """Every zone the imports name (None: an import that names none)."""
-    return list(conn.execute(select(audit_imports.c.timezone).distinct()).scalars())
+    """Every zone of an import (``import_zone``; None: UTC)."""
+    return list(conn.execute(select(import_zone()).distinct()).scalars())

@@ -7,11 +7,13 @@
   agency, searching organisation with its type, month in the agency's zone, decision),
   each key's rows split by purpose class and by decision, and its findings: one grouped
   scan for them all, added up per key;
-- ``not_judged``: the rows not judged, counted by why (no time; no pack for the agency's
-  jurisdiction; otherwise the basis the import recorded);
-- ``source_rows``: rows as a person reads them (provenance, time in the agency's zone with
-  its offset, agency, organisation, reason, decision, basis, citations), for the findings
-  and the review queue;
+- ``not_judged``: the rows not judged, counted by why (``WHY_NOT``: the reason the
+  judgement recorded);
+- ``source_rows``: rows as a person reads them, each checked against its ledger entry
+  (``audit_verified``): provenance, time in the agency's zone with its offset, agency,
+  organisation, the row's stated reason and fields as exported (its personal part), what
+  was made of it (purposes, decision, basis, citations, the judgement's note), for the
+  findings, the review queue and the rows not judged;
 - ``imports`` and ``one_import``: what was imported, with its provenance.
 
 The filter is ``audit_filter``'s; every query is within the reader's scope (auditors).
@@ -25,16 +27,21 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, select
 
+from liaison.audit import judgement
 from liaison.errors import NotFound
 from liaison.gateway.auth import Principal
+from liaison.gateway.index_reads import IndexReader
 from liaison.model.timestamps import render
 from liaison.reports.audit_filter import (
     AUDIT_FILTERS,
     DECISIONS,
     PURPOSE_CLASS,
     PURPOSE_CLASSES,
+    import_zone,
+    zone_name,
     zone_of,
 )
+from liaison.reports.audit_verified import verified
 from liaison.reports.query import month_of
 from liaison.reports.query_filter import Filter, where
 from liaison.storage.tables import audit_imports, audit_rows
@@ -53,8 +60,13 @@ KEYS: dict[str, tuple[str, ...]] = {
 # (a decision of ``review`` is counted as ``review_queue``: the rows waiting for a review).
 COUNTS = ("rows", *PURPOSE_CLASSES, "permit", "deny", "not_judged", "review_queue", "findings")
 _DECIDED = dict(zip(DECISIONS, ("permit", "deny", "not_judged", "review_queue"), strict=True))
-# Why a row was not judged (``not_judged``).
-NO_TIME, NO_PACK = "no_time", "no_pack"
+# Why a row was not judged (``not_judged``): the reason the judgement recorded, as a code.
+WHY_NOT = {
+    judgement.NO_PACK: "no_pack",
+    judgement.NO_TIME: "no_time",
+    judgement.NO_PURPOSE: "no_purpose",
+    judgement.NO_RECIPIENT: "unknown_organisation",
+}
 Cell = dict[str, Any]
 
 
@@ -70,8 +82,9 @@ def cube(conn: Connection, where_: ColumnElement[bool]) -> list[Cell]:
     is then added up from them: three times faster over 1,000,000 rows than a grouped
     query per key; docs/audit.md, "Reports")."""
     cells: list[Cell] = []
-    for name in conn.execute(select(i.timezone).distinct()).scalars().all():
-        named = i.timezone.is_(None) if name is None else i.timezone == name
+    zone = import_zone()
+    for name in conn.execute(select(zone).distinct()).scalars().all():
+        named = zone.is_(None) if name is None else zone == name
         mine = and_(where_, r.import_id.in_(select(i.id).where(named)))
         month = month_of(conn, mine, r.at, zone_of(name)).label("month")
         keys = (PURPOSE_CLASS.label("purpose_class"), r.agency, r.organisation, r.org_type)
@@ -108,39 +121,48 @@ def tallies(
 
 
 def not_judged(conn: Connection, where_: ColumnElement[bool]) -> list[dict[str, Any]]:
-    """The selected rows not judged, counted by why: ``no_time`` (the row has no usable
-    time), ``no_pack`` (no pack for the agency's jurisdiction), else the basis recorded."""
+    """The selected rows not judged, counted by why (``WHY_NOT``, from the reason the
+    import recorded: no pack for the agency's jurisdiction, no usable time, no purpose
+    could be formed, the searching organisation's type unknown), each with that reason."""
     why = case(
-        (r.at.is_(None), literal(NO_TIME)),
-        (i.pack.is_(None), literal(NO_PACK)),
-        else_=func.coalesce(r.basis, literal("unknown")),
+        *((r.reason == text, literal(code)) for text, code in WHY_NOT.items()),
+        else_=literal("other"),
     ).label("why")
-    source = audit_rows.join(audit_imports, i.id == r.import_id)
     chosen = and_(where_, r.decision == "not_judged")
-    query = select(why, func.count()).select_from(source).where(chosen).group_by(why)
-    found = sorted(conn.execute(query).all(), key=lambda f: str(f[0]))
-    return [{"why": w, "rows": int(n)} for w, n in found]
+    query = select(why, r.reason, func.count()).where(chosen).group_by(why, r.reason)
+    found = sorted(conn.execute(query).all(), key=lambda f: (str(f[0]), str(f[1])))
+    return [{"why": w, "meaning": m, "rows": int(n)} for w, m, n in found]
 
 
 def source_rows(
-    conn: Connection, where_: ColumnElement[bool], limit: int | None = None
+    conn: Connection,
+    where_: ColumnElement[bool],
+    limit: int | None = None,
+    signed: IndexReader | None = None,
 ) -> list[dict[str, Any]]:
     """The selected rows as a person reads them, by import then row (``limit``: at most)."""
     source = audit_rows.join(audit_imports, i.id == r.import_id)
     query = (
-        select(audit_rows, i.file_name, i.timezone.label("zone"))
+        select(audit_rows, i.file_name, import_zone().label("zone"))
         .select_from(source)
         .where(where_)
         .order_by(r.import_id, r.row)
     )
+    if limit == 0:
+        return []
     if limit is not None:
         query = query.limit(limit)
-    return [shown(dict(f._mapping)) for f in conn.execute(query)]
+    found = [dict(f._mapping) for f in conn.execute(query)]
+    return [shown(f) for f in verified(conn, found, signed)]
 
 
 def shown(row: dict[str, Any]) -> dict[str, Any]:
-    """A row of ``audit_rows`` (with its import's ``file_name`` and ``zone``) as served."""
+    """A row of ``audit_rows`` (with its import's ``file_name`` and ``zone``), checked
+    against its entry (``audit_verified.verified``: with its ``exported`` part), as served:
+    the row's own ``stated_reason`` and fields as exported, and the audit's
+    ``judgement_note`` (why it was not judged, waits, or failed: not the row's reason)."""
     at = row["at"]
+    exported = row["exported"]
     return {
         "import": row["import_id"],
         "file_name": row["file_name"],
@@ -162,7 +184,11 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
         "basis": row["basis"],
         "finding": row["finding"],
         "citations": json.loads(row["citations"]),
-        "reason": row["reason"],
+        "judgement_note": row["reason"],
+        "stated_reason": exported["stated_reason"],
+        "exported_fields": exported["fields"],
+        "redacted": exported["redacted"],
+        "erased": exported["erased"],
     }
 
 
@@ -184,7 +210,8 @@ def imports(conn: Connection, only: str | None = None) -> list[dict[str, Any]]:
 
 def _import(row: dict[str, Any]) -> dict[str, Any]:
     document = json.loads(row["document"])
-    zone = zone_of(row["timezone"])
+    name = zone_name(row["timezone"], row["pack"])
+    zone = zone_of(name)
     return {
         "id": row["id"],
         "file_name": row["file_name"],
@@ -193,6 +220,7 @@ def _import(row: dict[str, Any]) -> dict[str, Any]:
         "pack": row["pack"],
         "agency": row["agency"],
         "timezone": row["timezone"],
+        "zone": name or "UTC",
         "rules_version": row["rules_version"],
         "ledger_index": row["ledger_index"],
         "rows": row["rows"],
@@ -200,7 +228,10 @@ def _import(row: dict[str, Any]) -> dict[str, Any]:
         "findings": int(row["findings"]),
         "imported_at": render(row["imported_at"], zone),
         "options": document.get("options", {}),
-        "problems": document.get("bad_rows") or document.get("problems") or [],
+        # The import's entry names the first ``records.BAD_ROWS_LISTED`` bad rows
+        # (``file:line: field: message``) and counts them all (``bad_rows``).
+        "bad_rows_listed": [str(p) for p in document.get("bad_rows_listed") or []],
+        "counts": document.get("counts") or {},
     }
 
 

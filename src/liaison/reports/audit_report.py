@@ -16,15 +16,18 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_
 
+from liaison.audit.judgement import NO_PACK
 from liaison.gateway.auth import Principal
+from liaison.gateway.index_reads import IndexReader
 from liaison.model.timestamps import now_utc, render
 from liaison.reports import audit_query
 from liaison.reports.audit_filter import UTC_NAME, zone_of
 from liaison.reports.audit_query import COUNTS
 from liaison.reports.query_filter import Filter
 from liaison.reports.report_document import Table
+from liaison.storage.tables import audit_rows
 
 NAME = "audit"
 TITLE = "Audit of imported query logs"
@@ -58,7 +61,8 @@ class KeyedCounts(Counts):
 
 
 class NotJudged(Strict):
-    why: str = Field(description="no_time, no_pack, or the basis the import recorded")
+    why: str = Field(description="no_pack, no_time, no_purpose or unknown_organisation")
+    meaning: str | None = Field(description="the reason the judgement recorded, in words")
     rows: int
 
 
@@ -85,7 +89,15 @@ class SourceRow(Strict):
     basis: str | None
     finding: bool
     citations: list[str]
-    reason: str | None
+    judgement_note: str | None = Field(
+        description="why the row was not judged, waits for a review, or failed (not its reason)"
+    )
+    stated_reason: str | None = Field(description="the reason the row gave, as exported")
+    exported_fields: dict[str, Any] | None = Field(
+        description="every column of the row as exported (personal; None once erased)"
+    )
+    redacted: list[str] = Field(description="the fields the export redacted")
+    erased: bool = Field(description="its personal part was erased (liaison ledger erase)")
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -98,7 +110,8 @@ class ImportSummary(Strict):
     format: str
     pack: str | None
     agency: str | None
-    timezone: str | None
+    timezone: str | None = Field(description="--timezone: the zone of times without offset")
+    zone: str = Field(description="the zone its rows are shown and counted in (months)")
     rules_version: str
     ledger_index: int | None
     rows: int
@@ -106,7 +119,8 @@ class ImportSummary(Strict):
     findings: int
     imported_at: str
     options: dict[str, Any]
-    problems: list[Any]
+    bad_rows_listed: list[str] = Field(description="file:line: field: message, the first 1,000")
+    counts: dict[str, Any] = Field(description="the import's own counts, as it recorded them")
 
 
 class AuditReport(Strict):
@@ -124,6 +138,10 @@ class AuditReport(Strict):
     by_month: list[KeyedCounts] = Field(description="calendar months in each agency's zone")
     by_decision: list[KeyedCounts]
     not_judged: list[NotJudged]
+    not_judged_rows: list[SourceRow] = Field(
+        description="the rows not judged for a reason of their own (no purpose, no time, "
+        "an unknown organisation); an import with no pack is counted, its rows not listed"
+    )
     findings: list[SourceRow]
     review_queue: list[SourceRow]
 
@@ -143,11 +161,17 @@ def _keyed(found: list[dict[str, Any]], key: str) -> list[KeyedCounts]:
 
 
 def build(
-    db: Engine, wanted: Filter, who: Principal, asked: dict[str, str], limit: int | None = None
+    db: Engine,
+    wanted: Filter,
+    who: Principal,
+    asked: dict[str, str],
+    limit: int | None = None,
+    signed: IndexReader | None = None,
 ) -> AuditReport:
     """The report over the rows ``wanted`` selects that ``who`` may read (``limit``: at
     most so many findings and rows of the review queue, the first by import and row: a
-    page shows some and links to them all; the totals count them all)."""
+    page shows some and links to them all; the totals count them all; ``signed``: the
+    service's reader, to prove each listed row's entry in the signed tree)."""
     where = audit_query.condition(wanted, who)
     with db.connect() as conn:
         tallies = audit_query.tallies(conn, where)
@@ -164,8 +188,9 @@ def build(
             by_month=_keyed(tallies["month"], "month"),
             by_decision=_keyed(tallies["decision"], "decision"),
             not_judged=[NotJudged(**n) for n in audit_query.not_judged(conn, where)],
-            findings=_rows(conn, wanted, who, ("finding", "yes"), limit),
-            review_queue=_rows(conn, wanted, who, ("decision", "review"), limit),
+            not_judged_rows=_rows(conn, wanted, who, ("decision", "not_judged"), limit, signed),
+            findings=_rows(conn, wanted, who, ("finding", "yes"), limit, signed),
+            review_queue=_rows(conn, wanted, who, ("decision", "review"), limit, signed),
         )
 
 
@@ -179,13 +204,21 @@ def _chosen(found: dict[str, Any], asked: dict[str, str]) -> bool:
 
 
 def _rows(
-    conn: Any, wanted: Filter, who: Principal, also: tuple[str, str], limit: int | None
+    conn: Any,
+    wanted: Filter,
+    who: Principal,
+    also: tuple[str, str],
+    limit: int | None,
+    signed: IndexReader | None,
 ) -> list[SourceRow]:
-    """The selected rows that are also ``key=value`` (the findings, the review queue)."""
+    """The selected rows that are also ``key=value`` (the findings, the review queue, the
+    rows not judged: only those an import with a pack did not judge)."""
     key, value = also
     narrowed = Filter(wanted.start, wanted.end, (*wanted.values, (key, (value,))))
     where = audit_query.condition(narrowed, who)
-    found = audit_query.source_rows(conn, where, limit)
+    if (key, value) == ("decision", "not_judged"):
+        where = and_(where, audit_rows.c.reason != NO_PACK)
+    found = audit_query.source_rows(conn, where, limit, signed)
     return [SourceRow.model_validate(s) for s in found]
 
 

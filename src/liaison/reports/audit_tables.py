@@ -20,7 +20,7 @@ IMPORT_COLUMNS = [
     "format",
     "agency",
     "pack",
-    "timezone",
+    "zone",
     "rows",
     "bad_rows",
     "findings",
@@ -37,12 +37,13 @@ ROW_COLUMNS = [
     "agency",
     "organisation",
     "org_type",
-    "reason",
+    "stated_reason",
     "purposes",
     "rule",
     "decision",
     "basis",
     "citations",
+    "judgement_note",
 ]
 # (id, title, the key's column(s), the report's field)
 COUNT_TABLES = (
@@ -62,8 +63,12 @@ NOTES = {
     "immigration; review: ambiguous, waiting for an auditor; unknown: no purpose found",
     "findings": "rows a directive in force forbade, or that nothing in force authorised",
     "review-queue": "ambiguous rows: no verdict until an auditor's review is recorded",
-    "not-judged": "no_time: the row has no usable time; no_pack: no pack for the "
-    "agency's jurisdiction (never counted as permitted)",
+    "not-judged": "no_pack: no pack for the agency's jurisdiction (the whole import); "
+    "no_time: the row has no usable time; no_purpose: no purpose could be formed from the "
+    'row (an empty reason, "test", a case number alone); unknown_organisation: the '
+    "searching organisation's type is unknown; never counted as permitted",
+    "not-judged-rows": "the rows not judged for a reason of their own, with the reason "
+    "they gave (an import with no pack: counted above, its rows not listed)",
 }
 
 
@@ -86,10 +91,11 @@ def tables(report: AuditReport) -> list[Table]:
             id="not-judged",
             title="Rows not judged, by why",
             note=NOTES["not-judged"],
-            columns=["why", "rows"],
-            rows=[[n.why, n.rows] for n in report.not_judged],
+            columns=["why", "meaning", "rows"],
+            rows=[[n.why, n.meaning, n.rows] for n in report.not_judged],
         )
     )
+    out.append(row_table("not-judged-rows", "Rows not judged", report.not_judged_rows))
     out.append(row_table("findings", "Findings", report.findings))
     out.append(row_table("review-queue", "The review queue", report.review_queue))
     return out
@@ -108,8 +114,15 @@ def count_table(ident: str, title: str, keys: list[str], groups: list[KeyedCount
 
 def row_table(ident: str, title: str, found: list[SourceRow]) -> Table:
     """Source rows: provenance, time in the agency's zone, what was made of them."""
-    rows = [_cells(s.model_dump(by_alias=True), ROW_COLUMNS) for s in found]
+    rows = [_cells(_shown(s.model_dump(by_alias=True)), ROW_COLUMNS) for s in found]
     return Table(id=ident, title=title, note=NOTES.get(ident, ""), columns=ROW_COLUMNS, rows=rows)
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """A row's cells: an erased row says so where its stated reason was."""
+    if values["erased"]:
+        return {**values, "stated_reason": "(erased)"}
+    return values
 
 
 def _cells(values: dict[str, Any], columns: list[str]) -> list[Any]:

@@ -76,7 +76,7 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
     if request.query_params.get("format") == "csv":
         return download(gw, who, wanted, AUDIT_ROWS)
     fmt = request.query_params.get("format")
-    doc = build(gw.db, wanted, who, asked, None if fmt == "json" else SHOWN_ROWS)
+    doc = build(gw.db, wanted, who, asked, None if fmt == "json" else SHOWN_ROWS, gw.index)
     cursor = request.query_params.get("cursor") or None
     rows = rows_page(gw.db, gw.index, who, wanted, ROWS_PER_PAGE, cursor, AUDIT_ROWS)
     context = {
@@ -112,7 +112,8 @@ def import_page(ident: str, request: Request, who: Viewer, svc: Svc) -> Response
         where = audit_query.condition(audit_filter.parse({"import": ident}, zones), reader)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision", "month"))
         finds = audit_filter.parse({"import": ident, "finding": "yes"}, zones)
-        findings = audit_query.source_rows(conn, audit_query.condition(finds, reader))
+        where = audit_query.condition(finds, reader)
+        findings = audit_query.source_rows(conn, where, signed=gw.index)
     data: dict[str, Any] = {"import": found, "counts": counts, "findings": findings}
     context = {"found": found, "tables": _import_tables(counts, findings)}
     return render.page(request, "audit_import.html.j2", context, data)

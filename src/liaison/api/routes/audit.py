@@ -87,7 +87,7 @@ def get_import(
         where = audit_query.condition(wanted, who)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision"))
         finds = audit_query.condition(wanted_filter(svc, {"import": ident, "finding": "yes"}), who)
-        findings = audit_query.source_rows(conn, finds)
+        findings = audit_query.source_rows(conn, finds, signed=svc.gateway.index)
     return {"import": found, "counts": counts, "findings": findings}
 
 
@@ -133,6 +133,7 @@ def summary(svc: Svc, who: Who) -> JSONResponse:
     svc.gateway.refuse_untrusted_index("audit")
     if who.role is not KeyRole.AUDITOR:
         return JSONResponse({"public": True, **kept_summary(svc.gateway.db, svc.gateway.ledger)})
-    doc = build(svc.gateway.db, wanted_filter(svc, {}), who, {})
-    counts = doc.model_dump(mode="json", by_alias=True, exclude={"findings", "review_queue"})
+    doc = build(svc.gateway.db, wanted_filter(svc, {}), who, {}, 0)
+    listed = {"findings", "review_queue", "not_judged_rows"}
+    counts = doc.model_dump(mode="json", by_alias=True, exclude=listed)
     return JSONResponse({"public": False, **counts})
