@@ -90,16 +90,17 @@ def test_rendered_rows_are_the_canonical_records(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(TEXT, TEXT, max_size=6), st.lists(TEXT, max_size=3))
-def test_personal_part_is_canonical(fields: dict[str, str], redacted: list[str]) -> None:
-    expected = canonical_json({"fields": fields, "redacted": redacted})
-    assert personal_bytes(fields, redacted) == expected
+@given(st.dictionaries(TEXT, TEXT, max_size=6), st.one_of(st.none(), TEXT), st.lists(TEXT))
+def test_personal_part_is_canonical(
+    fields: dict[str, str], reason: str | None, redacted: list[str]
+) -> None:
+    expected = canonical_json({"fields": fields, "reason": reason, "redacted": redacted})
+    assert personal_bytes(fields, reason, redacted) == expected
 
 
 def test_keys_past_u_e000_sort_as_utf16() -> None:
     # U+E000 sorts after U+1F600 in code points but before it in UTF-16 (a surrogate pair)
     fields = {"\ue000": "a", "\U0001f600": "b", "z": "c"}
-    assert personal_bytes(fields, []) == canonical_json({"fields": fields, "redacted": []})
-    assert personal_bytes(fields, []).index("😀".encode()) < personal_bytes(fields, []).index(
-        "\ue000".encode()
-    )
+    made = personal_bytes(fields, None, [])
+    assert made == canonical_json({"fields": fields, "reason": None, "redacted": []})
+    assert made.index("😀".encode()) < made.index("\ue000".encode())

@@ -121,7 +121,7 @@ def row_entry(
     """The ``audit_row`` entry of ``row`` of import ``ident``."""
     record = row_record(ident, pack, row, cls, org, judged)
     # The row as exported: every column verbatim (user id, reason, plate, case number...).
-    personal = {"fields": row.fields, "redacted": sorted(row.redacted)}
+    personal = {"fields": row.fields, "reason": row.reason, "redacted": sorted(row.redacted)}
     return NewEntry(ROW, record, ACTOR, personal)
 
 
@@ -186,7 +186,7 @@ def judged_record(judged: Judged) -> dict[str, Any]:
 def seal_row(record_text: str, row: AuditRow, at: datetime, stamp: str) -> Sealed:
     """``entries.seal`` of ``row``'s ``audit_row`` entry, whose record's canonical text
     (``row_json.RowRenderer``) is ``record_text``, recorded ``at`` (``stamp``: its text)."""
-    data = row_json.personal_bytes(row.fields, sorted(row.redacted))
+    data = row_json.personal_bytes(row.fields, row.reason, sorted(row.redacted))
     return seal_rendered(ROW, ACTOR, record_text, data, at, stamp)
 
 

@@ -14,7 +14,8 @@ is always exact; a property test holds
 the result to ``canonical_json`` of the same record, and its ``audit_rows`` values to
 ``records.row_columns`` of it.
 
-The personal part (``{"fields": {column: text}, "redacted": [names]}``) is encoded with
+The personal part (``{"fields": {column: text}, "reason": text, "redacted": [names]}``) is
+encoded with
 sorted keys when every key is below U+E000 (JCS orders keys by UTF-16 code units, which
 is code point order there) and every value a string; otherwise by ``canonical_json``.
 """
@@ -137,18 +138,21 @@ class RowRenderer:
         return template
 
 
-def personal_bytes(fields: Mapping[str, str], redacted: list[str]) -> bytes:
-    """The canonical UTF-8 bytes of ``{"fields": fields, "redacted": redacted}``."""
+def personal_bytes(fields: Mapping[str, str], reason: str | None, redacted: list[str]) -> bytes:
+    """The canonical UTF-8 bytes of ``{"fields": fields, "reason": reason, "redacted":
+    redacted}`` (the row as exported, and the reason its reader read in it)."""
+    value = {"fields": fields, "reason": reason, "redacted": redacted}
     if (
         _plain(tuple(fields))
         and all(type(v) is str for v in fields.values())
         and all(type(r) is str for r in redacted)
+        and (reason is None or type(reason) is str)
     ):
         try:
-            return _ENCODER.encode({"fields": fields, "redacted": redacted}).encode("utf-8")
+            return _ENCODER.encode(value).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: canonical_json names the problem
             pass
-    return canonical_json({"fields": dict(fields), "redacted": list(redacted)})
+    return canonical_json({"fields": dict(fields), "reason": reason, "redacted": list(redacted)})
 
 
 @lru_cache(maxsize=256)

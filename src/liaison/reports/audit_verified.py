@@ -11,7 +11,7 @@ A row that differs is never served: ``IntegrityFailure`` (503 ``integrity``), lo
 naming the row and the columns.
 
 The entries are read in one query per page, with their personal part: the row as the
-export had it (``{"fields": {...}, "redacted": [...]}``, checked against its entry's
+export had it (``{"fields": {...}, "reason": ..., "redacted": [...]}``, checked against its entry's
 commitment), which is what an auditor reads a finding by: the row's own stated reason, user
 id, plate... An erased row says so (``erased``): its entry is kept, its personal part gone.
 """
