@@ -56,3 +56,25 @@ def test_every_reason_in_the_second_set(rules: RuleSet) -> None:
         if found.immigration is not VERDICT[entry["immigration"]] or not purpose_ok:
             wrong.append((entry["reason"], entry["immigration"], want, found.rule))
     assert wrong == []
+
+
+DISGUISED = {
+    "\uff29\uff23\uff25 case": "imm.ice_context",  # fullwidth letters
+    "\u0406\u0421\u0415": "imm.ice",  # Cyrillic letters drawn like "ICE"
+    "I\u200bCE": "imm.ice",  # a zero-width space inside the word
+    "I\u00adCE warrant": "imm.ice_context",  # a soft hyphen inside the word
+    "ICE\u2060ERO": "imm.ice_ero",  # a word joiner between two words
+    "deportaci\u00f3n": "imm.removal",  # an accent
+    "inmigraci\u00f3n": "imm.immigration",
+}
+
+
+@pytest.mark.parametrize("reason", sorted(DISGUISED))
+def test_no_way_of_writing_an_immigration_word_hides_it(rules: RuleSet, reason: str) -> None:
+    found = rules.classify(row(reason))
+    assert (found.immigration, found.rule) == (True, DISGUISED[reason])
+
+
+@pytest.mark.parametrize("reason", ["ice\u200bcream", "caf\u00e9 theft", "stolen\u200bvehicle"])
+def test_folding_does_not_make_an_ordinary_reason_immigration(rules: RuleSet, reason: str) -> None:
+    assert rules.classify(row(reason)).immigration is False
