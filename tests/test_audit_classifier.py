@@ -185,14 +185,14 @@ def write_rules(tmp_path: Path, text: str) -> Path:
 
 def test_the_version_is_declared_plus_a_content_hash(tmp_path: Path) -> None:
     shipped = load_rules()
-    assert shipped.version.startswith("2026.12.1+")
+    assert shipped.version.startswith("2026.12.2+")
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     same = load_rules(write_rules(tmp_path, text))
     extra = '\n[[rule]]\nid = "x.y"\nkind = "guard"\nphrases = ["zzz"]\n'
     changed = load_rules(write_rules(tmp_path, text + extra))
     assert same.version == shipped.version
     assert changed.version != shipped.version
-    assert changed.version.startswith("2026.12.1+")
+    assert changed.version.startswith("2026.12.2+")
 
 
 GOOD = 'version = "2026.1.1"\n\n[[rule]]\nid = "a.b"\nkind = "ordinary"\nphrases = ["x"]\n'

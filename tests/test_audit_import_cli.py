@@ -119,10 +119,14 @@ def test_the_queue_and_a_review_from_the_command_line(cli: Callable[..., Result]
     assert queue.exit_code == 0
     waiting = [json.loads(line) for line in queue.stdout.splitlines()]
     assert len(waiting) == summary["review"]
-    done = cli(
+    review = (
         "audit", "review", ident, "1", "--immigration", "yes", "--purpose",
         "civil_immigration_enforcement", "--reviewer", "auditor-1", "--note", "per the memo",
     )  # fmt: skip
+    decided = cli(*review)  # row 1 was classified (not in the queue): --override needed
+    assert decided.exit_code == 2
+    assert "--override" in decided.stderr
+    done = cli(*review, "--override")
     assert done.exit_code == 0, done.output
     assert f"row 1 of {ident}: deny (forbid)" in done.stdout
     refused = cli(
@@ -134,3 +138,28 @@ def test_the_queue_and_a_review_from_the_command_line(cli: Callable[..., Result]
     )
     assert missing.exit_code == 1
     assert "no row 99" in missing.stderr
+
+
+def test_two_runs_of_one_import_at_once_say_so_and_lose_nothing(
+    cli: Callable[..., Result], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second of two simultaneous runs finds the first's rows only when it writes its
+    own (its check for a completed import and for committed rows came before them)."""
+    from liaison.audit import importing
+
+    first = cli("audit", "import", PORTAL, *CA, "--json")
+    assert first.exit_code == 0, first.output
+    monkeypatch.setattr(importing, "completed", lambda ledger, ident: None)
+    monkeypatch.setattr(importing, "committed_rows", lambda ledger, ident: 0)
+    second = cli("audit", "import", PORTAL, *CA, "--json")
+    assert second.exit_code == 1
+    assert "another import of this file" in second.stderr
+    assert "portal-utc.csv" in second.stderr
+    assert "INSERT" not in second.stderr  # no SQL for the journalist to read
+    engine = open_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert len(conn.execute(select(audit_rows)).all()) == _summaries(first)[0]["rows"]
+        assert check_audit_index(Ledger(engine, ORIGIN)) == []
+    finally:
+        engine.dispose()

@@ -78,6 +78,22 @@ def test_types_and_jurisdictions_from_names(
     assert found.rule
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["U.S. DHS (CA)", "US Department of Homeland Security - CA", "DHS San Diego, CA",
+     "Federal DHS CA", "Homeland Security Task Force (CA)"],
+)  # fmt: skip
+def test_dhs_with_only_a_state_code_is_never_in_state(table: OrganisationTable, name: str) -> None:
+    """The federal department's office in a state is not that state's agency: unknown."""
+    found = table.type_of(name, "CA")
+    assert (found.type, found.jurisdiction, found.rule) == (None, None, "unknown.dhs")
+
+
+def test_a_state_named_in_full_keeps_its_own_dhs(table: OrganisationTable) -> None:
+    found = table.type_of("California DHS", "CA")
+    assert (found.type, found.jurisdiction) == (LOCAL, IN)
+
+
 def test_a_name_that_cannot_be_typed_stays_unknown(table: OrganisationTable) -> None:
     for name in ("Acme Widgets", "", None, "Navajo Nation Police"):
         found = table.type_of(name, "CA")
@@ -136,4 +152,4 @@ def test_the_table_version_changes_with_its_content(tmp_path: Path) -> None:
     text = (Path(__file__).parents[1] / "src/liaison/audit/rules/organisations.toml").read_text()
     path.write_text(text + '\n[[organisation]]\nid = "z"\ntype = "private"\nnames = ["zz"]\n')
     assert load_organisations(path).version != shipped.version
-    assert shipped.version.startswith("2026.12.1+")
+    assert shipped.version.startswith("2026.12.2+")

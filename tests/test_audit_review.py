@@ -134,3 +134,40 @@ def test_reviewing_a_row_that_is_not_imported_is_not_found(
         review_row(ledger, Review(imported.id, 99, False, (), "a", "n"), judge_for)
     with pytest.raises(InvalidRequest):
         review_row(ledger, Review(imported.id, 3, False, (), " ", "n"), judge_for)
+
+
+DECIDED = 1  # REASONS[1] is "ICE request": the stand-in classifier decided it (immigration)
+
+
+def test_a_row_the_classifier_decided_is_reviewed_only_with_override(
+    ledger: Ledger, engine: Engine, imported: ImportResult
+) -> None:
+    before = _row(engine, imported.id, DECIDED)
+    assert before["immigration"] is True
+    assert before["decision"] != "review"
+    size = ledger.head()[0]
+    review = Review(imported.id, DECIDED, False, (Purpose.CRIMINAL_INVESTIGATION,), "a-1", "n")
+    with pytest.raises(InvalidRequest) as caught:
+        review_row(ledger, review, judge_for)
+    assert caught.value.field == "override"
+    assert ledger.head()[0] == size
+    assert _row(engine, imported.id, DECIDED)["decision"] == before["decision"]
+
+
+def test_an_override_says_what_it_overrules(
+    ledger: Ledger, engine: Engine, imported: ImportResult
+) -> None:
+    before = _row(engine, imported.id, DECIDED)
+    review = Review(
+        imported.id, DECIDED, False, (Purpose.CRIMINAL_INVESTIGATION,), "a-1", "n", override=True
+    )
+    done = review_row(ledger, review, judge_for)
+    record = ledger.entry(done.ledger_index).document()["record"]
+    assert record["overrules"] == {
+        "immigration": True,
+        "rule": "test-rule",
+        "decision": before["decision"],
+    }
+    queued = review_row(ledger, Review(imported.id, AMBIGUOUS, False, (), "a-1", "n"), judge_for)
+    assert "overrules" not in ledger.entry(queued.ledger_index).document()["record"]
+    assert check_audit_index(ledger) == []

@@ -32,7 +32,7 @@ from liaison.audit.rows import AuditRow, Classification, RowKind
 from liaison.audit.rule_files import RULES_DIR, PurposesDoc, duplicate, line_of, problem
 from liaison.audit.rule_files import read_rule_file as _read
 from liaison.audit.rule_match import CodeMatcher, Rule, TextMatcher
-from liaison.audit.spelling import Speller
+from liaison.audit.spelling import Speller, fold
 from liaison.model.vocabulary import Purpose, RecipientType
 
 DEFAULT_RULES = RULES_DIR / "purposes.toml"
@@ -136,7 +136,11 @@ class RuleSet:
         return self._decide(hits, code, outside, org, empty)
 
     def _reason_hits(self, reason: str) -> tuple[int, ...]:
-        return self._text.hits(self._speller.correct(reason))
+        hits = self._text.hits(self._speller.correct(fold(reason)))
+        spaced = fold(reason, invisible=" ")  # an invisible character between two words
+        if spaced == fold(reason):
+            return hits
+        return tuple(sorted({*hits, *self._text.hits(self._speller.correct(spaced))}))
 
     def _decision(
         self,

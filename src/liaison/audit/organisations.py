@@ -26,7 +26,7 @@ from liaison.audit.rule_files import (
     read_rule_file,
 )
 from liaison.audit.rule_match import phrase_regex
-from liaison.audit.states import place, state_code
+from liaison.audit.states import STATES, place, state_code
 from liaison.errors import AuditInputError
 from liaison.model.vocabulary import RecipientType
 
@@ -39,7 +39,8 @@ class _Entry:
     id: str
     type: RecipientType | None
     regex: re.Pattern[str]
-    only_without_state: bool
+    when_state: str  # "any"; "absent": only names that place no state; "named": only names
+    # that write their state's full name ("Oklahoma DHS", not "DHS San Diego CA")
     state: str | None
 
 
@@ -77,7 +78,7 @@ def load_organisations(path: Path | None = None) -> OrganisationTable:
                 id=entry.id,
                 type=None if entry.type == "unknown" else RecipientType(entry.type),
                 regex=re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"),
-                only_without_state=entry.when_state == "absent",
+                when_state=entry.when_state,
                 state=entry.state,
             )
         )
@@ -111,13 +112,24 @@ class OrganisationTable:
         text = normalise(name)
         placed = place(name)
         for entry in self._entries:
-            if entry.only_without_state and placed is not None:
+            if not _applies(entry.when_state, text, placed):
                 continue
             if entry.regex.search(text):
                 state = entry.state or placed
                 return OrganisationType(entry.type, _jurisdiction(entry.type, state, home),
                                         state, entry.id)  # fmt: skip
         return OrganisationType(None, None, placed, "organisation.unknown")
+
+
+def _applies(when_state: str, text: str, placed: str | None) -> bool:
+    """Whether an entry limited by ``when_state`` reads a name (``text`` normalised) that
+    places ``placed``."""
+    if when_state == "absent":
+        return placed is None
+    if when_state == "named":
+        full = phrase_regex(STATES[placed].lower()) if placed is not None else None
+        return full is not None and re.search(rf"(?<!\w){full}(?!\w)", text) is not None
+    return True
 
 
 def _jurisdiction(

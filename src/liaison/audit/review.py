@@ -7,6 +7,11 @@ entry's actor, the note in its personal part) and the row is judged again with t
 reviewed purposes, in the same transaction as its ``audit_rows`` row is updated. A second
 review of the same row supersedes the first: both stay in the ledger, the later one
 decides (``liaison ledger verify`` replays them in ledger order).
+
+A row the classifier did decide (``immigration`` true or false: not in the queue) is
+reviewed only with ``override``: the review then overrules the classifier and its entry
+says so (``overrules``: the classifier's ``immigration``, ``rule`` and the row's first
+``decision``), so that a finding turned into a permit is never silent.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class Review:
     purposes: tuple[Purpose, ...]
     reviewer: str
     note: str
+    override: bool = False  # overrule a row the classifier decided (not in the queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,7 @@ def review_row(ledger: Ledger, review: Review, judge_for: JudgeFor) -> Reviewed:
     record = body["record"]
     if record.get("import") != review.import_id or record.get("row") != review.row:
         raise NotFound(f"entry {index} is not row {review.row} of import {review.import_id}")
+    overrules = _overrules(review, record)
     purposes = reviewed_purposes(review, list(record["purposes"]))
     judge = judge_for(record["pack"])
     row, org = _row_of(record)
@@ -114,6 +121,8 @@ def review_row(ledger: Ledger, review: Review, judge_for: JudgeFor) -> Reviewed:
         "pack": record["pack"],
         **records.judged_record(judged),
     }
+    if overrules is not None:
+        entry_record["overrules"] = overrules
     entry = NewEntry(records.REVIEW, entry_record, review.reviewer, {"note": review.note})
 
     def apply(conn: Connection, appended: list[Appended]) -> None:
@@ -125,6 +134,24 @@ def review_row(ledger: Ledger, review: Review, judge_for: JudgeFor) -> Reviewed:
 
     done = ledger.append_many([entry], after=apply)
     return Reviewed(done[0].index, judged)
+
+
+def _overrules(review: Review, record: dict[str, Any]) -> dict[str, Any] | None:
+    """What the review overrules of a row the classifier decided (None: the row waited
+    for review); ``InvalidRequest`` without ``override``."""
+    classified = record.get("immigration")
+    if classified is None:
+        return None
+    if not review.override:
+        raise InvalidRequest(
+            "override",
+            f"row {review.row} of {review.import_id} is not waiting for review: rule "
+            f"{record.get('rule')!r} classified it (immigration {'yes' if classified else 'no'},"
+            f" decision {record.get('decision')}); give --override to overrule the classifier "
+            "(the review entry then records what it overrules)",
+        )
+    return {"immigration": classified, "rule": record.get("rule"),
+            "decision": record.get("decision")}  # fmt: skip
 
 
 def _row_index(ledger: Ledger, ident: str, row: int) -> int:

@@ -82,7 +82,7 @@ class OrganisationDoc(_Doc):
     type: Literal["federal_immigration", "federal_other", "state_local", "private", "unknown"]
     note: str = ""
     names: Words = Field(min_length=1)
-    when_state: Literal["any", "absent"] = "any"
+    when_state: Literal["any", "absent", "named"] = "any"
     state: StateCode | None = None
 
 

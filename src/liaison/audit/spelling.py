@@ -7,17 +7,46 @@ substitution, transposition of neighbours): one edit for a word of 8 or more let
 for 10 or more when the first letter agrees. Shorter words are corrected only by explicit
 variants, and the ``ordinary`` words (real words near a fuzzy one: "migration",
 "documented") never. Each distinct word is looked up once (a bounded cache).
+
+Before that, ``fold`` writes a reason in plain letters, so that no way of writing a word
+hides it from the rules: compatibility forms as their letters (fullwidth "ＩＣＥ" is "ICE"),
+accents dropped ("deportación"), invisible characters dropped (a zero-width space or soft
+hyphen inside "I\u200bCE"; the classifier reads a reason with them as nothing and as
+spaces, and counts what either reading finds), and Cyrillic and Greek letters that look
+like Latin ones read as those ("ІСЕ" in Cyrillic is "ICE"). Case is kept (some rules are
+case-sensitive).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z]+")
 MIN_FUZZY = 8  # letters: shorter words are corrected only by explicit variants
 MIN_TWO_EDITS = 10
+# Cyrillic and Greek letters drawn like Latin ones, as those Latin letters.
+_LOOKALIKES = str.maketrans(
+    "АВЕЅІЈКМНОРСТХУаеѕіјорсхуԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧοιν",
+    "ABESIJKMHOPCTXYaesijopcxydqwABEZHIKMNOPTYXoiv",
+)
+
+
+def fold(text: str, invisible: str = "") -> str:
+    """``text`` in plain letters (see the module's docstring), each invisible character as
+    ``invisible`` (nothing: "I\u200bCE" is "ICE"; a space: "ICE\u200bERO" is "ICE ERO");
+    ASCII text as it is."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(
+        invisible if category == "Cf" else c
+        for c in decomposed
+        if (category := unicodedata.category(c)) not in ("Mn", "Me")
+    )
+    return unicodedata.normalize("NFC", kept).translate(_LOOKALIKES)
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -65,9 +65,12 @@ def audit_import(
 ) -> None:
     """Import query logs into the ledger: each row classified and judged, findings counted.
 
-    Each file is its own import; importing it again changes nothing, an interrupted one
-    completes. Exits 0 when every file is in, 1 when any could not be (the others still
-    are), 2 for a bad option."""
+    Each file is its own import: importing it again changes nothing; an interrupted one completes.
+
+    A row that cannot be read is named (file:line: field) and counted, never guessed.
+
+    Exit 0 when every file is in; 1 when any could not be (the others still are); 2: bad option.
+    """
     from liaison.audit.readers import ReadOptions
     from liaison.audit.rows import FORMATS
     from liaison.cli.common import open_ledger
@@ -149,9 +152,11 @@ def _one(
 ) -> ImportResult:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy.exc import IntegrityError
 
     from liaison.audit.importing import ImportSource
     from liaison.audit.readers import open_rows
+    from liaison.errors import AuditInputError
 
     console = Console(stderr=True)  # standard output keeps the summary alone
     bar = Progress(
@@ -173,6 +178,12 @@ def _one(
         source = ImportSource(str(path), stream.sha256, stream.format, stream)
         try:
             return importer.run(source, options, lambda n: bar.advance(task, n))
+        except IntegrityError:
+            raise AuditInputError(
+                f"{path}: another import of this file with the same options recorded the "
+                "same rows at the same time; this run's last batch was not kept (the other "
+                "run's rows were): run it again, once the other is done, to complete it"
+            ) from None
         except Exception as exc:
             exc.add_note(
                 "interrupted: the rows recorded so far are kept; run the same import again "

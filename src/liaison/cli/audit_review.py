@@ -4,7 +4,8 @@ docs/audit.md, "The review queue").
 
 ``review`` exits 0 once the review is in the ledger and the row judged again; 2 for bad
 input (an unknown purpose, a purpose contradicting ``--immigration``, an empty reviewer or
-note); 1 when the row is not imported or its row disagrees with the ledger.
+note, a row the classifier decided reviewed without ``--override``); 1 when the row is not
+imported or its row disagrees with the ledger.
 """
 
 from __future__ import annotations
@@ -37,8 +38,21 @@ def audit_review(
         list[str] | None,
         typer.Option("--purpose", help="A purpose of the row (request-schema.md); repeatable."),
     ] = None,
+    override: Annotated[
+        bool,
+        typer.Option(
+            "--override",
+            help="Overrule the classifier on a row it decided (not in the queue); the review "
+            "entry records what it overrules.",
+        ),
+    ] = False,
 ) -> None:
-    """Record an auditor's review of a row in the ledger and judge the row again."""
+    """Record an auditor's review of a row in the ledger and judge the row again.
+
+    A row the classifier decided (not in `liaison audit queue`) needs --override.
+
+    Exit 0 once recorded; 2 for bad input; 1 for a row not imported or not as in the ledger.
+    """
     from liaison.audit.review import Review, review_row
     from liaison.cli.common import open_ledger
     from liaison.errors import InvalidRequest, LiaisonError
@@ -51,7 +65,7 @@ def audit_review(
     except ValueError:
         known = ", ".join(p.value for p in Purpose)
         raise fail(f"--purpose: {purpose!r} names an unknown purpose (known: {known})", 2) from None
-    review = Review(import_id, row, immigration == "yes", purposes, reviewer, note)
+    review = Review(import_id, row, immigration == "yes", purposes, reviewer, note, override)
     try:
         done = review_row(open_ledger(), review, _judge_for)
     except InvalidRequest as exc:
