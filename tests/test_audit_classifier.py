@@ -84,9 +84,10 @@ def test_every_labelled_reason(rules: RuleSet) -> None:
     assert wrong == []
 
 
-# Words that never form a guard phrase with an agency name ("ICE truck" is an ice truck).
+# Words that never form a guard phrase with an agency name ("ICE truck" is an ice truck,
+# "ICE street" a street, "vehicle status only" no immigration status).
 ORDINARY = [
-    "the", "red", "pickup", "vehicle", "suspect", "near", "store", "on", "main", "street", "at",
+    "the", "red", "pickup", "sighting", "suspect", "near", "store", "on", "main", "corner", "at",
     "night", "white", "sedan", "report", "officer", "call", "downtown", "plate", "left", "area",
     "blue", "car", "driver", "seen", "lot", "john", "smith", "2025", "#", "-", "+", "/", "police",
     "office", "service", "justice", "notice", "price", "device", "advice", "juice", "victim",
@@ -242,6 +243,8 @@ def test_ice_in_capitals_is_the_agency_and_in_lower_case_needs_context(rules: Ru
     assert rules.classify(row("assist ice")).rule == "imm.ice_context"
     assert rules.classify(row("ICE CREAM")).immigration is False
     assert rules.classify(row("possession of ice")).purposes == (Purpose.CRIMINAL_INVESTIGATION,)
+    # "car theft" wins "theft", yet ICE stays inside "theft of ICE": a theft, no agency
+    assert rules.classify(row("car THEFT OF ICE")).immigration is False
 
 
 POSITIVES = [e["reason"] for e in labelled() if e["immigration"] == "true"]

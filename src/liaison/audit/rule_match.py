@@ -6,8 +6,10 @@ pattern in one combined regular expression) and the match of a row's structured 
 A phrase matches whole words, case-insensitive unless its rule is ``case_sensitive``, with
 any run of spaces or punctuation between its words ("ICE+ERO", "hit & run"). Where
 matches overlap, the leftmost wins, and at one place the longest phrase (more words, then
-more letters); patterns are tried before phrases. A guard's match counts for nothing: it
-only keeps its words from matching anything else ("ice cream").
+more letters); patterns are tried before phrases; a match lying within a longer one counts
+for nothing, even when the longer one lost to another ("car theft of ICE": ICE is inside
+"theft of ICE"). A guard's match counts for nothing: it only keeps its words from matching
+anything else ("ice cream").
 """
 
 from __future__ import annotations
@@ -79,10 +81,11 @@ class TextMatcher:
         guards left out. Leftmost first; at one place patterns, then the longest phrase."""
         candidates = self._candidates(text)
         candidates.sort()
+        spans = [(c[0], c[5]) for c in candidates]
         out: list[int] = []
         free = 0
         for start, _, _, _, index, end in candidates:
-            if start < free:
+            if start < free or _inside((start, end), spans):
                 continue
             free = end
             if index not in self._guards and index not in out:
@@ -107,6 +110,13 @@ class TextMatcher:
                 found.append((start, 1, -len(words), -len(text[start:end]), index, end))
                 break  # the longest phrase at this word (case-sensitive ones may not match)
         return found
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` lies within a longer match's span, chosen or not: "ICE" inside "theft
+    of ICE" counts for nothing even when "car theft" took "theft" first."""
+    start, end = span
+    return any(s <= start and end <= e and e - s > end - start for s, e in spans)
 
 
 class CodeMatcher:
