@@ -14,7 +14,7 @@ from liaison.audit.importing import ImportResult
 from liaison.audit.index_check import check_audit_index
 from liaison.audit.judgement import Judge
 from liaison.audit.review import Review, review_row, waiting
-from liaison.errors import InvalidRequest, NotFound
+from liaison.errors import Conflict, InvalidRequest, NotFound
 from liaison.ledger.log import Ledger
 from liaison.model.vocabulary import Purpose
 from liaison.storage.tables import audit_rows
@@ -171,3 +171,15 @@ def test_an_override_says_what_it_overrules(
     queued = review_row(ledger, Review(imported.id, AMBIGUOUS, False, (), "a-1", "n"), judge_for)
     assert "overrules" not in ledger.entry(queued.ledger_index).document()["record"]
     assert check_audit_index(ledger) == []
+
+
+def test_a_review_after_the_pack_changed_is_refused(ledger: Ledger) -> None:
+    """A row is judged again by the directives its import was judged by, or not at all."""
+    done = importer(ledger).run(source(rows(10)), {**OPTIONS, "pack_digest": "sha256:then"})
+    review = Review(done.id, AMBIGUOUS, True, (Purpose.IMMIGRATION_STATUS,), "a-1", "ICE")
+    size = ledger.head()[0]
+    with pytest.raises(Conflict, match="the dc pack changed since import"):
+        review_row(ledger, review, judge_for, lambda pack: "sha256:now")
+    assert ledger.head()[0] == size  # nothing recorded
+    same = review_row(ledger, review, judge_for, lambda pack: "sha256:then")
+    assert same.judged.decision == "deny"

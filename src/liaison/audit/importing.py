@@ -1,6 +1,7 @@
 """Importing one log file into the ledger (issue 13, item 1; docs/audit.md, "Importing").
 
-Streaming: rows are read, classified, typed, judged and appended in batches of ``BATCH``;
+Streaming: rows are read, classified, typed, judged and sealed in batches of ``BATCH`` (in a
+child process: ``import_pipe``) and appended as each batch arrives;
 each batch is ONE transaction holding its ``audit_row`` entries and their ``audit_rows``
 index rows (``Ledger.append_many`` with the rows written in its ``after``), so a failure
 mid-way loses no acknowledged batch and leaves no half-written one. When every row is
@@ -16,9 +17,7 @@ row) and a file's rows come in order, so the committed rows are a prefix).
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -27,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from liaison.audit import records
+from liaison.audit.import_pipe import Tally, in_child
 from liaison.audit.judgement import DENY, NOT_JUDGED, PERMIT, REVIEW, Judge
 from liaison.audit.row_json import RowRenderer
 from liaison.audit.rows import AuditRow, Classification, OrganisationType, RowProblem
@@ -43,6 +43,8 @@ TypeOf = Callable[[str, str | None], OrganisationType]
 Progress = Callable[[int], None]
 # A row ready to append: its record's canonical text, its audit_rows values, the row.
 _Rendered = tuple[str, list[Any], AuditRow]
+# A batch ready to append: its entries, sealed, and their audit_rows values (ledger index 0).
+_Batch = tuple[list[Sealed], list[list[Any]]]
 _LEDGER_INDEX = records.ROW_COLUMNS.index("ledger_index")
 
 
@@ -108,18 +110,25 @@ class Importer:
             result.counts = done["counts"]
             return result
         result.resumed_after = committed_rows(self.ledger, ident)
-        make = partial(records.row_record, ident, self.judge.pack)
-        renderer = RowRenderer(make, records.row_columns)
-        with _Writer(self.ledger, progress) as writer:
-            self._rows(source, renderer, result, writer)
+        made = in_child(
+            lambda: self.prepared(ident, source, result),
+            lambda: (result.rows, result.bad_rows, result.problems),
+            self.ledger.engine,
+        )
+        for batch in made:
+            if isinstance(batch, Tally):
+                result.rows, result.bad_rows, result.problems = batch.value
+            else:
+                self._append(batch, progress)
         result.counts = counts(self.ledger, ident)
         self._finish(source, options, result)
         return result
 
-    def _rows(
-        self, source: ImportSource, renderer: RowRenderer, result: ImportResult, out: _Writer
-    ) -> None:
-        """Every row of ``source`` after those already committed, in batches to ``out``."""
+    def prepared(self, ident: str, source: ImportSource, result: ImportResult) -> Iterator[_Batch]:
+        """The rows of ``source`` after those already committed, read, classified, judged,
+        rendered and sealed, in batches; ``result`` counts every row and bad row."""
+        make = partial(records.row_record, ident, self.judge.pack)
+        renderer = RowRenderer(make, records.row_columns)
         pending: list[_Rendered] = []
         for item in source.rows:
             if isinstance(item, RowProblem):
@@ -132,10 +141,10 @@ class Importer:
                 continue
             pending.append(self._render(renderer, item))
             if len(pending) >= self.batch:
-                out.put(pending)
+                yield _sealed(pending)
                 pending = []
-        out.put(pending)
-        out.wait()
+        if pending:
+            yield _sealed(pending)
 
     def _render(self, renderer: RowRenderer, row: AuditRow) -> _Rendered:
         cls = self.classify(row)
@@ -151,6 +160,22 @@ class Importer:
         if org is None:
             org = self._orgs[name] = self.type_of(name, self.home_state)
         return org
+
+    def _append(self, batch: _Batch, progress: Progress | None) -> None:
+        """Append ``batch``'s entries with their index rows in one transaction; returns
+        once they are durable."""
+        sealed, values = batch
+
+        def index(conn: Connection, appended: list[Appended]) -> None:
+            rows = []
+            for row, done in zip(values, appended, strict=True):
+                row[_LEDGER_INDEX] = done.index
+                rows.append(tuple(row))
+            insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows)
+
+        self.ledger.append_sealed_many(sealed, after=index)
+        if progress is not None:
+            progress(len(sealed))
 
     def _finish(
         self, source: ImportSource, options: Mapping[str, Any], result: ImportResult
@@ -178,60 +203,14 @@ class Importer:
         result.ledger_index = self.ledger.append_many([entry], after=index)[0].index
 
 
-class _Writer:
-    """Batches sealed in the caller's thread and appended in a writer thread, each in one
-    transaction, while the caller prepares the next: at most one batch in flight, so a
-    failure stops the import after the batches already durable (raised by ``put`` or
-    ``wait``) and none is half written (leaving waits for the one in flight). SQLite and
-    psycopg release the GIL while the database works; a short switch interval while
-    importing hands it back at once (otherwise each statement waits up to 5 ms for it)."""
-
-    SWITCH = 0.0002  # seconds
-
-    def __init__(self, ledger: Ledger, progress: Progress | None) -> None:
-        self.ledger, self.progress = ledger, progress
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="audit-writer")
-        self.flight: tuple[Future[None], int] | None = None
-        self.switch = sys.getswitchinterval()
-
-    def __enter__(self) -> _Writer:
-        sys.setswitchinterval(self.SWITCH)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.pool.shutdown(wait=True)
-        finally:
-            sys.setswitchinterval(self.switch)
-
-    def put(self, rendered: list[_Rendered]) -> None:
-        if not rendered:
-            return
-        now = datetime.now(UTC)
-        at = stamp(now)
-        sealed = [records.seal_row(text, row, now, at) for text, _, row in rendered]
-        values = [v for _, v, _ in rendered]
-        self.wait()
-        self.flight = (self.pool.submit(self._write, sealed, values), len(rendered))
-
-    def wait(self) -> None:
-        """Until the batch in flight is durable (its failure raised here)."""
-        if self.flight is not None:
-            future, count = self.flight
-            self.flight = None
-            future.result()
-            if self.progress is not None:
-                self.progress(count)
-
-    def _write(self, sealed: list[Sealed], values: list[list[Any]]) -> None:
-        def index(conn: Connection, appended: list[Appended]) -> None:
-            rows = []
-            for row, done in zip(values, appended, strict=True):
-                row[_LEDGER_INDEX] = done.index
-                rows.append(tuple(row))
-            insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows)
-
-        self.ledger.append_sealed_many(sealed, after=index)
+def _sealed(rendered: list[_Rendered]) -> _Batch:
+    """The entries of ``rendered`` rows, sealed now, and their ``audit_rows`` values."""
+    now = datetime.now(UTC)
+    at = stamp(now)
+    sealed = [
+        records.seal_row(text, records.personal_of(row), now, at) for text, _, row in rendered
+    ]
+    return sealed, [values for _, values, _ in rendered]
 
 
 def completed(ledger: Ledger, ident: str) -> dict[str, Any] | None:

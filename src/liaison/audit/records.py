@@ -183,11 +183,16 @@ def judged_record(judged: Judged) -> dict[str, Any]:
     }
 
 
-def seal_row(record_text: str, row: AuditRow, at: datetime, stamp: str) -> Sealed:
-    """``entries.seal`` of ``row``'s ``audit_row`` entry, whose record's canonical text
-    (``row_json.RowRenderer``) is ``record_text``, recorded ``at`` (``stamp``: its text)."""
-    data = row_json.personal_bytes(row.fields, row.reason, sorted(row.redacted))
-    return seal_rendered(ROW, ACTOR, record_text, data, at, stamp)
+def personal_of(row: AuditRow) -> bytes:
+    """The canonical bytes of ``row``'s personal part (``row_entry``'s)."""
+    return row_json.personal_bytes(row.fields, row.reason, sorted(row.redacted))
+
+
+def seal_row(record_text: str, personal: bytes, at: datetime, stamp: str) -> Sealed:
+    """``entries.seal`` of an ``audit_row`` entry whose record's canonical text
+    (``row_json.RowRenderer``) is ``record_text`` and personal part ``personal``
+    (``personal_of``), recorded ``at`` (``stamp``: its text)."""
+    return seal_rendered(ROW, ACTOR, record_text, personal, at, stamp)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -32,7 +32,7 @@ from liaison.audit.rows import (
     Provenance,
     RowKind,
 )
-from liaison.errors import InvalidRequest, NotFound
+from liaison.errors import Conflict, InvalidRequest, NotFound
 from liaison.gateway.index_rows import checked_entry, instant
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
@@ -90,9 +90,16 @@ def reviewed_purposes(review: Review, classified: list[str]) -> tuple[Purpose, .
     return tuple(kept)
 
 
-def review_row(ledger: Ledger, review: Review, judge_for: JudgeFor) -> Reviewed:
+def review_row(
+    ledger: Ledger,
+    review: Review,
+    judge_for: JudgeFor,
+    digest_of: Callable[[str], str] | None = None,
+) -> Reviewed:
     """Record ``review`` and judge its row again; returned once durable. ``NotFound`` for
-    a row that is not imported; ``IntegrityFailure`` when its row differs from its entry."""
+    a row that is not imported; ``IntegrityFailure`` when its row differs from its entry;
+    ``Conflict`` when ``digest_of(pack)`` (the pack's files now) is not the digest the
+    import was judged with: the row would be judged by other directives than its import's."""
     if not review.reviewer.strip() or not review.note.strip():
         raise InvalidRequest("reviewer", "--reviewer and --note must not be empty")
     index = _row_index(ledger, review.import_id, review.row)
@@ -102,6 +109,8 @@ def review_row(ledger: Ledger, review: Review, judge_for: JudgeFor) -> Reviewed:
         raise NotFound(f"entry {index} is not row {review.row} of import {review.import_id}")
     overrules = _overrules(review, record)
     purposes = reviewed_purposes(review, list(record["purposes"]))
+    if digest_of is not None and record["pack"] is not None:
+        _same_pack(ledger, review.import_id, str(record["pack"]), digest_of)
     judge = judge_for(record["pack"])
     row, org = _row_of(record)
     cls = Classification(
@@ -152,6 +161,25 @@ def _overrules(review: Review, record: dict[str, Any]) -> dict[str, Any] | None:
         )
     return {"immigration": classified, "rule": record.get("rule"),
             "decision": record.get("decision")}  # fmt: skip
+
+
+def _same_pack(ledger: Ledger, ident: str, pack: str, digest_of: Callable[[str], str]) -> None:
+    """``Conflict`` unless the pack ``pack`` is now what import ``ident`` was judged with
+    (the ``pack_digest`` its ``audit_import`` entry records)."""
+    m = param_mark(ledger.engine)
+    with read_cursor(ledger.engine) as cur:
+        cur.execute(f"SELECT ledger_index FROM audit_imports WHERE id = {m}", (ident,))
+        found = cur.fetchone()
+    if found is None or found[0] is None:
+        raise Conflict(f"import {ident} is not complete: run it again before reviewing its rows")
+    body = checked_entry(ledger.entry(int(found[0])), records.IMPORT, "audit_imports", ident)
+    then = (body["record"].get("options") or {}).get("pack_digest")
+    now = digest_of(pack)
+    if then != now:
+        raise Conflict(
+            f"the {pack} pack changed since import {ident} was judged ({then} then, {now} "
+            "now): import the file again to judge it by the pack as it is"
+        )
 
 
 def _row_index(ledger: Ledger, ident: str, row: int) -> int:

@@ -45,7 +45,8 @@ TEMPLATES = 4096  # distinct rests kept (classification x organisation x judgeme
 MakeRecord = Callable[[AuditRow, Classification, OrganisationType | None, Any], dict[str, Any]]
 # (ledger index, record) -> the audit_rows values (records.row_columns)
 MakeColumns = Callable[[int, Mapping[str, Any]], dict[str, Any]]
-_Template = tuple[list[str], tuple[str, ...], list[Any]]
+# (the text cut at the row's own values, their order, the row's columns, what the key names)
+_Template = tuple[list[str], tuple[str, ...], list[Any], tuple[Any, ...]]
 
 
 class RowRenderer:
@@ -61,6 +62,10 @@ class RowRenderer:
     ) -> tuple[str, list[Any]]:
         """The canonical text of ``row``'s record and its ``audit_rows`` values (with
         ledger index 0, for the caller to set)."""
+        # The classification, organisation type and judgement are named by identity (their
+        # makers cache them, so equal ones are mostly the same object; hashing them by value
+        # costs more than the rest of the row); a template keeps them alive, so an id in a
+        # key is never another object's.
         key = (
             row.kind,
             row.database,
@@ -68,9 +73,9 @@ class RowRenderer:
             bool(row.case_number),
             row.organisation,
             row.provenance.sha256,
-            org,
-            cls,
-            judged,
+            id(org),
+            id(cls),
+            id(judged),
         )
         template = self._templates.get(key)
         if template is None:
@@ -80,7 +85,7 @@ class RowRenderer:
                 return canonical_json(record).decode("utf-8"), list(
                     self._columns(0, record).values()
                 )
-        pieces, order, values = template
+        pieces, order, values, _ = template
         own = {
             "at": "null" if row.at is None else '"' + row.at.isoformat() + '"',
             "line": str(row.provenance.line),
@@ -133,7 +138,7 @@ class RowRenderer:
         )
         if len(self._templates) >= TEMPLATES:
             self._templates.clear()
-        template = (pieces, order, list(columns.values()))
+        template = (pieces, order, list(columns.values()), (org, cls, judged))
         self._templates[key] = template
         return template
 

@@ -67,7 +67,7 @@ def audit_review(
         raise fail(f"--purpose: {purpose!r} names an unknown purpose (known: {known})", 2) from None
     review = Review(import_id, row, immigration == "yes", purposes, reviewer, note, override)
     try:
-        done = review_row(open_ledger(), review, _judge_for)
+        done = review_row(open_ledger(), review, _judge_for, _digest_of)
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
     except LiaisonError as exc:
@@ -90,6 +90,14 @@ def _judge_for(pack: str | None) -> Judge:
     if pack is None:
         return Judge(None)
     return Judge(Engine(load_pack(shipped_pack_path(pack))), name=pack)
+
+
+def _digest_of(pack: str) -> str:
+    """The digest of the shipped pack ``pack``'s files now (``records.OPTIONS``'s)."""
+    from liaison.policy import shipped_pack_path
+    from liaison.policy.pack_files import pack_digest, read_pack_files
+
+    return pack_digest(read_pack_files(shipped_pack_path(pack)))
 
 
 def audit_queue(

@@ -116,6 +116,14 @@ def sqlite_datetime(value: Any) -> Any:
     """A timestamp as SQLAlchemy's SQLite DATETIME text (naive UTC, microseconds)."""
     if not isinstance(value, datetime):
         return value
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    last = _LAST[0]
+    if last[0] is value:  # a batch's entries share one recorded_at
+        return last[1]
+    text = (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat(
+        " ", "microseconds"
+    )[:26]
+    _LAST[0] = (value, text)
+    return text
+
+
+_LAST: list[tuple[Any, Any]] = [(None, None)]  # the last instant converted, and its text
