@@ -128,10 +128,10 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
-    """(seconds, peak resident MB, output) of ``liaison ARGS`` run to completion. The peak
-    is the largest sum, sampled every 50 ms, of the resident sets of the process and its
-    children (an import reads in a child process), and at least the process's own peak
-    (``wait4``); pages the two share are counted twice, so it is an upper bound."""
+    """(seconds, peak MB, output) of ``liaison ARGS`` run to completion. The peak is the
+    largest sum, sampled every 50 ms, of the memory the process and its children use (an
+    import reads in a child process; ``_rss_kb``), and at least the process's own peak
+    resident set (``wait4``)."""
     quiet = args[:2] == ["audit", "classify"]  # its output is a JSON line per row
     with tempfile.TemporaryFile() as said:
         start = time.perf_counter()
@@ -170,7 +170,13 @@ def _sample(pid: int, peak: list[int]) -> None:
 
 
 def _rss_kb(pid: str) -> int:
+    """The KB ``pid`` uses: its proportional set size (shared pages divided among the
+    processes sharing them: a forked child's inherited pages are not counted twice), or its
+    resident set where the kernel does not say."""
     try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
