@@ -81,8 +81,9 @@ class HashingFile(io.RawIOBase):
             pass  # bytes left unread (after a stray end of text) still count
         if self._digest.hexdigest() != self.expected:
             raise AuditInputError(
-                f"{self.path}: the file changed while it was read; nothing of it can be "
-                "trusted, import it again"
+                f"{self.path}: the file changed while it was read: the rows recorded before "
+                "the change stay in the ledger under the hash it had, as an import that never "
+                "completes (no report counts them); import the file again as it is now"
             )
 
     def close(self) -> None:

@@ -184,6 +184,9 @@ def _one(
                 "same rows at the same time; this run's last batch was not kept (the other "
                 "run's rows were): run it again, once the other is done, to complete it"
             ) from None
+        except AuditInputError as exc:  # the file itself failed mid-way: running again won't do
+            exc.add_note("stopped: the rows recorded before it are kept; this import is incomplete")
+            raise
         except Exception as exc:
             exc.add_note(
                 "interrupted: the rows recorded so far are kept; run the same import again "
