@@ -37,7 +37,7 @@ from liaison.storage.bulk import insert_rows
 from liaison.storage.database import param_mark, read_cursor
 from liaison.storage.tables import audit_imports, audit_rows
 
-BATCH = 10_000  # rows per transaction: each commit is a durable (fsync'd) write
+BATCH = 3_000  # rows per transaction (and per message between the processes: memory)
 Classify = Callable[[AuditRow], Classification]
 TypeOf = Callable[[str, str | None], OrganisationType]
 Progress = Callable[[int], None]
