@@ -136,9 +136,10 @@ class RuleSet:
         return self._decide(hits, code, outside, org, empty)
 
     def _reason_hits(self, reason: str) -> tuple[int, ...]:
-        hits = self._text.hits(self._speller.correct(fold(reason)))
+        folded = fold(reason)
+        hits = self._text.hits(self._speller.correct(folded))
         spaced = fold(reason, invisible=" ")  # an invisible character between two words
-        if spaced == fold(reason):
+        if spaced == folded:
             return hits
         return tuple(sorted({*hits, *self._text.hits(self._speller.correct(spaced))}))
 

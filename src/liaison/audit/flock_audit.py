@@ -39,7 +39,6 @@ from liaison.audit.rows import AuditRow, Provenance, RowKind, RowProblem
 from liaison.audit.times import TimeReader
 from liaison.errors import AuditInputError
 
-FORMATS = ("flock-org", "flock-network")
 # Normalised name -> the column names (``column_key``) that hold it, first match wins.
 ALIASES: dict[str, tuple[str, ...]] = {
     "at": ("search time", "search date/time", "search date time", "searched at", "search date"),
@@ -88,7 +87,8 @@ class AuditPlan:
         self.source, self.header, self.width = source, header, len(header)
         self.agency_key = column_key(agency) if agency else None
         self.index = {name: at for name, at in index.items() if at is not None}
-        self.names = [_normalised(at, self.index) or snake(header[at]) for at in range(len(keys))]
+        named = {at: name for name, at in self.index.items()}
+        self.names = [named.get(at) or snake(header[at]) for at in range(len(keys))]
         self.codes = [(at, CODES[key]) for at, key in enumerate(keys) if key in CODES]
         self.time_index = self.index["at"]
         self.time_column = header[self.time_index]
@@ -169,10 +169,3 @@ class AuditPlan:
         if org is not None and column_key(org) == self.agency_key:
             return RowKind.OWN_SEARCH, self.source.options.agency, None
         return RowKind.OUTSIDE_SEARCH, self.source.options.agency, org
-
-
-def _normalised(at: int, index: dict[str, int]) -> str | None:
-    for name, where in index.items():
-        if where == at:
-            return name
-    return None

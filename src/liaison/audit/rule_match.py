@@ -124,24 +124,32 @@ class CodeMatcher:
     database and codes all match decides. A code value ending in ``*`` is a prefix."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        self._rules = [(i, rule) for i, rule in enumerate(rules) if rule.codes or rule.database]
-        self.databases = frozenset(rule.database for _, rule in self._rules if rule.database)
-        self.reads_codes = any(rule.codes for _, rule in self._rules)
+        self._rules = [
+            (i, rule.database, _wanted(rule.codes))
+            for i, rule in enumerate(rules)
+            if rule.codes or rule.database
+        ]
+        self.databases = frozenset(database for _, database, _ in self._rules if database)
+        self.reads_codes = any(codes for _, _, codes in self._rules)
 
     def hit(self, database: str, codes: Mapping[str, str]) -> int | None:
         """The index of the first code rule the row matches, or None."""
-        for index, rule in self._rules:
-            if rule.database is not None and rule.database != database:
+        for index, only, wanted in self._rules:
+            if only is not None and only != database:
                 continue
-            if all(_code_matches(codes.get(key), want) for key, want in rule.codes):
+            if all(_code_matches(codes.get(key), want, prefix) for key, want, prefix in wanted):
                 return index
         return None
 
 
-def _code_matches(value: str | None, want: str) -> bool:
+def _wanted(codes: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, bool], ...]:
+    """Each (key, value) of a code rule as (key, value upper-cased without its ``*``,
+    whether it is a prefix): once, not on every row."""
+    return tuple((key, want.removesuffix("*").upper(), want.endswith("*")) for key, want in codes)
+
+
+def _code_matches(value: str | None, want: str, prefix: bool) -> bool:
     if value is None:
         return False
     value = value.strip().upper()
-    if want.endswith("*"):
-        return value.startswith(want[:-1].upper())
-    return value == want.upper()
+    return value.startswith(want) if prefix else value == want

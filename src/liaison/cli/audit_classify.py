@@ -17,11 +17,10 @@ import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from liaison.cli.common import fail, print_error
+from liaison.cli.common import fail, print_error, zone_option
 
 if TYPE_CHECKING:
     from liaison.audit.classifier import RuleSet
@@ -67,8 +66,8 @@ def classify(
     from liaison.audit.readers import ReadOptions, open_rows
     from liaison.errors import AuditInputError
 
+    options = ReadOptions(timezone=zone_option(timezone), agency=agency, mapping=mapping)
     try:
-        options = ReadOptions(timezone=_zone(timezone), agency=agency, mapping=mapping)
         rule_set = load_rules(rules)
         stream = open_rows(file, format, options)
     except AuditInputError as exc:
@@ -80,20 +79,6 @@ def classify(
             raise fail(str(exc), 2) from None
     if problems:
         raise typer.Exit(1)
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    from liaison.errors import AuditInputError
-
-    if name is None:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AuditInputError(
-            f"--timezone {name!r} is not an IANA time zone (e.g. America/Los_Angeles)",
-            field="timezone",
-        ) from None
 
 
 def _write(stream: RowStream, rule_set: RuleSet, out: BinaryIO) -> int:

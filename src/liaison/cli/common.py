@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
@@ -95,6 +96,18 @@ def parse_at(text: str | None) -> datetime | None:
         return parse_instant(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--at") from None
+
+
+def zone_option(name: str | None) -> ZoneInfo | None:
+    """A ``--timezone`` option as an IANA zone (None when not given); exit 2 naming the
+    option when it is not one (``liaison audit import`` and ``classify``)."""
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"--timezone {name!r} is not an IANA time zone (e.g. America/Los_Angeles)"
+        raise fail(msg, 2) from None
 
 
 def view_name(engine: Engine, view: str | None) -> str:
