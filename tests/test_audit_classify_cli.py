@@ -80,7 +80,7 @@ def test_another_rule_file_is_used(portal: Path, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["missing.csv"], "missing.csv"),
-        (["{portal}", "--timezone", "Mars/Base"], "--timezone 'Mars/Base'"),
+        (["{portal}", "--timezone", "Mars/Base"], "--timezone: 'Mars/Base'"),
         (["{portal}", "--format", "fax"], "unknown format 'fax'"),
         (["{portal}", "--rules", "absent.toml"], "absent.toml"),
     ],

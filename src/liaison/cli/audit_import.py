@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from liaison.cli.common import emit, fail, print_error
+from liaison.cli.common import emit, fail, print_error, zone_option
 
 if TYPE_CHECKING:
     from liaison.audit.importing import Importer, ImportResult
@@ -77,7 +77,7 @@ def audit_import(
 
     if format is not None and format not in FORMATS:
         raise fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}", 2)
-    read = ReadOptions(_zone(timezone), agency, mapping)
+    read = ReadOptions(zone_option(timezone), agency, mapping)
     importer, options = _importer(open_ledger(), jurisdiction_pack, mapping)
     options.update(timezone=timezone, agency=agency)
     failed = 0
@@ -93,17 +93,6 @@ def audit_import(
         _report(result, json_out, options.get("pack"))
     if failed:
         raise typer.Exit(1)
-
-
-def _zone(name: str | None) -> Any:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    if name is None:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise fail(f"--timezone: {name!r} is not an IANA time zone", 2) from None
 
 
 def _importer(

@@ -106,7 +106,7 @@ def zone_option(name: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        msg = f"--timezone {name!r} is not an IANA time zone (e.g. America/Los_Angeles)"
+        msg = f"--timezone: {name!r} is not an IANA time zone (e.g. America/Los_Angeles)"
         raise fail(msg, 2) from None
 
 
