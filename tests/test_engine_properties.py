@@ -141,19 +141,29 @@ def test_cached_and_uncached_decisions_are_identical(pack: str, data: st.DataObj
         ) == _answer(ENGINES[pack], request)
 
 
+def _whole_policy_set(pack: str, data: st.DataObject, schema: str | None = None) -> Any:
+    """A drawn request of ``pack``, its regime, and Cedar's answer from the regime's whole
+    policy set (checked against ``schema`` when given)."""
+    request = parse_request(data.draw(requests(pack)))
+    regime = ENGINES[pack].regime(request.at or START, request.view)
+    extra = {} if schema is None else {"schema": schema}
+    result = cedarpy.is_authorized(
+        cedar_request(request.action.value, context_key(request)),
+        regime.compiled.policy_set,
+        [],
+        **extra,
+    )
+    return request, regime, result
+
+
 @pytest.mark.parametrize("pack", PACKS)
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_slices_decide_like_the_whole_policy_set(pack: str, data: st.DataObject) -> None:
-    request = parse_request(data.draw(requests(pack)))
-    engine = ENGINES[pack]
-    regime = engine.regime(request.at or START, request.view)
-    whole = cedarpy.is_authorized(
-        cedar_request(request.action.value, context_key(request)), regime.compiled.policy_set, []
-    )
+    request, regime, whole = _whole_policy_set(pack, data)
     assert not whole.diagnostics.errors
     expected = regime.compiled.interpret(whole)
-    got = engine.decide(request, use_cache=False)
+    got = ENGINES[pack].decide(request, use_cache=False)
     assert (got.decision, got.basis, got.citations) == (
         expected.outcome,
         expected.basis,
@@ -165,15 +175,7 @@ def test_slices_decide_like_the_whole_policy_set(pack: str, data: st.DataObject)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_every_context_conforms_to_the_schema(pack: str, data: st.DataObject) -> None:
-    request = parse_request(data.draw(requests(pack)))
-    engine = ENGINES[pack]
-    regime = engine.regime(request.at or START, request.view)
-    result = cedarpy.is_authorized(
-        cedar_request(request.action.value, context_key(request)),
-        regime.compiled.policy_set,
-        [],
-        schema=engine.pack.schema_text,
-    )
+    _, _, result = _whole_policy_set(pack, data, schema=ENGINES[pack].pack.schema_text)
     assert result.diagnostics.errors == []
     assert result.decision in (cedarpy.Decision.Allow, cedarpy.Decision.Deny)
 

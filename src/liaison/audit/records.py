@@ -32,7 +32,7 @@ from liaison.audit.judgement import Judged
 from liaison.audit.rows import AuditRow, Classification, OrganisationType
 from liaison.gateway.index_rows import instant
 from liaison.ledger.canonical import canonical_json
-from liaison.ledger.entries import NewEntry, Sealed, seal_rendered
+from liaison.ledger.entries import Sealed, seal_rendered
 from liaison.model.vocabulary import Purpose
 
 ROW, IMPORT, REVIEW = "audit_row", "audit_import", "audit_review"
@@ -77,8 +77,6 @@ IMPORT_COLUMNS = (
     "imported_at",
     "document",
 )
-# What a review changes of its row (``reviewed`` becomes True).
-REVIEWED_COLUMNS = ("purposes", "immigration", "decision", "basis", "finding", "citations")
 
 
 # The options that change an import's judgement (and so its id), None when not given.
@@ -108,21 +106,6 @@ def import_id(file_sha256: str, options: Mapping[str, Any]) -> str:
     the judgement): the same file with the same options is the same import."""
     digest = hashlib.sha256(canonical_json({"file": file_sha256, "options": dict(options)}))
     return "imp-" + digest.hexdigest()[:40]
-
-
-def row_entry(
-    ident: str,
-    row: AuditRow,
-    cls: Classification,
-    org: OrganisationType | None,
-    judged: Judged,
-    pack: str | None,
-) -> NewEntry:
-    """The ``audit_row`` entry of ``row`` of import ``ident``."""
-    record = row_record(ident, pack, row, cls, org, judged)
-    # The row as exported: every column verbatim (user id, reason, plate, case number...).
-    personal = {"fields": row.fields, "reason": row.reason, "redacted": sorted(row.redacted)}
-    return NewEntry(ROW, record, ACTOR, personal)
 
 
 def row_record(
@@ -184,7 +167,8 @@ def judged_record(judged: Judged) -> dict[str, Any]:
 
 
 def personal_of(row: AuditRow) -> bytes:
-    """The canonical bytes of ``row``'s personal part (``row_entry``'s)."""
+    """The canonical bytes of ``row``'s personal part (``{"fields", "reason", "redacted"}``:
+    the row as exported, every column verbatim)."""
     return row_json.personal_bytes(row.fields, row.reason, sorted(row.redacted))
 
 
@@ -231,13 +215,13 @@ def row_columns(index: int, record: Mapping[str, Any]) -> dict[str, Any]:
 def reviewed_columns(record: Mapping[str, Any]) -> dict[str, Any]:
     """What an ``audit_review`` entry's record sets on its row."""
     return {
-        "purposes": json.dumps(record["purposes"]),
+        "purposes": _json_list(tuple(record["purposes"])),
         "immigration": record["immigration"],
         "reviewed": True,
         "decision": record["decision"],
         "basis": record["basis"],
         "finding": record["finding"],
-        "citations": json.dumps(record["citations"], ensure_ascii=False),
+        "citations": _json_list(tuple(record["citations"])),
         "reason": record["reason"],
     }
 

@@ -5,7 +5,7 @@ of a row's time when done value by value.
 Most of a record is the same for many rows: what the audit found (the classification, the
 organisation and its type, the judgement) and the import's own values. Only four values
 are the row's own: ``at``, ``line``, ``row`` and ``source_id``. So the record's canonical
-text is made once per distinct rest (``records.row_entry`` and ``canonical_json``, with
+text is made once per distinct rest (``records.row_record`` and ``canonical_json``, with
 markers in place of the four values) and cut into a template at the markers; a row's text
 is the template with its four values put back, each encoded as JCS encodes it (a string
 escaped as ``json_string`` escapes it, an integer in decimal, null). The markers hold NUL

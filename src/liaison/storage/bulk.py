@@ -79,7 +79,7 @@ def insert_rows(
             return
         stamps = [i for i, name in enumerate(columns) if _is_datetime(table, name)]
         if stamps:
-            rows = [_stamped(row, stamps) for row in rows]
+            rows = _stamped(rows, stamps)
         per = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(columns)))
         for start in range(0, len(rows), per):
             chunk = rows[start : start + per]
@@ -105,25 +105,26 @@ def _is_datetime(table: Table, name: str) -> bool:
     return isinstance(kind, DateTime) or isinstance(getattr(kind, "impl_instance", None), DateTime)
 
 
-def _stamped(row: tuple[Any, ...], positions: list[int]) -> tuple[Any, ...]:
-    values = list(row)
-    for i in positions:
-        values[i] = sqlite_datetime(values[i])
-    return tuple(values)
+def _stamped(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[Any, ...]]:
+    """``rows`` with the timestamps at ``positions`` as SQLite text; a value the previous
+    one repeats (a batch's entries share one ``recorded_at``) is converted once."""
+    last: tuple[Any, Any] = (None, None)  # the last instant converted, and its text
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in positions:
+            value = values[i]
+            if value is not last[0]:
+                last = (value, sqlite_datetime(value))
+            values[i] = last[1]
+        out.append(tuple(values))
+    return out
 
 
 def sqlite_datetime(value: Any) -> Any:
     """A timestamp as SQLAlchemy's SQLite DATETIME text (naive UTC, microseconds)."""
     if not isinstance(value, datetime):
         return value
-    last = _LAST[0]
-    if last[0] is value:  # a batch's entries share one recorded_at
-        return last[1]
-    text = (value.astimezone(UTC) if value.tzinfo is not None else value).isoformat(
-        " ", "microseconds"
-    )[:26]
-    _LAST[0] = (value, text)
-    return text
-
-
-_LAST: list[tuple[Any, Any]] = [(None, None)]  # the last instant converted, and its text
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
