@@ -175,7 +175,7 @@ def build(
     where = audit_query.condition(wanted, who)
     with db.connect() as conn:
         tallies = audit_query.tallies(conn, where)
-        listed = [f for f in audit_query.imports(conn) if _chosen(f, asked)]
+        listed = [f for f in audit_query.imports(conn, signed=signed) if _chosen(f, asked)]
         total = {c: sum(g[c] for g in tallies["decision"]) for c in COUNTS}
         return AuditReport(
             generated_at=render(now_utc(), zone_of(UTC_NAME)),

@@ -26,11 +26,12 @@ from sqlalchemy import Connection, select
 from liaison.audit import records
 from liaison.errors import LedgerError
 from liaison.gateway.index_reads import IndexReader
-from liaison.gateway.index_rows import checked_entry, differences, failure, instant
+from liaison.gateway.index_rows import checked_entry, checked_row, differences, failure, instant
 from liaison.ledger.reads import stored_entry
 from liaison.storage.tables import ledger_entries, ledger_personal
 
 TABLE = "audit_rows"
+IMPORTS = "audit_imports"
 CHUNK = 5000  # entries read per query (under SQLite's and PostgreSQL's parameter limits)
 # The export's column that holds a row's stated reason, by its name (ignoring case and
 # spacing); an Nlets IAQ message's free text is ATN, then RMK/REM (docs/audit.md, nlets-iaq).
@@ -63,6 +64,38 @@ def verified(
     if signed is not None:
         pointed = [(r, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body)) for r in rows]
         signed.in_signed_tree(TABLE, pointed)
+    return out
+
+
+def verified_imports(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], signed: IndexReader | None = None
+) -> list[dict[str, Any]]:
+    """``rows`` of ``audit_imports`` (every column of ``records.IMPORT_COLUMNS``, and any
+    others read beside them), each checked against its ``audit_import`` entry: the row that
+    entry determines (``records.import_columns``: its ``document`` is the entry's record,
+    the options and bad rows a page shows); ``IntegrityFailure`` for the first that differs.
+    ``signed``: as ``verified``. All the entries are read in one query (imports are few)."""
+    e = ledger_entries.c
+    indexes = [int(r["ledger_index"]) for r in rows]
+    found = {int(f.idx): f for f in conn.execute(select(ledger_entries).where(e.idx.in_(indexes)))}
+    out = []
+    for row in rows:
+        stored = found.get(int(row["ledger_index"]))
+        if stored is None:
+            raise failure(IMPORTS, row["id"], ["ledger_index"], "the row points at no entry")
+        entry = stored_entry(stored, None, looked_up=False)
+        body = checked_entry(entry, records.IMPORT, IMPORTS, row["id"])
+        try:
+            expected = records.import_columns(entry.index, body["recorded_at"], body["record"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            what = f"entry {entry.index} is an audit_import entry of another shape"
+            raise failure(IMPORTS, row["id"], ["ledger_index"], what) from None
+        stored_row = {**row, "imported_at": instant(row["imported_at"])}
+        checked_row(IMPORTS, stored_row, expected, records.IMPORT_COLUMNS)
+        out.append(dict(row))
+    if signed is not None:
+        pointed = [(r, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body)) for r in rows]
+        signed.in_signed_tree(IMPORTS, pointed)
     return out
 
 

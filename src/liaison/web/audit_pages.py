@@ -72,7 +72,7 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
     asked = _asked(request)
     with gw.db.connect() as conn:
         wanted = audit_filter.parse(asked, audit_filter.imports_zones(conn))
-        choices = audit_query.imports(conn)
+        choices = audit_query.imports(conn, signed=gw.index)
     if request.query_params.get("format") == "csv":
         return download(gw, who, wanted, AUDIT_ROWS)
     fmt = request.query_params.get("format")
@@ -107,7 +107,7 @@ def import_page(ident: str, request: Request, who: Viewer, svc: Svc) -> Response
     gw = svc.gateway
     gw.refuse_untrusted_index("audit")
     with gw.db.connect() as conn:
-        found = audit_query.one_import(conn, ident)
+        found = audit_query.one_import(conn, ident, gw.index)
         zones = audit_filter.imports_zones(conn)
         where = audit_query.condition(audit_filter.parse({"import": ident}, zones), reader)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision", "month"))

@@ -71,7 +71,7 @@ def list_imports(svc: Svc, who: Who) -> dict[str, Any]:
     many rows and findings (auditors)."""
     _auditor(svc, who)
     with svc.gateway.db.connect() as conn:
-        return {"imports": audit_query.imports(conn)}
+        return {"imports": audit_query.imports(conn, signed=svc.gateway.index)}
 
 
 @router.get("/v1/audit/imports/{ident}", responses={**_ERRORS, **error_responses(NotFound)})
@@ -83,7 +83,7 @@ def get_import(
     _auditor(svc, who)
     wanted = wanted_filter(svc, {"import": ident})
     with svc.gateway.db.connect() as conn:
-        found = audit_query.one_import(conn, ident)
+        found = audit_query.one_import(conn, ident, svc.gateway.index)
         where = audit_query.condition(wanted, who)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision"))
         finds = audit_query.condition(wanted_filter(svc, {"import": ident, "finding": "yes"}), who)
