@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
+from liaison.api.routes.queries import filter_values
 from liaison.errors import Forbidden, IntegrityFailure, InvalidRequest, NotFound, Unauthenticated
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
@@ -105,13 +106,7 @@ def list_rows(
     `next_cursor` (JSON) or `Liaison-Next-Cursor` (CSV, JSON lines) continues after it and
     `total` (or `Liaison-Total`) counts them all."""
     _auditor(svc, who)
-    given: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        if key in _OWN:
-            continue
-        if key in given:
-            raise InvalidRequest(key, f"{key}: given more than once")
-        given[key] = value
+    given = filter_values(request, _OWN)
     gw = svc.gateway
     found = page(gw.db, gw.index, who, wanted_filter(svc, given), limit, cursor, AUDIT_ROWS)
     if format == "json":
