@@ -76,7 +76,8 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
     if request.query_params.get("format") == "csv":
         return download(gw, who, wanted, AUDIT_ROWS)
     fmt = request.query_params.get("format")
-    doc = build(gw.db, wanted, who, asked, None if fmt == "json" else SHOWN_ROWS, gw.index)
+    shown = None if fmt == "json" else SHOWN_ROWS
+    doc = build(gw.db, wanted, who, asked, shown, gw.index, choices)
     cursor = request.query_params.get("cursor") or None
     rows = rows_page(gw.db, gw.index, who, wanted, ROWS_PER_PAGE, cursor, AUDIT_ROWS)
     context = {

@@ -82,12 +82,14 @@ def get_import(
     """One import (as listed), its rows counted by purpose class and decision, and its
     findings (auditors); 404 for an id no complete import has."""
     _auditor(svc, who)
-    wanted = wanted_filter(svc, {"import": ident})
     with svc.gateway.db.connect() as conn:
         found = audit_query.one_import(conn, ident, svc.gateway.index)
+        zones = audit_filter.imports_zones(conn)
+        wanted = audit_filter.parse({"import": ident}, zones)
         where = audit_query.condition(wanted, who)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision"))
-        finds = audit_query.condition(wanted_filter(svc, {"import": ident, "finding": "yes"}), who)
+        chosen = audit_filter.parse({"import": ident, "finding": "yes"}, zones)
+        finds = audit_query.condition(chosen, who)
         findings = audit_query.source_rows(conn, finds, signed=svc.gateway.index)
     return {"import": found, "counts": counts, "findings": findings}
 
