@@ -287,6 +287,7 @@ def test_a_forged_entry_is_refused_once_signed(world: World) -> None:
     )
     assert rows.status_code == 503
     assert "not in the tree" in rows.json()["error"]["message"]
+    assert f"{world.ids['network']} row 3" in rows.json()["error"]["message"]
     page = world.client.get(
         f"/audit/imports/{world.ids['network']}", headers={**world.auditor, "Accept": "text/html"}
     )

@@ -62,7 +62,10 @@ def verified(
     reviews = _reviews(conn)
     out = [_checked(row, found, personal, reviews) for row in rows]
     if signed is not None:
-        pointed = [(r, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body)) for r in rows]
+        pointed = [
+            ({"id": _ident(r)}, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body))
+            for r in rows
+        ]
         signed.in_signed_tree(TABLE, pointed)
     return out
 
@@ -105,7 +108,7 @@ def _checked(
     personal: Mapping[int, Any],
     reviews: Mapping[tuple[str, int], tuple[int, dict[str, Any]]],
 ) -> dict[str, Any]:
-    ident = f"{row.get('import_id')} row {row.get('row')}"
+    ident = _ident(row)
     index = row.get("ledger_index")
     stored = found.get(index) if isinstance(index, int) else None
     if stored is None:
@@ -131,6 +134,11 @@ def _checked(
     if differ:
         raise failure(TABLE, ident, differ, "the row differs from its ledger entry")
     return {**row, "exported": exported_part(entry.personal, entry.erased)}
+
+
+def _ident(row: Mapping[str, Any]) -> str:
+    """How a refusal names an audited row (it has no ``id``): its import and row."""
+    return f"{row.get('import_id')} row {row.get('row')}"
 
 
 def _reviews(conn: Connection) -> dict[tuple[str, int], tuple[int, dict[str, Any]]]:
