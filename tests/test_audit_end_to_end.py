@@ -288,6 +288,9 @@ def test_a_forged_entry_is_refused_once_signed(world: World) -> None:
     assert rows.status_code == 503
     assert "not in the tree" in rows.json()["error"]["message"]
     assert f"{world.ids['network']} row 3" in rows.json()["error"]["message"]
+    done = world.cli("audit", "report", "--import", world.ids["network"])
+    assert done.exit_code == 1
+    assert "not in the tree" in done.output
     page = world.client.get(
         f"/audit/imports/{world.ids['network']}", headers={**world.auditor, "Accept": "text/html"}
     )
