@@ -14,6 +14,9 @@ The entries are read in one query per page, with their personal part: the row as
 export had it (``{"fields": {...}, "reason": ..., "redacted": [...]}``, checked against its entry's
 commitment), which is what an auditor reads a finding by: the row's own stated reason, user
 id, plate... An erased row says so (``erased``): its entry is kept, its personal part gone.
+
+An import served (``verified_imports``: its provenance, options and bad rows, read from
+``audit_imports.document``) is checked the same way against its ``audit_import`` entry.
 """
 
 from __future__ import annotations
