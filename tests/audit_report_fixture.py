@@ -1,7 +1,8 @@
 """Audited rows for the report tests (issue 13, item 4), written as the import
 (``liaison audit import``) leaves them, without reading files: each row an ``audit_row``
 ledger entry (the row as exported its personal part) and the ``audit_rows`` row it
-determines; the imports' rows straight into ``audit_imports``. It keeps what the real
+determines; each complete import an ``audit_import`` entry and its ``audit_imports`` row
+(the reports check both against the ledger). It keeps what the real
 import cannot produce cheaply: many months and zones, and an import still being appended.
 In it: three complete imports of three
 agencies (a Flock portal export of an agency with no pack, a Flock network audit judged
@@ -17,7 +18,6 @@ tests/test_audit_end_to_end.py.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from liaison.storage.tables import audit_imports, audit_rows
 CA = ["CA-GOV-7284.6 a1A", "CA-CIV-1798.90.55 b"]
 PACK_ZONES = {"ca": "America/Los_Angeles", "il": "America/Chicago", "dc": "America/New_York"}
 IL = ["IL-5-805 15a"]
+IMPORTED_AT = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Import:
     pack: str | None
     agency: str
     timezone: str | None
-    ledger_index: int | None  # None: still being appended
+    ledger_index: int | None  # None: still being appended (else: complete, entry appended)
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -220,40 +221,52 @@ def note(row: Row) -> str | None:
 
 
 def load(engine: Engine) -> None:
-    """Every import and row of the fixture: each row an ``audit_row`` ledger entry (its
-    record, and the row as exported as its personal part) with the ``audit_rows`` row the
-    entry determines (``records.row_columns``), as the import leaves them."""
+    """Every import and row of the fixture, as the import leaves them: each row an
+    ``audit_row`` ledger entry (its record, and the row as exported as its personal part)
+    with the ``audit_rows`` row the entry determines (``records.row_columns``); each
+    complete import an ``audit_import`` entry with the ``audit_imports`` row it determines
+    (``records.import_columns``); the pending import a row without an entry."""
     ledger = Ledger(engine, "t/audit-report")
+    done = [i for i in IMPORTS if i.ledger_index is not None]
     entries = [NewEntry(records.ROW, _record(r), records.ACTOR, _personal(r)) for r in ROWS]
+    entries += [
+        NewEntry(records.IMPORT, _import_record(i), records.ACTOR, recorded_at=IMPORTED_AT)
+        for i in done
+    ]
 
     def index(conn: Connection, appended: list[Appended]) -> None:
-        for imp in IMPORTS:
-            conn.execute(insert(audit_imports).values(**_import_values(imp)))
-        for row, done in zip(ROWS, appended, strict=True):
-            conn.execute(insert(audit_rows).values(**_row_values(row, done.index)))
+        for imp, made in zip(done, appended[len(ROWS) :], strict=True):
+            row = records.import_columns(made.index, IMPORTED_AT, _import_record(imp))
+            conn.execute(insert(audit_imports).values(**row))
+        pending = [i for i in IMPORTS if i.ledger_index is None]
+        for imp in pending:
+            row = records.import_columns(0, IMPORTED_AT, _import_record(imp))
+            conn.execute(insert(audit_imports).values(**{**row, "ledger_index": None}))
+        for row, made in zip(ROWS, appended[: len(ROWS)], strict=True):
+            conn.execute(insert(audit_rows).values(**_row_values(row, made.index)))
 
     ledger.append_many(entries, after=index)
 
 
-def _import_values(imp: Import) -> dict[str, Any]:
-    count = sum(1 for r in ROWS if r.import_id == imp.id)
-    options = {"format": imp.format, "timezone": imp.timezone, "agency": imp.agency}
-    listed = [f"{p['file']}:{p['line']}: {p['message']}" for p in imp.bad_rows]
-    document = {"options": options, "bad_rows": len(imp.bad_rows), "bad_rows_listed": listed}
+def _import_record(imp: Import) -> dict[str, Any]:
+    """The record of ``imp``'s ``audit_import`` entry (as ``audit.importing`` writes it)."""
+    options = {
+        "format": imp.format,
+        "timezone": imp.timezone,
+        "agency": imp.agency,
+        "pack": imp.pack,
+    }
     return {
-        "id": imp.id,
+        "import": imp.id,
         "file_name": imp.file_name,
         "file_sha256": imp.sha256,
         "format": imp.format,
-        "pack": imp.pack,
-        "agency": imp.agency,
-        "timezone": imp.timezone,
+        "options": options,
         "rules_version": "purpose-rules-1",
-        "ledger_index": imp.ledger_index,
-        "rows": count,
+        "pack": imp.pack,
+        "rows": sum(1 for r in ROWS if r.import_id == imp.id),
         "bad_rows": len(imp.bad_rows),
-        "imported_at": datetime(2026, 11, 30, 18, 0, tzinfo=UTC),
-        "document": json.dumps(document),
+        "bad_rows_listed": [f"{p['file']}:{p['line']}: {p['message']}" for p in imp.bad_rows],
     }
 
 

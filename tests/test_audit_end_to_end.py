@@ -26,7 +26,7 @@ from conftest import BACKENDS, cli_runner, database_url, running_services
 from liaison.api.app import create_app
 from liaison.gateway.roles import KeyRole
 from liaison.ledger.merkle import leaf_hash
-from liaison.storage.tables import audit_rows, ledger_entries, ledger_personal
+from liaison.storage.tables import audit_imports, audit_rows, ledger_entries, ledger_personal
 from page_parse import by_id, parse, table_rows
 
 ORIGIN = "test.example/audit-e2e"
@@ -223,6 +223,33 @@ def test_an_edited_row_is_refused_never_served(world: World) -> None:
     assert "differs from its ledger entry" in done.output
 
 
+def test_an_edited_import_is_refused_never_served(world: World) -> None:
+    """An import's options and bad rows are read from ``audit_imports.document``: an edit
+    there (a bad row hidden) is refused on the API, the page and the report."""
+    i = audit_imports.c
+    chosen = i.id == world.ids["portal"]
+    with world.db.begin() as conn:
+        document = json.loads(conn.execute(select(i.document).where(chosen)).scalar_one())
+        assert document["bad_rows_listed"]
+        conn.execute(
+            update(audit_imports)
+            .where(chosen)
+            .values(document=json.dumps({**document, "bad_rows_listed": []}))
+        )
+    listed = world.client.get("/v1/audit/imports", headers=world.auditor)
+    assert listed.status_code == 503
+    assert "document.bad_rows_listed" in listed.json()["error"]["message"]
+    one = world.client.get(f"/v1/audit/imports/{world.ids['portal']}", headers=world.auditor)
+    assert one.status_code == 503
+    page = world.client.get(
+        f"/audit/imports/{world.ids['portal']}", headers={**world.auditor, "Accept": "text/html"}
+    )
+    assert page.status_code == 503
+    done = world.cli("audit", "report")
+    assert done.exit_code == 1
+    assert "audit_imports" in done.output
+
+
 def test_an_erased_row_says_so(world: World) -> None:
     listed = world.client.get(
         "/v1/audit/rows", params={"import": world.ids["portal"]}, headers=world.auditor
@@ -260,6 +287,10 @@ def test_a_forged_entry_is_refused_once_signed(world: World) -> None:
     )
     assert rows.status_code == 503
     assert "not in the tree" in rows.json()["error"]["message"]
+    assert f"{world.ids['network']} row 3" in rows.json()["error"]["message"]
+    done = world.cli("audit", "report", "--import", world.ids["network"])
+    assert done.exit_code == 1
+    assert "not in the tree" in done.output
     page = world.client.get(
         f"/audit/imports/{world.ids['network']}", headers={**world.auditor, "Accept": "text/html"}
     )

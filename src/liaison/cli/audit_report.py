@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from liaison.cli.common import fail, fail_on
+from liaison.cli.common import fail, fail_on, open_ledger
 from liaison.errors import IntegrityFailure, InvalidRequest
 
 FORMATS = ("json", "html", "csv")
@@ -87,19 +87,19 @@ def report(
 def _render(given: dict[str, str], fmt: str) -> str:
     """The report over the rows ``given`` selects, in ``fmt``; a bad filter exits 2."""
     from liaison.gateway.auth import Principal
+    from liaison.gateway.index_reads import IndexReader
     from liaison.gateway.roles import KeyRole
     from liaison.reports import audit_filter, audit_report
     from liaison.reports.render_csv import csv_text
     from liaison.reports.render_html import html
-    from liaison.settings import Settings
-    from liaison.storage.database import open_engine
 
-    db = open_engine(Settings().database_url)
+    ledger = open_ledger()  # with its signer: listed rows proven in the signed tree
+    db = ledger.engine
     who = Principal("cli", KeyRole.AUDITOR, "cli", None)  # the database's own reader
     try:
         with db.connect() as conn:
             wanted = audit_filter.parse(given, audit_filter.imports_zones(conn))
-        doc = audit_report.build(db, wanted, who, given)
+        doc = audit_report.build(db, wanted, who, given, signed=IndexReader(ledger))
     except InvalidRequest as exc:
         raise fail_on(exc, 2) from None
     except IntegrityFailure as exc:  # a row differs from its ledger entry: nothing shown

@@ -41,7 +41,7 @@ from liaison.reports.audit_filter import (
     zone_name,
     zone_of,
 )
-from liaison.reports.audit_verified import verified
+from liaison.reports.audit_verified import verified, verified_imports
 from liaison.reports.query import month_of
 from liaison.reports.query_filter import Filter, where
 from liaison.storage.tables import audit_imports, audit_rows
@@ -192,9 +192,12 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def imports(conn: Connection, only: str | None = None) -> list[dict[str, Any]]:
+def imports(
+    conn: Connection, only: str | None = None, signed: IndexReader | None = None
+) -> list[dict[str, Any]]:
     """Every complete import (or the one ``only`` names), newest first, with its
-    provenance and options (its ``document``) and how many of its rows are findings."""
+    provenance and options (its ``document``) and how many of its rows are findings; each
+    checked against its ``audit_import`` entry (``audit_verified.verified_imports``)."""
     findings = (
         select(func.count())
         .where(r.import_id == i.id, r.finding.is_(True))
@@ -205,7 +208,8 @@ def imports(conn: Connection, only: str | None = None) -> list[dict[str, Any]]:
     if only is not None:
         query = query.where(i.id == only)
     query = query.order_by(i.imported_at.desc(), i.id)
-    return [_import(dict(f._mapping)) for f in conn.execute(query)]
+    found = [dict(f._mapping) for f in conn.execute(query)]
+    return [_import(f) for f in verified_imports(conn, found, signed)]
 
 
 def _import(row: dict[str, Any]) -> dict[str, Any]:
@@ -235,9 +239,9 @@ def _import(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def one_import(conn: Connection, ident: str) -> dict[str, Any]:
+def one_import(conn: Connection, ident: str, signed: IndexReader | None = None) -> dict[str, Any]:
     """The complete import ``ident``; ``NotFound`` naming it."""
-    found = imports(conn, ident)
+    found = imports(conn, ident, signed)
     if not found:
         raise NotFound(f"no import {ident!r}", field="id")
     return found[0]

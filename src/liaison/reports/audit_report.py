@@ -167,15 +167,19 @@ def build(
     asked: dict[str, str],
     limit: int | None = None,
     signed: IndexReader | None = None,
+    imported: list[dict[str, Any]] | None = None,
 ) -> AuditReport:
     """The report over the rows ``wanted`` selects that ``who`` may read (``limit``: at
     most so many findings and rows of the review queue, the first by import and row: a
     page shows some and links to them all; the totals count them all; ``signed``: the
-    service's reader, to prove each listed row's entry in the signed tree)."""
+    service's reader, to prove each listed row's entry in the signed tree; ``imported``:
+    every complete import, ``audit_query.imports``, when the caller has read them)."""
     where = audit_query.condition(wanted, who)
     with db.connect() as conn:
         tallies = audit_query.tallies(conn, where)
-        listed = [f for f in audit_query.imports(conn) if _chosen(f, asked)]
+        if imported is None:
+            imported = audit_query.imports(conn, signed=signed)
+        listed = [f for f in imported if _chosen(f, asked)]
         total = {c: sum(g[c] for g in tallies["decision"]) for c in COUNTS}
         return AuditReport(
             generated_at=render(now_utc(), zone_of(UTC_NAME)),

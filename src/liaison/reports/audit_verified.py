@@ -14,6 +14,9 @@ The entries are read in one query per page, with their personal part: the row as
 export had it (``{"fields": {...}, "reason": ..., "redacted": [...]}``, checked against its entry's
 commitment), which is what an auditor reads a finding by: the row's own stated reason, user
 id, plate... An erased row says so (``erased``): its entry is kept, its personal part gone.
+
+An import served (``verified_imports``: its provenance, options and bad rows, read from
+``audit_imports.document``) is checked the same way against its ``audit_import`` entry.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from sqlalchemy import Connection, select
 from liaison.audit import records
 from liaison.errors import LedgerError
 from liaison.gateway.index_reads import IndexReader
-from liaison.gateway.index_rows import checked_entry, differences, failure, instant
+from liaison.gateway.index_rows import checked_entry, checked_row, differences, failure, instant
 from liaison.ledger.reads import stored_entry
 from liaison.storage.tables import ledger_entries, ledger_personal
 
 TABLE = "audit_rows"
+IMPORTS = "audit_imports"
 CHUNK = 5000  # entries read per query (under SQLite's and PostgreSQL's parameter limits)
 # The export's column that holds a row's stated reason, by its name (ignoring case and
 # spacing); an Nlets IAQ message's free text is ATN, then RMK/REM (docs/audit.md, nlets-iaq).
@@ -61,8 +65,43 @@ def verified(
     reviews = _reviews(conn)
     out = [_checked(row, found, personal, reviews) for row in rows]
     if signed is not None:
-        pointed = [(r, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body)) for r in rows]
+        pointed = [
+            ({"id": _ident(r)}, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body))
+            for r in rows
+        ]
         signed.in_signed_tree(TABLE, pointed)
+    return out
+
+
+def verified_imports(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], signed: IndexReader | None = None
+) -> list[dict[str, Any]]:
+    """``rows`` of ``audit_imports`` (every column of ``records.IMPORT_COLUMNS``, and any
+    others read beside them), each checked against its ``audit_import`` entry: the row that
+    entry determines (``records.import_columns``: its ``document`` is the entry's record,
+    the options and bad rows a page shows); ``IntegrityFailure`` for the first that differs.
+    ``signed``: as ``verified``. All the entries are read in one query (imports are few)."""
+    e = ledger_entries.c
+    indexes = [int(r["ledger_index"]) for r in rows]
+    found = {int(f.idx): f for f in conn.execute(select(ledger_entries).where(e.idx.in_(indexes)))}
+    out = []
+    for row in rows:
+        stored = found.get(int(row["ledger_index"]))
+        if stored is None:
+            raise failure(IMPORTS, row["id"], ["ledger_index"], "the row points at no entry")
+        entry = stored_entry(stored, None, looked_up=False)
+        body = checked_entry(entry, records.IMPORT, IMPORTS, row["id"])
+        try:
+            expected = records.import_columns(entry.index, body["recorded_at"], body["record"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            what = f"entry {entry.index} is an audit_import entry of another shape"
+            raise failure(IMPORTS, row["id"], ["ledger_index"], what) from None
+        stored_row = {**row, "imported_at": instant(row["imported_at"])}
+        checked_row(IMPORTS, stored_row, expected, records.IMPORT_COLUMNS)
+        out.append(dict(row))
+    if signed is not None:
+        pointed = [(r, int(r["ledger_index"]), bytes(found[r["ledger_index"]].body)) for r in rows]
+        signed.in_signed_tree(IMPORTS, pointed)
     return out
 
 
@@ -72,7 +111,7 @@ def _checked(
     personal: Mapping[int, Any],
     reviews: Mapping[tuple[str, int], tuple[int, dict[str, Any]]],
 ) -> dict[str, Any]:
-    ident = f"{row.get('import_id')} row {row.get('row')}"
+    ident = _ident(row)
     index = row.get("ledger_index")
     stored = found.get(index) if isinstance(index, int) else None
     if stored is None:
@@ -98,6 +137,11 @@ def _checked(
     if differ:
         raise failure(TABLE, ident, differ, "the row differs from its ledger entry")
     return {**row, "exported": exported_part(entry.personal, entry.erased)}
+
+
+def _ident(row: Mapping[str, Any]) -> str:
+    """How a refusal names an audited row (it has no ``id``): its import and row."""
+    return f"{row.get('import_id')} row {row.get('row')}"
 
 
 def _reviews(conn: Connection) -> dict[tuple[str, int], tuple[int, dict[str, Any]]]:

@@ -72,11 +72,12 @@ def audit_page(request: Request, who: Viewer, svc: Svc) -> Response:
     asked = _asked(request)
     with gw.db.connect() as conn:
         wanted = audit_filter.parse(asked, audit_filter.imports_zones(conn))
-        choices = audit_query.imports(conn)
+        choices = audit_query.imports(conn, signed=gw.index)
     if request.query_params.get("format") == "csv":
         return download(gw, who, wanted, AUDIT_ROWS)
     fmt = request.query_params.get("format")
-    doc = build(gw.db, wanted, who, asked, None if fmt == "json" else SHOWN_ROWS, gw.index)
+    shown = None if fmt == "json" else SHOWN_ROWS
+    doc = build(gw.db, wanted, who, asked, shown, gw.index, choices)
     cursor = request.query_params.get("cursor") or None
     rows = rows_page(gw.db, gw.index, who, wanted, ROWS_PER_PAGE, cursor, AUDIT_ROWS)
     context = {
@@ -107,7 +108,7 @@ def import_page(ident: str, request: Request, who: Viewer, svc: Svc) -> Response
     gw = svc.gateway
     gw.refuse_untrusted_index("audit")
     with gw.db.connect() as conn:
-        found = audit_query.one_import(conn, ident)
+        found = audit_query.one_import(conn, ident, gw.index)
         zones = audit_filter.imports_zones(conn)
         where = audit_query.condition(audit_filter.parse({"import": ident}, zones), reader)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision", "month"))

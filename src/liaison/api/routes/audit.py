@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from liaison.api.deps import Svc, Who
 from liaison.api.errors import error_responses
+from liaison.api.routes.queries import filter_values
 from liaison.errors import Forbidden, IntegrityFailure, InvalidRequest, NotFound, Unauthenticated
 from liaison.gateway.auth import Principal
 from liaison.gateway.roles import KeyRole
@@ -71,7 +72,7 @@ def list_imports(svc: Svc, who: Who) -> dict[str, Any]:
     many rows and findings (auditors)."""
     _auditor(svc, who)
     with svc.gateway.db.connect() as conn:
-        return {"imports": audit_query.imports(conn)}
+        return {"imports": audit_query.imports(conn, signed=svc.gateway.index)}
 
 
 @router.get("/v1/audit/imports/{ident}", responses={**_ERRORS, **error_responses(NotFound)})
@@ -81,12 +82,14 @@ def get_import(
     """One import (as listed), its rows counted by purpose class and decision, and its
     findings (auditors); 404 for an id no complete import has."""
     _auditor(svc, who)
-    wanted = wanted_filter(svc, {"import": ident})
     with svc.gateway.db.connect() as conn:
-        found = audit_query.one_import(conn, ident)
+        found = audit_query.one_import(conn, ident, svc.gateway.index)
+        zones = audit_filter.imports_zones(conn)
+        wanted = audit_filter.parse({"import": ident}, zones)
         where = audit_query.condition(wanted, who)
         counts = audit_query.tallies(conn, where, ("purpose_class", "decision"))
-        finds = audit_query.condition(wanted_filter(svc, {"import": ident, "finding": "yes"}), who)
+        chosen = audit_filter.parse({"import": ident, "finding": "yes"}, zones)
+        finds = audit_query.condition(chosen, who)
         findings = audit_query.source_rows(conn, finds, signed=svc.gateway.index)
     return {"import": found, "counts": counts, "findings": findings}
 
@@ -105,13 +108,7 @@ def list_rows(
     `next_cursor` (JSON) or `Liaison-Next-Cursor` (CSV, JSON lines) continues after it and
     `total` (or `Liaison-Total`) counts them all."""
     _auditor(svc, who)
-    given: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        if key in _OWN:
-            continue
-        if key in given:
-            raise InvalidRequest(key, f"{key}: given more than once")
-        given[key] = value
+    given = filter_values(request, _OWN)
     gw = svc.gateway
     found = page(gw.db, gw.index, who, wanted_filter(svc, given), limit, cursor, AUDIT_ROWS)
     if format == "json":

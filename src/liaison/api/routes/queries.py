@@ -62,16 +62,21 @@ def filter_parameters(listing: Listing) -> list[dict[str, Any]]:
 
 
 def request_filter(request: Request, listing: Listing) -> Filter:
-    """The filter in the query string: every parameter but the route's own; a key given
-    twice is refused, naming it."""
+    """The filter in the query string (``filter_values``)."""
+    return parse_filter(listing.filters, filter_values(request))
+
+
+def filter_values(request: Request, own: frozenset[str] = _OWN) -> dict[str, str]:
+    """Every parameter of the query string but the route's ``own``; a key given twice is
+    refused, naming it."""
     given: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
-        if key in _OWN:
+        if key in own:
             continue
         if key in given:
             raise InvalidRequest(key, f"{key}: given more than once")
         given[key] = value
-    return parse_filter(listing.filters, given)
+    return given
 
 
 def list_records(
