@@ -5,6 +5,7 @@ a word is a failure, never a short import; the parent's database connections sur
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
@@ -97,3 +98,25 @@ def test_a_child_that_dies_is_a_failure_and_the_parent_keeps_its_database(
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES (2)"))
         assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+
+
+def test_a_consumer_that_stops_early_stops_the_child_and_the_receiving_thread(
+    engine: Engine,
+) -> None:
+    """The importing process failing mid-way (an append refused) leaves no child running
+    and no thread receiving, however far ahead the child had got."""
+    before = threading.active_count()
+
+    def produce() -> Iterator[bytes]:
+        while True:  # endless: only the parent can stop it
+            yield b"x" * 100_000
+
+    made = in_child(produce, lambda: None, engine)
+    assert next(made) == b"x" * 100_000
+    assert threading.active_count() == before + 1  # the receiving thread
+    children = multiprocessing.active_children()
+    assert len(children) == 1
+    assert children[0].is_alive()
+    made.close()
+    assert threading.active_count() == before
+    assert multiprocessing.active_children() == []

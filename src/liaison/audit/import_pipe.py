@@ -10,6 +10,11 @@ touches the database: it first forgets the parent's pooled connections without c
 raised (itself; or its class, message and notes when it does not pickle), after the batches
 before it, so what was appended stays appended; the child's death without a word is a
 failure too. Where ``fork`` does not exist the work is done in one process.
+
+The importing process receives on a thread of its own, up to ``AHEAD`` messages ahead of the
+one it is appending (their bytes, unpickled when their turn comes): a batch that is slow to
+append (a commit that checkpoints the database) does not hold the child up, and the child's
+own pace stays the import's.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -27,6 +34,8 @@ from liaison import errors
 
 T = TypeVar("T")
 WAIT = 5.0  # seconds between checks that a silent child is still alive
+AHEAD = 2  # messages received ahead of the one in hand (memory: a batch is a few MB)
+_END = b""  # the receiving thread's word that nothing more will come (a message never is)
 
 
 def in_child(
@@ -44,13 +53,19 @@ def in_child(
     )
     child.start()
     send.close()
+    arrived: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+    thread = threading.Thread(target=_receive, args=(receive, child, arrived, stop), daemon=True)
+    thread.start()
     try:
-        yield from _received(receive, child)
+        yield from _received(arrived)
     finally:
-        receive.close()
+        stop.set()
         if child.is_alive():
             child.terminate()
         child.join()
+        thread.join()
+        receive.close()
 
 
 class Tally:
@@ -60,17 +75,16 @@ class Tally:
         self.value = value
 
 
-def _received(receive: Connection, child: Any) -> Iterator[Any]:
+def _received(arrived: queue.Queue[bytes | BaseException]) -> Iterator[Any]:
+    """The child's items, unpickled in turn from what the receiving thread got, then its
+    tally; its error raised here."""
     while True:
-        while not receive.poll(WAIT):
-            if not child.is_alive():
-                raise errors.LiaisonError(
-                    f"the import's reading process stopped without a word (exit {child.exitcode})"
-                )
-        try:
-            kind, value = receive.recv()
-        except EOFError:
-            raise errors.LiaisonError("the import's reading process stopped mid-way") from None
+        message = arrived.get()
+        if isinstance(message, BaseException):
+            raise message
+        if message == _END:
+            raise errors.LiaisonError("the import's reading process stopped mid-way")
+        kind, value = pickle.loads(message)
         if kind == "item":
             yield value
         elif kind == "tally":
@@ -78,6 +92,39 @@ def _received(receive: Connection, child: Any) -> Iterator[Any]:
             return
         else:
             raise value if isinstance(value, BaseException) else _error(*value)
+
+
+def _receive(
+    receive: Connection,
+    child: Any,
+    arrived: queue.Queue[bytes | BaseException],
+    stop: threading.Event,
+) -> None:
+    """The receiving thread: each message's bytes into ``arrived``, in order, then
+    ``_END`` (the pipe closed) or the error that ended it; until ``stop``."""
+    message: bytes | BaseException
+    while not stop.is_set():
+        try:
+            if not receive.poll(WAIT):
+                if child.is_alive():
+                    continue
+                message = errors.LiaisonError(
+                    f"the import's reading process stopped without a word (exit {child.exitcode})"
+                )
+            else:
+                message = receive.recv_bytes()
+        except EOFError:
+            message = _END
+        except OSError as exc:
+            message = errors.LiaisonError(f"the import's reading process: {exc}")
+        while not stop.is_set():
+            try:
+                arrived.put(message, timeout=WAIT / 10)
+                break
+            except queue.Full:
+                continue
+        if not isinstance(message, bytes) or message == _END:
+            return
 
 
 def _child(

@@ -43,9 +43,8 @@ class NewEntry:
 
 
 class Sealed(NamedTuple):
-    """An entry made ready for the log: its body, leaf hash and personal row. A named tuple:
-    an import sends batches of them between processes (``audit.import_pipe``), and a tuple
-    pickles several times faster than a dataclass."""
+    """An entry made ready for the log: its body, leaf hash and personal row (a named tuple:
+    an import makes millions, and a tuple is made faster than a dataclass)."""
 
     kind: str
     recorded_at: datetime
