@@ -32,6 +32,28 @@ BACKENDS = ["sqlite", "postgresql"]
 pytest_plugins = ["browser_fixtures"]
 
 
+# A deployment's settings a developer's shell may hold: no test reads them.
+_DEPLOYMENT = (
+    "LIAISON_SIGNER_SOCKET",
+    "LIAISON_PACK_DIR",
+    "LIAISON_LOG_ORIGIN",
+    "LIAISON_WITNESSES",
+    "LIAISON_CHECKPOINT_INTERVAL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_deployment_of_the_developer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the checkout's own deployment: its default database and
+    keys (``var/``, made by ``make run``) and any ``LIAISON_*`` setting in the shell would
+    otherwise be found by a command a test runs without them (a clean clone has none, so a
+    test passing here must pass there). A test that needs them sets its own."""
+    monkeypatch.setenv("LIAISON_KEY_DIR", str(tmp_path / ".default-keys"))
+    monkeypatch.setenv("LIAISON_DATABASE_URL", f"sqlite:///{tmp_path / '.default.db'}")
+    for name in _DEPLOYMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
 def _pg_url() -> str | None:
     url = os.environ.get("LIAISON_TEST_PG_URL")
     if url is None and os.environ.get("CI") == "true":
