@@ -152,12 +152,14 @@ def test_a_failure_inside_a_batch_leaves_none_of_it(
     calls = []
     real = importing_module.insert_rows
 
-    def failing(conn: object, table: object, columns: object, values: list[object]) -> None:
+    def failing(
+        conn: object, table: object, columns: object, values: list[object], ready: bool = False
+    ) -> None:
         calls.append(len(values))
         if len(calls) == 2:
-            real(conn, table, columns, values[:1])  # type: ignore[arg-type]  # half written...
-            raise OSError("disk full")  # ...then the transaction fails
-        real(conn, table, columns, values)  # type: ignore[arg-type]
+            real(conn, table, columns, values[:1], ready)  # type: ignore[arg-type]  # half...
+            raise OSError("disk full")  # ...written, then the transaction fails
+        real(conn, table, columns, values, ready)  # type: ignore[arg-type]
 
     monkeypatch.setattr(importing_module, "insert_rows", failing)
     with pytest.raises(OSError, match="disk full"):

@@ -28,7 +28,14 @@ from hypothesis import strategies as st
 from liaison.errors import CanonicalJSONError
 from liaison.ledger import merkle
 from liaison.ledger.canonical import canonical_json
-from liaison.ledger.entries import NewEntry, commitment, seal
+from liaison.ledger.entries import (
+    SALT_BYTES,
+    NewEntry,
+    commitment,
+    salts,
+    seal,
+    seal_rendered,
+)
 
 LIMIT = 2**53
 
@@ -243,6 +250,23 @@ def test_each_seal_has_a_fresh_salt() -> None:
     assert first.salt != second.salt
     assert first.body != second.body  # the commitment differs: guesses cannot be tested
     assert first.personal_data == second.personal_data
+
+
+def test_salts_drawn_at_once_are_each_fresh_and_a_wrong_salt_is_refused() -> None:
+    """An import draws its batch's salts at once (``salts``): each is 32 bytes, none repeats,
+    each seals its entry's commitment; a salt of another size is an error, not a weak salt."""
+    drawn = salts(500)
+    assert len(drawn) == 500
+    assert {len(salt) for salt in drawn} == {SALT_BYTES}
+    assert len(set(drawn)) == 500
+    at = datetime(2025, 8, 14, tzinfo=UTC)
+    sealed = seal_rendered("audit_row", "liaison-audit", '{"n":1}', b'{"a":1}', at, "x", drawn[0])
+    assert sealed.salt == drawn[0]
+    assert json.loads(sealed.body)["personal"] == commitment(drawn[0], b'{"a":1}')
+    with pytest.raises(ValueError, match="32 bytes, not 16"):
+        seal_rendered("audit_row", "liaison-audit", "{}", b"{}", at, "x", drawn[0][:16])
+    unsalted = seal_rendered("audit_row", "liaison-audit", "{}", None, at, "x", drawn[1])
+    assert unsalted.salt is None  # no personal part: nothing to salt
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,10 @@ from liaison.audit.import_pipe import Tally, in_child
 from liaison.audit.judgement import DENY, NOT_JUDGED, PERMIT, REVIEW, Judge
 from liaison.audit.row_json import RowRenderer
 from liaison.audit.rows import AuditRow, Classification, OrganisationType, RowProblem
-from liaison.ledger.entries import NewEntry, stamp
+from liaison.ledger.entries import NewEntry, salts, stamp
 from liaison.ledger.log import Ledger
 from liaison.ledger.sequencer import Appended
-from liaison.storage.bulk import insert_rows
+from liaison.storage.bulk import for_driver, insert_rows
 from liaison.storage.database import param_mark, read_cursor
 from liaison.storage.tables import audit_imports, audit_rows
 
@@ -42,11 +42,12 @@ Classify = Callable[[AuditRow], Classification]
 TypeOf = Callable[[str, str | None], OrganisationType]
 Progress = Callable[[int], None]
 # A row ready to seal and append: its record's canonical text, its personal part's canonical
-# bytes, its audit_rows values (ledger index 0). Plain tuples: a batch of them crosses from
-# the child in a fraction of the time a batch of objects takes to pickle and unpickle.
+# bytes, its audit_rows values (ledger index 0; its time as the database stores it: plain
+# values cross from the child in a fraction of the time objects take to pickle and unpickle).
 _Rendered = tuple[str, bytes, list[Any]]
 _Batch = list[_Rendered]
 _LEDGER_INDEX = records.ROW_COLUMNS.index("ledger_index")
+_AT = records.ROW_COLUMNS.index("at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,7 @@ class Importer:
         org = self._org(row.organisation)
         judged = self.judge.judge(row, cls, org)
         text, values = renderer.render(row, cls, org, judged)
+        values[_AT] = for_driver(self.ledger.engine.dialect.name, values[_AT])
         return text, records.personal_of(row), values
 
     def _org(self, name: str | None) -> OrganisationType | None:
@@ -167,14 +169,17 @@ class Importer:
         transaction; returns once they are durable."""
         now = datetime.now(UTC)
         at = stamp(now)
-        sealed = [records.seal_row(text, personal, now, at) for text, personal, _ in batch]
+        sealed = [
+            records.seal_row(text, personal, now, at, salt)
+            for (text, personal, _), salt in zip(batch, salts(len(batch)), strict=True)
+        ]
 
         def index(conn: Connection, appended: list[Appended]) -> None:
             rows = []
             for (_, _, row), done in zip(batch, appended, strict=True):
                 row[_LEDGER_INDEX] = done.index
-                rows.append(tuple(row))
-            insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows)
+                rows.append(row)
+            insert_rows(conn, audit_rows, records.ROW_COLUMNS, rows, ready=True)
 
         self.ledger.append_sealed_many(sealed, after=index)
         if progress is not None:

@@ -172,11 +172,14 @@ def personal_of(row: AuditRow) -> bytes:
     return row_json.personal_bytes(row.fields, row.reason, sorted(row.redacted))
 
 
-def seal_row(record_text: str, personal: bytes, at: datetime, stamp: str) -> Sealed:
+def seal_row(
+    record_text: str, personal: bytes, at: datetime, stamp: str, salt: bytes | None = None
+) -> Sealed:
     """``entries.seal`` of an ``audit_row`` entry whose record's canonical text
     (``row_json.RowRenderer``) is ``record_text`` and personal part ``personal``
-    (``personal_of``), recorded ``at`` (``stamp``: its text)."""
-    return seal_rendered(ROW, ACTOR, record_text, personal, at, stamp)
+    (``personal_of``), recorded ``at`` (``stamp``: its text), salted with ``salt``
+    (``entries.salts``; None: one drawn for it)."""
+    return seal_rendered(ROW, ACTOR, record_text, personal, at, stamp, salt)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -28,6 +28,7 @@ from liaison.ledger.canonical import canonical_json, json_string
 from liaison.ledger.merkle import leaf_hash
 
 VERSION = 1
+SALT_BYTES = 32  # a personal part's salt (docs/ledger.md, "What is personal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +90,35 @@ def seal_rendered(
     personal: bytes | None,
     at: datetime,
     recorded_at: str,
+    salt: bytes | None = None,
 ) -> Sealed:
     """``seal`` of an entry whose record and personal data the caller has already
     rendered as canonical JSON (RFC 8785): ``record`` the record's text, ``personal`` the
     personal data's UTF-8 bytes (None: none); ``recorded_at`` is ``stamp(at)``. A caller
     appending many entries of one shape renders them directly (``audit.row_json``),
-    held to ``canonical_json`` by its tests."""
-    salt = None
+    held to ``canonical_json`` by its tests. ``salt``: the personal data's salt, when the
+    caller drew many at once (``salts``); else one is drawn here."""
     commit = ""
-    if personal is not None:
-        salt = secrets.token_bytes(32)
+    if personal is None:
+        salt = None
+    else:
+        if salt is None:
+            salt = secrets.token_bytes(SALT_BYTES)
+        elif len(salt) != SALT_BYTES:
+            raise ValueError(f"a salt is {SALT_BYTES} bytes, not {len(salt)}")
         commit = f',"personal":"{commitment(salt, personal)}"'  # "sha256:<hex>": no escapes
     body = (
         f'{{"actor":{_string(actor)},"kind":{_string(kind)}{commit},'
         f'"record":{record},"recorded_at":"{recorded_at}","v":{VERSION}}}'
     ).encode()
     return Sealed(kind, at, body, leaf_hash(body), salt, personal)
+
+
+def salts(n: int) -> list[bytes]:
+    """``n`` fresh salts from one draw of the system's CSPRNG (``secrets``): a salt per
+    personal part costs a system call each, and an import seals millions."""
+    pool = secrets.token_bytes(SALT_BYTES * n)
+    return [pool[i : i + SALT_BYTES] for i in range(0, SALT_BYTES * n, SALT_BYTES)]
 
 
 def parse_body(body: bytes) -> dict[str, Any]:

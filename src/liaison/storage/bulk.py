@@ -56,9 +56,15 @@ _SQLITE_MAX_PARAMS = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
 def insert_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    ready: bool = False,
 ) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order) into ``table`` in this transaction."""
+    """INSERT ``rows`` (values in ``columns`` order) into ``table`` in this transaction;
+    ``ready``: their timestamps are already as this database stores them (``for_driver``:
+    a producer in another process made them so)."""
     if not rows:
         return
     mark = param_mark(conn)
@@ -78,7 +84,7 @@ def insert_rows(
                     copy.write_row(row)
             return
         stamps = [i for i, name in enumerate(columns) if _is_datetime(table, name)]
-        if stamps:
+        if stamps and not ready:
             rows = _stamped(rows, stamps)
         per = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(columns)))
         for start in range(0, len(rows), per):
@@ -105,7 +111,7 @@ def _is_datetime(table: Table, name: str) -> bool:
     return isinstance(kind, DateTime) or isinstance(getattr(kind, "impl_instance", None), DateTime)
 
 
-def _stamped(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[Any, ...]]:
+def _stamped(rows: Sequence[Sequence[Any]], positions: list[int]) -> list[tuple[Any, ...]]:
     """``rows`` with the timestamps at ``positions`` as SQLite text; a value the previous
     one repeats (a batch's entries share one ``recorded_at``) is converted once."""
     last: tuple[Any, Any] = (None, None)  # the last instant converted, and its text
@@ -119,6 +125,12 @@ def _stamped(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[An
             values[i] = last[1]
         out.append(tuple(values))
     return out
+
+
+def for_driver(dialect: str, value: Any) -> Any:
+    """A timestamp as the database of ``dialect`` stores it through ``insert_rows``: SQLite
+    text (``sqlite_datetime``), else the value itself."""
+    return sqlite_datetime(value) if dialect == "sqlite" else value
 
 
 def sqlite_datetime(value: Any) -> Any:
