@@ -20,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
@@ -89,7 +90,7 @@ def insert_rows(
         per = max(1, min(ROWS_PER_STATEMENT, _SQLITE_MAX_PARAMS // len(columns)))
         for start in range(0, len(rows), per):
             chunk = rows[start : start + per]
-            cursor.execute(head + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
+            cursor.execute(head + ", ".join([one] * len(chunk)), list(chain.from_iterable(chunk)))
     finally:
         cursor.close()
 
