@@ -41,8 +41,8 @@ def dc_engine() -> Engine:
     return Engine(load_pack(shipped_pack_path("dc")))
 
 
-def dc_judge() -> Judge:
-    return Judge(dc_engine(), name="dc")
+def dc_judge(view: str | None = None) -> Judge:
+    return Judge(dc_engine(), view=view, name="dc")
 
 
 def row(

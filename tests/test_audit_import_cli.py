@@ -102,6 +102,8 @@ def test_without_a_pack_rows_are_not_judged(cli: Callable[..., Result]) -> None:
         (("--jurisdiction-pack", "oregon"), "no shipped pack 'oregon'"),
         (("--jurisdiction-pack", "../packs/dc"), "no shipped pack"),
         (("--timezone", "Mars/Olympus"), "--timezone: 'Mars/Olympus'"),
+        (("--jurisdiction-pack", "dc", "--view", "council"), "--view: unknown view 'council'"),
+        (("--view", "doj"), "--view: a view is a reading of a pack"),
     ],
 )
 def test_bad_options_exit_2_naming_them(
@@ -110,6 +112,60 @@ def test_bad_options_exit_2_naming_them(
     done = cli("audit", "import", PORTAL, *args)
     assert done.exit_code == 2
     assert message in done.stderr
+
+
+# An MPD portal log across the Attorney General's orders of 14 and 15 August 2025 (dc-pack.md).
+DC_PORTAL = """id,userId,searchDate,networkCount,reason
+a1,u1,2025-08-13T15:00:00Z,3,ICE
+a2,u1,2025-08-20T15:00:00-04:00,3,immigration status check
+a3,u1,2025-08-20T19:00:00Z,3,stolen vehicle
+"""
+DC = ("--format", "flock-portal", "--jurisdiction-pack", "dc", "--agency", "MPD", "--json")
+
+
+def _decisions(db_url: str, ident: object) -> dict[int, tuple[str, list[str]]]:
+    engine = open_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(select(audit_rows).where(audit_rows.c.import_id == ident))
+            return {r.row: (r.decision, json.loads(r.citations)) for r in found}
+    finally:
+        engine.dispose()
+
+
+def test_a_contested_log_is_judged_under_the_view_named(
+    cli: Callable[..., Result], db_url: str, tmp_path: Path
+) -> None:
+    """The same D.C. log read by the department (mpd, the default) and by the Attorney
+    General (doj): an inquiry solely about immigration status after her orders is a finding
+    under the first (EO-25-005 E3) and permitted under the second; each reading is its own
+    import, naming the default view is the same import as naming none, and a review judges
+    its row again under its import's view."""
+    log = tmp_path / "mpd-portal.csv"
+    log.write_text(DC_PORTAL, encoding="utf-8")
+    (mpd,) = _summaries(cli("audit", "import", str(log), *DC))
+    (doj,) = _summaries(cli("audit", "import", str(log), *DC, "--view", "doj"))
+    (named,) = _summaries(cli("audit", "import", str(log), *DC, "--view", "mpd"))
+    assert (mpd["view"], doj["view"]) == (None, "doj")
+    assert doj["import"] != mpd["import"]
+    assert (named["import"], named["already_imported"]) == (mpd["import"], True)
+    by_mpd, by_doj = _decisions(db_url, mpd["import"]), _decisions(db_url, doj["import"])
+    assert by_mpd[2] == ("deny", ["EO-25-005 E3"])
+    assert by_doj[2] == ("permit", ["AG-DIRECTIVE-2025-08-15 cooperate"])
+    assert by_mpd[1] == by_doj[1]  # before the orders the readings agree
+    assert by_mpd[3] == by_doj[3]  # and on a search that is not about immigration
+    assert (mpd["findings"], doj["findings"]) == (2, 1)
+    said = cli("audit", "import", str(log), *DC[:-1], "--view", "doj")
+    assert f"as {doj['import']} under the doj view" in said.stdout
+    review = (
+        "audit", "review", str(doj["import"]), "2", "--immigration", "yes", "--purpose",
+        "immigration_status", "--reviewer", "auditor-1", "--note", "as logged",
+        "--override",
+    )  # fmt: skip
+    reviewed = cli(*review)
+    assert reviewed.exit_code == 0, reviewed.output
+    assert "permit" in reviewed.stdout  # judged again under doj, as its import was
+    assert "AG-DIRECTIVE-2025-08-15 cooperate" in reviewed.stdout
 
 
 def test_the_queue_and_a_review_from_the_command_line(cli: Callable[..., Result]) -> None:

@@ -33,9 +33,9 @@ def imported(ledger: Ledger) -> ImportResult:
     return importer(ledger).run(source(rows(10)), OPTIONS)
 
 
-def judge_for(pack: str | None) -> Judge:
+def judge_for(pack: str | None, view: str | None = None) -> Judge:
     assert pack == "dc"
-    return dc_judge()
+    return dc_judge(view)
 
 
 def _row(engine: Engine, ident: str, number: int) -> dict[str, object]:

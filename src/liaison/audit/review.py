@@ -45,7 +45,8 @@ from liaison.storage.tables import audit_rows
 IMMIGRATION_PURPOSES = frozenset(
     {Purpose.IMMIGRATION_STATUS, Purpose.CIVIL_IMMIGRATION_ENFORCEMENT}
 )
-JudgeFor = Callable[[str | None], Judge]  # the judge of a pack by name (None: no pack)
+# The judge of a pack by name (None: no pack) in a view by name (None: its default view).
+JudgeFor = Callable[[str | None, str | None], Judge]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +110,13 @@ def review_row(
         raise NotFound(f"entry {index} is not row {review.row} of import {review.import_id}")
     overrules = _overrules(review, record)
     purposes = reviewed_purposes(review, list(record["purposes"]))
-    if digest_of is not None and record["pack"] is not None:
-        _same_pack(ledger, review.import_id, str(record["pack"]), digest_of)
-    judge = judge_for(record["pack"])
+    view = None
+    if record["pack"] is not None:
+        options = _import_options(ledger, review.import_id)
+        if digest_of is not None:
+            _same_pack(review.import_id, str(record["pack"]), options, digest_of)
+        view = options.get("view")
+    judge = judge_for(record["pack"], view)
     row, org = _row_of(record)
     cls = Classification(
         purposes,
@@ -163,9 +168,9 @@ def _overrules(review: Review, record: dict[str, Any]) -> dict[str, Any] | None:
             "decision": record.get("decision")}  # fmt: skip
 
 
-def _same_pack(ledger: Ledger, ident: str, pack: str, digest_of: Callable[[str], str]) -> None:
-    """``Conflict`` unless the pack ``pack`` is now what import ``ident`` was judged with
-    (the ``pack_digest`` its ``audit_import`` entry records)."""
+def _import_options(ledger: Ledger, ident: str) -> dict[str, Any]:
+    """The options import ``ident`` was judged with, as its ``audit_import`` entry records
+    them (pack digest, view...); ``Conflict`` when the import is not complete."""
     m = param_mark(ledger.engine)
     with read_cursor(ledger.engine) as cur:
         cur.execute(f"SELECT ledger_index FROM audit_imports WHERE id = {m}", (ident,))
@@ -173,7 +178,16 @@ def _same_pack(ledger: Ledger, ident: str, pack: str, digest_of: Callable[[str],
     if found is None or found[0] is None:
         raise Conflict(f"import {ident} is not complete: run it again before reviewing its rows")
     body = checked_entry(ledger.entry(int(found[0])), records.IMPORT, "audit_imports", ident)
-    then = (body["record"].get("options") or {}).get("pack_digest")
+    options = body["record"].get("options")
+    return options if isinstance(options, dict) else {}
+
+
+def _same_pack(
+    ident: str, pack: str, options: dict[str, Any], digest_of: Callable[[str], str]
+) -> None:
+    """``Conflict`` unless the pack ``pack`` is now what import ``ident`` was judged with
+    (the ``pack_digest`` of its ``options``)."""
+    then = options.get("pack_digest")
     now = digest_of(pack)
     if then != now:
         raise Conflict(

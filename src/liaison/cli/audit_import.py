@@ -38,6 +38,14 @@ PackOpt = Annotated[
         "without one every row is classified but not judged.",
     ),
 ]
+ViewOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--view",
+        help="The pack's named reading to judge under, where its directives are contested "
+        "(dc: mpd, doj; default: the pack's default view).",
+    ),
+]
 ZoneOpt = Annotated[
     str | None,
     typer.Option("--timezone", help="IANA zone of times written without an offset."),
@@ -57,6 +65,7 @@ def audit_import(
     files: FilesArg,
     format: FormatOpt = None,
     jurisdiction_pack: PackOpt = None,
+    view: ViewOpt = None,
     timezone: ZoneOpt = None,
     agency: AgencyOpt = None,
     mapping: MappingOpt = None,
@@ -78,7 +87,7 @@ def audit_import(
     if format is not None and format not in FORMATS:
         raise fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}", 2)
     read = ReadOptions(zone_option(timezone), agency, mapping)
-    importer, options = _importer(open_ledger(), jurisdiction_pack, mapping)
+    importer, options = _importer(open_ledger(), jurisdiction_pack, mapping, view)
     options.update(timezone=timezone, agency=agency)
     failed = 0
     for path in files:
@@ -90,21 +99,22 @@ def audit_import(
             stage = "; ".join(getattr(exc, "__notes__", ())) or "not imported"
             print_error(f"{said} ({stage})")
             continue
-        _report(result, json_out, options.get("pack"))
+        _report(result, json_out, options)
     if failed:
         raise typer.Exit(1)
 
 
 def _importer(
-    ledger: Any, pack: str | None, mapping: Path | None
+    ledger: Any, pack: str | None, mapping: Path | None, view: str | None = None
 ) -> tuple[Importer, dict[str, Any]]:
     """The importer (judge, classifier, organisation table) and the options that change
-    the judgement (records.OPTIONS)."""
+    the judgement (records.OPTIONS; the view only when it is not the pack's default, so that
+    naming the default is the same import as naming none)."""
     from liaison.audit.classifier import load_rules
     from liaison.audit.importing import Importer
     from liaison.audit.judgement import Judge
     from liaison.audit.organisations import load_organisations
-    from liaison.errors import LiaisonError
+    from liaison.errors import LiaisonError, NotFound
     from liaison.policy import Engine, load_pack, shipped_pack_path
     from liaison.policy.pack_files import pack_digest, read_pack_files
 
@@ -119,15 +129,24 @@ def _importer(
         except LiaisonError as exc:
             raise fail(f"--jurisdiction-pack {pack}: {exc}", 1) from None
         state = getattr(engine.pack, "state", None)
+        try:
+            view = None if view is None else engine.view_name(view)
+        except NotFound as exc:
+            raise fail(f"--view: {exc.message}", 2) from None
+        if view == engine.pack.default_view:
+            view = None
+    elif view is not None:
+        raise fail("--view: a view is a reading of a pack: give --jurisdiction-pack too", 2)
     rules, table = load_rules(), load_organisations()
-    options: dict[str, Any] = {"pack": pack, "pack_digest": digest}
+    options: dict[str, Any] = {"pack": pack, "pack_digest": digest, "view": view}
     options["rules_version"] = rules.version
     if mapping is not None:
         try:
             options["mapping"] = "sha256:" + hashlib.sha256(mapping.read_bytes()).hexdigest()
         except OSError as exc:
             raise fail(f"--mapping {mapping}: {exc.strerror}", 2) from None
-    importer = Importer(ledger, Judge(engine, name=pack), rules.classify, table.type_of, state)
+    judge = Judge(engine, view=view, name=pack)
+    importer = Importer(ledger, judge, rules.classify, table.type_of, state)
     return importer, options
 
 
@@ -184,8 +203,9 @@ def _one(
             raise
 
 
-def _report(result: ImportResult, json_out: bool, pack: str | None) -> None:
+def _report(result: ImportResult, json_out: bool, options: dict[str, Any]) -> None:
     counts = result.counts
+    pack, view = options.get("pack"), options.get("view")
     if not result.already:
         for problem in result.problems:
             typer.echo(f"bad row skipped: {problem}", err=True)
@@ -197,6 +217,7 @@ def _report(result: ImportResult, json_out: bool, pack: str | None) -> None:
             {
                 "file": result.file_name,
                 "import": result.id,
+                "view": view,
                 "already_imported": result.already,
                 "resumed_after": result.resumed_after,
                 "rows": result.rows,
@@ -209,8 +230,9 @@ def _report(result: ImportResult, json_out: bool, pack: str | None) -> None:
     said = "already imported: nothing changed" if result.already else "imported"
     if result.resumed_after:
         said += f" (resumed after row {result.resumed_after})"
+    under = "" if view is None else f" under the {view} view"
     typer.echo(
-        f"{result.file_name}: {said} as {result.id} (entry {result.ledger_index}): "
+        f"{result.file_name}: {said} as {result.id}{under} (entry {result.ledger_index}): "
         f"{_plural(result.rows, 'row')}, {_plural(result.bad_rows, 'bad row')}; "
         f"of an immigration purpose: {counts.get('immigration', 0)}; "
         f"findings: {counts.get('findings', 0)}, in the review queue: "

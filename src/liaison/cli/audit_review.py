@@ -82,14 +82,14 @@ def audit_review(
     )
 
 
-def _judge_for(pack: str | None) -> Judge:
-    """The judge of the pack an import was judged with (its shipped folder)."""
+def _judge_for(pack: str | None, view: str | None) -> Judge:
+    """The judge of the pack an import was judged with (its shipped folder), in its view."""
     from liaison.audit.judgement import Judge
     from liaison.policy import Engine, load_pack, shipped_pack_path
 
     if pack is None:
         return Judge(None)
-    return Judge(Engine(load_pack(shipped_pack_path(pack))), name=pack)
+    return Judge(Engine(load_pack(shipped_pack_path(pack))), view=view, name=pack)
 
 
 def _digest_of(pack: str) -> str:

@@ -222,6 +222,7 @@ def _import(row: dict[str, Any]) -> dict[str, Any]:
         "file_sha256": row["file_sha256"],
         "format": row["format"],
         "pack": row["pack"],
+        "view": (document.get("options") or {}).get("view"),
         "agency": row["agency"],
         "timezone": row["timezone"],
         "zone": name or "UTC",

@@ -109,6 +109,10 @@ class ImportSummary(Strict):
     file_sha256: str
     format: str
     pack: str | None
+    view: str | None = Field(
+        description="--view: the pack's reading its rows were judged under (null: the "
+        "pack's default view)"
+    )
     agency: str | None
     timezone: str | None = Field(description="--timezone: the zone of times without offset")
     zone: str = Field(description="the zone its rows are shown and counted in (months)")

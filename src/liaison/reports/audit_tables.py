@@ -20,6 +20,7 @@ IMPORT_COLUMNS = [
     "format",
     "agency",
     "pack",
+    "view",
     "zone",
     "rows",
     "bad_rows",
