@@ -153,7 +153,7 @@ def test_a_reviewed_row_is_held_to_its_latest_review(
     ledger: Ledger, engine: Engine, imported: ImportResult
 ) -> None:
     review = Review(imported.id, 3, True, (Purpose.IMMIGRATION_STATUS,), "a-1", "ICE")
-    done = review_row(ledger, review, lambda pack: dc_judge())
+    done = review_row(ledger, review, lambda pack, view: dc_judge(view))
     assert _messages(ledger) == []
     with engine.begin() as conn:  # the review's outcome undone behind the ledger's back
         conn.execute(

@@ -68,5 +68,10 @@ def _import_search_log(path: Path) -> None:
     from liaison.demo.flock_export import write_export
 
     audit_import(
-        [write_export(path)], "flock-portal", "dc", None, "MPD", None, quiet=True, json_out=False
+        [write_export(path)],
+        format="flock-portal",
+        jurisdiction_pack="dc",
+        agency="MPD",
+        quiet=True,
+        json_out=False,
     )
