@@ -6,7 +6,7 @@ stay in the ledger. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from audit_fixture import OPTIONS, dc_judge, importer, rows, source
 from liaison.audit import records
@@ -14,10 +14,10 @@ from liaison.audit.importing import ImportResult
 from liaison.audit.index_check import check_audit_index
 from liaison.audit.judgement import Judge
 from liaison.audit.review import Review, review_row, waiting
-from liaison.errors import Conflict, InvalidRequest, NotFound
+from liaison.errors import Conflict, IntegrityFailure, InvalidRequest, NotFound
 from liaison.ledger.log import Ledger
 from liaison.model.vocabulary import Purpose
-from liaison.storage.tables import audit_rows
+from liaison.storage.tables import audit_imports, audit_rows
 
 ORIGIN = "test.example/audit-review"
 AMBIGUOUS = 3  # REASONS[3] is "???": the stand-in classifier sends it to review
@@ -183,3 +183,24 @@ def test_a_review_after_the_pack_changed_is_refused(ledger: Ledger) -> None:
     assert ledger.head()[0] == size  # nothing recorded
     same = review_row(ledger, review, judge_for, lambda pack: "sha256:then")
     assert same.judged.decision == "deny"
+
+
+def test_an_import_row_pointing_at_another_imports_entry_is_refused(
+    ledger: Ledger, engine: Engine
+) -> None:
+    """The options a row is judged again with (its pack digest, its view) are read from its
+    import's ledger entry, never from the table: an ``audit_imports`` row edited to point at
+    another import's entry is refused, and nothing is recorded."""
+    mine = importer(ledger).run(source(rows(10)), {**OPTIONS, "pack_digest": "sha256:then"})
+    other_file = "cd" * 32
+    other = importer(ledger).run(source(rows(10, sha=other_file), other_file), OPTIONS)
+    with engine.begin() as conn:  # mine points at the other's entry (an index is unique)
+        for ident, index in ((other.id, None), (mine.id, other.ledger_index)):
+            conn.execute(
+                update(audit_imports).where(audit_imports.c.id == ident).values(ledger_index=index)
+            )
+    size = ledger.head()[0]
+    review = Review(mine.id, AMBIGUOUS, True, (Purpose.IMMIGRATION_STATUS,), "a-1", "ICE")
+    with pytest.raises(IntegrityFailure, match="audit_import entry of another import"):
+        review_row(ledger, review, judge_for)
+    assert ledger.head()[0] == size

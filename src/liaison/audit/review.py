@@ -33,7 +33,7 @@ from liaison.audit.rows import (
     RowKind,
 )
 from liaison.errors import Conflict, InvalidRequest, NotFound
-from liaison.gateway.index_rows import checked_entry, instant
+from liaison.gateway.index_rows import checked_entry, failure, instant
 from liaison.ledger.entries import NewEntry
 from liaison.ledger.log import Ledger
 from liaison.ledger.sequencer import Appended
@@ -177,8 +177,13 @@ def _import_options(ledger: Ledger, ident: str) -> dict[str, Any]:
         found = cur.fetchone()
     if found is None or found[0] is None:
         raise Conflict(f"import {ident} is not complete: run it again before reviewing its rows")
-    body = checked_entry(ledger.entry(int(found[0])), records.IMPORT, "audit_imports", ident)
-    options = body["record"].get("options")
+    index = int(found[0])
+    body = checked_entry(ledger.entry(index), records.IMPORT, "audit_imports", ident)
+    record = body.get("record")
+    if not isinstance(record, dict) or record.get("import") != ident:
+        what = f"the row points at entry {index}, the audit_import entry of another import"
+        raise failure("audit_imports", ident, ["ledger_index"], what)
+    options = record.get("options")
     return options if isinstance(options, dict) else {}
 
 
