@@ -131,6 +131,7 @@ class Importer:
         and rendered, in batches; ``result`` counts every row and bad row."""
         make = partial(records.row_record, ident, self.judge.pack)
         renderer = RowRenderer(make, records.row_columns)
+        stamp_at = partial(for_driver, self.ledger.engine.dialect.name)  # as it is stored
         pending: list[_Rendered] = []
         for item in source.rows:
             if isinstance(item, RowProblem):
@@ -141,19 +142,21 @@ class Importer:
             result.rows += 1
             if item.provenance.row <= result.resumed_after:
                 continue
-            pending.append(self._render(renderer, item))
+            pending.append(self._render(renderer, stamp_at, item))
             if len(pending) >= self.batch:
                 yield pending
                 pending = []
         if pending:
             yield pending
 
-    def _render(self, renderer: RowRenderer, row: AuditRow) -> _Rendered:
+    def _render(
+        self, renderer: RowRenderer, stamp_at: Callable[[Any], Any], row: AuditRow
+    ) -> _Rendered:
         cls = self.classify(row)
         org = self._org(row.organisation)
         judged = self.judge.judge(row, cls, org)
         text, values = renderer.render(row, cls, org, judged)
-        values[_AT] = for_driver(self.ledger.engine.dialect.name, values[_AT])
+        values[_AT] = stamp_at(values[_AT])
         return text, records.personal_of(row), values
 
     def _org(self, name: str | None) -> OrganisationType | None:

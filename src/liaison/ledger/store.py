@@ -20,7 +20,7 @@ from liaison.errors import LedgerError
 from liaison.ledger import merkle
 from liaison.ledger.entries import Sealed
 from liaison.ledger.tiles import TileKey, TileView, tiles_for
-from liaison.storage.bulk import for_driver, insert_rows
+from liaison.storage.bulk import driver_stamps, insert_rows
 from liaison.storage.database import DriverCursor, driver_cursor, param_mark
 from liaison.storage.tables import ledger_entries, ledger_personal
 
@@ -117,13 +117,10 @@ class TreeStore:
 
 def insert_entries(conn: Connection, size: int, sealed: Sequence[Sealed]) -> None:
     """Write ``sealed`` at indexes ``size`` onwards, with their personal rows."""
-    dialect = conn.dialect.name
-    rows = []
-    last: tuple[object, object] = (None, None)  # a batch's entries share one recorded_at
-    for i, s in enumerate(sealed):
-        if s.recorded_at is not last[0]:
-            last = (s.recorded_at, for_driver(dialect, s.recorded_at))
-        rows.append((size + i, s.kind, last[1], s.leaf_hash, s.body))
+    stamp = driver_stamps(conn.dialect.name)  # a batch's entries share one recorded_at
+    rows = [
+        (size + i, s.kind, stamp(s.recorded_at), s.leaf_hash, s.body) for i, s in enumerate(sealed)
+    ]
     insert_rows(
         conn, ledger_entries, ("idx", "kind", "recorded_at", "leaf_hash", "body"), rows, True
     )

@@ -18,7 +18,7 @@ caller's transaction; driver errors come out as SQLAlchemy's.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
@@ -113,17 +113,13 @@ def _is_datetime(table: Table, name: str) -> bool:
 
 
 def _stamped(rows: Sequence[Sequence[Any]], positions: list[int]) -> list[tuple[Any, ...]]:
-    """``rows`` with the timestamps at ``positions`` as SQLite text; a value the previous
-    one repeats (a batch's entries share one ``recorded_at``) is converted once."""
-    last: tuple[Any, Any] = (None, None)  # the last instant converted, and its text
+    """``rows`` with the timestamps at ``positions`` as SQLite text (``driver_stamps``)."""
+    convert = driver_stamps("sqlite")
     out = []
     for row in rows:
         values = list(row)
         for i in positions:
-            value = values[i]
-            if value is not last[0]:
-                last = (value, sqlite_datetime(value))
-            values[i] = last[1]
+            values[i] = convert(values[i])
         out.append(tuple(values))
     return out
 
@@ -132,6 +128,19 @@ def for_driver(dialect: str, value: Any) -> Any:
     """A timestamp as the database of ``dialect`` stores it through ``insert_rows``: SQLite
     text (``sqlite_datetime``), else the value itself."""
     return sqlite_datetime(value) if dialect == "sqlite" else value
+
+
+def driver_stamps(dialect: str) -> Callable[[Any], Any]:
+    """``for_driver`` for ``dialect``, converting a value the previous one repeats only
+    once (a batch's entries share one ``recorded_at``): for rows written ``ready``."""
+    last: list[Any] = [None, None]  # the last instant converted, and its text
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, for_driver(dialect, value)
+        return last[1]
+
+    return convert
 
 
 def sqlite_datetime(value: Any) -> Any:
