@@ -47,10 +47,9 @@ def in_child(
         yield from produce()
         yield Tally(tally())
         return
-    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-    child = multiprocessing.get_context("fork").Process(
-        target=_child, args=(produce, tally, engine, send, receive), daemon=True
-    )
+    fork = multiprocessing.get_context("fork")
+    receive, send = fork.Pipe(duplex=False)
+    child = fork.Process(target=_child, args=(produce, tally, engine, send, receive), daemon=True)
     child.start()
     send.close()
     arrived: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=AHEAD)

@@ -214,6 +214,7 @@ def imports(
 
 def _import(row: dict[str, Any]) -> dict[str, Any]:
     document = json.loads(row["document"])
+    options = document.get("options") or {}
     name = zone_name(row["timezone"], row["pack"])
     zone = zone_of(name)
     return {
@@ -222,7 +223,7 @@ def _import(row: dict[str, Any]) -> dict[str, Any]:
         "file_sha256": row["file_sha256"],
         "format": row["format"],
         "pack": row["pack"],
-        "view": (document.get("options") or {}).get("view"),
+        "view": options.get("view"),
         "agency": row["agency"],
         "timezone": row["timezone"],
         "zone": name or "UTC",
@@ -232,7 +233,7 @@ def _import(row: dict[str, Any]) -> dict[str, Any]:
         "bad_rows": row["bad_rows"],
         "findings": int(row["findings"]),
         "imported_at": render(row["imported_at"], zone),
-        "options": document.get("options", {}),
+        "options": options,
         # The import's entry names the first ``records.BAD_ROWS_LISTED`` bad rows
         # (``file:line: field: message``) and counts them all (``bad_rows``).
         "bad_rows_listed": [str(p) for p in document.get("bad_rows_listed") or []],
